@@ -1,0 +1,183 @@
+/*
+ * ct_format.h - the cowtrace trace file format, version 1.
+ *
+ * This header is the contract between the shim (which writes one trace file
+ * per traced process) and the analyzer (which reads them). docs/trace-format.md
+ * explains it in prose; this file is normative.
+ *
+ * Layout: a fixed 128-byte header, then a stream of records. Every integer is
+ * little-endian. Every record starts with struct ct_rec (type, size); size
+ * counts the whole record including that 8-byte prefix, is a multiple of 8 and
+ * at least 8. A record whose type word is 0 ends the stream: the writer
+ * preallocates the file with zeros and publishes each record by storing its
+ * type word last, so a process killed at any instant leaves a file whose
+ * readable prefix is exactly the records it had completed.
+ *
+ * Page sets are run lists: a byte string of unsigned LEB128 numbers read in
+ * pairs (gap, run): skip `gap` pages, then `run` pages belong to the set; the
+ * first gap counts from `first_page` of the record, each later gap from the
+ * end of the previous run. Page numbers are relative to the region's start.
+ */
+#ifndef COWTRACE_CT_FORMAT_H
+#define COWTRACE_CT_FORMAT_H
+
+#include <stdint.h>
+
+#define CT_MAGIC "COWTRACE"          /* 8 bytes, no terminator in the file */
+#define CT_FORMAT_VERSION 1
+#define CT_HEADER_SIZE 128
+#define CT_FILE_SUFFIX ".cowtrace"   /* files are named <pid>.cowtrace (or <pid>.<n>.cowtrace) */
+#define CT_REAP_MAGIC 0x50414552u    /* "REAP": reap_status below is valid */
+
+/* Which write-tracking method traced the process (ct_header.mode). */
+enum ct_mode {
+    CT_MODE_NONE = 0,
+    CT_MODE_UFFD_ASYNC = 1,   /* userfaultfd WP_ASYNC + PAGEMAP_SCAN: page sets, no per-write events */
+    CT_MODE_UFFD = 2,         /* userfaultfd write-protect, SIGBUS per first write */
+    CT_MODE_MPROTECT = 3,     /* PROT_READ + SIGSEGV per first write */
+};
+
+struct ct_header {
+    char     magic[8];        /* CT_MAGIC */
+    uint16_t version;         /* CT_FORMAT_VERSION */
+    uint16_t header_size;     /* CT_HEADER_SIZE */
+    uint32_t page_size;       /* bytes; 4096 on x86-64 */
+    int32_t  pid;
+    int32_t  ppid;            /* the process that forked this one */
+    uint32_t mode;            /* enum ct_mode */
+    uint32_t flags;           /* CT_HDR_* */
+    uint64_t fork_time_ns;    /* CLOCK_REALTIME when tracking was set up */
+    uint64_t fork_nonce;      /* ppid's fork counter: tells a reused pid apart */
+    /* Written once by the parent (pwrite) when it reaps this process, so a
+     * child that died by a signal still gets its exit recorded. */
+    uint32_t reap_magic;      /* CT_REAP_MAGIC when reap_status is valid */
+    int32_t  reap_status;     /* wait(2) status word */
+    uint8_t  reserved[128 - 56];
+};
+_Static_assert(sizeof(struct ct_header) == CT_HEADER_SIZE, "header size");
+
+#define CT_HDR_RAW_PAGES 0x1u     /* file may hold raw page contents (opt-in) */
+
+struct ct_rec {
+    uint32_t type;            /* enum ct_rec_type; 0 ends the stream */
+    uint32_t size;            /* whole record in bytes, multiple of 8, >= 8 */
+};
+
+enum ct_rec_type {
+    CT_REC_END_OF_STREAM = 0,
+    CT_REC_PROCESS = 1,       /* struct ct_rec_process + strings */
+    CT_REC_REGION = 2,        /* struct ct_rec_region + name */
+    CT_REC_PRESENT = 3,       /* struct ct_rec_pages: pages present at fork */
+    CT_REC_EARLY = 4,         /* struct ct_rec_pages: pages written between fork and the start of tracking */
+    CT_REC_WRITTEN = 5,       /* struct ct_rec_pages: pages found written by a scan (uffd-async) */
+    CT_REC_WRITE = 6,         /* struct ct_rec_write: one first write to a page (uffd, mprotect) */
+    CT_REC_NOTE = 7,          /* struct ct_rec_note: a warning or fact the report should show */
+    CT_REC_EXEC = 8,          /* struct ct_rec_note: the process is about to exec (text = path) */
+    CT_REC_END = 9,           /* struct ct_rec_end: the process ended cleanly */
+    CT_REC_UNTRACK = 10,      /* struct ct_rec_untrack: a range stopped being tracked */
+    CT_REC_TYPE_MAX
+};
+
+/* Strings inside records are a uint16_t length followed by that many bytes
+ * (no terminator); the record is zero-padded to a multiple of 8. */
+
+struct ct_rec_process {
+    struct ct_rec h;
+    uint32_t mode;            /* enum ct_mode, as in the header */
+    uint32_t flush_interval_ms; /* uffd-async: longest time between scans, 0 = only at exit */
+    uint64_t tracked_bytes_limit; /* reserved, 0 */
+    /* then: string mode_reason, string exe, string comm */
+};
+
+enum ct_region_kind {
+    CT_KIND_HEAP = 1,         /* [heap] */
+    CT_KIND_ANON = 2,         /* anonymous mappings (pymalloc arenas, large malloc chunks) */
+    CT_KIND_DATA = 3,         /* writable data and bss of the executable and libraries */
+    CT_KIND_STACK = 4,        /* [stack] and thread stacks */
+    CT_KIND_OTHER = 5,
+};
+
+/* How a region is tracked (ct_rec_region.tracking). */
+enum ct_tracking {
+    CT_TRACK_NONE = 0,        /* not tracked; `untracked_reason` says why */
+    CT_TRACK_UFFD_ASYNC = 1,
+    CT_TRACK_UFFD = 2,
+    CT_TRACK_MPROTECT = 3,
+};
+
+struct ct_rec_region {
+    struct ct_rec h;
+    uint32_t id;              /* 0-based, dense, in address order */
+    uint32_t kind;            /* enum ct_region_kind */
+    uint64_t start, end;      /* [start, end), page aligned */
+    uint32_t prot;            /* PROT_* of the mapping at fork */
+    uint32_t tracking;        /* enum ct_tracking */
+    uint64_t file_offset;
+    uint64_t inode;
+    uint32_t untracked_reason;/* enum ct_untrack_reason, when tracking == NONE */
+    uint32_t pad;
+    /* then: string name (path, "[heap]", "[stack]", or empty) */
+};
+
+struct ct_rec_pages {
+    struct ct_rec h;
+    uint32_t region;          /* region id */
+    uint32_t nbytes;          /* length of the run list that follows */
+    uint64_t first_page;      /* page index within the region where the first gap starts */
+    /* then: nbytes of LEB128 (gap, run) pairs */
+};
+
+/* ct_rec_write.flags */
+#define CT_WRITE_KERNEL   0x1u  /* written by the kernel in a system call on the program's behalf */
+#define CT_WRITE_SYSCALL_SHIFT 16 /* bits 16..31: Linux syscall number, when CT_WRITE_KERNEL */
+
+struct ct_rec_write {
+    struct ct_rec h;
+    uint64_t addr;            /* exact faulting address */
+    uint64_t ip;              /* instruction pointer of the write (0 if unknown) */
+    uint64_t time_ns;         /* CLOCK_MONOTONIC */
+    uint32_t tid;
+    uint32_t flags;           /* CT_WRITE_* */
+};
+
+enum ct_note_level { CT_NOTE_INFO = 0, CT_NOTE_WARNING = 1, CT_NOTE_INCOMPLETE = 2 };
+
+struct ct_rec_note {
+    struct ct_rec h;
+    uint32_t level;           /* enum ct_note_level */
+    uint32_t pad;
+    /* then: string text */
+};
+
+enum ct_end_how {
+    CT_END_EXIT = 1,          /* exit() or return from main */
+    CT_END__EXIT = 2,         /* _exit() / _Exit() (os._exit) */
+    CT_END_STOPPED = 3,       /* tracing stopped early (see notes); the process went on */
+};
+
+struct ct_rec_end {
+    struct ct_rec h;
+    uint32_t how;             /* enum ct_end_how */
+    int32_t  status;          /* exit status */
+    uint64_t time_ns;         /* CLOCK_REALTIME */
+    uint64_t faults;          /* sync modes: write faults handled (incl. repeats after re-protection) */
+    uint64_t scans;           /* uffd-async: PAGEMAP_SCAN passes */
+};
+
+enum ct_untrack_reason {
+    CT_UNTRACK_NONE = 0,
+    CT_UNTRACK_STACK = 1,     /* stacks cannot be protected by the sync backends: the kernel writes signal frames there */
+    CT_UNTRACK_ALTSTACK = 2,  /* a signal stack of the program */
+    CT_UNTRACK_REGISTER = 3,  /* the kernel refused to write-protect it */
+    CT_UNTRACK_STOPPED = 4,   /* tracing stopped (disk full, error) */
+    CT_UNTRACK_SPECIAL = 5,   /* hugetlb, device or other memory that cannot be tracked */
+};
+
+struct ct_rec_untrack {
+    struct ct_rec h;
+    uint64_t start, end;
+    uint32_t reason;          /* enum ct_untrack_reason */
+    uint32_t pad;
+};
+
+#endif
