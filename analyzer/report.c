@@ -1,0 +1,109 @@
+/*
+ * report.c - see report.h: gathering the processes of a run. Page sets are
+ * dropped as soon as each process is analyzed (unless a page listing was
+ * asked for), so a report over many large traces holds only one trace's
+ * page data at a time.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "tracedir.h"
+
+void ct_format_error(const char *file, const struct ct_err *err, char *buf, size_t len)
+{
+    if (err->has_offset)
+        snprintf(buf, len, "%s: offset %llu: %s", file, (unsigned long long)err->offset, err->msg);
+    else
+        snprintf(buf, len, "%s: %s", file, err->msg);
+}
+
+static int cmp_proc(const void *x, const void *y)
+{
+    const struct ct_proc *a = x, *b = y;
+    if (a->t.pid != b->t.pid)
+        return a->t.pid < b->t.pid ? -1 : 1;
+    if (a->t.fork_time_ns != b->t.fork_time_ns)
+        return a->t.fork_time_ns < b->t.fork_time_ns ? -1 : 1;
+    return strcmp(a->t.file, b->t.file);
+}
+
+int ct_report_build(const char *path, bool keep_pages, struct ct_report *r, struct ct_err *err)
+{
+    struct ct_tracelist list;
+    memset(r, 0, sizeof *r);
+    if (ct_list_traces(path, &list, err))
+        return -1;
+    r->source = xstrdup(path);
+    r->procs = xcalloc(list.n ? list.n : 1, sizeof *r->procs);
+    for (size_t i = 0; i < list.n; i++) {
+        struct ct_trace t;
+        struct ct_err e;
+        if (ct_trace_load(list.paths[i], &t, &e)) {
+            char buf[CT_ERR_MSG + 64];
+            if (e.has_offset)
+                snprintf(buf, sizeof buf, "offset %llu: %s", (unsigned long long)e.offset, e.msg);
+            else
+                snprintf(buf, sizeof buf, "%s", e.msg);
+            r->errors = xreallocarray(r->errors, r->nerrors + 1, sizeof *r->errors);
+            r->errors[r->nerrors].file = xstrdup(list.paths[i]);
+            r->errors[r->nerrors].msg = xstrdup(buf);
+            r->nerrors++;
+            continue;
+        }
+        ct_analyze(&t, keep_pages, &r->procs[r->nprocs++]);
+    }
+    ct_tracelist_free(&list);
+    if (r->nprocs > 1)
+        qsort(r->procs, r->nprocs, sizeof *r->procs, cmp_proc);
+    return 0;
+}
+
+void ct_report_free(struct ct_report *r)
+{
+    for (size_t i = 0; i < r->nprocs; i++)
+        ct_proc_free(&r->procs[i]);
+    free(r->procs);
+    for (size_t i = 0; i < r->nerrors; i++) {
+        free(r->errors[i].file);
+        free(r->errors[i].msg);
+    }
+    free(r->errors);
+    free(r->source);
+    memset(r, 0, sizeof *r);
+}
+
+size_t ct_proc_warnings(const struct ct_proc *p, char out[][160], size_t max)
+{
+    const struct ct_trace *t = &p->t;
+    size_t n = 0;
+#define W(...) do { if (n < max) snprintf(out[n++], 160, __VA_ARGS__); } while (0)
+    if (t->torn)
+        W("trace cut short inside a record at offset %llu (the rest of that record is lost)",
+          (unsigned long long)t->torn_offset);
+    if (!t->have_end && !t->have_exec) {
+        if (t->reap_valid && WIFSIGNALED(t->reap_status))
+            W("killed by signal %d before it could finish its trace: writes since its last flush are missing",
+              WTERMSIG(t->reap_status));
+        else
+            W("no end record: the process died or was killed before finishing its trace");
+    }
+    if (t->have_end && t->end_how == CT_END_STOPPED)
+        W("tracing stopped early; the process went on untraced");
+    if (t->writes_outside)
+        W("%llu write event%s outside every region (ignored)", (unsigned long long)t->writes_outside,
+          t->writes_outside == 1 ? "" : "s");
+    if (t->unknown_records)
+        W("%llu record%s of unknown type skipped (written by a newer cowtrace?)",
+          (unsigned long long)t->unknown_records, t->unknown_records == 1 ? "" : "s");
+    if (t->mode > CT_MODE_MPROTECT)
+        W("unknown tracking mode %u in the header", t->mode);
+    if (!t->have_process)
+        W("no process record");
+    else if (t->proc_mode != t->mode)
+        W("process record says mode %s, header says %s", ct_mode_name(t->proc_mode), ct_mode_name(t->mode));
+#undef W
+    return n;
+}

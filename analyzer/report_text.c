@@ -1,0 +1,301 @@
+/*
+ * report_text.c - the human rendering of a report: one aligned row per
+ * process, a TOTAL row, then only what needs attention (incomplete traces,
+ * notes, warnings) and one line per distinct (mode, reason) pair.
+ *
+ * Strings from the trace (region names come from /proc paths, notes from the
+ * shim) are untrusted: anything that is not printable UTF-8 is shown as '?'
+ * so a trace cannot drive the user's terminal.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "jsonw.h"
+
+#define TOP_REGIONS 3
+#define MAX_NOTES_PER_PROC 5
+#define MAX_PIDS_PER_MODE 8
+/* Notes are deduplicated by a quadratic scan, so only this many are looked
+ * at: a hostile trace with millions of notes must not stall the report. */
+#define MAX_NOTES_SCANNED 1000
+
+/* Copies s into out as printable text, truncated to fit. */
+static void clean(const char *str, size_t len, char *out, size_t outlen)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < outlen;) {
+        size_t n = s[i] >= 0x20 && s[i] != 0x7f ? utf8_seq_len(s + i, len - i) : 0;
+        /* C1 controls (U+0080..U+009F) are terminal escapes too. */
+        if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)
+            n = 0;
+        if (n == 0) {
+            out[o++] = '?';
+            i++;
+        } else if (o + n < outlen) {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+        } else
+            break;
+    }
+    out[o] = '\0';
+}
+
+static double mib(uint64_t pages, uint32_t page_size)
+{
+    return (double)pages * page_size / (1024.0 * 1024.0);
+}
+
+/* MiB with one decimal, but never "0.0" for something that is not zero:
+ * one copied page must not look like none. */
+static const char *fmt_mib(char *buf, size_t len, double v)
+{
+    if (v > 0 && v < 0.05)
+        snprintf(buf, len, "<0.1");
+    else
+        snprintf(buf, len, "%.1f", v);
+    return buf;
+}
+
+/* The label a region is summed under: the file's base name, "[heap]" and
+ * the like as they are, or the kind for anonymous memory. */
+static void region_label(const struct ct_region *r, char *out, size_t outlen)
+{
+    if (r->name.len == 0) {
+        snprintf(out, outlen, "%s", ct_kind_name(r->kind));
+        return;
+    }
+    const char *s = r->name.s;
+    size_t len = r->name.len;
+    const char *slash = memrchr(s, '/', len);
+    if (slash && (size_t)(slash - s) + 1 < len) {
+        len -= (size_t)(slash - s) + 1;
+        s = slash + 1;
+    }
+    clean(s, len, out, outlen);
+}
+
+struct label_sum {
+    char label[48];
+    uint64_t cow;
+    UT_hash_handle hh;
+};
+
+static int cmp_sum(const void *x, const void *y)
+{
+    const struct label_sum *a = *(struct label_sum *const *)x, *b = *(struct label_sum *const *)y;
+    if (a->cow != b->cow)
+        return a->cow > b->cow ? -1 : 1;
+    return strcmp(a->label, b->label);
+}
+
+static void top_regions(const struct ct_proc *p, char *out, size_t outlen)
+{
+    struct label_sum *sums = NULL, *e, *tmp;
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < p->t.nregions; i++) {
+        if (!p->rs[i].cow)
+            continue;
+        char label[48];
+        region_label(&p->t.regions[i], label, sizeof label);
+        HASH_FIND_STR(sums, label, e);
+        if (!e) {
+            e = xcalloc(1, sizeof *e);
+            memcpy(e->label, label, sizeof label);
+            HASH_ADD_STR(sums, label, e);
+            n++;
+        }
+        e->cow += p->rs[i].cow;
+    }
+    if (!n)
+        return;
+    struct label_sum **v = xmalloc(n * sizeof *v);
+    size_t k = 0;
+    HASH_ITER(hh, sums, e, tmp) v[k++] = e;
+    qsort(v, n, sizeof *v, cmp_sum);
+    size_t o = 0;
+    for (size_t i = 0; i < n && i < TOP_REGIONS && o < outlen; i++) {
+        char m[16];
+        int w = snprintf(out + o, outlen - o, "%s%s %s", i ? ", " : "", v[i]->label,
+                         fmt_mib(m, sizeof m, mib(v[i]->cow, p->t.page_size)));
+        if (w > 0)
+            o += (size_t)w;
+    }
+    HASH_ITER(hh, sums, e, tmp) {
+        HASH_DEL(sums, e);
+        free(e);
+    }
+    free(v);
+}
+
+static void pct(char *buf, size_t len, uint64_t part, uint64_t whole)
+{
+    if (whole)
+        snprintf(buf, len, "%.1f%%", 100.0 * (double)part / (double)whole);
+    else
+        snprintf(buf, len, "-");
+}
+
+static void print_pages(FILE *f, const struct ct_proc *p)
+{
+    const struct ivl *c = &p->cow_set, *fr = &p->fresh_set;
+    size_t i = 0, j = 0;
+    fprintf(f, "\npages of %d (%s):\n", p->t.pid, c->n || fr->n ? "address range, kind, pages" : "none");
+    while (i < c->n || j < fr->n) {
+        const struct ivl_run *r;
+        const char *kind;
+        if (j >= fr->n || (i < c->n && c->v[i].start < fr->v[j].start)) {
+            r = &c->v[i++];
+            kind = "cow";
+        } else {
+            r = &fr->v[j++];
+            kind = "fresh";
+        }
+        fprintf(f, "  0x%llx-0x%llx  %-5s  %llu\n", (unsigned long long)(r->start << p->t.page_shift),
+                (unsigned long long)(r->end << p->t.page_shift), kind,
+                (unsigned long long)(r->end - r->start));
+    }
+}
+
+struct mode_group {
+    uint32_t mode;
+    const struct ct_str *reason;
+    size_t first, count;
+};
+
+void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
+{
+    char src[256];
+    clean(r->source ? r->source : "", r->source ? strlen(r->source) : 0, src, sizeof src);
+    fprintf(f, "cowtrace report: %s, %zu process%s\n", src, r->nprocs, r->nprocs == 1 ? "" : "es");
+    if (!r->nprocs) {
+        fprintf(f, "no traces to report (did the program fork? was the shim loaded?)\n");
+        return;
+    }
+    fprintf(f, "\n%7s %7s  %-10s  %-16s %8s %6s %9s %11s  %s\n", "PID", "PPID", "MODE", "EXIT",
+            "COW MiB", "COW%", "FRESH MiB", "TRACKED MiB", "MOST COPIED (MiB)");
+    double cow = 0, fresh = 0, tracked = 0;
+    size_t incomplete = 0;
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const struct ct_proc *p = &r->procs[i];
+        char exit[48], pc[16], top[160];
+        snprintf(exit, sizeof exit, "%s%s", p->exit, p->complete ? "" : " *");
+        pct(pc, sizeof pc, p->cow, p->tracked);
+        top_regions(p, top, sizeof top);
+        char m1[16], m2[16], m3[16];
+        fprintf(f, "%7d %7d  %-10s  %-16s %8s %6s %9s %11s  %s\n", p->t.pid, p->t.ppid,
+                ct_mode_name(p->t.mode), exit, fmt_mib(m1, sizeof m1, mib(p->cow, p->t.page_size)), pc,
+                fmt_mib(m2, sizeof m2, mib(p->fresh, p->t.page_size)),
+                fmt_mib(m3, sizeof m3, mib(p->tracked, p->t.page_size)), top);
+        cow += mib(p->cow, p->t.page_size);
+        fresh += mib(p->fresh, p->t.page_size);
+        tracked += mib(p->tracked, p->t.page_size);
+        incomplete += !p->complete;
+    }
+    char pc[16], procs[32];
+    if (tracked > 0)
+        snprintf(pc, sizeof pc, "%.1f%%", 100.0 * cow / tracked);
+    else
+        snprintf(pc, sizeof pc, "-");
+    snprintf(procs, sizeof procs, "%zu process%s", r->nprocs, r->nprocs == 1 ? "" : "es");
+    char m1[16], m2[16], m3[16];
+    fprintf(f, "%7s %-37s %8s %6s %9s %11s\n", "TOTAL", procs, fmt_mib(m1, sizeof m1, cow), pc,
+            fmt_mib(m2, sizeof m2, fresh), fmt_mib(m3, sizeof m3, tracked));
+    if (incomplete)
+        fprintf(f, "* incomplete trace (%zu): counts are a lower bound, see below\n", incomplete);
+
+    /* Modes: one line per distinct (mode, reason), so 100 workers that all
+     * chose uffd-async for the same reason take one line. */
+    struct mode_group *g = xcalloc(r->nprocs, sizeof *g);
+    size_t ng = 0;
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const struct ct_trace *t = &r->procs[i].t;
+        size_t k;
+        for (k = 0; k < ng; k++) {
+            const struct ct_str *a = g[k].reason;
+            if (g[k].mode == t->mode && a->len == t->mode_reason.len
+                && (a->len == 0 || memcmp(a->s, t->mode_reason.s, a->len) == 0))
+                break;
+        }
+        if (k == ng) {
+            g[ng].mode = t->mode;
+            g[ng].reason = &t->mode_reason;
+            g[ng].first = i;
+            ng++;
+        }
+        g[k].count++;
+    }
+    fprintf(f, "\nmodes:\n");
+    for (size_t k = 0; k < ng; k++) {
+        char reason[200];
+        clean(g[k].reason->s ? g[k].reason->s : "", g[k].reason->len, reason, sizeof reason);
+        fprintf(f, "  %-10s %s%s\n             pids", ct_mode_name(g[k].mode), reason[0] ? "" : "(no reason given)",
+                reason);
+        size_t shown = 0;
+        for (size_t i = g[k].first; i < r->nprocs && shown < MAX_PIDS_PER_MODE; i++) {
+            const struct ct_trace *t = &r->procs[i].t;
+            if (t->mode == g[k].mode && t->mode_reason.len == g[k].reason->len
+                && (t->mode_reason.len == 0 || memcmp(t->mode_reason.s, g[k].reason->s, t->mode_reason.len) == 0)) {
+                fprintf(f, " %d", t->pid);
+                shown++;
+            }
+        }
+        if (g[k].count > shown)
+            fprintf(f, " (+%zu more)", g[k].count - shown);
+        fputc('\n', f);
+    }
+    free(g);
+
+    /* Notes and warnings, only for processes that have some. */
+    int header = 0;
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const struct ct_proc *p = &r->procs[i];
+        const struct ct_trace *t = &p->t;
+        char w[16][160];
+        size_t nw = ct_proc_warnings(p, w, 16);
+        if (!t->nnotes && !nw)
+            continue;
+        if (!header) {
+            fprintf(f, "\nnotes:\n");
+            header = 1;
+        }
+        for (size_t k = 0; k < nw; k++)
+            fprintf(f, "  %7d  %s\n", t->pid, w[k]);
+        size_t shown = 0, scan = t->nnotes < MAX_NOTES_SCANNED ? t->nnotes : MAX_NOTES_SCANNED;
+        for (size_t k = 0; k < scan && shown < MAX_NOTES_PER_PROC; k++) {
+            /* Repeated notes are shown once with a count. */
+            size_t dup = 0, seen = 0;
+            for (size_t m = 0; m < scan; m++) {
+                if (t->notes[m].text.len == t->notes[k].text.len
+                    && memcmp(t->notes[m].text.s, t->notes[k].text.s, t->notes[k].text.len) == 0) {
+                    if (m < k)
+                        seen = 1;
+                    dup++;
+                }
+                if (seen)
+                    break;
+            }
+            if (seen)
+                continue;
+            char text[200];
+            clean(t->notes[k].text.s, t->notes[k].text.len, text, sizeof text);
+            const char *lv = t->notes[k].level == CT_NOTE_WARNING ? "warning: "
+                           : t->notes[k].level == CT_NOTE_INCOMPLETE ? "incomplete: " : "";
+            if (dup > 1)
+                fprintf(f, "  %7d  %s%s (x%zu)\n", t->pid, lv, text, dup);
+            else
+                fprintf(f, "  %7d  %s%s\n", t->pid, lv, text);
+            shown++;
+        }
+        if (shown == MAX_NOTES_PER_PROC && t->nnotes > shown)
+            fprintf(f, "  %7d  (more notes: cowtrace report --format json)\n", t->pid);
+    }
+    if (pages)
+        for (size_t i = 0; i < r->nprocs; i++)
+            print_pages(f, &r->procs[i]);
+}

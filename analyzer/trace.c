@@ -1,0 +1,578 @@
+/*
+ * trace.c - see trace.h.
+ *
+ * The file is read in two passes over the record stream. The first checks
+ * the framing of every record and collects everything but page data
+ * (regions, notes, process facts, end); the second decodes page records
+ * against the now complete region table. Two passes let a writer emit a
+ * region after pages of earlier regions without the reader having to buffer
+ * anything, and cost nothing since the file is mapped.
+ */
+#include "trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "leb128.h"
+
+/* Fixed parts of the records, as the format defines them. */
+#define SZ_PROCESS sizeof(struct ct_rec_process)
+#define SZ_REGION  sizeof(struct ct_rec_region)
+#define SZ_PAGES   sizeof(struct ct_rec_pages)
+#define SZ_WRITE   sizeof(struct ct_rec_write)
+#define SZ_NOTE    sizeof(struct ct_rec_note)
+#define SZ_END     sizeof(struct ct_rec_end)
+#define SZ_UNTRACK sizeof(struct ct_rec_untrack)
+#define SZ_STR_MAX (2 + 65535)
+
+_Static_assert(sizeof(struct ct_rec_process) == 24, "process record");
+_Static_assert(sizeof(struct ct_rec_region) == 64, "region record");
+_Static_assert(sizeof(struct ct_rec_pages) == 24, "pages record");
+_Static_assert(sizeof(struct ct_rec_write) == 40, "write record");
+_Static_assert(sizeof(struct ct_rec_note) == 16, "note record");
+_Static_assert(sizeof(struct ct_rec_end) == 40, "end record");
+_Static_assert(sizeof(struct ct_rec_untrack) == 32, "untrack record");
+
+/* Explicit little-endian loads: the file is little-endian whatever the host,
+ * and byte loads have no alignment requirement. */
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+const char *ct_mode_name(uint32_t mode)
+{
+    switch (mode) {
+    case CT_MODE_NONE: return "none";
+    case CT_MODE_UFFD_ASYNC: return "uffd-async";
+    case CT_MODE_UFFD: return "uffd";
+    case CT_MODE_MPROTECT: return "mprotect";
+    }
+    return "unknown";
+}
+
+const char *ct_kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case CT_KIND_HEAP: return "heap";
+    case CT_KIND_ANON: return "anon";
+    case CT_KIND_DATA: return "data";
+    case CT_KIND_STACK: return "stack";
+    }
+    return "other";
+}
+
+const char *ct_rec_type_name(uint32_t type)
+{
+    static const char *const names[] = {
+        "end-of-stream", "process", "region", "present", "early", "written",
+        "write", "note", "exec", "end", "untrack",
+    };
+    return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
+}
+
+const char *ct_untrack_reason_name(uint32_t reason)
+{
+    switch (reason) {
+    case CT_UNTRACK_NONE: return "none";
+    case CT_UNTRACK_STACK: return "stack";
+    case CT_UNTRACK_ALTSTACK: return "signal stack";
+    case CT_UNTRACK_REGISTER: return "kernel refused write-protection";
+    case CT_UNTRACK_STOPPED: return "tracing stopped";
+    case CT_UNTRACK_SPECIAL: return "special memory";
+    }
+    return "unknown reason";
+}
+
+enum frame { FR_RECORD, FR_END_ZERO, FR_END_EOF, FR_TORN };
+
+static uint64_t align8(uint64_t n) { return (n + 7) & ~UINT64_C(7); }
+
+/* Could a record of this type and size, cut short after `rem` bytes, be the
+ * visible part of a whole record a writer was in the middle of? If not, a
+ * size past the end of the file is corruption, not truncation. */
+static bool torn_plausible(uint32_t type, uint32_t size, const uint8_t *p, size_t rem)
+{
+    switch (type) {
+    case CT_REC_PROCESS: return size >= SZ_PROCESS && size <= align8(SZ_PROCESS + 3 * SZ_STR_MAX) + 8;
+    case CT_REC_REGION:  return size >= SZ_REGION && size <= align8(SZ_REGION + SZ_STR_MAX) + 8;
+    case CT_REC_NOTE:
+    case CT_REC_EXEC:    return size >= SZ_NOTE && size <= align8(SZ_NOTE + SZ_STR_MAX) + 8;
+    case CT_REC_WRITE:   return size >= SZ_WRITE && size <= SZ_WRITE + 64;
+    case CT_REC_END:     return size >= SZ_END && size <= SZ_END + 64;
+    case CT_REC_UNTRACK: return size >= SZ_UNTRACK && size <= SZ_UNTRACK + 64;
+    case CT_REC_PRESENT:
+    case CT_REC_EARLY:
+    case CT_REC_WRITTEN:
+        if (size < SZ_PAGES)
+            return false;
+        if (rem >= 16)
+            return size == align8(SZ_PAGES + (uint64_t)rd32(p + 12));
+        return true;
+    }
+    return false;
+}
+
+/* Reads the frame of the record at off. Fails only on a record that can be
+ * neither read nor explained as the torn end of a killed writer. */
+static int frame(const uint8_t *buf, size_t len, uint64_t off, uint32_t *type,
+                 uint32_t *size, enum frame *fr, struct ct_err *err)
+{
+    if (off >= len) {
+        *fr = FR_END_EOF;
+        return 0;
+    }
+    size_t rem = len - off;
+    if (rem < sizeof(struct ct_rec)) {
+        *fr = FR_END_ZERO;
+        for (size_t i = 0; i < rem; i++)
+            if (buf[off + i])
+                *fr = FR_TORN;
+        return 0;
+    }
+    *type = rd32(buf + off);
+    *size = rd32(buf + off + 4);
+    if (*type == CT_REC_END_OF_STREAM) {
+        *fr = FR_END_ZERO;
+        return 0;
+    }
+    if (*size < sizeof(struct ct_rec) || *size % 8)
+        return ct_fail(err, off, "bad record size %u (type %u)", *size, *type);
+    if (*size > rem) {
+        if (torn_plausible(*type, *size, buf + off, rem)) {
+            *fr = FR_TORN;
+            return 0;
+        }
+        return ct_fail(err, off, "record size %u (type %u) extends past the end of the file (%zu bytes left)",
+                       *size, *type, rem);
+    }
+    *fr = FR_RECORD;
+    return 0;
+}
+
+/* Reads a length-prefixed string at *pos within the record [rec, rec+size). */
+static int read_str(const uint8_t *buf, uint64_t rec, uint32_t size, uint32_t *pos,
+                    struct ct_str *out, const char *what, struct ct_err *err)
+{
+    if (*pos + 2 > size)
+        return ct_fail(err, rec + *pos, "%s string length past the end of the record (size %u)", what, size);
+    uint32_t n = rd16(buf + rec + *pos);
+    if (*pos + 2 + n > size)
+        return ct_fail(err, rec + *pos, "%s string of %u bytes runs past the end of the record (size %u)",
+                       what, n, size);
+    free(out->s);
+    out->s = xmemdup0(buf + rec + *pos + 2, n);
+    out->len = n;
+    *pos += 2 + n;
+    return 0;
+}
+
+static int need(uint64_t off, uint32_t type, uint32_t size, size_t min, struct ct_err *err)
+{
+    if (size < min)
+        return ct_fail(err, off, "%s record too small: size %u, need at least %zu",
+                       ct_rec_type_name(type), size, min);
+    return 0;
+}
+
+static int parse_header(const uint8_t *buf, size_t len, struct ct_trace *t, uint64_t *hdr_size,
+                        struct ct_err *err)
+{
+    if (len == 0)
+        return ct_fail(err, 0, "empty file, not a cowtrace trace");
+    if (len < 8)
+        return ct_fail(err, 0, "truncated header (%zu bytes; a trace starts with a %d-byte header)",
+                       len, CT_HEADER_SIZE);
+    if (memcmp(buf, CT_MAGIC, 8) != 0)
+        return ct_fail(err, 0, "bad magic, not a cowtrace trace");
+    if (len < 12)
+        return ct_fail(err, len, "truncated header (%zu bytes, need %d)", len, CT_HEADER_SIZE);
+    t->version = rd16(buf + 8);
+    if (t->version != CT_FORMAT_VERSION)
+        return ct_fail(err, 8, "unsupported trace format version %u (this cowtrace reads version %d%s)",
+                       t->version, CT_FORMAT_VERSION,
+                       t->version > CT_FORMAT_VERSION ? "; the trace was written by a newer cowtrace" : "");
+    if (len < CT_HEADER_SIZE)
+        return ct_fail(err, len, "truncated header (%zu bytes, need %d)", len, CT_HEADER_SIZE);
+    uint16_t hs = rd16(buf + 10);
+    if (hs < CT_HEADER_SIZE || hs % 8)
+        return ct_fail(err, 10, "bad header size %u (need a multiple of 8, at least %d)", hs, CT_HEADER_SIZE);
+    if (hs > len)
+        return ct_fail(err, len, "truncated header (%zu bytes, header size says %u)", len, hs);
+    *hdr_size = hs;
+    t->page_size = rd32(buf + 12);
+    if (t->page_size < 4096 || t->page_size > (1u << 20) || (t->page_size & (t->page_size - 1)))
+        return ct_fail(err, 12, "bad page size %u (need a power of two from 4096 to 1048576)", t->page_size);
+    t->page_shift = (uint32_t)__builtin_ctz(t->page_size);
+    t->pid = (int32_t)rd32(buf + 16);
+    t->ppid = (int32_t)rd32(buf + 20);
+    if (t->pid <= 0)
+        return ct_fail(err, 16, "bad pid %d", t->pid);
+    if (t->ppid < 0)
+        return ct_fail(err, 20, "bad ppid %d", t->ppid);
+    t->mode = rd32(buf + 24);
+    t->flags = rd32(buf + 28);
+    t->fork_time_ns = rd64(buf + 32);
+    t->fork_nonce = rd64(buf + 40);
+    t->reap_valid = rd32(buf + 48) == CT_REAP_MAGIC;
+    t->reap_status = (int32_t)rd32(buf + 52);
+    return 0;
+}
+
+static int parse_region(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t,
+                        struct ct_err *err)
+{
+    const uint8_t *p = buf + off;
+    struct ct_region r;
+    memset(&r, 0, sizeof r);
+    r.id = rd32(p + 8);
+    r.kind = rd32(p + 12);
+    r.start = rd64(p + 16);
+    r.end = rd64(p + 24);
+    r.prot = rd32(p + 32);
+    r.tracking = rd32(p + 36);
+    r.file_offset = rd64(p + 40);
+    r.inode = rd64(p + 48);
+    r.untracked_reason = rd32(p + 56);
+    if (r.id != t->nregions)
+        return ct_fail(err, off + 8, "bad region id %u (expected %zu: ids are dense and in address order)",
+                       r.id, t->nregions);
+    uint64_t mask = t->page_size - 1;
+    if ((r.start & mask) || (r.end & mask))
+        return ct_fail(err, off + 16, "region %u [0x%llx, 0x%llx) is not page aligned",
+                       r.id, (unsigned long long)r.start, (unsigned long long)r.end);
+    if (r.start >= r.end || r.end > CT_MAX_ADDR)
+        return ct_fail(err, off + 16, "region %u has a bad range [0x%llx, 0x%llx)",
+                       r.id, (unsigned long long)r.start, (unsigned long long)r.end);
+    if (t->nregions && r.start < t->regions[t->nregions - 1].end)
+        return ct_fail(err, off + 16, "region %u at 0x%llx overlaps or precedes region %u ending at 0x%llx",
+                       r.id, (unsigned long long)r.start, r.id - 1,
+                       (unsigned long long)t->regions[t->nregions - 1].end);
+    if (r.tracking > CT_TRACK_MPROTECT)
+        return ct_fail(err, off + 36, "region %u has an unknown tracking method %u", r.id, r.tracking);
+    uint32_t pos = SZ_REGION;
+    if (read_str(buf, off, size, &pos, &r.name, "region name", err))
+        return -1;
+    r.pg0 = r.start >> t->page_shift;
+    r.npages = (r.end - r.start) >> t->page_shift;
+    /* Regions are at least 64 bytes of file each, so this array is bounded
+     * by the file size. */
+    t->regions = xreallocarray(t->regions, t->nregions + 1, sizeof *t->regions);
+    t->regions[t->nregions++] = r;
+    return 0;
+}
+
+static int parse_note(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t,
+                      struct ct_err *err)
+{
+    struct ct_note n = { .level = rd32(buf + off + 8), .offset = off };
+    uint32_t pos = SZ_NOTE;
+    if (read_str(buf, off, size, &pos, &n.text, "note", err))
+        return -1;
+    t->notes = xreallocarray(t->notes, t->nnotes + 1, sizeof *t->notes);
+    t->notes[t->nnotes++] = n;
+    return 0;
+}
+
+/* First pass: everything except page data. */
+static int pass1_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_t size,
+                        struct ct_trace *t, struct ct_err *err)
+{
+    const uint8_t *p = buf + off;
+    switch (type) {
+    case CT_REC_PROCESS: {
+        if (need(off, type, size, SZ_PROCESS, err))
+            return -1;
+        struct ct_str s[3] = {{0}};
+        uint32_t pos = SZ_PROCESS;
+        int rc = read_str(buf, off, size, &pos, &s[0], "mode_reason", err);
+        if (!rc)
+            rc = read_str(buf, off, size, &pos, &s[1], "exe", err);
+        if (!rc)
+            rc = read_str(buf, off, size, &pos, &s[2], "comm", err);
+        if (rc || t->have_process) {
+            /* Only the first process record counts; later ones are checked
+             * for sanity and dropped. */
+            for (int i = 0; i < 3; i++)
+                free(s[i].s);
+            return rc;
+        }
+        t->have_process = true;
+        t->proc_mode = rd32(p + 8);
+        t->flush_interval_ms = rd32(p + 12);
+        t->mode_reason = s[0];
+        t->exe = s[1];
+        t->comm = s[2];
+        return 0;
+    }
+    case CT_REC_REGION:
+        if (need(off, type, size, SZ_REGION, err))
+            return -1;
+        return parse_region(buf, off, size, t, err);
+    case CT_REC_PRESENT:
+    case CT_REC_EARLY:
+    case CT_REC_WRITTEN: {
+        if (need(off, type, size, SZ_PAGES, err))
+            return -1;
+        uint32_t nbytes = rd32(p + 12);
+        if ((uint64_t)nbytes > size - SZ_PAGES)
+            return ct_fail(err, off + 12, "run list of %u bytes does not fit in a %s record of size %u",
+                           nbytes, ct_rec_type_name(type), size);
+        t->exec_last = false;
+        return 0;
+    }
+    case CT_REC_WRITE:
+        t->exec_last = false;
+        return need(off, type, size, SZ_WRITE, err);
+    case CT_REC_NOTE:
+        if (need(off, type, size, SZ_NOTE, err))
+            return -1;
+        return parse_note(buf, off, size, t, err);
+    case CT_REC_EXEC: {
+        if (need(off, type, size, SZ_NOTE, err))
+            return -1;
+        uint32_t pos = SZ_NOTE;
+        if (read_str(buf, off, size, &pos, &t->exec_path, "exec path", err))
+            return -1;
+        t->have_exec = true;
+        t->exec_last = true;
+        return 0;
+    }
+    case CT_REC_END:
+        if (need(off, type, size, SZ_END, err))
+            return -1;
+        t->have_end = true;
+        t->exec_last = false;
+        t->end_how = rd32(p + 8);
+        t->end_status = (int32_t)rd32(p + 12);
+        t->end_time_ns = rd64(p + 16);
+        t->end_faults = rd64(p + 24);
+        t->end_scans = rd64(p + 32);
+        return 0;
+    case CT_REC_UNTRACK: {
+        if (need(off, type, size, SZ_UNTRACK, err))
+            return -1;
+        struct ct_untrack u = { rd64(p + 8), rd64(p + 16), rd32(p + 24) };
+        if (u.start >= u.end || u.end > CT_MAX_ADDR)
+            return ct_fail(err, off + 8, "untrack record has a bad range [0x%llx, 0x%llx)",
+                           (unsigned long long)u.start, (unsigned long long)u.end);
+        t->untracks = xreallocarray(t->untracks, t->nuntracks + 1, sizeof *t->untracks);
+        t->untracks[t->nuntracks++] = u;
+        return 0;
+    }
+    default:
+        t->unknown_records++;
+        return 0;
+    }
+}
+
+long ct_trace_find_region(const struct ct_trace *t, uint64_t pg)
+{
+    size_t lo = 0, hi = t->nregions;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct ct_region *r = &t->regions[mid];
+        if (pg < r->pg0)
+            hi = mid;
+        else if (pg >= r->pg0 + r->npages)
+            lo = mid + 1;
+        else
+            return (long)mid;
+    }
+    return -1;
+}
+
+static int pass2_pages(const uint8_t *buf, uint64_t off, uint32_t type, struct ct_trace *t,
+                       struct ct_err *err)
+{
+    const uint8_t *p = buf + off;
+    uint32_t rid = rd32(p + 8);
+    uint32_t nbytes = rd32(p + 12);
+    uint64_t pos = rd64(p + 16);
+    if (rid >= t->nregions)
+        return ct_fail(err, off + 8, "bad region id %u in %s record (the trace has %zu regions)",
+                       rid, ct_rec_type_name(type), t->nregions);
+    const struct ct_region *r = &t->regions[rid];
+    if (pos > r->npages)
+        return ct_fail(err, off + 16, "first page %llu is past the end of region %u (%llu pages)",
+                       (unsigned long long)pos, rid, (unsigned long long)r->npages);
+    struct ivl *set = type == CT_REC_PRESENT ? &t->present
+                    : type == CT_REC_EARLY ? &t->early : &t->written;
+    const uint8_t *q = p + SZ_PAGES, *end = q + nbytes;
+    while (q < end) {
+        uint64_t gap, run;
+        const uint8_t *at = q;
+        enum leb_status st = leb128_read(&q, end, &gap);
+        if (st)
+            return ct_fail(err, off + (uint64_t)(at - p), "%s", leb128_strerror(st));
+        if (gap > r->npages - pos)
+            return ct_fail(err, off + (uint64_t)(at - p),
+                           "run list gap of %llu pages from page %llu goes past the end of region %u (%llu pages)",
+                           (unsigned long long)gap, (unsigned long long)pos, rid,
+                           (unsigned long long)r->npages);
+        pos += gap;
+        at = q;
+        if (q == end)
+            return ct_fail(err, off + (uint64_t)(at - p), "run list ends with a gap and no run");
+        st = leb128_read(&q, end, &run);
+        if (st)
+            return ct_fail(err, off + (uint64_t)(at - p), "%s", leb128_strerror(st));
+        if (run > r->npages - pos)
+            return ct_fail(err, off + (uint64_t)(at - p),
+                           "run of %llu pages at page %llu goes past the end of region %u (%llu pages)",
+                           (unsigned long long)run, (unsigned long long)pos, rid,
+                           (unsigned long long)r->npages);
+        if (run) {
+            ivl_add(set, r->pg0 + pos, r->pg0 + pos + run);
+            /* Early pages were written too: the written set is their union. */
+            if (type == CT_REC_EARLY)
+                ivl_add(&t->written, r->pg0 + pos, r->pg0 + pos + run);
+        }
+        pos += run;
+    }
+    return 0;
+}
+
+static int pass2_record(const uint8_t *buf, uint64_t off, uint32_t type, struct ct_trace *t,
+                        struct ct_err *err)
+{
+    switch (type) {
+    case CT_REC_PRESENT:
+    case CT_REC_EARLY:
+    case CT_REC_WRITTEN:
+        return pass2_pages(buf, off, type, t, err);
+    case CT_REC_WRITE: {
+        uint64_t pg = rd64(buf + off + 8) >> t->page_shift;
+        t->nwrites++;
+        if (ct_trace_find_region(t, pg) < 0)
+            t->writes_outside++;
+        else
+            ivl_add(&t->written, pg, pg + 1);
+        return 0;
+    }
+    }
+    return 0;
+}
+
+/* Walks the record stream from `start`, calling pass1 or pass2. */
+static int walk(const uint8_t *buf, size_t len, uint64_t start, int pass, struct ct_trace *t,
+                struct ct_err *err)
+{
+    uint64_t off = start;
+    for (;;) {
+        uint32_t type = 0, size = 0;
+        enum frame fr;
+        if (frame(buf, len, off, &type, &size, &fr, err))
+            return -1;
+        if (fr != FR_RECORD) {
+            if (pass == 1) {
+                t->stream_end = off;
+                t->ended_by_zero = fr == FR_END_ZERO;
+                t->torn = fr == FR_TORN;
+                t->torn_offset = off;
+            }
+            return 0;
+        }
+        int rc = pass == 1 ? pass1_record(buf, off, type, size, t, err)
+                           : pass2_record(buf, off, type, t, err);
+        if (rc)
+            return -1;
+        if (pass == 1)
+            t->nrecords++;
+        off += size;
+    }
+}
+
+static void str_free(struct ct_str *s)
+{
+    free(s->s);
+    s->s = NULL;
+    s->len = 0;
+}
+
+void ct_trace_drop_pages(struct ct_trace *t)
+{
+    ivl_free(&t->present);
+    ivl_free(&t->written);
+    ivl_free(&t->early);
+}
+
+void ct_trace_free(struct ct_trace *t)
+{
+    free(t->file);
+    str_free(&t->mode_reason);
+    str_free(&t->exe);
+    str_free(&t->comm);
+    str_free(&t->exec_path);
+    for (size_t i = 0; i < t->nregions; i++)
+        str_free(&t->regions[i].name);
+    free(t->regions);
+    for (size_t i = 0; i < t->nnotes; i++)
+        str_free(&t->notes[i].text);
+    free(t->notes);
+    free(t->untracks);
+    ct_trace_drop_pages(t);
+    memset(t, 0, sizeof *t);
+}
+
+int ct_trace_parse(const char *file, const uint8_t *buf, size_t len, struct ct_trace *t,
+                   struct ct_err *err)
+{
+    uint64_t hdr_size = CT_HEADER_SIZE;
+    memset(t, 0, sizeof *t);
+    ivl_init(&t->present);
+    ivl_init(&t->written);
+    ivl_init(&t->early);
+    t->file = xstrdup(file);
+    if (parse_header(buf, len, t, &hdr_size, err) || walk(buf, len, hdr_size, 1, t, err)
+        || walk(buf, t->stream_end, hdr_size, 2, t, err)) {
+        ct_trace_free(t);
+        return -1;
+    }
+    ivl_normalize(&t->present);
+    ivl_normalize(&t->written);
+    ivl_normalize(&t->early);
+    return 0;
+}
+
+int ct_trace_load(const char *path, struct ct_trace *t, struct ct_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ct_fail_nooff(err, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return ct_fail_nooff(err, "cannot stat: %s", strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return ct_fail_nooff(err, "not a regular file");
+    }
+    size_t len = (size_t)st.st_size;
+    const uint8_t *buf = (const uint8_t *)"";
+    void *map = NULL;
+    if (len) {
+        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            return ct_fail_nooff(err, "cannot map %zu bytes: %s", len, strerror(e));
+        }
+        madvise(map, len, MADV_SEQUENTIAL);
+        buf = map;
+    }
+    close(fd);
+    int rc = ct_trace_parse(path, buf, len, t, err);
+    if (map)
+        munmap(map, len);
+    return rc;
+}

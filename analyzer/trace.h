@@ -1,0 +1,132 @@
+/*
+ * trace.h - the trace reader: turns one trace file (format in
+ * common/ct_format.h) into validated, owned data.
+ *
+ * Promise: every trace is hostile input. ct_trace_parse either fills a
+ * struct ct_trace whose every field has been checked (regions sorted and
+ * non-overlapping, page sets inside their regions, strings inside their
+ * records) or returns -1 with a message and the byte offset of the first
+ * problem. It never reads outside the buffer, and the memory it allocates is
+ * bounded by a small multiple of the file size, whatever the file claims.
+ *
+ * What is tolerated rather than rejected, and why:
+ *  - a stream that simply stops at a record boundary, or at a zero type word:
+ *    the process was killed, everything it published is whole;
+ *  - a last record cut short by the end of the file, if what is visible of it
+ *    is self-consistent: the file was truncated mid-write. It is dropped and
+ *    the trace is marked torn (incomplete);
+ *  - unknown record types with a sane size: written by a newer shim, skipped
+ *    and counted (forward compatibility within a format version);
+ *  - a write event outside every region: counted as a warning.
+ */
+#ifndef COWTRACE_TRACE_H
+#define COWTRACE_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ct_format.h"
+#include "ivl.h"
+#include "util.h"
+
+/* Region addresses beyond this are not user space on any 64-bit Linux
+ * (5-level paging gives 2^56); the bound keeps page arithmetic far from
+ * overflow. */
+#define CT_MAX_ADDR (UINT64_C(1) << 57)
+
+struct ct_str {
+    char *s;                  /* NUL-terminated copy; may contain other NULs */
+    size_t len;
+};
+
+struct ct_region {
+    uint32_t id, kind, prot, tracking, untracked_reason;
+    uint64_t start, end;      /* bytes, [start, end) */
+    uint64_t pg0, npages;     /* first absolute page number (start / page_size), size in pages */
+    uint64_t file_offset, inode;
+    struct ct_str name;
+};
+
+struct ct_note {
+    uint32_t level;           /* enum ct_note_level (unknown levels kept as read) */
+    uint64_t offset;
+    struct ct_str text;
+};
+
+struct ct_untrack {
+    uint64_t start, end;
+    uint32_t reason;
+};
+
+struct ct_trace {
+    char *file;               /* name used in messages */
+
+    /* header */
+    uint16_t version;
+    uint32_t page_size, page_shift;
+    int32_t pid, ppid;
+    uint32_t mode, flags;
+    uint64_t fork_time_ns, fork_nonce;
+    bool reap_valid;
+    int32_t reap_status;
+
+    /* CT_REC_PROCESS (the first one) */
+    bool have_process;
+    uint32_t proc_mode, flush_interval_ms;
+    struct ct_str mode_reason, exe, comm;
+
+    struct ct_region *regions;
+    size_t nregions;
+
+    struct ct_note *notes;
+    size_t nnotes;
+
+    struct ct_untrack *untracks;
+    size_t nuntracks;
+
+    /* CT_REC_END (the last one) */
+    bool have_end;
+    uint32_t end_how;
+    int32_t end_status;
+    uint64_t end_time_ns, end_faults, end_scans;
+
+    /* CT_REC_EXEC (the last one) */
+    bool have_exec;
+    bool exec_last;           /* no page, write or end record after the last exec */
+    struct ct_str exec_path;
+
+    /* Page sets in absolute page numbers (address / page_size), normalized. */
+    struct ivl present, written, early;
+
+    uint64_t nrecords;        /* records read, including skipped ones */
+    uint64_t nwrites;         /* CT_REC_WRITE events */
+    uint64_t writes_outside;  /* write events that hit no region */
+    uint64_t unknown_records; /* records of a type this reader does not know */
+    uint64_t stream_end;      /* offset where the record stream ended */
+    bool torn;                /* the last record was cut short by the end of the file */
+    uint64_t torn_offset;
+    bool ended_by_zero;       /* the stream ended with a zero type word */
+};
+
+/* Parses buf[0, len). `file` names the trace in messages. On error returns -1
+ * and leaves *t empty (nothing to free). */
+int ct_trace_parse(const char *file, const uint8_t *buf, size_t len,
+                   struct ct_trace *t, struct ct_err *err);
+
+/* Maps the file read-only and parses it. */
+int ct_trace_load(const char *path, struct ct_trace *t, struct ct_err *err);
+
+/* Frees the page sets only (the report keeps the rest). */
+void ct_trace_drop_pages(struct ct_trace *t);
+void ct_trace_free(struct ct_trace *t);
+
+/* Index of the region containing absolute page pg, or -1. */
+long ct_trace_find_region(const struct ct_trace *t, uint64_t pg);
+
+const char *ct_mode_name(uint32_t mode);       /* "uffd-async", ..., "none", "unknown" */
+const char *ct_kind_name(uint32_t kind);       /* "heap", ..., "other" */
+const char *ct_rec_type_name(uint32_t type);
+const char *ct_untrack_reason_name(uint32_t reason);
+
+#endif
