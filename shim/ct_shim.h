@@ -1,0 +1,221 @@
+/*
+ * ct_shim.h - the shim's one internal header.
+ *
+ * libcowtrace.so is preloaded into an unmodified program. In the original
+ * process it only reads its configuration and registers fork handlers. In each
+ * child made by fork() it write-tracks the memory the child inherited and logs
+ * the pages the child writes into a trace file (common/ct_format.h).
+ *
+ * Modules:
+ *   config.c      configuration from the environment, fork hooks, warnings
+ *   maps.c        /proc/self/maps -> the regions a child inherited
+ *   writer.c      the trace file: a preallocated file mapped MAP_SHARED, so
+ *                 records survive SIGKILL and writing one is a memory store
+ *   runs.c        run-list encoding of page sets
+ *   pagemap.c     pages present at fork, and pages written before tracking
+ *   tracker.c     setting tracking up in a child, choosing the backend, ending it
+ *   uffd_async.c  backend uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher thread
+ *   sync.c        backends uffd and mprotect: first-write faults, kernel writes
+ *   hooks_*.c     interposed libc functions (exit/exec/wait, signals, I/O)
+ *
+ * Invariants every module keeps:
+ *   - After tracking starts, shim code never writes memory the child
+ *     inherited: state lives in mappings the child made itself (the arena),
+ *     system calls go through sys.h (no errno), nothing calls malloc.
+ *   - Code reachable from a signal handler or the flusher thread is
+ *     async-signal-safe and lock-free, or takes only ct_spin locks that no
+ *     handler can re-enter on the same thread.
+ */
+#ifndef COWTRACE_CT_SHIM_H
+#define COWTRACE_CT_SHIM_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ct_format.h"
+#include "sys.h"
+
+#define CT_EXPORT __attribute__((visibility("default")))
+#define CT_HIDDEN __attribute__((visibility("hidden")))
+#define ct_likely(x) __builtin_expect(!!(x), 1)
+#define ct_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- configuration (config.c) ------------------------------------------ */
+
+struct ct_config {
+    int enabled;               /* tracing may start in children */
+    int requested_mode;        /* enum ct_mode, CT_MODE_NONE = auto */
+    unsigned flush_ms;         /* uffd-async scan interval; 0 = at exit only */
+    long page_size;
+    int page_shift;
+    char dir[PATH_MAX];        /* absolute trace directory */
+    uintptr_t self_start, self_end; /* the shim's own mappings */
+    /* Written in the parent by the fork prepare handler, read by the child. */
+    uint64_t fork_counter;
+    int fork_parent;
+};
+extern struct ct_config ct_cfg;
+
+void ct_warn(const char *msg, const char *detail, long err);   /* one line on stderr */
+
+/* ---- regions (maps.c) --------------------------------------------------- */
+
+struct ct_region {
+    uintptr_t start, end;
+    uint32_t id;
+    uint32_t kind;             /* enum ct_region_kind */
+    uint32_t prot;             /* PROT_* at fork (the program's, not ours) */
+    uint32_t tracking;         /* enum ct_tracking */
+    uint32_t untracked_reason; /* enum ct_untrack_reason */
+    uint32_t is_file;          /* file-backed private mapping */
+    uint64_t file_offset, inode;
+    const char *name;
+    size_t npages;
+    _Atomic uint64_t *seen;    /* sync: page's first write recorded */
+    _Atomic uint64_t *open;    /* sync: page currently writable */
+};
+
+/* Reads /proc/self/maps into regions allocated from the arena. */
+int ct_maps_read(struct ct_region **out, uint32_t *count);
+
+/* ---- arena: the child's own memory ---------------------------------------- */
+
+int ct_arena_init(void);
+void ct_arena_discard(void);
+void *ct_arena_alloc(size_t size);     /* zeroed, 16-byte aligned; NULL when out */
+
+/* ---- trace file (writer.c) ---------------------------------------------- */
+
+struct ct_writer {
+    int fd;
+    uint64_t dev, ino;
+    char path[PATH_MAX];
+    char *map;                 /* MAP_SHARED view of the whole file */
+    size_t map_cap;            /* bytes reserved for the view */
+    _Atomic size_t used;       /* bytes handed out */
+    _Atomic size_t alloc;      /* bytes backed by fallocate */
+    _Atomic int grow_lock;
+    _Atomic int full;          /* growing failed: only final records fit */
+};
+
+int ct_writer_create(struct ct_writer *w, const struct ct_header *h);
+void *ct_writer_reserve(struct ct_writer *w, size_t size, int final);
+void ct_writer_publish(void *rec, uint32_t type, uint32_t size);
+void ct_writer_finish(struct ct_writer *w);   /* trim the zero tail */
+void ct_writer_abandon(struct ct_writer *w);  /* unmap and close, nothing more */
+int ct_writer_note(struct ct_writer *w, uint32_t level, const char *text);
+int ct_writer_string_record(struct ct_writer *w, uint32_t type, uint32_t level, const char *text);
+
+/* ---- run lists (runs.c) ------------------------------------------------- */
+
+struct ct_runs {
+    struct ct_writer *w;
+    uint32_t type, region;
+    uint64_t first_page;       /* of the record being built */
+    uint64_t cursor;           /* page after the last emitted run */
+    uint64_t run_start, run_len;
+    size_t n;
+    uint8_t buf[4000];
+    int failed;
+};
+
+void ct_runs_begin(struct ct_runs *r, struct ct_writer *w, uint32_t type, uint32_t region);
+void ct_runs_add(struct ct_runs *r, uint64_t page, uint64_t count);  /* increasing order */
+int ct_runs_end(struct ct_runs *r);
+
+/* ---- the traced child's state (tracker.c) ------------------------------- */
+
+#define CT_MAX_EXCL 8
+
+struct ct_state {
+    int pid, ppid;
+    int mode;                  /* enum ct_mode */
+    const char *mode_reason;
+    int uffd;                  /* -1 if none */
+    int pagemap_fd;
+    struct ct_writer w;
+    struct ct_region *regions;
+    uint32_t nregions;
+    _Atomic int active;        /* tracking on; writes are being recorded */
+    _Atomic int forking;       /* between our fork prepare and parent handlers */
+    _Atomic int finishing;     /* the first finisher wins */
+    _Atomic int scan_lock;     /* uffd-async: one PAGEMAP_SCAN pass at a time */
+    /* sync backends */
+    _Atomic long vma_delta;    /* mprotect: VMAs our unprotects added */
+    long vma_budget;
+    _Atomic uint64_t faults;
+    _Atomic uint64_t scans;
+    _Atomic int stopped;       /* tracing gave up; protections are gone */
+    void *altstack;
+    size_t altstack_size;
+    int nexcl;                 /* ranges never protected (signal stacks) */
+    uintptr_t excl[CT_MAX_EXCL][2];
+    /* uffd-async flusher */
+    _Atomic int flusher_stop;
+    _Atomic int flusher_running;
+    void *flusher_stack;
+    size_t flusher_stack_size;
+    struct ct_runs scan_runs;  /* used under scan_lock */
+    struct ct_runs setup_runs;
+    struct page_region *scan_vec;
+    size_t scan_vec_len;
+    uint64_t *pm_buf;          /* pagemap entries, setup only */
+    size_t pm_buf_len;
+};
+
+extern struct ct_state *ct_st;      /* NULL unless this process is traced */
+
+void ct_child_after_fork(void);     /* fork child handler: start tracking */
+void ct_finish(uint32_t how, int status); /* exit/_exit: final records */
+void ct_before_exec(const char *path);
+void ct_after_failed_exec(void);
+void ct_stop_tracking(const char *why);   /* give up, leave the program alone */
+struct ct_region *ct_region_of(uintptr_t addr);
+
+static inline int ct_traced_here(void)
+{
+    struct ct_state *st = ct_st;
+    return st && st->pid == ct_getpid();
+}
+
+/* ---- pagemap (pagemap.c) ------------------------------------------------ */
+
+int ct_pagemap_record_initial(struct ct_state *st);   /* PRESENT and EARLY records */
+
+/* ---- backends ---------------------------------------------------------- */
+
+int ct_uffd_open(uint64_t features, const char **why);
+int ct_uffd_async_probe(const char **why);
+int ct_uffd_async_start_flusher(struct ct_state *st);
+void ct_uffd_async_final_scan(struct ct_state *st, int keep_lock);
+int ct_uffd_async_start(struct ct_state *st);
+void ct_uffd_async_scan(struct ct_state *st);         /* under scan_lock */
+void ct_uffd_async_stop(struct ct_state *st);
+
+int ct_uffd_sync_probe(const char **why);
+void ct_sync_plan(struct ct_state *st);               /* which regions each backend takes */
+int ct_sync_start(struct ct_state *st);               /* uffd and mprotect */
+extern _Atomic int ct_sync_active;
+void ct_sync_release_all(struct ct_state *st);        /* drop every protection */
+void ct_sync_install_handlers(void);
+/* Before the kernel writes [p, p+len) for the program: make it writable. */
+void ct_kwrite_begin(const void *p, size_t len);
+/* After: the first `done` bytes were written by system call `nr`. */
+void ct_kwrite_end(const void *p, size_t len, size_t done, long nr, void *caller);
+/* A grandchild that inherited our protections before it set up its own. */
+void ct_sync_forget_inherited(void);
+
+/* ---- signals seen by the program (hooks_signal.c) ---------------------- */
+
+int ct_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+void ct_chain_signal(int sig, siginfo_t *si, void *uc);  /* to the program's handler */
+void ct_save_program_action(int sig);
+
+/* real libc functions behind our interposers */
+void *ct_real(const char *name);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * hooks_signal.c - the program keeps its own SIGSEGV and SIGBUS handlers.
+ *
+ * While a sync backend owns the kernel's disposition of SIGSEGV (and SIGBUS
+ * for uffd), the program's sigaction() and signal() calls for them are kept
+ * here instead, and answered as if they had reached the kernel. A fault that
+ * is not a first write to a tracked page is handed to the program's handler
+ * as the kernel would have: with its mask, SA_SIGINFO or not, SA_RESETHAND;
+ * with no handler, the default action runs (core dump, death by the same
+ * signal). faulthandler's traceback and exit status are preserved this way.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "ct_shim.h"
+
+typedef int sigaction_fn(int, const struct sigaction *, struct sigaction *);
+static sigaction_fn *real_sigaction_p;
+static struct sigaction program_action[_NSIG];
+static _Atomic int taken[_NSIG];
+
+void *ct_real(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+int ct_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (!real_sigaction_p)
+        real_sigaction_p = (sigaction_fn *)ct_real("sigaction");
+    return real_sigaction_p(sig, act, old);
+}
+
+void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *))
+{
+    struct sigaction ours, old;
+    memset(&ours, 0, sizeof ours);
+    ours.sa_sigaction = handler;
+    ours.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigemptyset(&ours.sa_mask);
+    if (ct_real_sigaction(sig, &ours, &old) == 0 && !atomic_exchange(&taken[sig], 1))
+        program_action[sig] = old;
+}
+
+void ct_signal_give_back(int sig)
+{
+    if (atomic_exchange(&taken[sig], 0))
+        ct_real_sigaction(sig, &program_action[sig], NULL);
+}
+
+void ct_chain_signal(int sig, siginfo_t *si, void *uc)
+{
+    struct sigaction a = program_action[sig];
+    int sent = si->si_code <= 0;   /* kill/raise, not a fault */
+    if (!atomic_load(&taken[sig]) || a.sa_handler == SIG_DFL || a.sa_handler == SIG_IGN) {
+        if (a.sa_handler == SIG_IGN && sent && atomic_load(&taken[sig]))
+            return;
+        /* Default action, as without us: restore it, then let the fault
+         * recur (returning re-executes the instruction) or send the signal
+         * again; it stays pending until this handler returns. */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        atomic_store(&taken[sig], 0);
+        ct_real_sigaction(sig, &dfl, NULL);
+        if (sent)
+            ct_sys3(SYS_tgkill, ct_getpid(), ct_gettid(), sig);
+        return;
+    }
+    sigset_t block = a.sa_mask;
+    if (!(a.sa_flags & SA_NODEFER))
+        sigaddset(&block, sig);
+    ct_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &block, NULL, _NSIG / 8);
+    if (a.sa_flags & SA_RESETHAND) {
+        memset(&program_action[sig], 0, sizeof program_action[sig]);
+        program_action[sig].sa_handler = SIG_DFL;
+    }
+    if (a.sa_flags & SA_SIGINFO)
+        a.sa_sigaction(sig, si, uc);
+    else
+        a.sa_handler(sig);
+    /* The kernel restores the interrupted mask when our handler returns. */
+}
+
+CT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (sig > 0 && sig < _NSIG && atomic_load(&taken[sig])) {
+        if (old)
+            *old = program_action[sig];
+        if (act)
+            program_action[sig] = *act;
+        return 0;
+    }
+    return ct_real_sigaction(sig, act, old);
+}
+
+/* glibc's signal() calls its internal sigaction, bypassing ours. */
+static sighandler_t bsd_style(int sig, sighandler_t h, int flags)
+{
+    struct sigaction act, old;
+    memset(&act, 0, sizeof act);
+    act.sa_handler = h;
+    act.sa_flags = flags;
+    sigemptyset(&act.sa_mask);
+    if (!(flags & SA_NODEFER))
+        sigaddset(&act.sa_mask, sig);
+    if (sig <= 0 || sig >= _NSIG) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    if (sigaction(sig, &act, &old) < 0)
+        return SIG_ERR;
+    return old.sa_handler;
+}
+
+CT_EXPORT sighandler_t signal(int sig, sighandler_t h)
+{
+    return bsd_style(sig, h, SA_RESTART);
+}
+
+CT_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
+{
+    return bsd_style(sig, h, SA_RESTART);
+}
+
+CT_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
+{
+    return bsd_style(sig, h, SA_RESETHAND | SA_NODEFER);
+}

@@ -1,0 +1,59 @@
+/*
+ * pagemap.c - what the child inherited, page by page, from /proc/self/pagemap.
+ *
+ * Runs once per child, after the backend has write-protected the regions:
+ *   PRESENT  pages mapped at fork: a later write to one is a copy (cow), a
+ *            write to any other page populates new memory (fresh);
+ *   EARLY    pages already exclusively mapped (bit 56): written between
+ *            fork() and the moment protection took hold, by libc's fork code
+ *            or the shim's set-up. Reading after protecting closes the gap: a
+ *            page written later is caught by the backend instead.
+ * A page the parent rewrites in that window also turns exclusive here; the
+ * report shows EARLY separately so such noise stays visible.
+ */
+#include <errno.h>
+
+#include "ct_shim.h"
+#include "kernel_compat.h"
+
+#define CT_PM_CHUNK 8192u
+
+int ct_pagemap_record_initial(struct ct_state *st)
+{
+    if (!st->pm_buf) {
+        st->pm_buf_len = CT_PM_CHUNK;
+        st->pm_buf = ct_arena_alloc(CT_PM_CHUNK * sizeof(uint64_t));
+        if (!st->pm_buf)
+            return -ENOMEM;
+    }
+    struct ct_runs *present = &st->setup_runs, *early = &st->scan_runs;
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        struct ct_region *r = &st->regions[i];
+        if (r->tracking == CT_TRACK_NONE)
+            continue;
+        ct_runs_begin(present, &st->w, CT_REC_PRESENT, r->id);
+        ct_runs_begin(early, &st->w, CT_REC_EARLY, r->id);
+        uint64_t first = r->start >> ct_cfg.page_shift;
+        for (size_t page = 0; page < r->npages;) {
+            size_t n = r->npages - page < CT_PM_CHUNK ? r->npages - page : CT_PM_CHUNK;
+            long got = ct_pread(st->pagemap_fd, st->pm_buf, n * sizeof(uint64_t),
+                                (long)((first + page) * sizeof(uint64_t)));
+            if (got == -EINTR)
+                continue;
+            if (ct_is_err(got) || got == 0)
+                return ct_is_err(got) ? (int)got : -EIO;
+            n = (size_t)got / sizeof(uint64_t);
+            for (size_t k = 0; k < n; k++) {
+                uint64_t e = st->pm_buf[k];
+                if (e & (PM_ENTRY_PRESENT | PM_ENTRY_SWAPPED))
+                    ct_runs_add(present, page + k, 1);
+                if ((e & PM_ENTRY_PRESENT) && (e & PM_ENTRY_EXCLUSIVE))
+                    ct_runs_add(early, page + k, 1);
+            }
+            page += n;
+        }
+        if (ct_runs_end(present) || ct_runs_end(early))
+            return -ENOSPC;
+    }
+    return 0;
+}

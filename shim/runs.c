@@ -1,0 +1,79 @@
+/*
+ * runs.c - page sets as run lists (see ct_format.h): unsigned LEB128 pairs
+ * (gap, run), cut into records of a few kilobytes. Pages arrive in
+ * increasing order; adjacent runs are merged before they are encoded.
+ */
+#include "ct_shim.h"
+
+static size_t put_uleb(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    do {
+        uint8_t b = v & 0x7f;
+        v >>= 7;
+        p[n++] = b | (v ? 0x80 : 0);
+    } while (v);
+    return n;
+}
+
+static void emit(struct ct_runs *r)
+{
+    if (!r->n)
+        return;
+    size_t size = (sizeof(struct ct_rec_pages) + r->n + 7) & ~(size_t)7;
+    struct ct_rec_pages *rec = ct_writer_reserve(r->w, size, 0);
+    if (!rec) {
+        r->failed = 1;
+    } else {
+        rec->region = r->region;
+        rec->nbytes = (uint32_t)r->n;
+        rec->first_page = r->first_page;
+        ct_memcpy(rec + 1, r->buf, r->n);
+        ct_writer_publish(rec, r->type, (uint32_t)size);
+    }
+    r->n = 0;
+    r->first_page = r->cursor;
+}
+
+static void encode_run(struct ct_runs *r)
+{
+    if (!r->run_len)
+        return;
+    if (r->n > sizeof r->buf - 24)
+        emit(r);
+    r->n += put_uleb(r->buf + r->n, r->run_start - r->cursor);
+    r->n += put_uleb(r->buf + r->n, r->run_len);
+    r->cursor = r->run_start + r->run_len;
+    r->run_len = 0;
+}
+
+void ct_runs_begin(struct ct_runs *r, struct ct_writer *w, uint32_t type, uint32_t region)
+{
+    r->w = w;
+    r->type = type;
+    r->region = region;
+    r->first_page = r->cursor = 0;
+    r->run_start = r->run_len = 0;
+    r->n = 0;
+    r->failed = 0;
+}
+
+void ct_runs_add(struct ct_runs *r, uint64_t page, uint64_t count)
+{
+    if (!count)
+        return;
+    if (r->run_len && page == r->run_start + r->run_len) {
+        r->run_len += count;
+        return;
+    }
+    encode_run(r);
+    r->run_start = page;
+    r->run_len = count;
+}
+
+int ct_runs_end(struct ct_runs *r)
+{
+    encode_run(r);
+    emit(r);
+    return r->failed ? -1 : 0;
+}

@@ -1,0 +1,441 @@
+/*
+ * sync.c - backends uffd and mprotect: a signal at the first write to each
+ * inherited page.
+ *
+ *   uffd      userfaultfd write-protection with UFFD_FEATURE_SIGBUS: a write
+ *             to a protected page raises SIGBUS in the writing thread, and
+ *             UFFDIO_WRITEPROTECT lifts the protection of that one page table
+ *             entry. No VMA is split, so any number of pages can be tracked.
+ *             userfaultfd write-protects anonymous memory only; file-backed
+ *             private mappings (library data) use mprotect in this mode.
+ *   mprotect  PROT_READ and SIGSEGV, for kernels without userfaultfd or
+ *             where it is denied. Each page opened splits a VMA; when the
+ *             VMAs we added near half of what vm.max_map_count leaves, all
+ *             regions are protected again in one sweep, which merges them
+ *             back. Pages already recorded fault once more and are reopened
+ *             without a record.
+ *
+ * Both record the exact address, instruction pointer and thread of the first
+ * write, in the signal handler. The handler runs on the shim's own signal
+ * stack, allocates nothing, and calls nothing but raw system calls.
+ *
+ * Memory the kernel itself writes must stay writable, because the kernel
+ * reports a fault there as EFAULT (system calls) or kills the process
+ * (signal frames): stacks and signal stacks are therefore not protected, and
+ * the libc functions that write into caller buffers open them first and
+ * record what the kernel wrote (ct_kwrite_begin/end, hooks_io.c).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include "ct_shim.h"
+#include "kernel_compat.h"
+
+CT_HIDDEN _Atomic int ct_sync_active;    /* read by the I/O hooks */
+
+#define CT_ALTSTACK_SIZE (256u << 10)
+
+void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *));
+void ct_signal_give_back(int sig);
+
+static inline int bit_test(_Atomic uint64_t *bm, size_t i)
+{
+    return (int)((atomic_load_explicit(&bm[i >> 6], memory_order_relaxed) >> (i & 63)) & 1);
+}
+
+static inline int bit_test_and_set(_Atomic uint64_t *bm, size_t i)
+{
+    uint64_t m = 1ull << (i & 63);
+    return (atomic_fetch_or_explicit(&bm[i >> 6], m, memory_order_relaxed) & m) != 0;
+}
+
+static inline void bit_clear(_Atomic uint64_t *bm, size_t i)
+{
+    atomic_fetch_and_explicit(&bm[i >> 6], ~(1ull << (i & 63)), memory_order_relaxed);
+}
+
+static inline int is_sync(const struct ct_region *r)
+{
+    return r->tracking == CT_TRACK_UFFD || r->tracking == CT_TRACK_MPROTECT;
+}
+
+static int sync_prot(const struct ct_region *r)
+{
+    return PROT_READ | (int)(r->prot & PROT_EXEC);
+}
+
+static long protect_range(struct ct_state *st, const struct ct_region *r, uintptr_t a, uintptr_t b, int on)
+{
+    if (r->tracking == CT_TRACK_MPROTECT)
+        return ct_mprotect((void *)a, b - a, on ? sync_prot(r) : (int)r->prot);
+    struct uffdio_writeprotect wp = {
+        .range = {.start = a, .len = b - a},
+        .mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+    };
+    return ct_ioctl(st->uffd, UFFDIO_WRITEPROTECT, &wp);
+}
+
+static int excluded(const struct ct_state *st, uintptr_t a)
+{
+    for (int i = 0; i < st->nexcl; i++)
+        if (a >= st->excl[i][0] && a < st->excl[i][1])
+            return 1;
+    return 0;
+}
+
+static void open_exclusions(struct ct_state *st)
+{
+    for (int i = 0; i < st->nexcl; i++) {
+        for (uintptr_t a = st->excl[i][0]; a < st->excl[i][1];) {
+            struct ct_region *r = ct_region_of(a);
+            if (!r) {
+                a += (uintptr_t)ct_cfg.page_size;
+                continue;
+            }
+            uintptr_t b = st->excl[i][1] < r->end ? st->excl[i][1] : r->end;
+            if (is_sync(r)) {
+                protect_range(st, r, a, b, 0);
+                for (uintptr_t p = a; p < b; p += (uintptr_t)ct_cfg.page_size)
+                    bit_test_and_set(r->open, (p - r->start) >> ct_cfg.page_shift);
+            }
+            a = b;
+        }
+    }
+}
+
+/* Protect every mprotect region again: adjacent VMAs with equal flags merge. */
+static void reprotect_round(struct ct_state *st)
+{
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        struct ct_region *r = &st->regions[i];
+        if (r->tracking != CT_TRACK_MPROTECT)
+            continue;
+        protect_range(st, r, r->start, r->end, 1);
+        size_t words = (r->npages + 63) / 64;
+        for (size_t w = 0; w < words; w++)
+            atomic_store_explicit(&r->open[w], 0, memory_order_relaxed);
+    }
+    open_exclusions(st);
+    atomic_store(&st->vma_delta, 0);
+}
+
+static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
+{
+    uintptr_t a = r->start + (pg << ct_cfg.page_shift);
+    long rc;
+    if (r->tracking == CT_TRACK_MPROTECT) {
+        int left = pg > 0 && bit_test(r->open, pg - 1);
+        int right = pg + 1 < r->npages && bit_test(r->open, pg + 1);
+        long delta = (!left && !right) ? 2 : (left && right) ? -2 : 0;
+        if (delta > 0 && atomic_load(&st->vma_delta) + delta > st->vma_budget)
+            reprotect_round(st);
+        rc = protect_range(st, r, a, a + (uintptr_t)ct_cfg.page_size, 0);
+        if (rc == -ENOMEM) {
+            reprotect_round(st);
+            rc = protect_range(st, r, a, a + (uintptr_t)ct_cfg.page_size, 0);
+        }
+        if (!ct_is_err(rc))
+            atomic_fetch_add(&st->vma_delta, delta);
+    } else {
+        rc = protect_range(st, r, a, a + (uintptr_t)ct_cfg.page_size, 0);
+    }
+    if (ct_is_err(rc)) {
+        /* Never leave the program spinning on a write we cannot allow. */
+        ct_stop_tracking("cannot lift write protection");
+        return;
+    }
+    bit_test_and_set(r->open, pg);
+}
+
+static void record_write(struct ct_state *st, uintptr_t addr, uintptr_t ip, uint32_t flags)
+{
+    struct ct_rec_write *w = ct_writer_reserve(&st->w, sizeof *w, 0);
+    if (!w) {
+        ct_stop_tracking("the trace file cannot grow");
+        return;
+    }
+    w->addr = addr;
+    w->ip = ip;
+    w->time_ns = ct_clock_ns(1 /* CLOCK_MONOTONIC */);
+    w->tid = (uint32_t)ct_gettid();
+    w->flags = flags;
+    ct_writer_publish(w, CT_REC_WRITE, sizeof *w);
+}
+
+static uintptr_t context_ip(void *uc)
+{
+    ucontext_t *u = uc;
+#if defined(__x86_64__)
+    return (uintptr_t)u->uc_mcontext.gregs[REG_RIP];
+#else
+    return (uintptr_t)u->uc_mcontext.pc;
+#endif
+}
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+    struct ct_state *st = ct_st;
+    if (st && si->si_code > 0 &&
+        ((sig == SIGSEGV && si->si_code == SEGV_ACCERR) || (sig == SIGBUS && si->si_code == BUS_ADRERR))) {
+        uintptr_t addr = (uintptr_t)si->si_addr;
+        struct ct_region *r = ct_region_of(addr);
+        uint32_t want = sig == SIGSEGV ? CT_TRACK_MPROTECT : CT_TRACK_UFFD;
+        if (r && r->tracking == want) {
+            if (atomic_load(&st->stopped))
+                return;   /* protection is already gone: the write will go through */
+            size_t pg = (addr - r->start) >> ct_cfg.page_shift;
+            /* A fork child before its own set-up sees our protections but
+             * not as its own writes; a vfork child shares our memory, so its
+             * writes are ours. */
+            int mine = st->pid == ct_getpid() || !atomic_load(&st->forking);
+            if (mine && !bit_test_and_set(r->seen, pg) && atomic_load(&st->active))
+                record_write(st, addr, context_ip(uc), 0);
+            atomic_fetch_add(&st->faults, 1);
+            open_page(st, r, pg);
+            return;
+        }
+    }
+    ct_chain_signal(sig, si, uc);
+}
+
+int ct_uffd_sync_probe(const char **why)
+{
+    return ct_uffd_open(UFFD_FEATURE_SIGBUS | UFFD_FEATURE_WP_UNPOPULATED, why);
+}
+
+static void add_exclusion(struct ct_state *st, uintptr_t a, uintptr_t b)
+{
+    uintptr_t mask = (uintptr_t)ct_cfg.page_size - 1;
+    if (st->nexcl < CT_MAX_EXCL && b > a) {
+        st->excl[st->nexcl][0] = a & ~mask;
+        st->excl[st->nexcl][1] = (b + mask) & ~mask;
+        st->nexcl++;
+    }
+}
+
+/* Our handler needs a stack the kernel can always write: the program's own
+ * signal stack, if it set one (left unprotected), or ours. */
+static int setup_altstack(struct ct_state *st)
+{
+    stack_t cur;
+    if (ct_is_err(ct_sys2(SYS_sigaltstack, NULL, &cur)))
+        return -1;
+    if (!(cur.ss_flags & SS_DISABLE)) {
+        add_exclusion(st, (uintptr_t)cur.ss_sp, (uintptr_t)cur.ss_sp + cur.ss_size);
+        return 0;
+    }
+    st->altstack = ct_mmap(NULL, CT_ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!st->altstack)
+        return -1;
+    st->altstack_size = CT_ALTSTACK_SIZE;
+    stack_t ss = {.ss_sp = st->altstack, .ss_size = CT_ALTSTACK_SIZE, .ss_flags = 0};
+    return ct_is_err(ct_sys2(SYS_sigaltstack, &ss, NULL)) ? -1 : 0;
+}
+
+/* The kernel writes into the thread's control block behind the program's
+ * back: the rseq area at every preemption and signal delivery (glibc 2.35+
+ * registers one per thread), the tid word at exit. A failed write there is
+ * a SIGSEGV the program cannot survive, so those pages stay writable. */
+extern const ptrdiff_t __rseq_offset __attribute__((weak));
+extern const unsigned int __rseq_size __attribute__((weak));
+
+static void exclude_thread_block(struct ct_state *st)
+{
+    uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
+    add_exclusion(st, tp, tp + 4096);
+    if (&__rseq_offset && &__rseq_size && __rseq_size)
+        add_exclusion(st, tp + (uintptr_t)__rseq_offset, tp + (uintptr_t)__rseq_offset + __rseq_size);
+}
+
+static long read_max_map_count(void)
+{
+    char buf[32];
+    long fd = ct_openat(-100 /* AT_FDCWD */, "/proc/sys/vm/max_map_count", 0, 0);
+    if (ct_is_err(fd))
+        return 65530;
+    long n = ct_read((int)fd, buf, sizeof buf - 1);
+    ct_close((int)fd);
+    long v = 0;
+    for (long i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+        v = v * 10 + (buf[i] - '0');
+    return v > 0 ? v : 65530;
+}
+
+/* Decide, before anything is protected, which regions each backend takes. */
+void ct_sync_plan(struct ct_state *st)
+{
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        struct ct_region *r = &st->regions[i];
+        if (r->kind == CT_KIND_STACK) {
+            r->tracking = CT_TRACK_NONE;
+            r->untracked_reason = CT_UNTRACK_STACK;
+        } else if (st->mode == CT_MODE_UFFD && !r->is_file) {
+            r->tracking = CT_TRACK_UFFD;
+        } else {
+            r->tracking = CT_TRACK_MPROTECT;
+        }
+    }
+}
+
+int ct_sync_start(struct ct_state *st)
+{
+    if (setup_altstack(st))
+        return -ENOMEM;
+    exclude_thread_block(st);
+    long used = st->nregions;   /* roughly the VMAs the program has now */
+    st->vma_budget = (read_max_map_count() - used) / 2;
+    if (st->vma_budget < 64)
+        st->vma_budget = 64;
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        struct ct_region *r = &st->regions[i];
+        if (!is_sync(r))
+            continue;
+        size_t words = (r->npages + 63) / 64;
+        r->seen = ct_arena_alloc(words * sizeof(uint64_t));
+        r->open = ct_arena_alloc(words * sizeof(uint64_t));
+        if (!r->seen || !r->open)
+            return -ENOMEM;
+    }
+    /* Handlers first: from the moment a page is protected, a write to it
+     * must find our handler. libc's sigaction supplies the x86-64 restorer. */
+    ct_signal_take(SIGSEGV, on_fault);
+    if (st->mode == CT_MODE_UFFD)
+        ct_signal_take(SIGBUS, on_fault);
+    atomic_store(&ct_sync_active, 1);
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        struct ct_region *r = &st->regions[i];
+        if (!is_sync(r))
+            continue;
+        if (r->tracking == CT_TRACK_UFFD) {
+            struct uffdio_register reg = {
+                .range = {.start = r->start, .len = r->end - r->start},
+                .mode = UFFDIO_REGISTER_MODE_WP,
+            };
+            if (ct_is_err(ct_ioctl(st->uffd, UFFDIO_REGISTER, &reg)))
+                r->tracking = CT_TRACK_MPROTECT;   /* not anonymous after all */
+        }
+        if (ct_is_err(protect_range(st, r, r->start, r->end, 1))) {
+            r->tracking = CT_TRACK_NONE;
+            r->untracked_reason = CT_UNTRACK_REGISTER;
+        }
+    }
+    open_exclusions(st);
+    return 0;
+}
+
+void ct_sync_release_all(struct ct_state *st)
+{
+    atomic_store(&ct_sync_active, 0);
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        struct ct_region *r = &st->regions[i];
+        if (r->tracking == CT_TRACK_MPROTECT)
+            protect_range(st, r, r->start, r->end, 0);
+        else if (r->tracking == CT_TRACK_UFFD)
+            protect_range(st, r, r->start, r->end, 0);
+    }
+}
+
+void ct_sync_forget_inherited(void)
+{
+    struct ct_state *st = ct_st;
+    if (!st || !(st->mode == CT_MODE_UFFD || st->mode == CT_MODE_MPROTECT))
+        return;
+    /* Our userfaultfd registrations did not survive fork; mprotect did. */
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        struct ct_region *r = &st->regions[i];
+        if (r->tracking == CT_TRACK_MPROTECT)
+            ct_mprotect((void *)r->start, r->end - r->start, (int)r->prot);
+    }
+    atomic_store(&ct_sync_active, 0);
+    ct_signal_give_back(SIGSEGV);
+    ct_signal_give_back(SIGBUS);
+    if (st->altstack) {
+        stack_t ss = {.ss_flags = SS_DISABLE};
+        stack_t cur;
+        if (!ct_is_err(ct_sys2(SYS_sigaltstack, NULL, &cur)) && cur.ss_sp == st->altstack)
+            ct_sys2(SYS_sigaltstack, &ss, NULL);
+        ct_munmap(st->altstack, st->altstack_size);
+    }
+}
+
+/* ---- memory the kernel writes for the program ---------------------------- */
+
+typedef void (*page_fn)(struct ct_state *st, struct ct_region *r, size_t pg, uintptr_t lo, uintptr_t hi,
+                        void *arg);
+
+static void for_each_tracked_page(struct ct_state *st, const void *p, size_t len, page_fn fn, void *arg)
+{
+    uintptr_t lo = (uintptr_t)p, hi = lo + len;
+    uintptr_t mask = (uintptr_t)ct_cfg.page_size - 1;
+    for (uintptr_t a = lo & ~mask; a < hi;) {
+        struct ct_region *r = ct_region_of(a);
+        if (!r) {
+            a += mask + 1;
+            continue;
+        }
+        uintptr_t end = hi < r->end ? hi : r->end;
+        if (is_sync(r)) {
+            for (; a < end; a += mask + 1)
+                fn(st, r, (a - r->start) >> ct_cfg.page_shift, a > lo ? a : lo,
+                   a + mask + 1 < hi ? a + mask + 1 : hi, arg);
+        }
+        a = (end + mask) & ~mask;
+    }
+}
+
+static void kw_open(struct ct_state *st, struct ct_region *r, size_t pg, uintptr_t lo, uintptr_t hi, void *arg)
+{
+    (void)lo, (void)hi, (void)arg;
+    if (!bit_test(r->open, pg))
+        open_page(st, r, pg);
+}
+
+struct kw_done {
+    uintptr_t done_end;
+    uint32_t flags;
+    uintptr_t caller;
+};
+
+static void kw_close(struct ct_state *st, struct ct_region *r, size_t pg, uintptr_t lo, uintptr_t hi, void *arg)
+{
+    struct kw_done *d = arg;
+    (void)hi;
+    if (bit_test(r->seen, pg))
+        return;
+    if (lo < d->done_end) {
+        if (!bit_test_and_set(r->seen, pg) && atomic_load(&st->active))
+            record_write(st, lo, d->caller, d->flags);
+        return;
+    }
+    uintptr_t a = r->start + (pg << ct_cfg.page_shift);
+    if (excluded(st, a) || atomic_load(&st->stopped))
+        return;
+    /* The kernel did not write it: protect it again so a later write counts. */
+    if (!ct_is_err(protect_range(st, r, a, a + (uintptr_t)ct_cfg.page_size, 1)))
+        bit_clear(r->open, pg);
+}
+
+void ct_kwrite_begin(const void *p, size_t len)
+{
+    struct ct_state *st = ct_st;
+    if (!len || !st || atomic_load(&st->stopped))
+        return;
+    for_each_tracked_page(st, p, len, kw_open, NULL);
+}
+
+void ct_kwrite_end(const void *p, size_t len, size_t done, long nr, void *caller)
+{
+    struct ct_state *st = ct_st;
+    if (!len || !st || atomic_load(&st->stopped))
+        return;
+    if (done > len)
+        done = len;
+    struct kw_done d = {
+        .done_end = (uintptr_t)p + done,
+        .flags = CT_WRITE_KERNEL | ((uint32_t)nr << CT_WRITE_SYSCALL_SHIFT),
+        .caller = (uintptr_t)caller,
+    };
+    for_each_tracked_page(st, p, len, kw_close, &d);
+}

@@ -1,0 +1,313 @@
+/*
+ * tracker.c - tracking in a forked child: set-up, backend choice, the end.
+ *
+ * ct_child_after_fork runs in the child from the fork handler, before fork()
+ * returns there. It discards what a grandchild inherited from its traced
+ * parent, chooses a backend (uffd-async, then uffd, then mprotect, unless
+ * one is forced), opens the trace file, protects the regions and records
+ * what was present. If anything fails the child runs on untraced after one
+ * line on stderr. ct_finish writes the end record from exit and _exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include "ct_shim.h"
+#include "kernel_compat.h"
+
+struct ct_state *ct_st;
+
+void ct_signal_give_back(int sig);
+
+static void discard_inherited(void)
+{
+    struct ct_state *old = ct_st;
+    if (!old)
+        return;
+    ct_sync_forget_inherited();
+    ct_writer_abandon(&old->w);
+    if (old->uffd >= 0)
+        ct_close(old->uffd);
+    if (old->pagemap_fd >= 0)
+        ct_close(old->pagemap_fd);
+    if (old->flusher_stack)
+        ct_munmap(old->flusher_stack, old->flusher_stack_size);
+    ct_st = NULL;
+    ct_arena_discard();
+}
+
+/* Pick the backend; on success st->mode, st->mode_reason and st->uffd are set. */
+static int choose_mode(struct ct_state *st, char *reason, size_t cap)
+{
+    const char *why_async = NULL, *why_uffd = NULL;
+    int req = ct_cfg.requested_mode;
+    char *p = reason, *end = reason + cap - 1;
+#define SAY(s) do { for (const char *q_ = (s); *q_ && p < end; q_++) *p++ = *q_; *p = 0; } while (0)
+    if (req == CT_MODE_NONE || req == CT_MODE_UFFD_ASYNC) {
+        st->uffd = ct_uffd_async_probe(&why_async);
+        if (st->uffd >= 0) {
+            st->mode = CT_MODE_UFFD_ASYNC;
+            SAY(req ? "requested" : "auto: userfaultfd with WP_ASYNC and PAGEMAP_SCAN available");
+            return 0;
+        }
+        if (req) {
+            SAY("uffd-async unavailable: ");
+            SAY(why_async);
+            return -1;
+        }
+    }
+    if (req == CT_MODE_NONE || req == CT_MODE_UFFD) {
+        st->uffd = ct_uffd_sync_probe(&why_uffd);
+        if (st->uffd >= 0) {
+            st->mode = CT_MODE_UFFD;
+            if (req) {
+                SAY("requested");
+            } else {
+                SAY("auto: uffd-async unavailable (");
+                SAY(why_async);
+                SAY(")");
+            }
+            return 0;
+        }
+        if (req) {
+            SAY("uffd unavailable: ");
+            SAY(why_uffd);
+            return -1;
+        }
+    }
+    st->mode = CT_MODE_MPROTECT;
+    if (req) {
+        SAY("requested");
+    } else {
+        SAY("auto: uffd-async unavailable (");
+        SAY(why_async);
+        SAY("); uffd unavailable (");
+        SAY(why_uffd);
+        SAY(")");
+    }
+    return 0;
+#undef SAY
+}
+
+static int put_string(uint8_t *dst, const char *s, size_t max)
+{
+    size_t n = ct_strlen(s);
+    if (n > max)
+        n = max;
+    dst[0] = (uint8_t)(n & 0xff);
+    dst[1] = (uint8_t)(n >> 8);
+    ct_memcpy(dst + 2, s, n);
+    return (int)(n + 2);
+}
+
+static int write_process(struct ct_state *st)
+{
+    char exe[PATH_MAX] = "";
+    long n = ct_sys4(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", exe, sizeof exe - 1);
+    if (!ct_is_err(n))
+        exe[n] = 0;
+    char comm[17] = "";
+    ct_sys2(SYS_prctl, PR_GET_NAME, comm);
+    size_t lr = ct_strlen(st->mode_reason), le = ct_strlen(exe), lc = ct_strlen(comm);
+    size_t size = (sizeof(struct ct_rec_process) + 6 + lr + le + lc + 7) & ~(size_t)7;
+    struct ct_rec_process *rec = ct_writer_reserve(&st->w, size, 0);
+    if (!rec)
+        return -ENOSPC;
+    rec->mode = (uint32_t)st->mode;
+    rec->flush_interval_ms = st->mode == CT_MODE_UFFD_ASYNC ? ct_cfg.flush_ms : 0;
+    uint8_t *s = (uint8_t *)(rec + 1);
+    s += put_string(s, st->mode_reason, lr);
+    s += put_string(s, exe, le);
+    put_string(s, comm, lc);
+    ct_writer_publish(rec, CT_REC_PROCESS, (uint32_t)size);
+    return 0;
+}
+
+static int write_regions(struct ct_state *st)
+{
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        const struct ct_region *r = &st->regions[i];
+        size_t nlen = ct_strlen(r->name);
+        if (nlen > 4096)
+            nlen = 4096;
+        size_t size = (sizeof(struct ct_rec_region) + 2 + nlen + 7) & ~(size_t)7;
+        struct ct_rec_region *rec = ct_writer_reserve(&st->w, size, 0);
+        if (!rec)
+            return -ENOSPC;
+        rec->id = r->id;
+        rec->kind = r->kind;
+        rec->start = r->start;
+        rec->end = r->end;
+        rec->prot = r->prot;
+        rec->tracking = r->tracking;
+        rec->file_offset = r->file_offset;
+        rec->inode = r->inode;
+        rec->untracked_reason = r->untracked_reason;
+        put_string((uint8_t *)(rec + 1), r->name, nlen);
+        ct_writer_publish(rec, CT_REC_REGION, (uint32_t)size);
+    }
+    return 0;
+}
+
+static void warn_mode(const char *what, const char *detail, long err)
+{
+    ct_warn(what, detail, err);
+}
+
+static void setup(void)
+{
+    if (ct_arena_init()) {
+        warn_mode("cannot map memory for tracking", NULL, ENOMEM);
+        return;
+    }
+    struct ct_state *st = ct_arena_alloc(sizeof *st);
+    char *reason = ct_arena_alloc(1024);
+    if (!st || !reason) {
+        ct_arena_discard();
+        return;
+    }
+    st->pid = ct_getpid();
+    st->ppid = ct_cfg.fork_parent;
+    st->uffd = -1;
+    st->w.fd = -1;
+    st->mode_reason = reason;
+    long pm = ct_openat(AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+    if (ct_is_err(pm)) {
+        warn_mode("cannot read /proc/self/pagemap", NULL, -pm);
+        ct_arena_discard();
+        return;
+    }
+    st->pagemap_fd = (int)pm;
+    if (choose_mode(st, reason, 1024)) {
+        warn_mode(reason, NULL, 0);
+        ct_close(st->pagemap_fd);
+        ct_arena_discard();
+        return;
+    }
+    int r = ct_maps_read(&st->regions, &st->nregions);
+    if (r) {
+        warn_mode("cannot read /proc/self/maps", NULL, -r);
+        goto fail;
+    }
+    if (st->mode == CT_MODE_UFFD_ASYNC) {
+        for (uint32_t i = 0; i < st->nregions; i++)
+            st->regions[i].tracking = CT_TRACK_UFFD_ASYNC;
+    } else {
+        ct_sync_plan(st);
+    }
+
+    struct ct_header h = {
+        .version = CT_FORMAT_VERSION,
+        .header_size = CT_HEADER_SIZE,
+        .page_size = (uint32_t)ct_cfg.page_size,
+        .pid = st->pid,
+        .ppid = st->ppid,
+        .mode = (uint32_t)st->mode,
+        .fork_time_ns = ct_clock_ns(0 /* CLOCK_REALTIME */),
+        .fork_nonce = ct_cfg.fork_counter,
+    };
+    ct_memcpy(h.magic, CT_MAGIC, 8);
+    r = ct_writer_create(&st->w, &h);
+    if (r) {
+        warn_mode("cannot create a trace file in", ct_cfg.dir, -r);
+        goto fail;
+    }
+    if (write_process(st)) {
+        warn_mode("trace file", st->w.path, ENOSPC);
+        goto fail_file;
+    }
+    if (st->mode == CT_MODE_UFFD_ASYNC && ct_uffd_async_start_flusher(st) != 0) {
+        warn_mode("cannot start the flusher thread", NULL, 0);
+        goto fail_file;
+    }
+    /* Published before protection: the fault handler looks regions up here. */
+    ct_st = st;
+    r = st->mode == CT_MODE_UFFD_ASYNC ? ct_uffd_async_start(st) : ct_sync_start(st);
+    if (r) {
+        ct_stop_tracking("cannot protect memory");
+        return;
+    }
+    if (write_regions(st) || ct_pagemap_record_initial(st)) {
+        ct_stop_tracking("the trace file cannot grow");
+        return;
+    }
+    atomic_store(&st->active, 1);
+    return;
+
+fail_file:
+    ct_sys1(SYS_unlink, st->w.path);
+    ct_writer_abandon(&st->w);
+fail:
+    if (st->uffd >= 0)
+        ct_close(st->uffd);
+    ct_close(st->pagemap_fd);
+    ct_arena_discard();
+}
+
+void ct_child_after_fork(void)
+{
+    discard_inherited();
+    if (!ct_cfg.enabled)
+        return;
+    setup();
+}
+
+void ct_stop_tracking(const char *why)
+{
+    struct ct_state *st = ct_st;
+    if (!st || atomic_exchange(&st->stopped, 1))
+        return;
+    atomic_store(&st->active, 0);
+    if (st->mode == CT_MODE_UFFD_ASYNC) {
+        ct_uffd_async_stop(st);
+    } else {
+        ct_sync_release_all(st);
+        if (st->uffd >= 0)
+            ct_close(st->uffd);
+        st->uffd = -1;
+    }
+    char text[256];
+    char *p = ct_stpcpy(text, "tracing stopped: ");
+    ct_stpcpy(p, why);
+    ct_writer_note(&st->w, CT_NOTE_INCOMPLETE, text);
+    ct_warn(text, NULL, 0);
+}
+
+void ct_finish(uint32_t how, int status)
+{
+    struct ct_state *st = ct_st;
+    if (!st || st->pid != ct_getpid() || atomic_exchange(&st->finishing, 1))
+        return;
+    if (st->mode == CT_MODE_UFFD_ASYNC)
+        ct_uffd_async_final_scan(st, 1);
+    atomic_store(&st->active, 0);
+    struct ct_rec_end *e = ct_writer_reserve(&st->w, sizeof *e, 1);
+    if (e) {
+        e->how = how;
+        e->status = status;
+        e->time_ns = ct_clock_ns(0);
+        e->faults = atomic_load(&st->faults);
+        e->scans = atomic_load(&st->scans);
+        ct_writer_publish(e, CT_REC_END, sizeof *e);
+    }
+    ct_writer_finish(&st->w);
+}
+
+void ct_before_exec(const char *path)
+{
+    struct ct_state *st = ct_st;
+    if (!st || st->pid != ct_getpid() || atomic_load(&st->finishing))
+        return;
+    if (st->mode == CT_MODE_UFFD_ASYNC)
+        ct_uffd_async_final_scan(st, 0);
+    ct_writer_string_record(&st->w, CT_REC_EXEC, 0, path ? path : "");
+}
+
+void ct_after_failed_exec(void)
+{
+    struct ct_state *st = ct_st;
+    if (!st || st->pid != ct_getpid() || atomic_load(&st->finishing))
+        return;
+    ct_writer_note(&st->w, CT_NOTE_INFO, "exec failed; tracing goes on");
+}

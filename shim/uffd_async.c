@@ -1,0 +1,217 @@
+/*
+ * uffd_async.c - backend uffd-async: userfaultfd write-protection with
+ * UFFD_FEATURE_WP_ASYNC, read back with the PAGEMAP_SCAN ioctl (Linux 6.7+).
+ *
+ * The kernel resolves every write fault itself (it clears the page's
+ * write-protect bit and goes on), so the traced program pays nothing beyond
+ * the copy-on-write fault it would take anyway, and writes made by the kernel
+ * (read(2) into a buffer, signal frames) work unchanged. The price is that
+ * we learn only *which* pages were written, never by whom: PAGEMAP_SCAN with
+ * PM_SCAN_WP_MATCHING returns the pages written since the last scan and
+ * re-protects them in one atomic step.
+ *
+ * A flusher thread scans every flush_ms so a child killed by SIGKILL loses at
+ * most that much; exit, _exit and exec scan one last time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "ct_shim.h"
+#include "kernel_compat.h"
+
+#define CT_SCAN_VEC 1024u
+#define CT_FLUSHER_STACK (256u << 10)
+
+int ct_uffd_open(uint64_t features, const char **why)
+{
+    long fd = ct_sys1(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+    if (ct_is_err(fd)) {
+        *why = fd == -ENOSYS ? "userfaultfd: not in this kernel"
+             : fd == -EPERM  ? "userfaultfd: not permitted"
+                             : "userfaultfd: refused";
+        return -1;
+    }
+    struct uffdio_api api = {.api = UFFD_API, .features = features};
+    if (ct_is_err(ct_ioctl((int)fd, UFFDIO_API, &api)) || (api.features & features) != features) {
+        ct_close((int)fd);
+        *why = "userfaultfd: feature missing";
+        return -1;
+    }
+    return (int)fd;
+}
+
+int ct_uffd_async_probe(const char **why)
+{
+    int fd = ct_uffd_open(UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED, why);
+    if (fd < 0) {
+        if (!ct_strcmp(*why, "userfaultfd: feature missing"))
+            *why = "kernel lacks UFFD_FEATURE_WP_ASYNC (Linux 6.7+)";
+        return -1;
+    }
+    /* An empty scan tells whether PAGEMAP_SCAN exists (ENOTTY if not). */
+    struct pm_scan_arg arg = {.size = sizeof arg};
+    long pm = ct_openat(AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+    long r = ct_is_err(pm) ? pm : ct_ioctl((int)pm, PAGEMAP_SCAN, &arg);
+    if (!ct_is_err(pm))
+        ct_close((int)pm);
+    if (ct_is_err(r)) {
+        ct_close(fd);
+        *why = r == -ENOTTY ? "kernel lacks PAGEMAP_SCAN (Linux 6.7+)" : "PAGEMAP_SCAN refused";
+        return -1;
+    }
+    return fd;
+}
+
+int ct_uffd_async_start(struct ct_state *st)
+{
+    st->scan_vec_len = CT_SCAN_VEC;
+    st->scan_vec = ct_arena_alloc(CT_SCAN_VEC * sizeof(struct page_region));
+    if (!st->scan_vec)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        struct ct_region *r = &st->regions[i];
+        if (r->tracking != CT_TRACK_UFFD_ASYNC)
+            continue;
+        struct uffdio_register reg = {
+            .range = {.start = r->start, .len = r->end - r->start},
+            .mode = UFFDIO_REGISTER_MODE_WP,
+        };
+        struct uffdio_writeprotect wp = {
+            .range = {.start = r->start, .len = r->end - r->start},
+            .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+        };
+        if (ct_is_err(ct_ioctl(st->uffd, UFFDIO_REGISTER, &reg)) ||
+            ct_is_err(ct_ioctl(st->uffd, UFFDIO_WRITEPROTECT, &wp))) {
+            r->tracking = CT_TRACK_NONE;
+            r->untracked_reason = CT_UNTRACK_REGISTER;
+        }
+    }
+    return 0;
+}
+
+void ct_uffd_async_scan(struct ct_state *st)
+{
+    struct ct_runs *runs = &st->scan_runs;
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        struct ct_region *r = &st->regions[i];
+        if (r->tracking != CT_TRACK_UFFD_ASYNC)
+            continue;
+        ct_runs_begin(runs, &st->w, CT_REC_WRITTEN, r->id);
+        uint64_t at = r->start;
+        while (at < r->end) {
+            struct pm_scan_arg arg = {
+                .size = sizeof arg,
+                .flags = PM_SCAN_WP_MATCHING,
+                .start = at,
+                .end = r->end,
+                .vec = (uintptr_t)st->scan_vec,
+                .vec_len = st->scan_vec_len,
+                /* Both: a VMA the program replaced with an unprotected one
+                 * would otherwise read as entirely written. */
+                .category_mask = PAGE_IS_WRITTEN | PAGE_IS_WPALLOWED,
+                .return_mask = PAGE_IS_WRITTEN,
+            };
+            long n = ct_ioctl(st->pagemap_fd, PAGEMAP_SCAN, &arg);
+            if (n == -EINTR || n == -EAGAIN)
+                continue;
+            if (ct_is_err(n))
+                break;   /* the range is gone (munmap): nothing left to find */
+            for (long k = 0; k < n; k++) {
+                struct page_region *pr = &st->scan_vec[k];
+                ct_runs_add(runs, (pr->start - r->start) >> ct_cfg.page_shift,
+                            (pr->end - pr->start) >> ct_cfg.page_shift);
+            }
+            if (arg.walk_end <= at || arg.walk_end >= r->end)
+                break;
+            at = arg.walk_end;
+        }
+        if (ct_runs_end(runs)) {
+            ct_stop_tracking("the trace file cannot grow");
+            return;
+        }
+    }
+    atomic_fetch_add(&st->scans, 1);
+}
+
+static int scan_trylock(struct ct_state *st)
+{
+    int expected = 0;
+    return atomic_compare_exchange_strong(&st->scan_lock, &expected, 1);
+}
+
+static void *flusher_main(void *arg)
+{
+    struct ct_state *st = arg;
+    ct_sys2(SYS_prctl, 15 /* PR_SET_NAME */, "cowtrace");
+    while (!atomic_load(&st->flusher_stop)) {
+        struct timespec ts = {.tv_sec = ct_cfg.flush_ms / 1000,
+                              .tv_nsec = (long)(ct_cfg.flush_ms % 1000) * 1000000L};
+        ct_sys4(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, NULL);
+        if (atomic_load(&st->flusher_stop) || !atomic_load(&st->active))
+            continue;
+        if (scan_trylock(st)) {
+            ct_uffd_async_scan(st);
+            atomic_store(&st->scan_lock, 0);
+        }
+    }
+    atomic_store(&st->flusher_running, 0);
+    return NULL;
+}
+
+/* Called before the regions are protected: pthread_create's own writes (its
+ * thread list, the new thread's TLS vector) must not count as the program's. */
+int ct_uffd_async_start_flusher(struct ct_state *st)
+{
+    if (!ct_cfg.flush_ms)
+        return 0;
+    st->flusher_stack_size = CT_FLUSHER_STACK;
+    st->flusher_stack = ct_mmap(NULL, CT_FLUSHER_STACK, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (!st->flusher_stack)
+        return -ENOMEM;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstack(&attr, st->flusher_stack, CT_FLUSHER_STACK);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* The flusher must never run the program's signal handlers. glibc keeps
+     * its own internal signals (setuid broadcast) deliverable regardless. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t t;
+    atomic_store(&st->flusher_running, 1);
+    int r = pthread_create(&t, &attr, flusher_main, st);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (r) {
+        atomic_store(&st->flusher_running, 0);
+        ct_munmap(st->flusher_stack, CT_FLUSHER_STACK);
+        st->flusher_stack = NULL;
+        return -r;
+    }
+    return 0;
+}
+
+/* Final scan: wait out a scan in progress, then keep the lock so the flusher
+ * never writes after the end record. */
+void ct_uffd_async_final_scan(struct ct_state *st, int keep_lock)
+{
+    while (!scan_trylock(st))
+        ct_sys0(SYS_sched_yield);
+    if (atomic_load(&st->active))
+        ct_uffd_async_scan(st);
+    if (!keep_lock)
+        atomic_store(&st->scan_lock, 0);
+}
+
+void ct_uffd_async_stop(struct ct_state *st)
+{
+    atomic_store(&st->flusher_stop, 1);
+    if (st->uffd >= 0)
+        ct_close(st->uffd);   /* unregisters every range */
+    st->uffd = -1;
+}
