@@ -1,0 +1,379 @@
+/*
+ * test_corrupt.c - every kind of damage gives a clean error naming the byte
+ * offset, and 20,000 random mutations of a valid trace give either a report
+ * or a clean error: no crash, no sanitizer finding, no runaway memory.
+ */
+#include <stdlib.h>
+
+#include "analysis.h"
+#include "check.h"
+#include "mktrace.h"
+#include "report.h"
+
+#define PG 4096ull
+#define A0 0x10000ull
+#define A1 0x40000ull
+
+static size_t region1_off;
+
+static void base(struct mkt *m)
+{
+    mkt_init(m, 42, 41, CT_MODE_UFFD, PG);
+    mkt_process(m, CT_MODE_UFFD, "chosen", "/usr/bin/python3", "python3");
+    mkt_region(m, 0, CT_KIND_HEAP, A0, A0 + 16 * PG, CT_TRACK_UFFD, "[heap]");
+    region1_off = m->len;
+    mkt_region(m, 1, CT_KIND_ANON, A1, A1 + 16 * PG, CT_TRACK_UFFD, "");
+}
+
+/* Expects an error at `off` whose message contains `what`. */
+static void expect_err(const char *name, struct mkt *m, size_t len, uint64_t off, const char *what)
+{
+    struct ct_trace t;
+    struct ct_err err;
+    int rc = ct_trace_parse(name, m->buf, len, &t, &err);
+    check_count++;
+    if (rc == 0) {
+        check_failures++;
+        fprintf(stderr, "%s: parsed, expected an error at offset %llu\n", name, (unsigned long long)off);
+        ct_trace_free(&t);
+        return;
+    }
+    check_count++;
+    if (!err.has_offset || err.offset != off || !strstr(err.msg, what)) {
+        check_failures++;
+        fprintf(stderr, "%s: got offset %llu \"%s\", want offset %llu \"%s\"\n", name,
+                (unsigned long long)err.offset, err.msg, (unsigned long long)off, what);
+    }
+}
+
+static void expect_ok(const char *name, struct mkt *m)
+{
+    struct ct_trace t;
+    struct ct_err err;
+    int rc = ct_trace_parse(name, m->buf, m->len, &t, &err);
+    check_count++;
+    if (rc) {
+        check_failures++;
+        fprintf(stderr, "%s: unexpected error at %llu: %s\n", name, (unsigned long long)err.offset, err.msg);
+        return;
+    }
+    ct_trace_free(&t);
+}
+
+static void test_header(void)
+{
+    struct mkt m;
+    base(&m);
+    expect_ok("valid", &m);
+    expect_err("empty", &m, 0, 0, "empty file");
+    expect_err("short", &m, 5, 0, "truncated header");
+    expect_err("half header", &m, 64, 64, "truncated header");
+    m.buf[3] ^= 0x20;
+    expect_err("bad magic", &m, m.len, 0, "bad magic");
+    m.buf[3] ^= 0x20;
+    mkt_put16(&m, 8, 2);
+    expect_err("future version", &m, m.len, 8, "unsupported trace format version 2");
+    mkt_put16(&m, 8, 0);
+    expect_err("version 0", &m, m.len, 8, "version 0");
+    mkt_put16(&m, 8, 1);
+    mkt_put16(&m, 10, 64);
+    expect_err("header size", &m, m.len, 10, "bad header size 64");
+    mkt_put16(&m, 10, 128);
+    mkt_put32(&m, 12, 3000);
+    expect_err("page size", &m, m.len, 12, "bad page size 3000");
+    mkt_put32(&m, 12, 2u << 20);
+    expect_err("page size big", &m, m.len, 12, "bad page size");
+    mkt_put32(&m, 12, 4096);
+    mkt_put32(&m, 16, 0);
+    expect_err("pid", &m, m.len, 16, "bad pid 0");
+    mkt_free(&m);
+}
+
+static void test_records(void)
+{
+    struct mkt m;
+    size_t at;
+
+    base(&m);
+    at = m.len;
+    mkt_record(&m, CT_REC_WRITE, 3, NULL, 0);
+    mkt_bytes(&m, NULL, 8);
+    expect_err("size 3", &m, m.len, at, "bad record size 3");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_record(&m, CT_REC_NOTE, 20, NULL, 12);
+    mkt_bytes(&m, NULL, 8);
+    expect_err("size 20", &m, m.len, at, "bad record size 20");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_record(&m, CT_REC_WRITE, 4096, NULL, 32);
+    m.len = at + 40;
+    expect_err("past EOF", &m, m.len, at, "extends past the end of the file");
+    mkt_free(&m);
+
+    /* a page record whose size disagrees with its run list, cut by EOF */
+    base(&m);
+    at = m.len;
+    mkt_record(&m, CT_REC_PRESENT, 1 << 20, (uint8_t[]){ 0, 0, 0, 0, 8, 0, 0, 0 }, 8);
+    m.len = at + 64;
+    expect_err("past EOF pages", &m, m.len, at, "extends past the end of the file");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_record(&m, CT_REC_WRITE, 16, NULL, 8);
+    expect_err("small write", &m, m.len, at, "write record too small");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pages(&m, CT_REC_PRESENT, 5, 0, (uint64_t[]){ 0, 1 }, 2);
+    expect_err("region id", &m, m.len, at + 8, "bad region id 5");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_region(&m, 3, CT_KIND_ANON, 0x100000, 0x200000, CT_TRACK_UFFD, "");
+    expect_err("region id order", &m, m.len, at + 8, "bad region id 3");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_region(&m, 2, CT_KIND_ANON, A1 + 8 * PG, A1 + 64 * PG, CT_TRACK_UFFD, "");
+    expect_err("overlap", &m, m.len, at + 16, "overlaps");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_region(&m, 2, CT_KIND_ANON, A0 - 4 * PG, A0, CT_TRACK_UFFD, "");
+    expect_err("unsorted", &m, m.len, at + 16, "overlaps or precedes");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_region(&m, 2, CT_KIND_ANON, 0x100100, 0x200000, CT_TRACK_UFFD, "");
+    expect_err("unaligned", &m, m.len, at + 16, "not page aligned");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_region(&m, 2, CT_KIND_ANON, 0x100000, 1ull << 60, CT_TRACK_UFFD, "");
+    expect_err("huge region", &m, m.len, at + 16, "bad range");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_region(&m, 2, CT_KIND_ANON, 0x100000, 0x100000, CT_TRACK_UFFD, "");
+    expect_err("empty region", &m, m.len, at + 16, "bad range");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_region(&m, 2, CT_KIND_ANON, 0x100000, 0x200000, 9, "");
+    expect_err("tracking", &m, m.len, at + 36, "unknown tracking method 9");
+    mkt_free(&m);
+
+    /* region name length beyond the record */
+    base(&m);
+    mkt_put16(&m, region1_off + 64, 1000);
+    expect_err("name length", &m, m.len, region1_off + 64, "runs past the end of the record");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pages_raw(&m, CT_REC_WRITTEN, 1, 0,
+                  (uint8_t[]){ 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x01 }, 12);
+    expect_err("leb too long", &m, m.len, at + 24, "longer than 10 bytes");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pages_raw(&m, CT_REC_WRITTEN, 1, 0,
+                  (uint8_t[]){ 0x00, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 }, 12);
+    expect_err("leb too big", &m, m.len, at + 26, "larger than 2^63");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pages_raw(&m, CT_REC_WRITTEN, 1, 0, (uint8_t[]){ 0x02, 0x81 }, 2);
+    expect_err("leb truncated", &m, m.len, at + 25, "runs past the end of the run list");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pages(&m, CT_REC_PRESENT, 1, 0, (uint64_t[]){ 4, 2, 1, 10 }, 4);
+    expect_err("run past end", &m, m.len, at + 27, "run of 10 pages at page 7 goes past the end of region 1");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pages(&m, CT_REC_PRESENT, 1, 0, (uint64_t[]){ 17, 1 }, 2);
+    expect_err("gap past end", &m, m.len, at + 24, "gap of 17 pages");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pages(&m, CT_REC_PRESENT, 1, 0, (uint64_t[]){ 1, UINT64_C(1) << 63 }, 2);
+    expect_err("huge run", &m, m.len, at + 25, "goes past the end");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pages(&m, CT_REC_PRESENT, 1, 0, (uint64_t[]){ 1, 1, UINT64_C(1) << 63, 1 }, 4);
+    expect_err("huge gap", &m, m.len, at + 26, "goes past the end");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pages(&m, CT_REC_PRESENT, 1, UINT64_MAX, (uint64_t[]){ 0, 1 }, 2);
+    expect_err("huge first page", &m, m.len, at + 16, "first page");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pages(&m, CT_REC_PRESENT, 1, 0, (uint64_t[]){ 1, 1, 3 }, 3);
+    expect_err("odd run list", &m, m.len, at + 27, "gap and no run");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pages(&m, CT_REC_PRESENT, 1, 0, (uint64_t[]){ 1, 1 }, 2);
+    mkt_put32(&m, at + 12, 100);
+    expect_err("nbytes", &m, m.len, at + 12, "does not fit");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_untrack(&m, 0x5000, 0x4000, CT_UNTRACK_STOPPED);
+    expect_err("untrack range", &m, m.len, at + 8, "bad range");
+    mkt_free(&m);
+
+    /* a torn record at the end is not an error */
+    base(&m);
+    mkt_write(&m, A0, 0, 1, 0);
+    m.len -= 12;
+    {
+        struct ct_trace t;
+        struct ct_err err;
+        CHECK(ct_trace_parse("torn", m.buf, m.len, &t, &err) == 0);
+        CHECK(t.torn && t.nwrites == 0);
+        if (t.file)
+            ct_trace_free(&t);
+    }
+    mkt_free(&m);
+}
+
+/* A valid trace that uses every record type. */
+static void rich(struct mkt *m)
+{
+    base(m);
+    mkt_pages(m, CT_REC_PRESENT, 0, 0, (uint64_t[]){ 0, 4, 2, 3, 1, 5 }, 6);
+    mkt_pages(m, CT_REC_PRESENT, 1, 2, (uint64_t[]){ 0, 8 }, 2);
+    mkt_pages(m, CT_REC_EARLY, 0, 1, (uint64_t[]){ 0, 1 }, 2);
+    mkt_pages(m, CT_REC_WRITTEN, 1, 0, (uint64_t[]){ 3, 2, 4, 4 }, 4);
+    mkt_write(m, A0 + 5 * PG + 17, 0x401000, 42, 0);
+    mkt_write(m, A1 + 15 * PG, 0x401000, 42, CT_WRITE_KERNEL | (17u << CT_WRITE_SYSCALL_SHIFT));
+    mkt_note(m, CT_NOTE_WARNING, "a warning \xff with \"bytes\"");
+    mkt_untrack(m, A1 + 12 * PG, A1 + 16 * PG, CT_UNTRACK_STOPPED);
+    mkt_exec(m, "/bin/sh");
+    mkt_end(m, CT_END_EXIT, 0);
+    mkt_set_reap(m, 0);
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void test_fuzz(int iterations)
+{
+    struct mkt m;
+    rich(&m);
+    size_t len0 = m.len;
+    uint8_t *orig = xmalloc(len0);
+    memcpy(orig, m.buf, len0);
+    mkt_bytes(&m, NULL, 256);                 /* room to grow by a few bytes */
+    FILE *devnull = fopen("/dev/null", "w");
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    int ok = 0, errs = 0, bad_err = 0, bad_sum = 0;
+    static const uint32_t interesting[] = { 0, 1, 7, 8, 16, 24, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000,
+                                            0x7fffffff, 0x80000000u, 0xfffffff8u, 0xffffffffu };
+    for (int it = 0; it < iterations; it++) {
+        memcpy(m.buf, orig, len0);
+        memset(m.buf + len0, 0, 256);
+        size_t len = len0;
+        int nmut = 1 + (int)(xorshift(&seed) % 4);
+        for (int k = 0; k < nmut; k++) {
+            uint64_t r = xorshift(&seed);
+            /* Most mutations hit the records, not the header, which would
+             * mostly just fail the magic check. */
+            size_t pos = (r >> 8) % 8 ? CT_HEADER_SIZE + (r >> 16) % (len - CT_HEADER_SIZE) : (r >> 16) % len;
+            switch (r % 6) {
+            case 0: m.buf[pos] ^= (uint8_t)(1u << ((r >> 40) % 8)); break;
+            case 1: m.buf[pos] = (uint8_t)(r >> 40); break;
+            case 2:
+                if (pos + 4 <= len)
+                    mkt_put32(&m, pos & ~(size_t)3, interesting[(r >> 40) % 16]);
+                break;
+            case 3: len = CT_HEADER_SIZE + (r >> 16) % (len - CT_HEADER_SIZE + 1); break;
+            case 4: {
+                size_t grow = 8 * (1 + (r >> 40) % 3);
+                if (len + grow <= len0 + 256)
+                    len += grow;
+                break;
+            }
+            case 5:
+                if (pos + 8 <= len)
+                    mkt_put64(&m, pos & ~(size_t)7, (r >> 40) % 2 ? UINT64_MAX : UINT64_C(1) << ((r >> 41) % 64));
+                break;
+            }
+            if (len < CT_HEADER_SIZE + 1)
+                break;
+        }
+        struct ct_trace t;
+        struct ct_err err;
+        if (ct_trace_parse("fuzz", m.buf, len, &t, &err)) {
+            errs++;
+            bad_err += !err.has_offset || err.offset > len || !err.msg[0];
+            continue;
+        }
+        ok++;
+        struct ct_proc p;
+        ct_analyze(&t, true, &p);
+        uint64_t cow = 0, fresh = 0, tracked = 0;
+        for (size_t i = 0; i < p.t.nregions; i++) {
+            cow += p.rs[i].cow;
+            fresh += p.rs[i].fresh;
+            tracked += p.rs[i].tracked;
+        }
+        bad_sum += cow != p.cow || fresh != p.fresh || tracked != p.tracked
+                || ivl_count(&p.cow_set) != p.cow || ivl_count(&p.fresh_set) != p.fresh;
+        struct ct_report rep = { .source = (char *)"fuzz", .procs = &p, .nprocs = 1 };
+        ct_report_json(devnull, &rep, true);
+        ct_report_text(devnull, &rep, true);
+        ct_proc_free(&p);
+    }
+    fclose(devnull);
+    fprintf(stderr, "fuzz: %d iterations, %d parsed, %d clean errors\n", iterations, ok, errs);
+    CHECK_U64(bad_err, 0);
+    CHECK_U64(bad_sum, 0);
+    CHECK(ok > iterations / 20);              /* the mutator must not only break the header */
+    CHECK(errs > iterations / 20);
+    free(orig);
+    mkt_free(&m);
+}
+
+int main(int argc, char **argv)
+{
+    test_header();
+    test_records();
+    test_fuzz(argc > 1 ? atoi(argv[1]) : 20000);
+    return check_done("test_corrupt");
+}
