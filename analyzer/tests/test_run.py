@@ -26,7 +26,9 @@ def check(cond, what):
 
 
 def run(args, env_extra=None, **kw):
-    env = dict(os.environ, COWTRACE_SHIM=SHIM)
+    # In the sanitizer build cowtrace itself is ASan-linked; a preexisting
+    # LD_PRELOAD (tested below) would make ASan refuse to start.
+    env = dict(os.environ, COWTRACE_SHIM=SHIM, ASAN_OPTIONS="verify_asan_link_order=0")
     env.pop("LD_PRELOAD", None)
     if env_extra:
         env.update(env_extra)
