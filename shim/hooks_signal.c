@@ -38,7 +38,9 @@ void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *))
     struct sigaction ours, old;
     memset(&ours, 0, sizeof ours);
     ours.sa_sigaction = handler;
-    ours.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    /* NODEFER: a handler of the program that we call may itself write a
+     * protected page; with SIGSEGV blocked that nested fault would kill. */
+    ours.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER;
     sigemptyset(&ours.sa_mask);
     if (ct_real_sigaction(sig, &ours, &old) == 0 && !atomic_exchange(&taken[sig], 1))
         program_action[sig] = old;
@@ -72,6 +74,12 @@ void ct_chain_signal(int sig, siginfo_t *si, void *uc)
     sigset_t block = a.sa_mask;
     if (!(a.sa_flags & SA_NODEFER))
         sigaddset(&block, sig);
+    /* Never block the signals our backend needs: the handler may write a
+     * protected page. (The kernel would have blocked `sig`; a genuinely
+     * nested fault now re-enters the handler instead of killing.) */
+    for (int s = 1; s < _NSIG; s++)
+        if (atomic_load(&taken[s]))
+            sigdelset(&block, s);
     ct_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &block, NULL, _NSIG / 8);
     if (a.sa_flags & SA_RESETHAND) {
         memset(&program_action[sig], 0, sizeof program_action[sig]);

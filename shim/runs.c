@@ -1,7 +1,8 @@
 /*
  * runs.c - page sets as run lists (see ct_format.h): unsigned LEB128 pairs
  * (gap, run), cut into records of a few kilobytes. Pages arrive in
- * increasing order; adjacent runs are merged before they are encoded.
+ * increasing order (overlaps are trimmed); adjacent runs are merged before
+ * they are encoded.
  */
 #include "ct_shim.h"
 
@@ -60,8 +61,15 @@ void ct_runs_begin(struct ct_runs *r, struct ct_writer *w, uint32_t type, uint32
 
 void ct_runs_add(struct ct_runs *r, uint64_t page, uint64_t count)
 {
-    if (!count)
+    /* PAGEMAP_SCAN resumed at walk_end may hand back pages it already gave:
+     * keep only what lies past the end of what we hold. */
+    uint64_t held = r->run_len ? r->run_start + r->run_len : r->cursor;
+    if (page + count <= held)
         return;
+    if (page < held) {
+        count -= held - page;
+        page = held;
+    }
     if (r->run_len && page == r->run_start + r->run_len) {
         r->run_len += count;
         return;
