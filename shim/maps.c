@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <sys/mman.h>
 
 #include "ct_shim.h"
@@ -137,6 +138,97 @@ static const char *copy_name(const char *s, size_t n, const char *suffix)
     return d;
 }
 
+struct pieces {
+    struct ct_region *regs;
+    uint32_t n, cap;
+};
+
+/* One region per piece of [a, b) left after cutting out the shim's own
+ * memory (the library and the arena). */
+static void add_pieces(struct pieces *out, const struct line *l, uintptr_t a, uintptr_t b, uint32_t kind,
+                       uint32_t is_file, const char *name)
+{
+    uintptr_t cuts[2][2];
+    ct_arena_contains(0, &cuts[0][0], &cuts[0][1]);
+    cuts[1][0] = ct_cfg.self_start;
+    cuts[1][1] = ct_cfg.self_end;
+    uintptr_t pieces[3][2] = {{a, b}};
+    int np = 1;
+    for (int c = 0; c < 2; c++) {
+        int next = 0;
+        uintptr_t res[3][2];
+        for (int i = 0; i < np; i++) {
+            uintptr_t x = pieces[i][0], y = pieces[i][1];
+            uintptr_t cs = cuts[c][0], ce = cuts[c][1];
+            if (cs >= ce || ce <= x || cs >= y) {
+                res[next][0] = x, res[next][1] = y, next++;
+                continue;
+            }
+            if (x < cs)
+                res[next][0] = x, res[next][1] = cs, next++;
+            if (ce < y && next < 3)
+                res[next][0] = ce, res[next][1] = y, next++;
+        }
+        np = next;
+        for (int i = 0; i < np; i++)
+            pieces[i][0] = res[i][0], pieces[i][1] = res[i][1];
+    }
+    for (int i = 0; i < np && out->n < out->cap; i++) {
+        struct ct_region *g = &out->regs[out->n];
+        g->start = pieces[i][0];
+        g->end = pieces[i][1];
+        g->id = out->n;
+        g->kind = kind;
+        g->prot = (l->perms[0] == 'r' ? PROT_READ : 0) | PROT_WRITE | (l->perms[2] == 'x' ? PROT_EXEC : 0);
+        g->is_file = is_file;
+        g->file_offset = l->offset + (g->start - l->start);
+        g->inode = l->inode;
+        g->name = name;
+        g->npages = (g->end - g->start) >> ct_cfg.page_shift;
+        out->n++;
+    }
+}
+
+/* Where each loaded object's bss ends, from its program headers. Read in
+ * the child before anything is protected (dl_iterate_phdr takes the
+ * loader's lock). */
+#define CT_MAX_OBJECTS 4096
+static uintptr_t (*bss_ranges)[2];
+static int nbss;
+
+static int note_bss(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size, (void)data;
+    uintptr_t mask = (uintptr_t)ct_cfg.page_size - 1;
+    for (int i = 0; i < info->dlpi_phnum && nbss < CT_MAX_OBJECTS; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || ph->p_memsz <= ph->p_filesz)
+            continue;
+        uintptr_t file_end = info->dlpi_addr + ph->p_vaddr + ph->p_filesz;
+        uintptr_t mem_end = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+        bss_ranges[nbss][0] = (file_end + mask) & ~mask;
+        bss_ranges[nbss][1] = (mem_end + mask) & ~mask;
+        nbss++;
+    }
+    return 0;
+}
+
+static void collect_bss(void)
+{
+    nbss = 0;
+    bss_ranges = ct_arena_alloc(CT_MAX_OBJECTS * sizeof *bss_ranges);
+    if (bss_ranges)
+        dl_iterate_phdr(note_bss, NULL);
+}
+
+static uintptr_t bss_end_at(uintptr_t a)
+{
+    for (int i = 0; i < nbss; i++)
+        if (a >= bss_ranges[i][0] && a < bss_ranges[i][1])
+            return bss_ranges[i][1];
+    return 0;
+}
+
 int ct_maps_read(struct ct_region **out, uint32_t *count)
 {
     char *text;
@@ -147,11 +239,12 @@ int ct_maps_read(struct ct_region **out, uint32_t *count)
     for (const char *p = text; *p; p++)
         lines += *p == '\n';
     /* Subtracting our own ranges can split a line in two. */
-    struct ct_region *regs = ct_arena_alloc((lines * 2 + 2) * sizeof *regs);
-    if (!regs)
+    struct pieces out_regs = {.cap = lines * 4 + 4};
+    out_regs.regs = ct_arena_alloc(out_regs.cap * sizeof *out_regs.regs);
+    if (!out_regs.regs)
         return -ENOMEM;
+    collect_bss();
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    uint32_t n = 0;
     struct line prev = {0};
     const char *p = text;
     while (*p) {
@@ -164,77 +257,36 @@ int ct_maps_read(struct ct_region **out, uint32_t *count)
         if (l.perms[1] != 'w' || l.perms[3] != 'p' || special(&l))
             continue;
 
-        uint32_t kind = CT_KIND_OTHER, is_file = 0;
-        const char *name = "";
-        size_t name_len = 0;
-        const char *suffix = NULL;
+        uint32_t kind = CT_KIND_OTHER;
+        uintptr_t bss_end = 0;
         if (name_is(&l, "[heap]")) {
             kind = CT_KIND_HEAP;
-            name = l.name, name_len = l.name_len;
         } else if (name_is(&l, "[stack]") || (sp >= l.start && sp < l.end)) {
             kind = CT_KIND_STACK;
-            name = l.name, name_len = l.name_len;
         } else if (l.name_len && l.name[0] == '/') {
             kind = CT_KIND_DATA;
-            is_file = 1;
-            name = l.name, name_len = l.name_len;
         } else if (l.name_len == 0 && before.end == l.start && before.name_len && before.name[0] == '/' &&
-                   before.perms[1] == 'w') {
-            kind = CT_KIND_DATA;       /* the bss that follows a file's data */
-            name = before.name, name_len = before.name_len;
-            suffix = " (bss)";
+                   before.perms[1] == 'w' && (bss_end = bss_end_at(l.start)) > l.start) {
+            /* The bss of the file before: as far as its ELF headers say.
+             * The kernel merges any anonymous mapping placed right after it
+             * into the same line; that part is anonymous memory. */
+            uintptr_t cut = bss_end < l.end ? bss_end : l.end;
+            const char *bss_name = copy_name(before.name, before.name_len, " (bss)");
+            add_pieces(&out_regs, &l, l.start, cut, CT_KIND_DATA, 0, bss_name);
+            if (cut < l.end)
+                add_pieces(&out_regs, &l, cut, l.end, CT_KIND_ANON, 0, "");
+            continue;
         } else if (l.name_len == 0 && before.end == l.start && before.perms[0] == '-' &&
                    before.perms[1] == '-' && before.perms[2] == '-' && before.end - before.start <= (64u << 10)) {
             kind = CT_KIND_STACK;      /* a thread stack above its guard page */
         } else if (l.name_len == 0 || (l.name_len > 6 && !ct_strncmp(l.name, "[anon:", 6))) {
             kind = CT_KIND_ANON;
-            name = l.name, name_len = l.name_len;
-        } else {
-            name = l.name, name_len = l.name_len;
         }
-        const char *stored = copy_name(name, name_len, suffix);
-
-        /* Cut out the shim's own memory: the library and the arena. */
-        uintptr_t cuts[2][2];
-        ct_arena_contains(0, &cuts[0][0], &cuts[0][1]);
-        cuts[1][0] = ct_cfg.self_start;
-        cuts[1][1] = ct_cfg.self_end;
-        uintptr_t pieces[3][2] = {{l.start, l.end}};
-        int np = 1;
-        for (int c = 0; c < 2; c++) {
-            int next = 0;
-            uintptr_t res[3][2];
-            for (int i = 0; i < np; i++) {
-                uintptr_t a = pieces[i][0], b = pieces[i][1];
-                uintptr_t cs = cuts[c][0], ce = cuts[c][1];
-                if (cs >= ce || ce <= a || cs >= b) {
-                    res[next][0] = a, res[next][1] = b, next++;
-                    continue;
-                }
-                if (a < cs)
-                    res[next][0] = a, res[next][1] = cs, next++;
-                if (ce < b && next < 3)
-                    res[next][0] = ce, res[next][1] = b, next++;
-            }
-            np = next;
-            for (int i = 0; i < np; i++)
-                pieces[i][0] = res[i][0], pieces[i][1] = res[i][1];
-        }
-        for (int i = 0; i < np && n < lines * 2 + 2; i++) {
-            struct ct_region *g = &regs[n];
-            g->start = pieces[i][0];
-            g->end = pieces[i][1];
-            g->id = n;
-            g->kind = kind;
-            g->prot = (l.perms[0] == 'r' ? PROT_READ : 0) | PROT_WRITE | (l.perms[2] == 'x' ? PROT_EXEC : 0);
-            g->is_file = is_file;
-            g->file_offset = l.offset + (g->start - l.start);
-            g->inode = l.inode;
-            g->name = stored;
-            g->npages = (g->end - g->start) >> ct_cfg.page_shift;
-            n++;
-        }
+        add_pieces(&out_regs, &l, l.start, l.end, kind, kind == CT_KIND_DATA,
+                   copy_name(l.name, l.name_len, NULL));
     }
+    struct ct_region *regs = out_regs.regs;
+    uint32_t n = out_regs.n;
     *out = regs;
     *count = n;
     return 0;
