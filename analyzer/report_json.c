@@ -33,11 +33,17 @@ static void prot_str(uint32_t prot, char out[4])
     out[3] = '\0';
 }
 
+/* A real process cannot have copied more than its RAM; a hostile trace can
+ * claim 2^45 pages in a few bytes. Listing stops here (1 TiB of 4 KiB
+ * pages) and says so, instead of printing for days. */
+#define MAX_LISTED_PAGES (UINT64_C(1) << 28)
+
 static void json_pages(FILE *f, const struct ct_proc *p)
 {
     const struct ivl *c = &p->cow_set, *fr = &p->fresh_set;
     size_t i = 0, j = 0;
     int first = 1;
+    uint64_t listed = 0;
     fputs(",\n   \"pages\": [", f);
     /* cow and fresh are disjoint, so a merge of the two gives address order. */
     while (i < c->n || j < fr->n) {
@@ -50,7 +56,7 @@ static void json_pages(FILE *f, const struct ct_proc *p)
             r = &fr->v[j++];
             kind = "fresh";
         }
-        for (uint64_t pg = r->start; pg < r->end; pg++) {
+        for (uint64_t pg = r->start; pg < r->end && listed < MAX_LISTED_PAGES; pg++, listed++) {
             fputs(first ? "\n    " : ",\n    ", f);
             first = 0;
             fputs("{\"addr\": ", f);
@@ -59,6 +65,8 @@ static void json_pages(FILE *f, const struct ct_proc *p)
         }
     }
     fputs(first ? "]" : "\n   ]", f);
+    if (p->cow + p->fresh > MAX_LISTED_PAGES)
+        fprintf(f, ", \"pages_truncated\": true");
 }
 
 static void json_proc(FILE *f, const struct ct_proc *p, bool pages)

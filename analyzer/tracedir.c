@@ -1,8 +1,8 @@
 /*
- * tracedir.c - see tracedir.h. Files are checked with lstat-free fstatat on
- * the directory fd so a name that changes between readdir and the check is
- * judged by what is there now; symlinks to traces are followed (a user may
- * collect traces by linking them), but only for reading.
+ * tracedir.c - see tracedir.h. Names are checked with fstatat on the open
+ * directory, so what is judged is what is there now, not what readdir saw.
+ * Symlinks to traces are followed for reading (a user may collect traces by
+ * linking them) but never for deleting: --force removes the link itself.
  */
 #include "tracedir.h"
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+__attribute__((format(printf, 4, 0)))
 static int vfail(struct ct_err *err, int has_off, uint64_t off, const char *fmt, va_list ap)
 {
     if (err) {
