@@ -11,27 +11,34 @@
 #include <string.h>
 #include <sys/wait.h>
 
+/* Decodes a wait(2) status; returns 0 if it is not a death (stop/continue). */
+int ct_wait_string(int st, char *buf, size_t len)
+{
+    if (WIFEXITED(st))
+        snprintf(buf, len, "exit %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        snprintf(buf, len, "signal %d%s", WTERMSIG(st), WCOREDUMP(st) ? " (core)" : "");
+    else
+        return 0;
+    return 1;
+}
+
 void ct_exit_string(const struct ct_trace *t, char *buf, size_t len)
 {
-    if (t->reap_valid) {
-        int st = t->reap_status;
-        if (WIFEXITED(st)) {
-            snprintf(buf, len, "exit %d", WEXITSTATUS(st));
-            return;
-        }
-        if (WIFSIGNALED(st)) {
-            snprintf(buf, len, "signal %d%s", WTERMSIG(st), WCOREDUMP(st) ? " (core)" : "");
-            return;
-        }
-        /* A stop or continue status is not a death; fall through to what the
-         * process said itself. */
-    }
-    if (t->have_end && (t->end_how == CT_END_EXIT || t->end_how == CT_END__EXIT)) {
-        snprintf(buf, len, "exit %d", t->end_status);
-        return;
-    }
+    /* An exec ends the traced program image even though the pid lives on:
+     * the reap status the parent records later is that of the program
+     * exec'd, which was not traced. So "exec" wins over the reap slot
+     * (JSON keeps the reap status under "reap_status"). */
     if (t->have_exec && t->exec_last) {
         snprintf(buf, len, "exec");
+        return;
+    }
+    /* A stop or continue status is not a death; fall through to what the
+     * process said itself. */
+    if (t->reap_valid && ct_wait_string(t->reap_status, buf, len))
+        return;
+    if (t->have_end && (t->end_how == CT_END_EXIT || t->end_how == CT_END__EXIT)) {
+        snprintf(buf, len, "exit %d", t->end_status);
         return;
     }
     snprintf(buf, len, "unknown");

@@ -36,8 +36,11 @@ struct ct_proc {
 void ct_analyze(struct ct_trace *t, bool keep_pages, struct ct_proc *p);
 void ct_proc_free(struct ct_proc *p);
 
-/* The exit string rules, exposed for tests. */
+/* The exit string rules, exposed for tests: an exec that was the last thing
+ * the process did, else the reap slot, else the END record, else "unknown". */
 void ct_exit_string(const struct ct_trace *t, char *buf, size_t len);
 bool ct_trace_complete(const struct ct_trace *t);
+/* "exit N" / "signal N[ (core)]" for a wait(2) status; 0 if it is neither. */
+int ct_wait_string(int status, char *buf, size_t len);
 
 #endif

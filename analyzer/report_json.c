@@ -77,6 +77,9 @@ static void json_proc(FILE *f, const struct ct_proc *p, bool pages)
     fprintf(f, ", \"mode\": \"%s\", \"mode_reason\": ", ct_mode_name(t->mode));
     json_str(f, t->mode_reason.s ? t->mode_reason.s : "", t->mode_reason.len);
     fprintf(f, ",\n   \"exit\": \"%s\", \"complete\": %s", p->exit, p->complete ? "true" : "false");
+    char reap[40];
+    if (t->reap_valid && ct_wait_string(t->reap_status, reap, sizeof reap))
+        fprintf(f, ", \"reap_status\": \"%s\"", reap);
     fprintf(f, ", \"page_size\": %u, \"fork_time_ns\": %llu, \"fork_nonce\": %llu",
             t->page_size, (unsigned long long)t->fork_time_ns, (unsigned long long)t->fork_nonce);
     fputs(",\n   \"exe\": ", f);

@@ -179,7 +179,9 @@ static void test_exit_strings(void)
     exit_case(0, 0, 0, 0, 1, 1, "unknown", 1, 0);             /* exec failed, went on */
     exit_case(0, 0, 0, 0, 0, 0, "unknown", 0, 0);
     exit_case(0, 0, CT_END_EXIT, 0, 0, 0, "exit 0", 0, 1);     /* incomplete note */
-    exit_case(1, 0x137f, 0, 0, 1, 0, "exec", 1, 0);           /* a stop status is not a death */
+    exit_case(1, 0x137f, 0, 0, 0, 0, "unknown", 0, 0);        /* a stop status is not a death */
+    exit_case(1, 0, 0, 0, 1, 0, "exec", 1, 0);                /* exec wins over the reap slot */
+    exit_case(1, 9, 0, 0, 1, 1, "signal 9", 1, 0);            /* ... unless the exec failed */
 }
 
 /* Kill safety: a stream that stops at a record boundary, at a zero type
