@@ -184,7 +184,8 @@ static inline int ct_traced_here(void)
 
 /* ---- pagemap (pagemap.c) ------------------------------------------------ */
 
-int ct_pagemap_record_initial(struct ct_state *st);   /* PRESENT and EARLY records */
+int ct_pagemap_record_present(struct ct_state *st);   /* before protection */
+int ct_pagemap_record_early(struct ct_state *st);     /* after protection */
 
 /* ---- backends ---------------------------------------------------------- */
 

@@ -1,13 +1,14 @@
 /*
  * pagemap.c - what the child inherited, page by page, from /proc/self/pagemap.
  *
- * Runs once per child, after the backend has write-protected the regions:
- *   PRESENT  pages mapped at fork: a later write to one is a copy (cow), a
- *            write to any other page populates new memory (fresh);
- *   EARLY    pages already exclusively mapped (bit 56): written between
- *            fork() and the moment protection took hold, by libc's fork code
- *            or the shim's set-up. Reading after protecting closes the gap: a
- *            page written later is caught by the backend instead.
+ * Runs twice per child:
+ *   PRESENT  (before protection) pages mapped at fork: a later write to one
+ *            is a copy (cow), a write to any other page populates new memory
+ *            (fresh);
+ *   EARLY    (after protection) pages already exclusively mapped (bit 56):
+ *            written between fork() and the moment protection took hold, by
+ *            libc's fork code or the shim's set-up. Reading after protecting
+ *            closes the gap: a page written later is caught by the backend.
  * A page the parent rewrites in that window also turns exclusive here; the
  * report shows EARLY separately so such noise stays visible.
  */
@@ -18,7 +19,8 @@
 
 #define CT_PM_CHUNK 8192u
 
-int ct_pagemap_record_initial(struct ct_state *st)
+/* One pass over the tracked regions' pagemap entries, feeding a run list. */
+static int pass(struct ct_state *st, uint32_t type, uint64_t want_any, uint64_t want_all)
 {
     if (!st->pm_buf) {
         st->pm_buf_len = CT_PM_CHUNK;
@@ -26,13 +28,12 @@ int ct_pagemap_record_initial(struct ct_state *st)
         if (!st->pm_buf)
             return -ENOMEM;
     }
-    struct ct_runs *present = &st->setup_runs, *early = &st->scan_runs;
+    struct ct_runs *runs = &st->setup_runs;
     for (uint32_t i = 0; i < st->nregions; i++) {
         struct ct_region *r = &st->regions[i];
         if (r->tracking == CT_TRACK_NONE)
             continue;
-        ct_runs_begin(present, &st->w, CT_REC_PRESENT, r->id);
-        ct_runs_begin(early, &st->w, CT_REC_EARLY, r->id);
+        ct_runs_begin(runs, &st->w, type, r->id);
         uint64_t first = r->start >> ct_cfg.page_shift;
         for (size_t page = 0; page < r->npages;) {
             size_t n = r->npages - page < CT_PM_CHUNK ? r->npages - page : CT_PM_CHUNK;
@@ -45,15 +46,26 @@ int ct_pagemap_record_initial(struct ct_state *st)
             n = (size_t)got / sizeof(uint64_t);
             for (size_t k = 0; k < n; k++) {
                 uint64_t e = st->pm_buf[k];
-                if (e & (PM_ENTRY_PRESENT | PM_ENTRY_SWAPPED))
-                    ct_runs_add(present, page + k, 1);
-                if ((e & PM_ENTRY_PRESENT) && (e & PM_ENTRY_EXCLUSIVE))
-                    ct_runs_add(early, page + k, 1);
+                if ((e & want_any) && (e & want_all) == want_all)
+                    ct_runs_add(runs, page + k, 1);
             }
             page += n;
         }
-        if (ct_runs_end(present) || ct_runs_end(early))
+        if (ct_runs_end(runs))
             return -ENOSPC;
     }
     return 0;
+}
+
+/* Before protection: write-protecting unpopulated memory installs markers
+ * that pagemap reports as swap entries, indistinguishable from real ones. */
+int ct_pagemap_record_present(struct ct_state *st)
+{
+    return pass(st, CT_REC_PRESENT, PM_ENTRY_PRESENT | PM_ENTRY_SWAPPED, 0);
+}
+
+/* After protection: anything exclusive now was written before it held. */
+int ct_pagemap_record_early(struct ct_state *st)
+{
+    return pass(st, CT_REC_EARLY, PM_ENTRY_PRESENT, PM_ENTRY_PRESENT | PM_ENTRY_EXCLUSIVE);
 }

@@ -221,6 +221,10 @@ static void setup(void)
         warn_mode("cannot start the flusher thread", NULL, 0);
         goto fail_file;
     }
+    if (ct_pagemap_record_present(st)) {
+        warn_mode("trace file", st->w.path, ENOSPC);
+        goto fail_file;
+    }
     /* Published before protection: the fault handler looks regions up here. */
     ct_st = st;
     r = st->mode == CT_MODE_UFFD_ASYNC ? ct_uffd_async_start(st) : ct_sync_start(st);
@@ -228,7 +232,7 @@ static void setup(void)
         ct_stop_tracking("cannot protect memory");
         return;
     }
-    if (write_regions(st) || ct_pagemap_record_initial(st)) {
+    if (write_regions(st) || ct_pagemap_record_early(st)) {
         ct_stop_tracking("the trace file cannot grow");
         return;
     }
