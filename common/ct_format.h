@@ -37,6 +37,8 @@ enum ct_mode {
     CT_MODE_MPROTECT = 3,     /* PROT_READ + SIGSEGV per first write */
 };
 
+/* Offsets the reap slot's pwrite relies on. */
+#define CT_HEADER_REAP_OFFSET 48
 struct ct_header {
     char     magic[8];        /* CT_MAGIC */
     uint16_t version;         /* CT_FORMAT_VERSION */
@@ -55,6 +57,7 @@ struct ct_header {
     uint8_t  reserved[128 - 56];
 };
 _Static_assert(sizeof(struct ct_header) == CT_HEADER_SIZE, "header size");
+_Static_assert(__builtin_offsetof(struct ct_header, reap_magic) == CT_HEADER_REAP_OFFSET, "reap slot");
 
 #define CT_HDR_RAW_PAGES 0x1u     /* file may hold raw page contents (opt-in) */
 
@@ -75,6 +78,10 @@ enum ct_rec_type {
     CT_REC_EXEC = 8,          /* struct ct_rec_note: the process is about to exec (text = path) */
     CT_REC_END = 9,           /* struct ct_rec_end: the process ended cleanly */
     CT_REC_UNTRACK = 10,      /* struct ct_rec_untrack: a range stopped being tracked */
+    CT_REC_PYTHON = 11,       /* struct ct_rec_python + strings: the interpreter in this process */
+    CT_REC_PYTYPE = 12,       /* struct ct_rec_pytype + name: a type object seen in the evidence */
+    CT_REC_MODULE = 13,       /* struct ct_rec_module + path: an ELF object mapped in the process */
+    CT_REC_PAGE_SUMMARY = 14, /* struct ct_rec_page_summary: what written pages hold (uffd-async) */
     CT_REC_TYPE_MAX
 };
 
@@ -131,6 +138,26 @@ struct ct_rec_pages {
 #define CT_WRITE_KERNEL   0x1u  /* written by the kernel in a system call on the program's behalf */
 #define CT_WRITE_SYSCALL_SHIFT 16 /* bits 16..31: Linux syscall number, when CT_WRITE_KERNEL */
 
+/* Where a written address lies, as the shim found it (ct_rec_write.where). */
+enum ct_where {
+    CT_WHERE_UNKNOWN = 0,     /* not examined (no interpreter layout) */
+    CT_WHERE_POOL_HEADER = 1, /* a pymalloc pool header */
+    CT_WHERE_POOL_BLOCK = 2,  /* a pymalloc block (block, block_size set) */
+    CT_WHERE_OUTSIDE = 3,     /* examined: not in a pymalloc pool */
+};
+
+/* How the object was found (ct_rec_write.obj_how). */
+enum ct_obj_how {
+    CT_OBJ_NONE = 0,          /* no object header found */
+    CT_OBJ_AT = 1,            /* the write is at the object's start (its reference count) */
+    CT_OBJ_GC_NEXT = 2,       /* the write is at the object's PyGC_Head (first word) */
+    CT_OBJ_GC_PREV = 3,       /* the write is at the object's PyGC_Head (second word) */
+    CT_OBJ_BLOCK = 4,         /* found from the pymalloc block holding the write */
+};
+
+/* Records up to `type` appeared in the first version of this struct; the
+ * evidence fields after it were added later. A reader treats a shorter
+ * record as having zero evidence. */
 struct ct_rec_write {
     struct ct_rec h;
     uint64_t addr;            /* exact faulting address */
@@ -138,7 +165,16 @@ struct ct_rec_write {
     uint64_t time_ns;         /* CLOCK_MONOTONIC */
     uint32_t tid;
     uint32_t flags;           /* CT_WRITE_* */
+    /* evidence about the object the write hit (CPython), read before the write */
+    uint64_t obj;             /* start of the PyObject, or 0 */
+    uint64_t type;            /* its ob_type (see CT_REC_PYTYPE), or 0 */
+    uint64_t block;           /* start of the pymalloc block, or 0 */
+    uint32_t block_size;      /* the pool's size class in bytes, or 0 */
+    uint8_t  where;           /* enum ct_where */
+    uint8_t  obj_how;         /* enum ct_obj_how */
+    uint16_t pad;
 };
+#define CT_REC_WRITE_V1_SIZE 40u  /* the struct before the evidence fields */
 
 enum ct_note_level { CT_NOTE_INFO = 0, CT_NOTE_WARNING = 1, CT_NOTE_INCOMPLETE = 2 };
 
@@ -178,6 +214,59 @@ struct ct_rec_untrack {
     uint64_t start, end;
     uint32_t reason;          /* enum ct_untrack_reason */
     uint32_t pad;
+};
+
+/* The interpreter in this process, found at fork time. */
+struct ct_rec_python {
+    struct ct_rec h;
+    uint64_t hexversion;      /* Py_Version (PY_VERSION_HEX), 0 if unknown */
+    uint64_t runtime;         /* address of _PyRuntime */
+    uint32_t layout_known;    /* 1 if the shim had a layout for this version */
+    uint32_t flags;           /* CT_PY_* */
+    /* then: string version text (Py_GetVersion()), string path of the ELF
+     * object defining the interpreter (libpython or the executable) */
+};
+#define CT_PY_SHARED     0x1u   /* interpreter in a shared libpython */
+#define CT_PY_GC_FROZEN  0x2u   /* --gc-freeze: gc.freeze() ran in the parent before this fork */
+#define CT_PY_GC_NOGIL   0x4u   /* --gc-freeze asked, but the forking thread did not hold the GIL */
+
+/* A type object the evidence refers to, read once per process. */
+struct ct_rec_pytype {
+    struct ct_rec h;
+    uint64_t addr;            /* the type object */
+    uint32_t index;           /* 1-based, unique in the file: page summaries refer to it */
+    uint32_t pad;
+    uint64_t flags;           /* tp_flags */
+    int64_t  basicsize;       /* tp_basicsize */
+    int64_t  itemsize;        /* tp_itemsize */
+    /* then: string tp_name */
+};
+
+/* An ELF object mapped in the process at fork: for symbolizing addresses
+ * offline and telling the interpreter's static data from other memory. */
+struct ct_rec_module {
+    struct ct_rec h;
+    uint64_t base;            /* load bias (dlpi_addr) */
+    uint64_t start, end;      /* lowest and highest mapped address of its segments */
+    uint8_t  build_id[20];    /* NT_GNU_BUILD_ID, zero padded */
+    uint32_t build_id_len;
+    /* then: string path */
+};
+
+/* uffd-async: what written pages hold, found when a scan reported them.
+ * Entries are LEB128 numbers, four per page:
+ *   page delta  pages after the previous entry's page (the first: after `base`,
+ *               so the first page is base + delta * page_size)
+ *   type        0 = no object header found, else the `index` of a
+ *               CT_REC_PYTYPE record: the most frequent type on the page
+ *   code        enum ct_where | (block_size / 16) << 2
+ *   objects     object headers found on the page
+ * Kept small on purpose: a few bytes per written page. */
+struct ct_rec_page_summary {
+    struct ct_rec h;
+    uint64_t base;
+    uint32_t count;           /* entries */
+    uint32_t nbytes;          /* bytes of entries that follow */
 };
 
 #endif

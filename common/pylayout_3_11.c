@@ -1,0 +1,67 @@
+/*
+ * pylayout_3_11.c - CPython 3.11 (64-bit, release build).
+ *
+ * Checked against the 3.11.7 internal headers with offsetof (the test
+ * tests/test_pylayout.py recomputes them when the headers are installed).
+ * Debian's 3.11.2 shares the layout: the 3.11 ABI froze at 3.11.0.
+ */
+#include "pylayout.h"
+
+const struct ct_pylayout ct_pylayout_3_11 = {
+    .name = "3.11",
+    .major = 3,
+    .minor = 11,
+
+    .ob_refcnt = 0,
+    .ob_type = 8,
+    .ob_size = 16,
+    .object_size = 16,
+    .gc_head_size = 16,
+    .managed_dict_preheader = 16,       /* dict pointer and values pointer */
+
+    .tp_name = 24,
+    .tp_basicsize = 32,
+    .tp_itemsize = 40,
+    .tp_flags = 168,
+    .tpflags_managed_dict = 1ull << 4,
+    .tpflags_have_gc = 1ull << 14,
+    .tpflags_heaptype = 1ull << 9,
+    .tpflags_type_subclass = 1ull << 31,
+
+    .pool_size = 16384,                 /* USE_LARGE_POOLS on 64-bit with the radix tree */
+    .arena_size = 1 << 20,
+    .pool_overhead = 48,                /* sizeof(struct pool_header) rounded to ALIGNMENT */
+    .alignment = 16,
+    .small_request_threshold = 512,
+    .pool_count = 0,
+    .pool_szidx = 36,
+    .pool_nextoffset = 40,
+    .pool_maxnextoffset = 44,
+
+    .dk_log2_size = 8,
+    .dk_kind = 10,
+    .dk_usable = 16,
+    .dk_nentries = 24,
+    .dk_indices = 32,
+
+    .rt_interpreters_head = 40,
+    .rt_tstate_current = 576,
+    .is_threads_head = 16,
+    .ts_next = 8,
+    .ts_cframe = 56,
+    .ts_native_thread_id = 160,
+    .cframe_current_frame = 8,
+    .fr_code = 32,
+    .fr_previous = 48,
+    .fr_prev_instr = 56,
+    .fr_owner = 69,
+    .co_filename = 112,
+    .co_name = 120,
+    .co_qualname = 128,
+    .co_firstlineno = 72,
+    .co_linetable = 136,
+    .co_code_adaptive = 184,
+    .ascii_state = 32,
+    .ascii_size = 48,
+    .compact_size = 72,
+};
