@@ -173,6 +173,8 @@ def main():
     if os.environ.get("COWTRACE_DIR"):
         print(f"traces in {os.environ['COWTRACE_DIR']}: "
               f"phase 1 workers {[r[2] for r in r1]}, phase 2 workers {[r[2] for r in r2]}", flush=True)
+        print("in the report, compare the COW MiB of the phase 1 workers (lists of objects: every page "
+              "holding a reference count is copied) with phase 2 (shared memory: stays shared)", flush=True)
     else:
         print("run under `cowtrace run` to see what each worker copied", flush=True)
     return 0 if ok else 1
