@@ -39,8 +39,8 @@ def run():
         ct.log("traced stdout:\n" + traced.stdout.rstrip())
         ct.log("traced stderr:\n" + traced.stderr.rstrip()[-1500:])
         if traced.stdout != plain.stdout or traced.returncode != plain.returncode:
-            bad.append(f"{case}: output or status differs from untraced "
-                       f"(untraced stdout {plain.stdout!r}, traced {traced.stdout!r})")
+            bad.append(f"{case}: output or status differs from untraced (status {traced.returncode} vs "
+                       f"{plain.returncode}):\n" + ct.diff(plain.stdout, traced.stdout))
             continue
         if text and text not in traced.stderr:
             bad.append(f"{case}: stderr lacks {text!r}")

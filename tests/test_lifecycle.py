@@ -28,8 +28,8 @@ def run():
         ct.log("traced stderr:\n" + traced.stderr.rstrip()[-2000:])
     ct.check(plain.returncode == 0, f"untraced run failed: {plain.stderr[-2000:]}")
     ct.check(traced.stdout == plain.stdout and traced.returncode == plain.returncode,
-             f"traced output/status differs: status {traced.returncode} vs {plain.returncode}; "
-             f"untraced stdout {plain.stdout!r}")
+             f"traced output/status differs: status {traced.returncode} vs {plain.returncode}; stdout diff:\n"
+             + ct.diff(plain.stdout, traced.stdout))
     ct.check(not ct.cowtrace_lines(traced.stderr), f"tracing warned: {ct.cowtrace_lines(traced.stderr)}")
     with open(t.sub("pids")) as f:
         pids = json.load(f)

@@ -25,8 +25,8 @@ def run():
             bad.append(f"{method}: untraced run failed: {plain.stderr[-800:]}")
             continue
         if traced.stdout != plain.stdout or traced.returncode != plain.returncode:
-            bad.append(f"{method}: traced output/status differs ({traced.returncode}): "
-                       f"{traced.stdout[-300:]!r} vs {plain.stdout[-300:]!r}")
+            bad.append(f"{method}: traced output/status differs ({traced.returncode} vs {plain.returncode}): "
+                       + ct.diff(plain.stdout, traced.stdout) + f"\nstderr: {traced.stderr[-800:]}")
             continue
         with open(t.sub(f"pids-{method}")) as f:
             workers = json.load(f)

@@ -59,7 +59,8 @@ def run():
         ct.log("traced stderr:\n" + traced.stderr[-3000:])
     ct.check(plain.returncode == 0, f"the untraced run failed ({plain.returncode}): {plain.stderr[-2000:]}")
     ct.check(traced.stdout == plain.stdout and traced.returncode == plain.returncode,
-             f"traced run differs from untraced: status {traced.returncode} vs {plain.returncode}")
+             f"traced run differs from untraced: status {traced.returncode} vs {plain.returncode}; "
+             "stdout diff:\n" + ct.diff(plain.stdout, traced.stdout))
     ct.check(not ct.cowtrace_lines(traced.stderr), f"tracing warned: {ct.cowtrace_lines(traced.stderr)}")
 
     with open(addrfile) as f:

@@ -275,3 +275,10 @@ def without_cowtrace_lines(stderr):
 
 def trace_files(outdir):
     return sorted(f for f in os.listdir(outdir) if f.endswith(".cowtrace"))
+
+
+def diff(expected, got, label_a="untraced", label_b="traced"):
+    """A short unified diff of two outputs, for failure messages."""
+    import difflib
+    lines = list(difflib.unified_diff(expected.splitlines(), got.splitlines(), label_a, label_b, lineterm="", n=1))
+    return "\n".join(lines[:40])
