@@ -153,6 +153,8 @@ enum ct_obj_how {
     CT_OBJ_GC_NEXT = 2,       /* the write is at the object's PyGC_Head (first word) */
     CT_OBJ_GC_PREV = 3,       /* the write is at the object's PyGC_Head (second word) */
     CT_OBJ_BLOCK = 4,         /* found from the pymalloc block holding the write */
+    CT_OBJ_DICT_KEYS = 5,     /* the block holds a dict's keys table (not itself an object);
+                               * obj = the block, type = the dict type */
 };
 
 /* Records up to `type` appeared in the first version of this struct; the
@@ -260,7 +262,8 @@ struct ct_rec_module {
  *   type        0 = no object header found, else the `index` of a
  *               CT_REC_PYTYPE record: the most frequent type on the page
  *   code        enum ct_where | (block_size / 16) << 2
- *   objects     object headers found on the page
+ *   objects     object headers found among the blocks sampled on the page
+ *               (up to eight blocks, spread evenly)
  * Kept small on purpose: a few bytes per written page. */
 struct ct_rec_page_summary {
     struct ct_rec h;

@@ -31,14 +31,14 @@ struct ct_pylayout {
 
     /* PyTypeObject */
     uint16_t tp_name, tp_basicsize, tp_itemsize, tp_flags;
-    uint64_t tpflags_managed_dict, tpflags_have_gc, tpflags_heaptype, tpflags_type_subclass;
+    uint64_t tpflags_managed_dict, tpflags_have_gc, tpflags_heaptype, tpflags_type_subclass, tpflags_ready;
 
     /* obmalloc: pools of one size class inside arenas */
     uint32_t pool_size, arena_size, pool_overhead, alignment, small_request_threshold;
     uint16_t pool_count, pool_szidx, pool_nextoffset, pool_maxnextoffset; /* pool_header fields */
 
     /* PyDictKeysObject: not a PyObject, recognised by its shape */
-    uint16_t dk_log2_size, dk_kind, dk_usable, dk_nentries, dk_indices;
+    uint16_t dk_refcnt, dk_log2_size, dk_log2_index_bytes, dk_kind, dk_usable, dk_nentries, dk_indices;
 
     /* Thread and frame state, for Python stacks */
     uint16_t rt_interpreters_head, rt_tstate_current;

@@ -27,6 +27,7 @@ const struct ct_pylayout ct_pylayout_3_11 = {
     .tpflags_have_gc = 1ull << 14,
     .tpflags_heaptype = 1ull << 9,
     .tpflags_type_subclass = 1ull << 31,
+    .tpflags_ready = 1ull << 12,
 
     .pool_size = 16384,                 /* USE_LARGE_POOLS on 64-bit with the radix tree */
     .arena_size = 1 << 20,
@@ -38,7 +39,9 @@ const struct ct_pylayout ct_pylayout_3_11 = {
     .pool_nextoffset = 40,
     .pool_maxnextoffset = 44,
 
+    .dk_refcnt = 0,
     .dk_log2_size = 8,
+    .dk_log2_index_bytes = 9,
     .dk_kind = 10,
     .dk_usable = 16,
     .dk_nentries = 24,

@@ -69,6 +69,9 @@ void ct_warn(const char *msg, const char *detail, long err)
 
 static void fork_prepare(void)
 {
+    ct_py_identify();
+    if (ct_cfg.gc_freeze)
+        ct_py_gc_freeze();
     ct_cfg.fork_counter++;
     ct_cfg.fork_parent = ct_getpid();
     if (ct_traced_here())
@@ -180,6 +183,9 @@ __attribute__((constructor)) static void ct_init(void)
         }
         ct_cfg.flush_ms = (unsigned)v;
     }
+
+    const char *freeze = getenv("COWTRACE_GC_FREEZE");
+    ct_cfg.gc_freeze = freeze && *freeze && strcmp(freeze, "0") != 0;
 
     const char *dir = getenv("COWTRACE_DIR");
     if (!dir || !*dir)

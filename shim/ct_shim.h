@@ -44,6 +44,8 @@
 #define ct_likely(x) __builtin_expect(!!(x), 1)
 #define ct_unlikely(x) __builtin_expect(!!(x), 0)
 
+struct ct_state;
+
 /* ---- configuration (config.c) ------------------------------------------ */
 
 struct ct_config {
@@ -54,9 +56,16 @@ struct ct_config {
     int page_shift;
     char dir[PATH_MAX];        /* absolute trace directory */
     uintptr_t self_start, self_end; /* the shim's own mappings */
+    int gc_freeze;             /* COWTRACE_GC_FREEZE: gc.freeze() before each fork */
     /* Written in the parent by the fork prepare handler, read by the child. */
     uint64_t fork_counter;
     int fork_parent;
+    uint32_t gc_freeze_flags;  /* CT_PY_GC_FROZEN or CT_PY_GC_NOGIL for this fork */
+    uint64_t py_hexversion;    /* the interpreter, once identified */
+    uintptr_t py_runtime;
+    uintptr_t py_dict_type;    /* &PyDict_Type: names dict keys tables */
+    int py_shared;
+    char py_path[PATH_MAX];
 };
 extern struct ct_config ct_cfg;
 
@@ -123,6 +132,32 @@ struct ct_runs {
     int failed;
 };
 
+struct ct_py_summary {
+    uintptr_t type;
+    uint32_t type_index;
+    uint32_t block_size;
+    uint32_t objects;
+    uint8_t where;
+};
+
+/* Page summaries (uffd-async): what each written page holds. Pages are
+ * examined in batches (ct_py_summarize_batch), then encoded. */
+struct ct_sums {
+    struct ct_writer *w;
+    struct ct_state *st;
+    uint64_t base, last;       /* page addresses */
+    uint32_t count;
+    size_t n;
+    uint8_t buf[4000];
+    int failed;
+    size_t npending;
+    uintptr_t pending[64];
+    struct ct_py_summary results[64];
+};
+
+void ct_sums_add(struct ct_sums *s, struct ct_state *st, uintptr_t page);
+int ct_sums_end(struct ct_sums *s);
+
 void ct_runs_begin(struct ct_runs *r, struct ct_writer *w, uint32_t type, uint32_t region);
 void ct_runs_add(struct ct_runs *r, uint64_t page, uint64_t count);  /* increasing order */
 int ct_runs_end(struct ct_runs *r);
@@ -161,6 +196,7 @@ struct ct_state {
     size_t flusher_stack_size;
     struct ct_runs scan_runs;  /* used under scan_lock */
     struct ct_runs setup_runs;
+    struct ct_sums sums;       /* used under scan_lock */
     struct page_region *scan_vec;
     size_t scan_vec_len;
     uint64_t *pm_buf;          /* pagemap entries, setup only */
@@ -209,6 +245,23 @@ void ct_kwrite_begin(const void *p, size_t len);
 void ct_kwrite_end(const void *p, size_t len, size_t done, long nr, void *caller);
 /* A grandchild that inherited our protections before it set up its own. */
 void ct_sync_forget_inherited(void);
+
+/* ---- CPython (python.c) ------------------------------------------------- */
+
+struct ct_py_evidence {
+    uintptr_t obj, type, block;
+    uint32_t block_size;
+    uint8_t where, obj_how;
+};
+
+
+
+void ct_py_identify(void);                  /* parent, before fork */
+void ct_py_gc_freeze(void);                 /* parent, before fork, if asked */
+int ct_py_setup(struct ct_state *st);       /* child: PYTHON record, layout */
+void ct_py_examine(struct ct_state *st, uintptr_t addr, struct ct_py_evidence *ev);
+#define CT_SUM_BATCH 64
+void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n, struct ct_py_summary *out);
 
 /* ---- signals seen by the program (hooks_signal.c) ---------------------- */
 

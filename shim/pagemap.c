@@ -22,12 +22,6 @@
 /* One pass over the tracked regions' pagemap entries, feeding a run list. */
 static int pass(struct ct_state *st, uint32_t type, uint64_t want_any, uint64_t want_all)
 {
-    if (!st->pm_buf) {
-        st->pm_buf_len = CT_PM_CHUNK;
-        st->pm_buf = ct_arena_alloc(CT_PM_CHUNK * sizeof(uint64_t));
-        if (!st->pm_buf)
-            return -ENOMEM;
-    }
     struct ct_runs *runs = &st->setup_runs;
     for (uint32_t i = 0; i < st->nregions; i++) {
         struct ct_region *r = &st->regions[i];
@@ -57,15 +51,66 @@ static int pass(struct ct_state *st, uint32_t type, uint64_t want_any, uint64_t 
     return 0;
 }
 
+/* The same with PAGEMAP_SCAN (Linux 6.7+), which skips holes in the kernel
+ * and returns ranges: several times faster on large sparse regions. */
+static int scan_present(struct ct_state *st)
+{
+    struct ct_runs *runs = &st->setup_runs;
+    struct page_region *vec = (struct page_region *)st->pm_buf;
+    size_t vec_len = st->pm_buf_len * sizeof(uint64_t) / sizeof *vec;
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        struct ct_region *r = &st->regions[i];
+        if (r->tracking == CT_TRACK_NONE)
+            continue;
+        ct_runs_begin(runs, &st->w, CT_REC_PRESENT, r->id);
+        uint64_t at = r->start;
+        while (at < r->end) {
+            struct pm_scan_arg arg = {
+                .size = sizeof arg,
+                .start = at,
+                .end = r->end,
+                .vec = (uintptr_t)vec,
+                .vec_len = vec_len,
+                .category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+                .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+            };
+            long n = ct_ioctl(st->pagemap_fd, PAGEMAP_SCAN, &arg);
+            if (n == -EINTR || n == -EAGAIN)
+                continue;
+            if (ct_is_err(n))
+                return (int)n;
+            for (long k = 0; k < n; k++)
+                ct_runs_add(runs, (vec[k].start - r->start) >> ct_cfg.page_shift,
+                            (vec[k].end - vec[k].start) >> ct_cfg.page_shift);
+            if (arg.walk_end <= at || arg.walk_end >= r->end)
+                break;
+            at = arg.walk_end;
+        }
+        if (ct_runs_end(runs))
+            return -ENOSPC;
+    }
+    return 0;
+}
+
 /* Before protection: write-protecting unpopulated memory installs markers
  * that pagemap reports as swap entries, indistinguishable from real ones. */
 int ct_pagemap_record_present(struct ct_state *st)
 {
+    if (!st->pm_buf) {
+        st->pm_buf_len = CT_PM_CHUNK;
+        st->pm_buf = ct_arena_alloc(CT_PM_CHUNK * sizeof(uint64_t));
+        if (!st->pm_buf)
+            return -ENOMEM;
+    }
+    if (st->mode == CT_MODE_UFFD_ASYNC)   /* PAGEMAP_SCAN known to exist */
+        return scan_present(st);
     return pass(st, CT_REC_PRESENT, PM_ENTRY_PRESENT | PM_ENTRY_SWAPPED, 0);
 }
 
 /* After protection: anything exclusive now was written before it held. */
 int ct_pagemap_record_early(struct ct_state *st)
 {
+    if (!st->pm_buf)
+        return -ENOMEM;
     return pass(st, CT_REC_EARLY, PM_ENTRY_PRESENT, PM_ENTRY_PRESENT | PM_ENTRY_EXCLUSIVE);
 }

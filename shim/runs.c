@@ -85,3 +85,67 @@ int ct_runs_end(struct ct_runs *r)
     emit(r);
     return r->failed ? -1 : 0;
 }
+
+/* ---- page summaries -------------------------------------------------------- */
+
+static void sums_emit(struct ct_sums *s)
+{
+    if (!s->count)
+        return;
+    size_t size = (sizeof(struct ct_rec_page_summary) + s->n + 7) & ~(size_t)7;
+    struct ct_rec_page_summary *rec = ct_writer_reserve(s->w, size, 0);
+    if (!rec) {
+        s->failed = 1;
+    } else {
+        rec->base = s->base;
+        rec->count = s->count;
+        rec->nbytes = (uint32_t)s->n;
+        ct_memcpy(rec + 1, s->buf, s->n);
+        ct_writer_publish(rec, CT_REC_PAGE_SUMMARY, (uint32_t)size);
+    }
+    s->count = 0;
+    s->n = 0;
+}
+
+static void sums_encode(struct ct_sums *s, uintptr_t page, const struct ct_py_summary *sum)
+{
+    if (s->count && (page <= s->last || s->n > sizeof s->buf - 48))
+        sums_emit(s);
+    if (!s->count)
+        s->base = s->last = page;
+    uint64_t delta = (page - s->last) >> ct_cfg.page_shift;
+    s->n += put_uleb(s->buf + s->n, delta);
+    s->n += put_uleb(s->buf + s->n, sum->type_index);
+    s->n += put_uleb(s->buf + s->n, sum->where | (uint64_t)(sum->block_size / 16) << 2);
+    s->n += put_uleb(s->buf + s->n, sum->objects);
+    s->last = page;
+    s->count++;
+}
+
+static void sums_flush_pending(struct ct_sums *s)
+{
+    ct_py_summarize_batch(s->st, s->pending, s->npending, s->results);
+    for (size_t i = 0; i < s->npending; i++)
+        if (s->results[i].where != CT_WHERE_UNKNOWN)   /* not a Python process: nothing to say */
+            sums_encode(s, s->pending[i], &s->results[i]);
+    s->npending = 0;
+}
+
+void ct_sums_add(struct ct_sums *s, struct ct_state *st, uintptr_t page)
+{
+    s->w = &st->w;
+    s->st = st;
+    s->pending[s->npending++] = page;
+    if (s->npending == CT_SUM_BATCH)
+        sums_flush_pending(s);
+}
+
+int ct_sums_end(struct ct_sums *s)
+{
+    if (s->npending)
+        sums_flush_pending(s);
+    sums_emit(s);
+    int failed = s->failed;
+    s->failed = 0;
+    return failed ? -1 : 0;
+}

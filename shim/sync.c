@@ -149,7 +149,8 @@ static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
     bit_test_and_set(r->open, pg);
 }
 
-static void record_write(struct ct_state *st, uintptr_t addr, uintptr_t ip, uint32_t flags)
+static void record_write(struct ct_state *st, uintptr_t addr, uintptr_t ip, uint32_t flags,
+                         const struct ct_py_evidence *ev)
 {
     struct ct_rec_write *w = ct_writer_reserve(&st->w, sizeof *w, 0);
     if (!w) {
@@ -161,6 +162,14 @@ static void record_write(struct ct_state *st, uintptr_t addr, uintptr_t ip, uint
     w->time_ns = ct_clock_ns(1 /* CLOCK_MONOTONIC */);
     w->tid = (uint32_t)ct_gettid();
     w->flags = flags;
+    if (ev) {
+        w->obj = ev->obj;
+        w->type = ev->type;
+        w->block = ev->block;
+        w->block_size = ev->block_size;
+        w->where = ev->where;
+        w->obj_how = ev->obj_how;
+    }
     ct_writer_publish(w, CT_REC_WRITE, sizeof *w);
 }
 
@@ -190,8 +199,12 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
              * not as its own writes; a vfork child shares our memory, so its
              * writes are ours. */
             int mine = st->pid == ct_getpid() || !atomic_load(&st->forking);
-            if (mine && !bit_test_and_set(r->seen, pg) && atomic_load(&st->active))
-                record_write(st, addr, context_ip(uc), 0);
+            if (mine && !bit_test_and_set(r->seen, pg) && atomic_load(&st->active)) {
+                /* Read the evidence now: the write has not happened yet. */
+                struct ct_py_evidence ev;
+                ct_py_examine(st, addr, &ev);
+                record_write(st, addr, context_ip(uc), 0, &ev);
+            }
             atomic_fetch_add(&st->faults, 1);
             open_page(st, r, pg);
             return;
@@ -406,7 +419,7 @@ static void kw_close(struct ct_state *st, struct ct_region *r, size_t pg, uintpt
         return;
     if (lo < d->done_end) {
         if (!bit_test_and_set(r->seen, pg) && atomic_load(&st->active))
-            record_write(st, lo, d->caller, d->flags);
+            record_write(st, lo, d->caller, d->flags, NULL);
         return;
     }
     uintptr_t a = r->start + (pg << ct_cfg.page_shift);

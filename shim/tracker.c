@@ -41,33 +41,28 @@ static void discard_inherited(void)
 static int choose_mode(struct ct_state *st, char *reason, size_t cap)
 {
     const char *why_async = NULL, *why_uffd = NULL;
+    (void)why_async;
     int req = ct_cfg.requested_mode;
     char *p = reason, *end = reason + cap - 1;
 #define SAY(s) do { for (const char *q_ = (s); *q_ && p < end; q_++) *p++ = *q_; *p = 0; } while (0)
-    if (req == CT_MODE_NONE || req == CT_MODE_UFFD_ASYNC) {
+    /* auto means precise: a backend that sees each first write. uffd-async
+     * (page sets only, nearly free) runs when asked for. */
+    if (req == CT_MODE_UFFD_ASYNC) {
         st->uffd = ct_uffd_async_probe(&why_async);
         if (st->uffd >= 0) {
             st->mode = CT_MODE_UFFD_ASYNC;
-            SAY(req ? "requested" : "auto: userfaultfd with WP_ASYNC and PAGEMAP_SCAN available");
+            SAY("requested");
             return 0;
         }
-        if (req) {
-            SAY("uffd-async unavailable: ");
-            SAY(why_async);
-            return -1;
-        }
+        SAY("uffd-async unavailable: ");
+        SAY(why_async);
+        return -1;
     }
     if (req == CT_MODE_NONE || req == CT_MODE_UFFD) {
         st->uffd = ct_uffd_sync_probe(&why_uffd);
         if (st->uffd >= 0) {
             st->mode = CT_MODE_UFFD;
-            if (req) {
-                SAY("requested");
-            } else {
-                SAY("auto: uffd-async unavailable (");
-                SAY(why_async);
-                SAY(")");
-            }
+            SAY(req ? "requested" : "auto: userfaultfd write-protection available (precise)");
             return 0;
         }
         if (req) {
@@ -80,11 +75,9 @@ static int choose_mode(struct ct_state *st, char *reason, size_t cap)
     if (req) {
         SAY("requested");
     } else {
-        SAY("auto: uffd-async unavailable (");
-        SAY(why_async);
-        SAY("); uffd unavailable (");
+        SAY("auto: uffd unavailable (");
         SAY(why_uffd);
-        SAY(")");
+        SAY("), mprotect (precise)");
     }
     return 0;
 #undef SAY
@@ -213,7 +206,7 @@ static void setup(void)
         warn_mode("cannot create a trace file in", ct_cfg.dir, -r);
         goto fail;
     }
-    if (write_process(st)) {
+    if (write_process(st) || ct_py_setup(st)) {
         warn_mode("trace file", st->w.path, ENOSPC);
         goto fail_file;
     }

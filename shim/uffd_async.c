@@ -124,12 +124,14 @@ void ct_uffd_async_scan(struct ct_state *st)
                 struct page_region *pr = &st->scan_vec[k];
                 ct_runs_add(runs, (pr->start - r->start) >> ct_cfg.page_shift,
                             (pr->end - pr->start) >> ct_cfg.page_shift);
+                for (uintptr_t pg = pr->start; pg < pr->end; pg += (uintptr_t)ct_cfg.page_size)
+                    ct_sums_add(&st->sums, st, pg);
             }
             if (arg.walk_end <= at || arg.walk_end >= r->end)
                 break;
             at = arg.walk_end;
         }
-        if (ct_runs_end(runs)) {
+        if (ct_runs_end(runs) || ct_sums_end(&st->sums)) {
             ct_stop_tracking("the trace file cannot grow");
             return;
         }
