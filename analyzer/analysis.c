@@ -2,7 +2,8 @@
  * analysis.c - see analysis.h. All set algebra is done once per process on
  * normalized interval lists, then attributed to regions with one binary
  * search per region, so the cost is linear in the runs in the file plus
- * regions × log(runs).
+ * regions × log(runs). Attribution (attrib.c) adds one sort of the write
+ * events.
  */
 #include "analysis.h"
 
@@ -104,17 +105,20 @@ void ct_analyze(struct ct_trace *t, bool keep_pages, struct ct_proc *p)
         s->early = ivl_count_range(&early, lo, hi);
     }
 
+    ct_attribute(p, &cow, &early, keep_pages);
+
     ivl_free(&tracked);
     ivl_free(&a);
     ivl_free(&b);
     ivl_free(&present);
-    ivl_free(&early);
     if (keep_pages) {
         p->cow_set = cow;
         p->fresh_set = fresh;
+        p->early_set = early;
     } else {
         ivl_free(&cow);
         ivl_free(&fresh);
+        ivl_free(&early);
     }
     ct_trace_drop_pages(t);
 }
@@ -125,5 +129,8 @@ void ct_proc_free(struct ct_proc *p)
     free(p->rs);
     ivl_free(&p->cow_set);
     ivl_free(&p->fresh_set);
+    ivl_free(&p->early_set);
+    free(p->types);
+    free(p->pcs);
     memset(p, 0, sizeof *p);
 }

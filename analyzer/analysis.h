@@ -11,14 +11,39 @@
  * Early pages are always counted as copied: they were written before
  * tracking could see them, and the shim only records them because they were
  * copied. That keeps cow and fresh disjoint.
+ *
+ * Then every cow page gets a cause and maybe a type (attrib.c, rules in
+ * cause.h): causes[] and types[] each sum exactly to cow.
  */
 #ifndef COWTRACE_ANALYSIS_H
 #define COWTRACE_ANALYSIS_H
 
+#include "cause.h"
 #include "trace.h"
 
 struct ct_region_stats {
     uint64_t present, tracked, cow, fresh, early;
+};
+
+/* Type ids of an attribution: >= 0 indexes t.pytypes, else one of these. */
+#define CT_TYPE_NONE      (-1)  /* no object: allocator headers, other memory, unknown */
+#define CT_TYPE_UNDEFINED (-2)  /* the evidence names a type no PYTYPE record defines: "?" */
+#define CT_TYPE_EARLY     (-3)  /* written before tracking held: "(before tracking)" */
+
+/* Copied pages of one (type name, cause). */
+struct ct_type_count {
+    const char *name;         /* NULL: no type; else owned by a trace or static */
+    size_t len;
+    uint32_t cause;           /* enum ct_cause */
+    uint64_t pages;
+};
+
+/* One copied page the evidence attributed (kept for --pages only). */
+struct ct_page_cause {
+    uint64_t pg;
+    int32_t type;
+    uint32_t flags;           /* the write's CT_WRITE_* (0 if inferred) */
+    uint8_t cause;
 };
 
 struct ct_proc {
@@ -27,14 +52,50 @@ struct ct_proc {
     bool complete;
     uint64_t tracked, cow, fresh, early;
     struct ct_region_stats *rs; /* one per region */
+    /* Why the cow pages were copied (attrib.c). causes[] sums to cow. */
+    uint64_t causes[CT_NCAUSES];
+    bool causes_inferred;     /* from page contents (uffd-async), not write addresses */
+    const struct ct_pylayout *layout; /* NULL: causes are all unknown */
+    struct ct_type_count *types; /* sorted by pages, descending; sums to cow */
+    size_t ntypes;
     /* Kept only when asked for (--pages): absolute page numbers. */
-    struct ivl cow_set, fresh_set;
+    struct ivl cow_set, fresh_set, early_set;
+    struct ct_page_cause *pcs; /* attributed cow pages, by page */
+    size_t npcs;
 };
 
 /* Takes ownership of *t (which is zeroed). keep_pages keeps cow_set and
  * fresh_set for page listings. */
 void ct_analyze(struct ct_trace *t, bool keep_pages, struct ct_proc *p);
 void ct_proc_free(struct ct_proc *p);
+
+/* attrib.c: fills causes, types and (keep_pages) pcs of p from the evidence
+ * still in p->t, for the cow pages `cow`, `early` of them written before
+ * tracking. Called by ct_analyze. */
+void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *early, bool keep_pages);
+
+/* The name of type id `type` in p ("?" and "(before tracking)" for the
+ * special ids, NULL for none). */
+const char *ct_type_name(const struct ct_proc *p, int32_t type, size_t *len);
+
+/* Merges entries of equal (name, cause), drops empty ones, and sorts by
+ * pages descending (then name, cause). Returns the new count. */
+size_t ct_types_merge(struct ct_type_count *v, size_t n);
+
+/* Why the causes of p are what they are, when that needs saying (unknown
+ * layout, not a Python process, inferred); NULL if nothing. */
+const char *ct_cause_note(const struct ct_proc *p, char *buf, size_t len);
+
+/* A listing of the cow and fresh pages of p (kept with keep_pages) as
+ * maximal runs of equal attribution, in address order. */
+struct ct_seg {
+    uint64_t start, end;      /* absolute pages */
+    bool cow;
+    uint8_t cause;
+    int32_t type;
+    uint32_t flags;           /* CT_WRITE_* of an attributed write (kernel, syscall) */
+};
+struct ct_seg *ct_page_segments(const struct ct_proc *p, size_t *n);
 
 /* The exit string rules, exposed for tests: an exec that was the last thing
  * the process did, else the reap slot, else the END record, else "unknown". */

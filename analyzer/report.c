@@ -107,3 +107,18 @@ size_t ct_proc_warnings(const struct ct_proc *p, char out[][160], size_t max)
 #undef W
     return n;
 }
+
+struct ct_type_count *ct_report_types(const struct ct_report *r, size_t *np)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nprocs; i++)
+        n += r->procs[i].ntypes;
+    struct ct_type_count *v = xcalloc(n ? n : 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < r->nprocs; i++) {
+        memcpy(v + k, r->procs[i].types, r->procs[i].ntypes * sizeof *v);
+        k += r->procs[i].ntypes;
+    }
+    *np = ct_types_merge(v, n);
+    return v;
+}

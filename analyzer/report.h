@@ -39,6 +39,10 @@ void ct_format_error(const char *file, const struct ct_err *err, char *buf, size
  * (at most max). Shared by both renderings so they say the same thing. */
 size_t ct_proc_warnings(const struct ct_proc *p, char out[][160], size_t max);
 
+/* The types of all processes merged by (name, cause), sorted by pages
+ * descending; the caller frees the array (names stay owned by r). */
+struct ct_type_count *ct_report_types(const struct ct_report *r, size_t *n);
+
 void ct_report_json(FILE *f, const struct ct_report *r, bool pages);
 void ct_report_text(FILE *f, const struct ct_report *r, bool pages);
 

@@ -38,35 +38,85 @@ static void prot_str(uint32_t prot, char out[4])
  * pages) and says so, instead of printing for days. */
 #define MAX_LISTED_PAGES (UINT64_C(1) << 28)
 
+/* The type name of an entry: a JSON string, or null for pages of no type. */
+static void type_name(FILE *f, const char *name, size_t len)
+{
+    if (name)
+        json_str(f, name, len);
+    else
+        fputs("null", f);
+}
+
 static void json_pages(FILE *f, const struct ct_proc *p)
 {
-    const struct ivl *c = &p->cow_set, *fr = &p->fresh_set;
-    size_t i = 0, j = 0;
+    size_t nseg;
+    struct ct_seg *seg = ct_page_segments(p, &nseg);
     int first = 1;
     uint64_t listed = 0;
     fputs(",\n   \"pages\": [", f);
-    /* cow and fresh are disjoint, so a merge of the two gives address order. */
-    while (i < c->n || j < fr->n) {
-        const struct ivl_run *r;
-        const char *kind;
-        if (j >= fr->n || (i < c->n && c->v[i].start < fr->v[j].start)) {
-            r = &c->v[i++];
-            kind = "cow";
-        } else {
-            r = &fr->v[j++];
-            kind = "fresh";
-        }
-        for (uint64_t pg = r->start; pg < r->end && listed < MAX_LISTED_PAGES; pg++, listed++) {
+    for (size_t i = 0; i < nseg && listed < MAX_LISTED_PAGES; i++) {
+        const struct ct_seg *s = &seg[i];
+        size_t tlen;
+        const char *tname = ct_type_name(p, s->type, &tlen);
+        for (uint64_t pg = s->start; pg < s->end && listed < MAX_LISTED_PAGES; pg++, listed++) {
             fputs(first ? "\n    " : ",\n    ", f);
             first = 0;
             fputs("{\"addr\": ", f);
             hex(f, pg << p->t.page_shift);
-            fprintf(f, ", \"kind\": \"%s\"}", kind);
+            fprintf(f, ", \"kind\": \"%s\"", s->cow ? "cow" : "fresh");
+            if (s->cow) {
+                fprintf(f, ", \"cause\": \"%s\"", ct_cause_name(s->cause));
+                if (tname) {
+                    fputs(", \"type\": ", f);
+                    json_str(f, tname, tlen);
+                }
+                if (s->flags & CT_WRITE_KERNEL)
+                    fprintf(f, ", \"syscall\": %u", s->flags >> CT_WRITE_SYSCALL_SHIFT);
+            }
+            fputc('}', f);
         }
     }
+    free(seg);
     fputs(first ? "]" : "\n   ]", f);
     if (p->cow + p->fresh > MAX_LISTED_PAGES)
         fprintf(f, ", \"pages_truncated\": true");
+}
+
+static void json_causes(FILE *f, const uint64_t causes[CT_NCAUSES])
+{
+    fputs("\"causes\": {", f);
+    for (int c = 0; c < CT_NCAUSES; c++)
+        fprintf(f, "%s\"%s\": %llu", c ? ", " : "", ct_cause_name(c), (unsigned long long)causes[c]);
+    fputc('}', f);
+}
+
+static void json_types(FILE *f, const struct ct_type_count *v, size_t n, const char *indent)
+{
+    fputs("\"types\": [", f);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s%s{\"name\": ", i ? "," : "", indent);
+        type_name(f, v[i].name, v[i].len);
+        fprintf(f, ", \"cause\": \"%s\", \"cow_pages\": %llu}", ct_cause_name(v[i].cause),
+                (unsigned long long)v[i].pages);
+    }
+    fputs(n ? "]" : "]", f);
+}
+
+static void json_python(FILE *f, const struct ct_proc *p)
+{
+    const struct ct_python *py = &p->t.python;
+    fputs(",\n   \"python\": {\"version\": ", f);
+    json_str(f, py->version.s, py->version.len);
+    fprintf(f, ", \"hexversion\": %llu, \"build\": \"%s\", \"path\": ", (unsigned long long)py->hexversion,
+            py->flags & CT_PY_SHARED ? "shared" : "static");
+    json_str(f, py->path.s, py->path.len);
+    fputs(", \"layout\": ", f);
+    if (p->layout)
+        json_cstr(f, p->layout->name);
+    else
+        fputs("null", f);
+    fprintf(f, ", \"gc_frozen\": %s, \"gc_freeze_nogil\": %s}", py->flags & CT_PY_GC_FROZEN ? "true" : "false",
+            py->flags & CT_PY_GC_NOGIL ? "true" : "false");
 }
 
 static void json_proc(FILE *f, const struct ct_proc *p, bool pages)
@@ -144,6 +194,18 @@ static void json_proc(FILE *f, const struct ct_proc *p, bool pages)
         fprintf(f, ", \"reason\": \"%s\"}", ct_untrack_reason_name(t->untracks[i].reason));
     }
     fputc(']', f);
+    fputs(",\n   ", f);
+    json_causes(f, p->causes);
+    fprintf(f, ", \"causes_inferred\": %s", p->causes_inferred ? "true" : "false");
+    char buf[200];
+    const char *note = ct_cause_note(p, buf, sizeof buf);
+    fputs(",\n   \"cause_notes\": [", f);
+    if (note)
+        json_cstr(f, note);
+    fputs("],\n   ", f);
+    json_types(f, p->types, p->ntypes, "\n    ");
+    if (p->t.have_python)
+        json_python(f, p);
     if (pages)
         json_pages(f, p);
     fputs("}", f);
@@ -151,7 +213,9 @@ static void json_proc(FILE *f, const struct ct_proc *p, bool pages)
 
 void ct_report_json(FILE *f, const struct ct_report *r, bool pages)
 {
-    uint64_t cow = 0, fresh = 0, tracked = 0, early = 0;
+    uint64_t cow = 0, fresh = 0, tracked = 0, early = 0, causes[CT_NCAUSES] = {0};
+    size_t ntypes;
+    struct ct_type_count *types = ct_report_types(r, &ntypes);
     fputs("{\"format\": \"cowtrace-report\", \"version\": 1, \"source\": ", f);
     json_cstr(f, r->source ? r->source : "");
     fputs(",\n \"processes\": [", f);
@@ -162,12 +226,19 @@ void ct_report_json(FILE *f, const struct ct_report *r, bool pages)
         fresh += r->procs[i].fresh;
         tracked += r->procs[i].tracked;
         early += r->procs[i].early;
+        for (int c = 0; c < CT_NCAUSES; c++)
+            causes[c] += r->procs[i].causes[c];
     }
     fputs(r->nprocs ? "\n ],\n" : "],\n", f);
     fprintf(f, " \"total\": {\"processes\": %zu, \"cow_pages\": %llu, \"fresh_pages\": %llu"
-               ", \"tracked_pages\": %llu, \"early_pages\": %llu},\n",
+               ", \"tracked_pages\": %llu, \"early_pages\": %llu,\n  ",
             r->nprocs, (unsigned long long)cow, (unsigned long long)fresh,
             (unsigned long long)tracked, (unsigned long long)early);
+    json_causes(f, causes);
+    fputs(",\n  ", f);
+    json_types(f, types, ntypes, "\n   ");
+    fputs("},\n", f);
+    free(types);
     fputs(" \"errors\": [", f);
     for (size_t i = 0; i < r->nerrors; i++) {
         fputs(i ? ", {\"file\": " : "{\"file\": ", f);

@@ -7,7 +7,7 @@
  * shim) are untrusted: anything that is not printable UTF-8 is shown as '?'
  * so a trace cannot drive the user's terminal.
  */
-#include "report.h"
+#include "report_text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +23,7 @@
 #define MAX_NOTES_SCANNED 1000
 
 /* Copies s into out as printable text, truncated to fit. */
-static void clean(const char *str, size_t len, char *out, size_t outlen)
+void ct_text_clean(const char *str, size_t len, char *out, size_t outlen)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t o = 0;
@@ -45,14 +45,14 @@ static void clean(const char *str, size_t len, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-static double mib(uint64_t pages, uint32_t page_size)
+double ct_mib(uint64_t pages, uint32_t page_size)
 {
     return (double)pages * page_size / (1024.0 * 1024.0);
 }
 
 /* MiB with one decimal, but never "0.0" for something that is not zero:
  * one copied page must not look like none. */
-static const char *fmt_mib(char *buf, size_t len, double v)
+const char *ct_fmt_mib(char *buf, size_t len, double v)
 {
     if (v > 0 && v < 0.05)
         snprintf(buf, len, "<0.1");
@@ -76,7 +76,7 @@ static void region_label(const struct ct_region *r, char *out, size_t outlen)
         len -= (size_t)(slash - s) + 1;
         s = slash + 1;
     }
-    clean(s, len, out, outlen);
+    ct_text_clean(s, len, out, outlen);
 }
 
 struct label_sum {
@@ -122,7 +122,7 @@ static void top_regions(const struct ct_proc *p, char *out, size_t outlen)
     for (size_t i = 0; i < n && i < TOP_REGIONS && o < outlen; i++) {
         char m[16];
         int w = snprintf(out + o, outlen - o, "%s%s %s", i ? ", " : "", v[i]->label,
-                         fmt_mib(m, sizeof m, mib(v[i]->cow, p->t.page_size)));
+                         ct_fmt_mib(m, sizeof m, ct_mib(v[i]->cow, p->t.page_size)));
         if (w > 0)
             o += (size_t)w;
     }
@@ -143,23 +143,27 @@ static void pct(char *buf, size_t len, uint64_t part, uint64_t whole)
 
 static void print_pages(FILE *f, const struct ct_proc *p)
 {
-    const struct ivl *c = &p->cow_set, *fr = &p->fresh_set;
-    size_t i = 0, j = 0;
-    fprintf(f, "\npages of %d (%s):\n", p->t.pid, c->n || fr->n ? "address range, kind, pages" : "none");
-    while (i < c->n || j < fr->n) {
-        const struct ivl_run *r;
-        const char *kind;
-        if (j >= fr->n || (i < c->n && c->v[i].start < fr->v[j].start)) {
-            r = &c->v[i++];
-            kind = "cow";
-        } else {
-            r = &fr->v[j++];
-            kind = "fresh";
+    size_t n;
+    struct ct_seg *seg = ct_page_segments(p, &n);
+    fprintf(f, "\npages of %d (%s):\n", p->t.pid, n ? "address range, kind, pages, cause, type" : "none");
+    for (size_t i = 0; i < n; i++) {
+        const struct ct_seg *s = &seg[i];
+        fprintf(f, "  0x%llx-0x%llx  %-5s  %llu", (unsigned long long)(s->start << p->t.page_shift),
+                (unsigned long long)(s->end << p->t.page_shift), s->cow ? "cow" : "fresh",
+                (unsigned long long)(s->end - s->start));
+        if (s->cow) {
+            size_t len;
+            const char *name = ct_type_name(p, s->type, &len);
+            char clean_name[80] = "";
+            if (name)
+                ct_text_clean(name, len, clean_name, sizeof clean_name);
+            fprintf(f, "  %s%s%s", ct_cause_name(s->cause), name ? " " : "", clean_name);
+            if (s->flags & CT_WRITE_KERNEL)
+                fprintf(f, " (syscall %u)", s->flags >> CT_WRITE_SYSCALL_SHIFT);
         }
-        fprintf(f, "  0x%llx-0x%llx  %-5s  %llu\n", (unsigned long long)(r->start << p->t.page_shift),
-                (unsigned long long)(r->end << p->t.page_shift), kind,
-                (unsigned long long)(r->end - r->start));
+        fputc('\n', f);
     }
+    free(seg);
 }
 
 struct mode_group {
@@ -171,7 +175,7 @@ struct mode_group {
 void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
 {
     char src[256];
-    clean(r->source ? r->source : "", r->source ? strlen(r->source) : 0, src, sizeof src);
+    ct_text_clean(r->source ? r->source : "", r->source ? strlen(r->source) : 0, src, sizeof src);
     fprintf(f, "cowtrace report: %s, %zu process%s\n", src, r->nprocs, r->nprocs == 1 ? "" : "es");
     if (!r->nprocs) {
         fprintf(f, "no traces to report (did the program fork? was the shim loaded?)\n");
@@ -189,12 +193,12 @@ void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
         top_regions(p, top, sizeof top);
         char m1[16], m2[16], m3[16];
         fprintf(f, "%7d %7d  %-10s  %-16s %8s %6s %9s %11s  %s\n", p->t.pid, p->t.ppid,
-                ct_mode_name(p->t.mode), exit, fmt_mib(m1, sizeof m1, mib(p->cow, p->t.page_size)), pc,
-                fmt_mib(m2, sizeof m2, mib(p->fresh, p->t.page_size)),
-                fmt_mib(m3, sizeof m3, mib(p->tracked, p->t.page_size)), top);
-        cow += mib(p->cow, p->t.page_size);
-        fresh += mib(p->fresh, p->t.page_size);
-        tracked += mib(p->tracked, p->t.page_size);
+                ct_mode_name(p->t.mode), exit, ct_fmt_mib(m1, sizeof m1, ct_mib(p->cow, p->t.page_size)), pc,
+                ct_fmt_mib(m2, sizeof m2, ct_mib(p->fresh, p->t.page_size)),
+                ct_fmt_mib(m3, sizeof m3, ct_mib(p->tracked, p->t.page_size)), top);
+        cow += ct_mib(p->cow, p->t.page_size);
+        fresh += ct_mib(p->fresh, p->t.page_size);
+        tracked += ct_mib(p->tracked, p->t.page_size);
         incomplete += !p->complete;
     }
     char pc[16], procs[32];
@@ -204,10 +208,12 @@ void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
         snprintf(pc, sizeof pc, "-");
     snprintf(procs, sizeof procs, "%zu process%s", r->nprocs, r->nprocs == 1 ? "" : "es");
     char m1[16], m2[16], m3[16];
-    fprintf(f, "%7s %-37s %8s %6s %9s %11s\n", "TOTAL", procs, fmt_mib(m1, sizeof m1, cow), pc,
-            fmt_mib(m2, sizeof m2, fresh), fmt_mib(m3, sizeof m3, tracked));
+    fprintf(f, "%7s %-37s %8s %6s %9s %11s\n", "TOTAL", procs, ct_fmt_mib(m1, sizeof m1, cow), pc,
+            ct_fmt_mib(m2, sizeof m2, fresh), ct_fmt_mib(m3, sizeof m3, tracked));
     if (incomplete)
         fprintf(f, "* incomplete trace (%zu): counts are a lower bound, see below\n", incomplete);
+
+    ct_report_text_causes(f, r);
 
     /* Modes: one line per distinct (mode, reason), so 100 workers that all
      * chose uffd-async for the same reason take one line. */
@@ -233,7 +239,7 @@ void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
     fprintf(f, "\nmodes:\n");
     for (size_t k = 0; k < ng; k++) {
         char reason[200];
-        clean(g[k].reason->s ? g[k].reason->s : "", g[k].reason->len, reason, sizeof reason);
+        ct_text_clean(g[k].reason->s ? g[k].reason->s : "", g[k].reason->len, reason, sizeof reason);
         fprintf(f, "  %-10s %s%s\n             pids", ct_mode_name(g[k].mode), reason[0] ? "" : "(no reason given)",
                 reason);
         size_t shown = 0;
@@ -283,7 +289,7 @@ void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
             if (seen)
                 continue;
             char text[200];
-            clean(t->notes[k].text.s, t->notes[k].text.len, text, sizeof text);
+            ct_text_clean(t->notes[k].text.s, t->notes[k].text.len, text, sizeof text);
             const char *lv = t->notes[k].level == CT_NOTE_WARNING ? "warning: "
                            : t->notes[k].level == CT_NOTE_INCOMPLETE ? "incomplete: " : "";
             if (dup > 1)

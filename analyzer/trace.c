@@ -24,19 +24,29 @@
 #define SZ_PROCESS sizeof(struct ct_rec_process)
 #define SZ_REGION  sizeof(struct ct_rec_region)
 #define SZ_PAGES   sizeof(struct ct_rec_pages)
+#define SZ_WRITE_V1 CT_REC_WRITE_V1_SIZE
 #define SZ_WRITE   sizeof(struct ct_rec_write)
 #define SZ_NOTE    sizeof(struct ct_rec_note)
 #define SZ_END     sizeof(struct ct_rec_end)
 #define SZ_UNTRACK sizeof(struct ct_rec_untrack)
+#define SZ_PYTHON  sizeof(struct ct_rec_python)
+#define SZ_PYTYPE  sizeof(struct ct_rec_pytype)
+#define SZ_MODULE  sizeof(struct ct_rec_module)
+#define SZ_SUMMARY sizeof(struct ct_rec_page_summary)
 #define SZ_STR_MAX (2 + 65535)
 
 _Static_assert(sizeof(struct ct_rec_process) == 24, "process record");
 _Static_assert(sizeof(struct ct_rec_region) == 64, "region record");
 _Static_assert(sizeof(struct ct_rec_pages) == 24, "pages record");
-_Static_assert(sizeof(struct ct_rec_write) == 40, "write record");
+_Static_assert(sizeof(struct ct_rec_write) == 72, "write record");
+_Static_assert(CT_REC_WRITE_V1_SIZE == 40, "first write record");
 _Static_assert(sizeof(struct ct_rec_note) == 16, "note record");
 _Static_assert(sizeof(struct ct_rec_end) == 40, "end record");
 _Static_assert(sizeof(struct ct_rec_untrack) == 32, "untrack record");
+_Static_assert(sizeof(struct ct_rec_python) == 32, "python record");
+_Static_assert(sizeof(struct ct_rec_pytype) == 48, "pytype record");
+_Static_assert(sizeof(struct ct_rec_module) == 56, "module record");
+_Static_assert(sizeof(struct ct_rec_page_summary) == 24, "page summary record");
 
 /* Explicit little-endian loads: the file is little-endian whatever the host,
  * and byte loads have no alignment requirement. */
@@ -73,7 +83,8 @@ const char *ct_rec_type_name(uint32_t type)
 {
     static const char *const names[] = {
         "end-of-stream", "process", "region", "present", "early", "written",
-        "write", "note", "exec", "end", "untrack",
+        "write", "note", "exec", "end", "untrack", "python", "pytype", "module",
+        "page summary",
     };
     return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
 }
@@ -105,7 +116,16 @@ static bool torn_plausible(uint32_t type, uint32_t size, const uint8_t *p, size_
     case CT_REC_REGION:  return size >= SZ_REGION && size <= align8(SZ_REGION + SZ_STR_MAX) + 8;
     case CT_REC_NOTE:
     case CT_REC_EXEC:    return size >= SZ_NOTE && size <= align8(SZ_NOTE + SZ_STR_MAX) + 8;
-    case CT_REC_WRITE:   return size >= SZ_WRITE && size <= SZ_WRITE + 64;
+    case CT_REC_WRITE:   return size >= SZ_WRITE_V1 && size <= SZ_WRITE + 64;
+    case CT_REC_PYTHON:  return size >= SZ_PYTHON && size <= align8(SZ_PYTHON + 2 * SZ_STR_MAX) + 8;
+    case CT_REC_PYTYPE:  return size >= SZ_PYTYPE && size <= align8(SZ_PYTYPE + SZ_STR_MAX) + 8;
+    case CT_REC_MODULE:  return size >= SZ_MODULE && size <= align8(SZ_MODULE + SZ_STR_MAX) + 8;
+    case CT_REC_PAGE_SUMMARY:
+        if (size < SZ_SUMMARY)
+            return false;
+        if (rem >= 24)
+            return size == align8(SZ_SUMMARY + (uint64_t)rd32(p + 20));
+        return true;
     case CT_REC_END:     return size >= SZ_END && size <= SZ_END + 64;
     case CT_REC_UNTRACK: return size >= SZ_UNTRACK && size <= SZ_UNTRACK + 64;
     case CT_REC_PRESENT:
@@ -281,6 +301,75 @@ static int parse_note(const uint8_t *buf, uint64_t off, uint32_t size, struct ct
     return 0;
 }
 
+static int parse_python(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t,
+                        struct ct_err *err)
+{
+    const uint8_t *p = buf + off;
+    struct ct_python py = {
+        .hexversion = rd64(p + 8), .runtime = rd64(p + 16),
+        .layout_known = rd32(p + 24), .flags = rd32(p + 28),
+    };
+    uint32_t pos = SZ_PYTHON;
+    int rc = read_str(buf, off, size, &pos, &py.version, "python version", err);
+    if (!rc)
+        rc = read_str(buf, off, size, &pos, &py.path, "python path", err);
+    if (rc || t->have_python) {
+        /* Like PROCESS: the first one counts, later ones are only checked. */
+        free(py.version.s);
+        free(py.path.s);
+        return rc;
+    }
+    t->have_python = true;
+    t->python = py;
+    return 0;
+}
+
+static int parse_pytype(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t,
+                        struct ct_err *err)
+{
+    const uint8_t *p = buf + off;
+    struct ct_pytype ty = {
+        .addr = rd64(p + 8), .index = rd32(p + 16), .flags = rd64(p + 24),
+        .basicsize = (int64_t)rd64(p + 32), .itemsize = (int64_t)rd64(p + 40), .offset = off,
+    };
+    if (ty.index == 0)
+        return ct_fail(err, off + 16, "pytype index 0 (indexes are 1-based)");
+    uint32_t pos = SZ_PYTYPE;
+    if (read_str(buf, off, size, &pos, &ty.name, "type name", err))
+        return -1;
+    /* At least 48 bytes of file each: bounded by the file size. Unique
+     * indexes are checked once all are read (check_pytypes). */
+    t->pytypes = xreallocarray(t->pytypes, t->npytypes + 1, sizeof *t->pytypes);
+    t->pytypes[t->npytypes++] = ty;
+    return 0;
+}
+
+static int cmp_index(const void *x, const void *y)
+{
+    const struct ct_pytype *a = *(const struct ct_pytype *const *)x, *b = *(const struct ct_pytype *const *)y;
+    if (a->index != b->index)
+        return a->index < b->index ? -1 : 1;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* Page summaries name types by index, so an index must mean one type. */
+static int check_pytypes(struct ct_trace *t, struct ct_err *err)
+{
+    if (t->npytypes < 2)
+        return 0;
+    const struct ct_pytype **v = xmalloc(t->npytypes * sizeof *v);
+    for (size_t i = 0; i < t->npytypes; i++)
+        v[i] = &t->pytypes[i];
+    qsort(v, t->npytypes, sizeof *v, cmp_index);
+    int rc = 0;
+    for (size_t i = 1; i < t->npytypes && !rc; i++)
+        if (v[i]->index == v[i - 1]->index)
+            rc = ct_fail(err, v[i]->offset + 16, "pytype index %u repeats (first at offset %llu)",
+                         v[i]->index, (unsigned long long)v[i - 1]->offset);
+    free(v);
+    return rc;
+}
+
 /* First pass: everything except page data. */
 static int pass1_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_t size,
                         struct ct_trace *t, struct ct_err *err)
@@ -330,7 +419,40 @@ static int pass1_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_
     }
     case CT_REC_WRITE:
         t->exec_last = false;
-        return need(off, type, size, SZ_WRITE, err);
+        return need(off, type, size, SZ_WRITE_V1, err);
+    case CT_REC_PYTHON:
+        if (need(off, type, size, SZ_PYTHON, err))
+            return -1;
+        return parse_python(buf, off, size, t, err);
+    case CT_REC_PYTYPE:
+        if (need(off, type, size, SZ_PYTYPE, err))
+            return -1;
+        return parse_pytype(buf, off, size, t, err);
+    case CT_REC_MODULE: {
+        if (need(off, type, size, SZ_MODULE, err))
+            return -1;
+        if (rd64(p + 16) > rd64(p + 24))
+            return ct_fail(err, off + 16, "module record has a bad range [0x%llx, 0x%llx]",
+                           (unsigned long long)rd64(p + 16), (unsigned long long)rd64(p + 24));
+        if (rd32(p + 52) > 20)
+            return ct_fail(err, off + 52, "module build id of %u bytes (at most 20)", rd32(p + 52));
+        struct ct_str path = {0};
+        uint32_t pos = SZ_MODULE;
+        if (read_str(buf, off, size, &pos, &path, "module path", err))
+            return -1;
+        free(path.s);
+        t->nmodules++;
+        return 0;
+    }
+    case CT_REC_PAGE_SUMMARY: {
+        if (need(off, type, size, SZ_SUMMARY, err))
+            return -1;
+        uint32_t nbytes = rd32(p + 20);
+        if ((uint64_t)nbytes > size - SZ_SUMMARY)
+            return ct_fail(err, off + 20, "page summary of %u bytes does not fit in a record of size %u",
+                           nbytes, size);
+        return 0;
+    }
     case CT_REC_NOTE:
         if (need(off, type, size, SZ_NOTE, err))
             return -1;
@@ -440,7 +562,95 @@ static int pass2_pages(const uint8_t *buf, uint64_t off, uint32_t type, struct c
     return 0;
 }
 
-static int pass2_record(const uint8_t *buf, uint64_t off, uint32_t type, struct ct_trace *t,
+static int pass2_write(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t)
+{
+    const uint8_t *p = buf + off;
+    struct ct_event e = { .addr = rd64(p + 8) };
+    e.pg = e.addr >> t->page_shift;
+    t->nwrites++;
+    if (ct_trace_find_region(t, e.pg) < 0) {
+        t->writes_outside++;
+        return 0;
+    }
+    ivl_add(&t->written, e.pg, e.pg + 1);
+    e.time_ns = rd64(p + 24);
+    e.flags = rd32(p + 36);
+    /* A record shorter than the evidence fields (the first version, or a
+     * size in between) has no evidence: zero, which means "not examined". */
+    if (size >= SZ_WRITE) {
+        e.obj = rd64(p + 40);
+        e.type = rd64(p + 48);
+        e.block = rd64(p + 56);
+        e.block_size = rd32(p + 64);
+        e.where = p[68];
+        e.obj_how = p[69];
+    }
+    /* Each event kept is at least 40 bytes of file. */
+    e.seq = (uint32_t)t->nevents;
+    if (t->nevents == t->events_cap) {
+        t->events_cap = t->events_cap ? 2 * t->events_cap : 256;
+        t->events = xreallocarray(t->events, t->events_cap, sizeof *t->events);
+    }
+    t->events[t->nevents++] = e;
+    return 0;
+}
+
+/* Decodes one page-summary number that must fit `max`. */
+static int summary_num(const uint8_t **q, const uint8_t *end, const uint8_t *rec, uint64_t off,
+                       uint64_t max, const char *what, uint64_t *out, struct ct_err *err)
+{
+    const uint8_t *at = *q;
+    enum leb_status st = leb128_read(q, end, out);
+    if (st)
+        return ct_fail(err, off + (uint64_t)(at - rec), "page summary %s: %s", what, leb128_strerror(st));
+    if (*out > max)
+        return ct_fail(err, off + (uint64_t)(at - rec), "page summary %s %llu is too large (at most %llu)",
+                       what, (unsigned long long)*out, (unsigned long long)max);
+    return 0;
+}
+
+static int pass2_summary(const uint8_t *buf, uint64_t off, struct ct_trace *t, struct ct_err *err)
+{
+    const uint8_t *p = buf + off;
+    uint64_t base = rd64(p + 8);
+    uint32_t count = rd32(p + 16), nbytes = rd32(p + 20);
+    uint64_t max_pg = CT_MAX_ADDR >> t->page_shift;
+    if (base & (t->page_size - 1) || base >= CT_MAX_ADDR)
+        return ct_fail(err, off + 8, "page summary base 0x%llx is not a page address",
+                       (unsigned long long)base);
+    /* Four numbers of at least one byte each per entry. */
+    if ((uint64_t)count * 4 > nbytes)
+        return ct_fail(err, off + 16, "page summary of %u entries cannot fit in %u bytes", count, nbytes);
+    const uint8_t *q = p + SZ_SUMMARY, *end = q + nbytes;
+    uint64_t pg = base >> t->page_shift;
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t delta, type, code, objects;
+        const uint8_t *at = q;
+        if (summary_num(&q, end, p, off, max_pg, "page delta", &delta, err)
+            || summary_num(&q, end, p, off, UINT32_MAX, "type index", &type, err)
+            || summary_num(&q, end, p, off, UINT32_MAX, "code", &code, err)
+            || summary_num(&q, end, p, off, t->page_size, "object count", &objects, err))
+            return -1;
+        if (delta > max_pg - pg)
+            return ct_fail(err, off + (uint64_t)(at - p), "page summary entry %u is past the end of the "
+                           "address space (page %llu + %llu)", i, (unsigned long long)pg,
+                           (unsigned long long)delta);
+        pg += delta;
+        /* At least 4 bytes of file per entry. */
+        if (t->nsummaries == t->summaries_cap) {
+            t->summaries_cap = t->summaries_cap ? 2 * t->summaries_cap : 256;
+            t->summaries = xreallocarray(t->summaries, t->summaries_cap, sizeof *t->summaries);
+        }
+        t->summaries[t->nsummaries] = (struct ct_summary){
+            .pg = pg, .type_index = (uint32_t)type, .code = (uint32_t)code,
+            .objects = (uint32_t)objects, .seq = (uint32_t)t->nsummaries,
+        };
+        t->nsummaries++;
+    }
+    return 0;
+}
+
+static int pass2_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_t size, struct ct_trace *t,
                         struct ct_err *err)
 {
     switch (type) {
@@ -448,15 +658,10 @@ static int pass2_record(const uint8_t *buf, uint64_t off, uint32_t type, struct 
     case CT_REC_EARLY:
     case CT_REC_WRITTEN:
         return pass2_pages(buf, off, type, t, err);
-    case CT_REC_WRITE: {
-        uint64_t pg = rd64(buf + off + 8) >> t->page_shift;
-        t->nwrites++;
-        if (ct_trace_find_region(t, pg) < 0)
-            t->writes_outside++;
-        else
-            ivl_add(&t->written, pg, pg + 1);
-        return 0;
-    }
+    case CT_REC_WRITE:
+        return pass2_write(buf, off, size, t);
+    case CT_REC_PAGE_SUMMARY:
+        return pass2_summary(buf, off, t, err);
     }
     return 0;
 }
@@ -481,7 +686,7 @@ static int walk(const uint8_t *buf, size_t len, uint64_t start, int pass, struct
             return 0;
         }
         int rc = pass == 1 ? pass1_record(buf, off, type, size, t, err)
-                           : pass2_record(buf, off, type, t, err);
+                           : pass2_record(buf, off, type, size, t, err);
         if (rc)
             return -1;
         if (pass == 1)
@@ -502,6 +707,12 @@ void ct_trace_drop_pages(struct ct_trace *t)
     ivl_free(&t->present);
     ivl_free(&t->written);
     ivl_free(&t->early);
+    free(t->events);
+    t->events = NULL;
+    t->nevents = t->events_cap = 0;
+    free(t->summaries);
+    t->summaries = NULL;
+    t->nsummaries = t->summaries_cap = 0;
 }
 
 void ct_trace_free(struct ct_trace *t)
@@ -518,6 +729,11 @@ void ct_trace_free(struct ct_trace *t)
         str_free(&t->notes[i].text);
     free(t->notes);
     free(t->untracks);
+    str_free(&t->python.version);
+    str_free(&t->python.path);
+    for (size_t i = 0; i < t->npytypes; i++)
+        str_free(&t->pytypes[i].name);
+    free(t->pytypes);
     ct_trace_drop_pages(t);
     memset(t, 0, sizeof *t);
 }
@@ -532,7 +748,7 @@ int ct_trace_parse(const char *file, const uint8_t *buf, size_t len, struct ct_t
     ivl_init(&t->early);
     t->file = xstrdup(file);
     if (parse_header(buf, len, t, &hdr_size, err) || walk(buf, len, hdr_size, 1, t, err)
-        || walk(buf, t->stream_end, hdr_size, 2, t, err)) {
+        || check_pytypes(t, err) || walk(buf, t->stream_end, hdr_size, 2, t, err)) {
         ct_trace_free(t);
         return -1;
     }

@@ -17,7 +17,16 @@
  *    the trace is marked torn (incomplete);
  *  - unknown record types with a sane size: written by a newer shim, skipped
  *    and counted (forward compatibility within a format version);
- *  - a write event outside every region: counted as a warning.
+ *  - a write event outside every region: counted as a warning;
+ *  - a WRITE record of the first version (CT_REC_WRITE_V1_SIZE bytes, or any
+ *    size short of the evidence fields): read with zero evidence;
+ *  - evidence values the reader does not know (a `where` past
+ *    CT_WHERE_OUTSIDE, a type address or page-summary type index no PYTYPE
+ *    record defines): kept as read; attribution treats them as unknown.
+ * What is rejected on top of framing: a PYTYPE index that is 0 or repeats,
+ * a MODULE build-id length past 20, a PAGE_SUMMARY whose entries run past
+ * its byte count, whose base is not page aligned, whose pages leave the
+ * address space, or whose numbers do not fit their fields.
  */
 #ifndef COWTRACE_TRACE_H
 #define COWTRACE_TRACE_H
@@ -59,6 +68,39 @@ struct ct_untrack {
     uint32_t reason;
 };
 
+/* CT_REC_PYTHON (the first one). */
+struct ct_python {
+    uint64_t hexversion, runtime;
+    uint32_t layout_known, flags;
+    struct ct_str version, path;
+};
+
+/* CT_REC_PYTYPE. */
+struct ct_pytype {
+    uint64_t addr, flags, offset;  /* offset: of the record, for messages */
+    int64_t basicsize, itemsize;
+    uint32_t index;
+    struct ct_str name;
+};
+
+/* A CT_REC_WRITE event, with its evidence (all zero for a V1 record). */
+struct ct_event {
+    uint64_t pg;              /* absolute page number of addr */
+    uint64_t addr, obj, type, block, time_ns;
+    uint32_t flags, block_size;
+    uint32_t seq;             /* position among the events, to keep file order in ties */
+    uint8_t where, obj_how;
+};
+
+/* One CT_REC_PAGE_SUMMARY entry. */
+struct ct_summary {
+    uint64_t pg;              /* absolute page number */
+    uint32_t type_index;      /* 0 or a PYTYPE index (maybe undefined) */
+    uint32_t code;            /* enum ct_where | (block_size / 16) << 2 */
+    uint32_t objects;
+    uint32_t seq;             /* position in the file: the latest entry of a page wins */
+};
+
 struct ct_trace {
     char *file;               /* name used in messages */
 
@@ -96,6 +138,20 @@ struct ct_trace {
     bool exec_last;           /* no page, write or end record after the last exec */
     struct ct_str exec_path;
 
+    /* CT_REC_PYTHON: the interpreter, if the process had one */
+    bool have_python;
+    struct ct_python python;
+    struct ct_pytype *pytypes; /* in file order; indexes checked unique */
+    size_t npytypes;
+    uint64_t nmodules;        /* CT_REC_MODULE records (checked, not kept) */
+
+    /* Evidence, dropped with the page sets: write events inside a region
+     * in file order, and page-summary entries in file order. */
+    struct ct_event *events;
+    size_t nevents, events_cap;
+    struct ct_summary *summaries;
+    size_t nsummaries, summaries_cap;
+
     /* Page sets in absolute page numbers (address / page_size), normalized. */
     struct ivl present, written, early;
 
@@ -117,7 +173,7 @@ int ct_trace_parse(const char *file, const uint8_t *buf, size_t len,
 /* Maps the file read-only and parses it. */
 int ct_trace_load(const char *path, struct ct_trace *t, struct ct_err *err);
 
-/* Frees the page sets only (the report keeps the rest). */
+/* Frees the page sets and the evidence only (the report keeps the rest). */
 void ct_trace_drop_pages(struct ct_trace *t);
 void ct_trace_free(struct ct_trace *t);
 

@@ -8,6 +8,13 @@
  *   fresh   = --fresh F pages, spread evenly over the pages not present
  * (--expect prints them). Spreading evenly makes the dirty set a realistic
  * worst case for the reader: many short runs rather than one long one.
+ *
+ * With --python the trace has an interpreter and type records, and dirty
+ * pages can carry evidence whose causes are known in advance: --evidence
+ * SPEC gives the first pages exact causes and types, --events-with-evidence
+ * cycles every dirty page through causes and types (for timing). In sync
+ * modes the evidence is in WRITE events; in uffd-async it is in page
+ * summaries, and --expect applies the inferred rules (cause.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cause.h"
 #include "mktrace.h"
+#include "pylayout.h"
 
 #define BASE_ADDR 0x7f0000000000ull
 #define PAGE 4096ull
@@ -26,11 +35,20 @@ static void usage(FILE *f)
     fputs("usage: ct-mktrace OUT.cowtrace [--pid N] [--ppid N] [--mode uffd-async|uffd|mprotect]\n"
           "                  [--regions N] [--region-pages P] [--present-every K]\n"
           "                  [--dirty D] [--fresh F] [--events] [--exit N | --signal N | --no-end]\n"
-          "                  [--expect]\n"
+          "                  [--python HEX [--layout-unknown] [--gc-frozen] [--types N]\n"
+          "                   [--evidence SPEC | --events-with-evidence]] [--expect]\n"
           "Writes a valid synthetic trace: N regions of P pages, every K-th page present\n"
           "at fork, D present pages dirtied (copied) and F non-present pages dirtied\n"
           "(fresh), as WRITTEN run lists or, with --events, one WRITE event per page.\n"
-          "--expect prints the counts a report must show.\n", f);
+          "--python HEX adds an interpreter record (PY_VERSION_HEX, e.g. 0x30b07f0) and N\n"
+          "type records (int, str, list, dict, Model, then T5, T6, ...; default 5).\n"
+          "--evidence SPEC: the first dirty pages carry evidence, SPEC being\n"
+          "CAUSE[:TYPE]=COUNT,... with CAUSE refcount, gc, object (need a TYPE),\n"
+          "allocator, other or unknown; --dirty defaults to the total.\n"
+          "--events-with-evidence: every dirty page carries evidence, cycling causes\n"
+          "and types. Evidence is in WRITE events (sync modes, implies --events) or\n"
+          "page summaries (uffd-async).\n"
+          "--expect prints the counts a report must show, causes included.\n", f);
 }
 
 static unsigned long long num(const char *opt, const char *s)
@@ -51,6 +69,141 @@ static int chosen(unsigned long long g, unsigned long long k, unsigned long long
     return n && ((unsigned __int128)(g + 1) * k / n) > ((unsigned __int128)g * k / n);
 }
 
+#define TYPE_BASE 0x7f0000a00000ull   /* type objects, 1 KiB apart */
+#define MAX_SPEC 32
+
+/* The synthetic types: name and whether it is collected by the gc. */
+static const char *const builtin_names[] = { "int", "str", "list", "dict", "Model" };
+static const int builtin_gc[] = { 0, 0, 1, 1, 1 };
+
+struct spec_item {
+    enum ct_cause cause;
+    int type;                 /* index into the synthetic types, or -1 */
+    unsigned long long count;
+};
+
+static enum ct_cause cause_by_name(const char *s)
+{
+    for (int c = 0; c < CT_NCAUSES; c++)
+        if (!strcmp(s, ct_cause_name(c)))
+            return c;
+    return CT_NCAUSES;
+}
+
+static int type_by_name(const char *s, unsigned long long ntypes)
+{
+    for (int i = 0; i < 5 && (unsigned long long)i < ntypes; i++)
+        if (!strcmp(s, builtin_names[i]))
+            return i;
+    if (s[0] == 'T') {
+        char *end;
+        unsigned long long k = strtoull(s + 1, &end, 10);
+        if (!*end && k >= 5 && k < ntypes)
+            return (int)k;
+    }
+    return -1;
+}
+
+static size_t parse_spec(const char *arg, struct spec_item *items, unsigned long long ntypes)
+{
+    char *copy = strdup(arg), *save = NULL;
+    size_t n = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '='), *colon = strchr(tok, ':');
+        if (!eq || n == MAX_SPEC)
+            goto bad;
+        *eq = '\0';
+        if (colon && colon < eq)
+            *colon = '\0';
+        else
+            colon = NULL;
+        struct spec_item it = { cause_by_name(tok), colon ? type_by_name(colon + 1, ntypes) : -1,
+                                num("--evidence", eq + 1) };
+        bool typed = it.cause == CT_CAUSE_REFCOUNT || it.cause == CT_CAUSE_GC || it.cause == CT_CAUSE_OBJECT;
+        if (it.cause == CT_NCAUSES || it.cause == CT_CAUSE_INTERPRETER || typed != (it.type >= 0))
+            goto bad;
+        items[n++] = it;
+    }
+    free(copy);
+    return n;
+bad:
+    fprintf(stderr, "ct-mktrace: bad --evidence '%s' (CAUSE[:TYPE]=N,...; refcount, gc and object "
+                    "need a type)\n", arg);
+    exit(2);
+}
+
+static int type_gc(int type)
+{
+    return type < 5 ? builtin_gc[type] : 1;
+}
+
+/* What the report must say for one page of this evidence. */
+static enum ct_cause expected(const struct spec_item *it, bool inferred)
+{
+    if (inferred && (it->cause == CT_CAUSE_GC || it->cause == CT_CAUSE_OBJECT))
+        return CT_CAUSE_REFCOUNT;           /* a summary only says which type the page holds */
+    if (!inferred && it->cause == CT_CAUSE_GC && !type_gc(it->type))
+        return CT_CAUSE_UNKNOWN;            /* a write before a non-gc object explains nothing */
+    return it->cause;
+}
+
+/* A WRITE event at page address pa carrying the evidence of `it`. */
+static void evidence_event(struct mkt *m, uint64_t pa, const struct spec_item *it, uint32_t pid, uint64_t seq)
+{
+    struct mkt_ev e = { .addr = pa + 256, .ip = 0x401000, .time_ns = 1000 + seq, .tid = pid };
+    uint64_t type = it->type >= 0 ? TYPE_BASE + 1024 * (uint64_t)it->type : 0;
+    switch (it->cause) {
+    case CT_CAUSE_REFCOUNT:
+        e.obj = e.addr, e.obj_how = CT_OBJ_AT;
+        break;
+    case CT_CAUSE_GC:
+        e.obj = e.addr + 16, e.obj_how = CT_OBJ_GC_NEXT;   /* PyGC_Head before the object */
+        break;
+    case CT_CAUSE_OBJECT:
+        e.obj = e.addr - 16, e.obj_how = CT_OBJ_BLOCK;     /* ob_size, not the refcount */
+        break;
+    case CT_CAUSE_ALLOCATOR:
+        e.where = CT_WHERE_POOL_HEADER;
+        break;
+    case CT_CAUSE_OTHER:
+        e.where = CT_WHERE_OUTSIDE;
+        break;
+    default:
+        break;
+    }
+    if (e.obj) {
+        e.type = type;
+        e.where = CT_WHERE_POOL_BLOCK;
+        e.block = e.obj - (it->cause == CT_CAUSE_GC ? 0 : 16);
+        e.block_size = 64;
+    }
+    mkt_write_ev(m, &e);
+}
+
+/* Page summaries gathered for one region, flushed as one record. */
+struct sums {
+    uint64_t *nums;
+    uint32_t n, cap;
+    uint64_t last_pg;
+};
+
+static void sums_add(struct sums *s, uint64_t pg, const struct spec_item *it)
+{
+    if (it->cause == CT_CAUSE_UNKNOWN)
+        return;                             /* no summary: the report says unknown */
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 1024;
+        s->nums = realloc(s->nums, 4 * sizeof *s->nums * s->cap);
+    }
+    uint64_t *e = s->nums + 4 * s->n++;
+    e[0] = pg - s->last_pg;
+    s->last_pg = pg;
+    e[1] = it->type >= 0 ? (uint64_t)it->type + 1 : 0;
+    e[2] = it->cause == CT_CAUSE_ALLOCATOR ? CT_WHERE_POOL_HEADER
+         : it->cause == CT_CAUSE_OTHER ? CT_WHERE_OUTSIDE : CT_WHERE_POOL_BLOCK | (64 / 16) << 2;
+    e[3] = it->type >= 0 ? 4 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -67,12 +220,20 @@ int main(int argc, char **argv)
         { "signal", required_argument, NULL, 's' },
         { "no-end", no_argument, NULL, 'N' },
         { "expect", no_argument, NULL, 'E' },
+        { "python", required_argument, NULL, 'y' },
+        { "layout-unknown", no_argument, NULL, 'L' },
+        { "gc-frozen", no_argument, NULL, 'G' },
+        { "types", required_argument, NULL, 't' },
+        { "evidence", required_argument, NULL, 'v' },
+        { "events-with-evidence", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     unsigned long long pid = 1000, ppid = 999, nreg = 4, rpages = 256, every = 1, dirty = 0, fresh = 0;
     unsigned long long exitcode = 0, sig = 0;
-    int events = 0, noend = 0, expect = 0;
+    int events = 0, noend = 0, expect = 0, layout_unknown = 0, gc_frozen = 0, cycle = 0, dirty_set = 0;
+    unsigned long long pyhex = 0, ntypes = 5;
+    const char *spec_arg = NULL;
     uint32_t mode = CT_MODE_UFFD_ASYNC;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -91,7 +252,13 @@ int main(int argc, char **argv)
         case 'r': nreg = num("--regions", optarg); break;
         case 'n': rpages = num("--region-pages", optarg); break;
         case 'k': every = num("--present-every", optarg); break;
-        case 'd': dirty = num("--dirty", optarg); break;
+        case 'd': dirty = num("--dirty", optarg); dirty_set = 1; break;
+        case 'y': pyhex = num("--python", optarg); break;
+        case 'L': layout_unknown = 1; break;
+        case 'G': gc_frozen = 1; break;
+        case 't': ntypes = num("--types", optarg); break;
+        case 'v': spec_arg = optarg; break;
+        case 'V': cycle = 1; break;
         case 'f': fresh = num("--fresh", optarg); break;
         case 'e': events = 1; break;
         case 'x': exitcode = num("--exit", optarg); break;
@@ -111,6 +278,30 @@ int main(int argc, char **argv)
         fprintf(stderr, "ct-mktrace: value out of range\n");
         return 2;
     }
+    if ((spec_arg || cycle) && !pyhex) {
+        fprintf(stderr, "ct-mktrace: evidence needs --python\n");
+        return 2;
+    }
+    if (ntypes < 1 || ntypes > 100000) {
+        fprintf(stderr, "ct-mktrace: --types out of range\n");
+        return 2;
+    }
+    struct spec_item spec[MAX_SPEC];
+    size_t nspec = spec_arg ? parse_spec(spec_arg, spec, ntypes) : 0;
+    unsigned long long spec_total = 0;
+    for (size_t i = 0; i < nspec; i++)
+        spec_total += spec[i].count;
+    if (spec_arg && !dirty_set)
+        dirty = spec_total;
+    if (spec_total > dirty) {
+        fprintf(stderr, "ct-mktrace: --evidence names %llu pages, --dirty is %llu\n", spec_total, dirty);
+        return 2;
+    }
+    bool evidence = spec_arg || cycle, inferred = mode == CT_MODE_UFFD_ASYNC;
+    if (evidence && !inferred)
+        events = 1;
+    const struct ct_pylayout *L = ct_pylayout_for(pyhex);
+    unsigned long long causes[CT_NCAUSES] = {0};
     unsigned long long present_per = (rpages + every - 1) / every;
     unsigned long long tp = nreg * present_per, np = nreg * rpages - tp;
     if (dirty > tp || fresh > np) {
@@ -122,6 +313,22 @@ int main(int argc, char **argv)
     struct mkt m;
     mkt_init(&m, (int32_t)pid, (int32_t)ppid, mode, PAGE);
     mkt_process(&m, mode, "synthetic trace from ct-mktrace", "/usr/bin/python3", "python3");
+    if (pyhex) {
+        char ver[64];
+        snprintf(ver, sizeof ver, "%llu.%llu.%llu (synthetic) [ct-mktrace]", pyhex >> 24 & 0xff,
+                 pyhex >> 16 & 0xff, pyhex >> 8 & 0xff);
+        mkt_python(&m, pyhex, !layout_unknown, CT_PY_SHARED | (gc_frozen ? CT_PY_GC_FROZEN : 0), ver,
+                   "/usr/lib/x86_64-linux-gnu/libpython3.so.1.0");
+        for (unsigned long long k = 0; k < ntypes; k++) {
+            char name[32];
+            if (k < 5)
+                snprintf(name, sizeof name, "%s", builtin_names[k]);
+            else
+                snprintf(name, sizeof name, "T%llu", k);
+            uint64_t flags = L && type_gc((int)k) ? L->tpflags_have_gc : 0;
+            mkt_pytype(&m, TYPE_BASE + 1024 * k, (uint32_t)k + 1, flags, 32, 0, name);
+        }
+    }
     uint64_t stride = (rpages + 16) * PAGE;   /* a 16-page hole between regions */
     for (uint64_t i = 0; i < nreg; i++)
         mkt_region(&m, (uint32_t)i, i == 0 ? CT_KIND_HEAP : CT_KIND_ANON, BASE_ADDR + i * stride,
@@ -141,15 +348,46 @@ int main(int argc, char **argv)
 
     /* Dirty pages, in address order: present ones chosen among present,
      * others among non-present. */
-    uint64_t gp = 0, gn = 0;
+    uint64_t gp = 0, gn = 0, nd = 0;
+    static const enum ct_cause cycle_causes[] = { CT_CAUSE_REFCOUNT, CT_CAUSE_REFCOUNT, CT_CAUSE_GC,
+                                                  CT_CAUSE_OBJECT, CT_CAUSE_ALLOCATOR, CT_CAUSE_OTHER };
     for (uint64_t i = 0; i < nreg; i++) {
         uint64_t base = BASE_ADDR + i * stride;
+        struct sums sm = { NULL, 0, 0, base / PAGE };
         mkt_runs_init(&wr, 0);
         for (uint64_t p = 0; p < rpages; p++) {
-            int hit = p % every == 0 ? chosen(gp++, dirty, tp) : chosen(gn++, fresh, np);
+            int is_present = p % every == 0;
+            int hit = is_present ? chosen(gp++, dirty, tp) : chosen(gn++, fresh, np);
             if (!hit)
                 continue;
-            if (events) {
+            /* The evidence of this page: by SPEC for the first dirty pages,
+             * or cycling; fresh pages need none (they have no cause). */
+            struct spec_item it = { CT_CAUSE_UNKNOWN, -1, 0 };
+            bool has_ev = false;
+            if (is_present && evidence) {
+                uint64_t d = nd++;
+                if (cycle) {
+                    it.cause = cycle_causes[d % 6];
+                    it.type = it.cause <= CT_CAUSE_OBJECT ? (int)((d / 6) % ntypes) : -1;
+                    has_ev = true;
+                } else {
+                    for (size_t k = 0; k < nspec; k++) {
+                        if (d < spec[k].count) {
+                            it = spec[k];
+                            has_ev = true;
+                            break;
+                        }
+                        d -= spec[k].count;
+                    }
+                }
+            }
+            if (is_present)
+                causes[!pyhex || layout_unknown || !L ? CT_CAUSE_UNKNOWN : has_ev ? expected(&it, inferred) : CT_CAUSE_UNKNOWN]++;
+            if (has_ev && inferred)
+                sums_add(&sm, base / PAGE + p, &it);
+            if (has_ev && events) {
+                evidence_event(&m, base + p * PAGE, &it, (uint32_t)pid, nd);
+            } else if (events) {
                 mkt_write(&m, base + p * PAGE + 8 * (p % 512), 0x401000 + p % 64, (uint32_t)pid, 0);
             } else {
                 mkt_runs_add(&wr, p, 1);
@@ -160,6 +398,9 @@ int main(int argc, char **argv)
         if (!events)
             mkt_runs_flush(&m, &wr, CT_REC_WRITTEN, (uint32_t)i, 0);
         mkt_runs_free(&wr);
+        if (sm.n)
+            mkt_page_summary(&m, base, sm.nums, sm.n);
+        free(sm.nums);
     }
     if (sig)
         mkt_set_reap(&m, (int32_t)sig);
@@ -170,7 +411,11 @@ int main(int argc, char **argv)
         return 1;
     }
     mkt_free(&m);
-    if (expect)
-        printf("tracked=%llu cow=%llu fresh=%llu\n", tp, dirty, fresh);
+    if (expect) {
+        printf("tracked=%llu cow=%llu fresh=%llu", tp, dirty, fresh);
+        for (int c = 0; c < CT_NCAUSES; c++)
+            printf(" %s=%llu", ct_cause_name(c), causes[c]);
+        putchar('\n');
+    }
     return 0;
 }

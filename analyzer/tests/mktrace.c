@@ -169,6 +169,79 @@ void mkt_write(struct mkt *m, uint64_t addr, uint64_t ip, uint32_t tid, uint32_t
     end(m, at);
 }
 
+void mkt_write_ev(struct mkt *m, const struct mkt_ev *e)
+{
+    size_t at = begin(m, CT_REC_WRITE);
+    add64(m, e->addr);
+    add64(m, e->ip);
+    add64(m, e->time_ns);
+    add32(m, e->tid);
+    add32(m, e->flags);
+    add64(m, e->obj);
+    add64(m, e->type);
+    add64(m, e->block);
+    add32(m, e->block_size);
+    mkt_bytes(m, &e->where, 1);
+    mkt_bytes(m, &e->obj_how, 1);
+    add16(m, 0);
+    end(m, at);
+}
+
+void mkt_python(struct mkt *m, uint64_t hexversion, uint32_t layout_known, uint32_t flags,
+                const char *version, const char *path)
+{
+    size_t at = begin(m, CT_REC_PYTHON);
+    add64(m, hexversion);
+    add64(m, 0x7f0000900000ull);        /* _PyRuntime: not used by the analyzer */
+    add32(m, layout_known);
+    add32(m, flags);
+    addstr(m, version, strlen(version));
+    addstr(m, path, strlen(path));
+    end(m, at);
+}
+
+void mkt_pytype(struct mkt *m, uint64_t addr, uint32_t index, uint64_t flags, int64_t basicsize,
+                int64_t itemsize, const char *name)
+{
+    size_t at = begin(m, CT_REC_PYTYPE);
+    add64(m, addr);
+    add32(m, index);
+    add32(m, 0);
+    add64(m, flags);
+    add64(m, (uint64_t)basicsize);
+    add64(m, (uint64_t)itemsize);
+    addstr(m, name, strlen(name));
+    end(m, at);
+}
+
+void mkt_module(struct mkt *m, uint64_t base, uint64_t start, uint64_t endaddr, const char *path)
+{
+    size_t at = begin(m, CT_REC_MODULE);
+    add64(m, base);
+    add64(m, start);
+    add64(m, endaddr);
+    mkt_bytes(m, "\x12\x34\x56\x78", 4);
+    mkt_bytes(m, NULL, 16);
+    add32(m, 4);
+    addstr(m, path, strlen(path));
+    end(m, at);
+}
+
+void mkt_page_summary(struct mkt *m, uint64_t base, const uint64_t *nums, uint32_t count)
+{
+    uint8_t *b = xmalloc((size_t)count * 4 * LEB_MAX_BYTES + 1);
+    size_t len = 0;
+    for (size_t i = 0; i < (size_t)count * 4; i++)
+        len += leb128_write(nums[i], b + len);
+    size_t at = begin(m, CT_REC_PAGE_SUMMARY);
+    add64(m, base);
+    add32(m, count);
+    add32(m, (uint32_t)len);
+    mkt_bytes(m, b, len);
+    end(m, at);
+    free(b);
+}
+
 void mkt_note_bytes(struct mkt *m, uint32_t type, uint32_t level, const void *text, size_t len)
 {
     size_t at = begin(m, type);

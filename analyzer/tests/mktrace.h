@@ -35,6 +35,24 @@ void mkt_pages(struct mkt *m, uint32_t type, uint32_t region, uint64_t first_pag
 void mkt_pages_raw(struct mkt *m, uint32_t type, uint32_t region, uint64_t first_page,
                    const void *bytes, uint32_t nbytes);
 void mkt_write(struct mkt *m, uint64_t addr, uint64_t ip, uint32_t tid, uint32_t flags);
+/* A full WRITE record with evidence (mkt_write writes the 40-byte first
+ * version). */
+struct mkt_ev {
+    uint64_t addr, ip, time_ns;
+    uint32_t tid, flags;
+    uint64_t obj, type, block;
+    uint32_t block_size;
+    uint8_t where, obj_how;
+};
+void mkt_write_ev(struct mkt *m, const struct mkt_ev *e);
+void mkt_python(struct mkt *m, uint64_t hexversion, uint32_t layout_known, uint32_t flags,
+                const char *version, const char *path);
+void mkt_pytype(struct mkt *m, uint64_t addr, uint32_t index, uint64_t flags, int64_t basicsize,
+                int64_t itemsize, const char *name);
+void mkt_module(struct mkt *m, uint64_t base, uint64_t start, uint64_t end, const char *path);
+/* A page summary; nums holds `count` entries of four numbers (page delta,
+ * type index, code, objects). */
+void mkt_page_summary(struct mkt *m, uint64_t base, const uint64_t *nums, uint32_t count);
 void mkt_note(struct mkt *m, uint32_t level, const char *text);
 /* Text may hold any bytes; len given explicitly. */
 void mkt_note_bytes(struct mkt *m, uint32_t type, uint32_t level, const void *text, size_t len);

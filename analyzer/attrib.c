@@ -1,0 +1,373 @@
+/*
+ * attrib.c - which cause and type each copied page of a process gets
+ * (declared in analysis.h; the rules themselves are in cause.h).
+ *
+ * Promise: causes[] sums exactly to the cow count and types to the same, on
+ * any trace, because every cow page lands in exactly one bucket:
+ *   - no usable layout (no PYTHON record, layout_known == 0, or a version
+ *     this build has no table for): all unknown;
+ *   - early pages: other, type "(before tracking)": tracking did not hold
+ *     when they were written, so no event can say why;
+ *   - a page with a write event: the rules on its FIRST event (earliest
+ *     time_ns, file order in ties);
+ *   - else a page with a page summary: the inferred rules on its LATEST
+ *     entry (file order), and the process is marked inferred;
+ *   - else unknown (events lost, or the kernel wrote outside the shim's
+ *     wrappers).
+ * Cost: one sort of the events and summaries, then a merge walk against the
+ * cow and early interval lists; never a loop over the pages of a run, so a
+ * hostile 2^45-page run costs nothing.
+ */
+#include "analysis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char NAME_UNDEFINED[] = "?";
+static const char NAME_EARLY[] = "(before tracking)";
+
+const char *ct_type_name(const struct ct_proc *p, int32_t type, size_t *len)
+{
+    const char *s = NULL;
+    size_t n = 0;
+    if (type >= 0 && (size_t)type < p->t.npytypes) {
+        s = p->t.pytypes[type].name.s;
+        n = p->t.pytypes[type].name.len;
+    } else if (type == CT_TYPE_UNDEFINED) {
+        s = NAME_UNDEFINED;
+        n = sizeof NAME_UNDEFINED - 1;
+    } else if (type == CT_TYPE_EARLY) {
+        s = NAME_EARLY;
+        n = sizeof NAME_EARLY - 1;
+    }
+    if (len)
+        *len = n;
+    return s;
+}
+
+/* The layout to decide with, or NULL when causes must all be unknown. */
+static const struct ct_pylayout *usable_layout(const struct ct_trace *t)
+{
+    if (!t->have_python || !t->python.layout_known)
+        return NULL;
+    return ct_pylayout_for(t->python.hexversion);
+}
+
+const char *ct_cause_note(const struct ct_proc *p, char *buf, size_t len)
+{
+    const struct ct_trace *t = &p->t;
+    if (!p->cow)
+        return NULL;
+    if (!t->have_python) {
+        snprintf(buf, len, "no Python interpreter in this process: causes unknown");
+        return buf;
+    }
+    uint32_t major = (uint32_t)(t->python.hexversion >> 24) & 0xff;
+    uint32_t minor = (uint32_t)(t->python.hexversion >> 16) & 0xff;
+    if (!t->python.layout_known) {
+        snprintf(buf, len, "the shim knows no memory layout for Python %u.%u: causes unknown "
+                           "(page counts are exact)", major, minor);
+        return buf;
+    }
+    if (!p->layout) {
+        snprintf(buf, len, "this cowtrace knows no memory layout for Python %u.%u: causes unknown "
+                           "(a newer cowtrace may read them)", major, minor);
+        return buf;
+    }
+    if (p->causes_inferred) {
+        snprintf(buf, len, "causes inferred from what the copied pages hold (uffd-async records no "
+                           "write addresses; --mode uffd or mprotect gives exact causes)");
+        return buf;
+    }
+    return NULL;
+}
+
+/* Lookup tables from a type's address and from its index to its position
+ * in t->pytypes. */
+struct key_idx {
+    uint64_t key;
+    uint32_t idx;
+};
+
+static int cmp_key(const void *x, const void *y)
+{
+    const struct key_idx *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static struct key_idx *build_keys(const struct ct_trace *t, bool by_addr)
+{
+    struct key_idx *v = xmalloc((t->npytypes ? t->npytypes : 1) * sizeof *v);
+    for (size_t i = 0; i < t->npytypes; i++) {
+        v[i].key = by_addr ? t->pytypes[i].addr : t->pytypes[i].index;
+        v[i].idx = (uint32_t)i;
+    }
+    qsort(v, t->npytypes, sizeof *v, cmp_key);
+    return v;
+}
+
+/* Position of the first entry with this key (the first record in the file
+ * when a hostile trace repeats an address), or -1. */
+static int32_t lookup(const struct key_idx *v, size_t n, uint64_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo].key == key ? (int32_t)v[lo].idx : -1;
+}
+
+static int cmp_event(const void *x, const void *y)
+{
+    const struct ct_event *a = x, *b = y;
+    if (a->pg != b->pg)
+        return a->pg < b->pg ? -1 : 1;
+    if (a->time_ns != b->time_ns)
+        return a->time_ns < b->time_ns ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int cmp_summary(const void *x, const void *y)
+{
+    const struct ct_summary *a = x, *b = y;
+    if (a->pg != b->pg)
+        return a->pg < b->pg ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Sorting is skipped when the input is already in order, as synthetic
+ * traces and single-threaded runs in address order often are. */
+static void sort_if_needed(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    const char *b = base;
+    for (size_t i = 1; i < n; i++)
+        if (cmp(b + (i - 1) * size, b + i * size) > 0) {
+            qsort(base, n, size, cmp);
+            return;
+        }
+}
+
+/* Is pg in the normalized list s? *cur only moves forward: callers ask in
+ * increasing page order. */
+static bool in_set(const struct ivl *s, size_t *cur, uint64_t pg)
+{
+    while (*cur < s->n && s->v[*cur].end <= pg)
+        (*cur)++;
+    return *cur < s->n && s->v[*cur].start <= pg;
+}
+
+/* counts[(type + 3) * CT_NCAUSES + cause]: the special ids are -1..-3. */
+#define TYPE_SLOTS 3
+
+static void add_types(struct ct_proc *p, const uint64_t *counts, size_t ntypes)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < (ntypes + TYPE_SLOTS) * CT_NCAUSES; i++)
+        n += counts[i] != 0;
+    p->types = xcalloc(n ? n : 1, sizeof *p->types);
+    size_t k = 0;
+    for (size_t i = 0; i < (ntypes + TYPE_SLOTS) * CT_NCAUSES; i++) {
+        if (!counts[i])
+            continue;
+        struct ct_type_count *tc = &p->types[k++];
+        tc->name = ct_type_name(p, (int32_t)(i / CT_NCAUSES) - TYPE_SLOTS, &tc->len);
+        tc->cause = (uint32_t)(i % CT_NCAUSES);
+        tc->pages = counts[i];
+    }
+    p->ntypes = ct_types_merge(p->types, k);
+}
+
+void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *early, bool keep_pages)
+{
+    struct ct_trace *t = &p->t;
+    p->layout = usable_layout(t);
+    /* Without a layout nothing is inferred: everything is unknown. */
+    p->causes_inferred = p->layout && t->mode == CT_MODE_UFFD_ASYNC;
+    uint64_t *counts = xcalloc((t->npytypes + TYPE_SLOTS) * CT_NCAUSES, sizeof *counts);
+#define COUNT(type, cause) counts[((size_t)((type) + TYPE_SLOTS)) * CT_NCAUSES + (cause)]
+    if (!p->layout) {
+        p->causes[CT_CAUSE_UNKNOWN] = p->cow;
+        COUNT(CT_TYPE_NONE, CT_CAUSE_UNKNOWN) = p->cow;
+        add_types(p, counts, t->npytypes);
+        free(counts);
+        return;
+    }
+
+    /* Interpreter static data, decided once per region. */
+    bool *interp = xcalloc(t->nregions ? t->nregions : 1, sizeof *interp);
+    for (size_t i = 0; i < t->nregions; i++)
+        interp[i] = ct_region_is_interpreter(&t->regions[i], &t->python);
+    struct key_idx *by_addr = build_keys(t, true), *by_index = build_keys(t, false);
+    sort_if_needed(t->events, t->nevents, sizeof *t->events, cmp_event);
+    sort_if_needed(t->summaries, t->nsummaries, sizeof *t->summaries, cmp_summary);
+
+    size_t i = 0, j = 0, ccur = 0, ecur = 0, npcs = 0, cap = 0;
+    uint64_t attributed = 0;
+    bool any_inferred = false;
+    while (i < t->nevents || j < t->nsummaries) {
+        uint64_t pg = i < t->nevents ? t->events[i].pg : UINT64_MAX;
+        if (j < t->nsummaries && t->summaries[j].pg < pg)
+            pg = t->summaries[j].pg;
+        const struct ct_event *e = i < t->nevents && t->events[i].pg == pg ? &t->events[i] : NULL;
+        const struct ct_summary *s = NULL;
+        while (i < t->nevents && t->events[i].pg == pg)
+            i++;                            /* the first event is e; later ones are repeats */
+        while (j < t->nsummaries && t->summaries[j].pg == pg)
+            s = &t->summaries[j++];         /* the latest entry wins */
+        if (!in_set(cow, &ccur, pg) || in_set(early, &ecur, pg))
+            continue;
+        long ri = ct_trace_find_region(t, pg);
+        if (ri < 0)
+            continue;                       /* cow pages are in regions; a summary may not be */
+        struct ct_verdict vd;
+        int32_t type = CT_TYPE_NONE;
+        if (e) {
+            int32_t ti = e->type ? lookup(by_addr, t->npytypes, e->type) : -1;
+            vd = ct_cause_of_write(p->layout, e, &t->regions[ri], interp[ri], ti >= 0 ? &t->pytypes[ti] : NULL);
+            if (vd.typed)
+                type = ti >= 0 ? ti : CT_TYPE_UNDEFINED;
+        } else {
+            any_inferred = true;
+            vd = ct_cause_of_summary(s, &t->regions[ri], interp[ri]);
+            if (vd.typed) {
+                int32_t ti = lookup(by_index, t->npytypes, s->type_index);
+                type = ti >= 0 ? ti : CT_TYPE_UNDEFINED;
+            }
+        }
+        p->causes[vd.cause]++;
+        COUNT(type, vd.cause)++;
+        attributed++;
+        if (keep_pages) {
+            if (npcs == cap) {
+                cap = cap ? 2 * cap : 256;
+                p->pcs = xreallocarray(p->pcs, cap, sizeof *p->pcs);
+            }
+            p->pcs[npcs++] = (struct ct_page_cause){
+                .pg = pg, .type = type, .flags = e ? e->flags : 0, .cause = (uint8_t)vd.cause,
+            };
+        }
+    }
+    p->npcs = npcs;
+    p->causes_inferred = p->causes_inferred || any_inferred;
+
+    /* Early pages are all cow; attributed pages are cow and not early. */
+    p->causes[CT_CAUSE_OTHER] += p->early;
+    COUNT(CT_TYPE_EARLY, CT_CAUSE_OTHER) += p->early;
+    uint64_t rest = p->cow - p->early - attributed;
+    p->causes[CT_CAUSE_UNKNOWN] += rest;
+    COUNT(CT_TYPE_NONE, CT_CAUSE_UNKNOWN) += rest;
+#undef COUNT
+    add_types(p, counts, t->npytypes);
+    free(counts);
+    free(by_addr);
+    free(by_index);
+    free(interp);
+}
+
+static int cmp_name_cause(const void *x, const void *y)
+{
+    const struct ct_type_count *a = x, *b = y;
+    if (!a->name != !b->name)
+        return a->name ? 1 : -1;
+    if (a->name) {
+        size_t n = a->len < b->len ? a->len : b->len;
+        int c = memcmp(a->name, b->name, n);
+        if (c)
+            return c;
+        if (a->len != b->len)
+            return a->len < b->len ? -1 : 1;
+    }
+    return a->cause < b->cause ? -1 : a->cause > b->cause;
+}
+
+static int cmp_pages(const void *x, const void *y)
+{
+    const struct ct_type_count *a = x, *b = y;
+    if (a->pages != b->pages)
+        return a->pages > b->pages ? -1 : 1;
+    return cmp_name_cause(x, y);
+}
+
+size_t ct_types_merge(struct ct_type_count *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_name_cause);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].pages)
+            continue;
+        if (k && cmp_name_cause(&v[k - 1], &v[i]) == 0)
+            v[k - 1].pages += v[i].pages;
+        else
+            v[k++] = v[i];
+    }
+    qsort(v, k, sizeof *v, cmp_pages);
+    return k;
+}
+
+static void push_seg(struct ct_seg **v, size_t *n, size_t *cap, struct ct_seg s)
+{
+    if (*n) {
+        struct ct_seg *last = &(*v)[*n - 1];
+        if (last->end == s.start && last->cow == s.cow && last->cause == s.cause && last->type == s.type
+            && last->flags == s.flags) {
+            last->end = s.end;
+            return;
+        }
+    }
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        *v = xreallocarray(*v, *cap, sizeof **v);
+    }
+    (*v)[(*n)++] = s;
+}
+
+struct ct_seg *ct_page_segments(const struct ct_proc *p, size_t *np)
+{
+    const struct ivl *c = &p->cow_set, *fr = &p->fresh_set, *ea = &p->early_set;
+    struct ct_seg *v = NULL;
+    size_t n = 0, cap = 0, i = 0, j = 0, k = 0, eu = 0;
+    /* Without a layout early pages are unknown like the rest. */
+    bool early_known = p->layout != NULL;
+    while (i < c->n || j < fr->n) {
+        if (j < fr->n && (i >= c->n || fr->v[j].start < c->v[i].start)) {
+            push_seg(&v, &n, &cap, (struct ct_seg){ fr->v[j].start, fr->v[j].end, false, 0, CT_TYPE_NONE, 0 });
+            j++;
+            continue;
+        }
+        uint64_t x = c->v[i].start, e = c->v[i].end;
+        while (x < e) {
+            while (k < p->npcs && p->pcs[k].pg < x)
+                k++;
+            while (eu < ea->n && ea->v[eu].end <= x)
+                eu++;
+            struct ct_seg s = { x, e, true, CT_CAUSE_UNKNOWN, CT_TYPE_NONE, 0 };
+            if (early_known && eu < ea->n && ea->v[eu].start <= x) {
+                s.end = ea->v[eu].end < e ? ea->v[eu].end : e;
+                s.cause = CT_CAUSE_OTHER;
+                s.type = CT_TYPE_EARLY;
+            } else if (k < p->npcs && p->pcs[k].pg == x) {
+                s.end = x + 1;
+                s.cause = p->pcs[k].cause;
+                s.type = p->pcs[k].type;
+                s.flags = p->pcs[k].flags & CT_WRITE_KERNEL ? p->pcs[k].flags : 0;
+            } else {
+                if (k < p->npcs && p->pcs[k].pg < s.end)
+                    s.end = p->pcs[k].pg;
+                if (early_known && eu < ea->n && ea->v[eu].start < s.end)
+                    s.end = ea->v[eu].start;
+            }
+            push_seg(&v, &n, &cap, s);
+            x = s.end;
+        }
+        i++;
+    }
+    *np = n;
+    return v;
+}

@@ -1,0 +1,80 @@
+/*
+ * cause.h - why one copied page was copied: the decision rules, and nothing
+ * else (attrib.c applies them to a whole process).
+ *
+ * Promise: the cause of a page is a pure function of its evidence, its
+ * region, the interpreter record and the CPython layout table
+ * (common/pylayout.h; no CPython offset is written here). The rules, for
+ * the FIRST write event of a copied page at address A in region R:
+ *
+ *  1. R is the interpreter's static data (a DATA region whose name, without
+ *     a trailing " (bss)", is the PYTHON record's path) -> interpreter
+ *     (typed with the object's type if the shim found an object);
+ *  2. where == POOL_HEADER -> allocator;
+ *  3. the shim found a dict's keys table (obj_how == DICT_KEYS: obj is the
+ *     block, type the dict type) -> object, typed;
+ *     else an object was found (obj != 0, obj_how != NONE): off = A - obj
+ *       off in the ob_refcnt word                  -> refcount
+ *       any other off >= 0                         -> object
+ *       -gc_head_size <= off < 0, and the type has Py_TPFLAGS_HAVE_GC (or
+ *         the type is undefined and the shim found it by its PyGC_Head)
+ *                                                  -> gc
+ *       the managed-dict pre-header just before the PyGC_Head, type has
+ *         Py_TPFLAGS_MANAGED_DICT                  -> object
+ *       anything else before the object            -> unknown (the evidence
+ *                                                     contradicts itself)
+ *     all typed with the object's type;
+ *  4. where == POOL_BLOCK, no object: A in the block's first 8 bytes (the
+ *     free-list link) -> allocator, else unknown;
+ *  5. a write by the kernel in a system call -> other;
+ *  6. R is a stack or a data region (not the interpreter's) -> other;
+ *     else where == OUTSIDE -> other, where UNKNOWN or a value this reader
+ *     does not know -> unknown.
+ *
+ * Inferred (uffd-async, from the page's latest PAGE_SUMMARY entry):
+ * interpreter region -> interpreter; a type -> refcount with that type
+ * (what most likely copied a page holding objects: reading them);
+ * POOL_HEADER, or POOL_BLOCK with no object header -> allocator; OUTSIDE
+ * -> other; a stack or data region -> other (as rule 6); else unknown.
+ *
+ * Early pages, pages without evidence and unknown layouts are attrib.c's
+ * business: they never reach these functions.
+ */
+#ifndef COWTRACE_CAUSE_H
+#define COWTRACE_CAUSE_H
+
+#include <stdbool.h>
+
+#include "pylayout.h"
+#include "trace.h"
+
+/* In report order: the order of the JSON "causes" keys and the text table. */
+enum ct_cause {
+    CT_CAUSE_REFCOUNT,
+    CT_CAUSE_GC,
+    CT_CAUSE_OBJECT,
+    CT_CAUSE_ALLOCATOR,
+    CT_CAUSE_INTERPRETER,
+    CT_CAUSE_OTHER,
+    CT_CAUSE_UNKNOWN,
+    CT_NCAUSES
+};
+
+struct ct_verdict {
+    enum ct_cause cause;
+    bool typed;               /* the page is attributed to the evidence's type */
+};
+
+const char *ct_cause_name(enum ct_cause c);
+
+/* Rule 1's test. */
+bool ct_region_is_interpreter(const struct ct_region *r, const struct ct_python *py);
+
+/* type: the PYTYPE record for e->type, or NULL if none defines it. */
+struct ct_verdict ct_cause_of_write(const struct ct_pylayout *L, const struct ct_event *e,
+                                    const struct ct_region *r, bool interp,
+                                    const struct ct_pytype *type);
+
+struct ct_verdict ct_cause_of_summary(const struct ct_summary *s, const struct ct_region *r, bool interp);
+
+#endif
