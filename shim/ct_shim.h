@@ -14,6 +14,9 @@
  *   runs.c        run-list encoding of page sets
  *   pagemap.c     pages present at fork, and pages written before tracking
  *   tracker.c     setting tracking up in a child, choosing the backend, ending it
+ *   python.c      CPython: which interpreter, and what object a write hit
+ *   modules.c     the ELF objects mapped at fork, for offline symbolization
+ *   arena.c       the child's own memory
  *   uffd_async.c  backend uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher thread
  *   sync.c        backends uffd and mprotect: first-write faults, kernel writes
  *   hooks_*.c     interposed libc functions (exit/exec/wait, signals, I/O)
@@ -217,6 +220,10 @@ static inline int ct_traced_here(void)
     struct ct_state *st = ct_st;
     return st && st->pid == ct_getpid();
 }
+
+/* ---- modules (modules.c) ------------------------------------------------ */
+
+int ct_modules_record(struct ct_state *st);          /* child set-up, before protection */
 
 /* ---- pagemap (pagemap.c) ------------------------------------------------ */
 
