@@ -12,7 +12,9 @@
  *    found) and 126 (found, not executable), learned through a close-on-exec
  *    pipe so it cannot be confused with the command's own exit status;
  *  - existing traces are never mixed with new ones: a DIR that holds
- *    *.cowtrace files is refused unless --force, which deletes only those.
+ *    *.cowtrace files is refused unless --force, which deletes only those;
+ *  - the options reach the shim only through its environment
+ *    (COWTRACE_DIR, COWTRACE_MODE, COWTRACE_GC_FREEZE): the shim decides.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,14 +36,21 @@
 
 void usage_run(FILE *f)
 {
-    fputs("usage: cowtrace run [-o DIR] [--mode MODE] [-q] [--force] -- CMD [ARG...]\n"
+    fputs("usage: cowtrace run [-o DIR] [--mode MODE] [--gc-freeze] [-q] [--force] -- CMD [ARG...]\n"
           "\n"
           "Run CMD with libcowtrace.so preloaded. Every process CMD forks writes a\n"
           "trace DIR/<pid>.cowtrace; read them with `cowtrace report DIR`.\n"
           "\n"
           "  -o, --output DIR  where traces go (default cowtrace.out; created 0700)\n"
-          "  -m, --mode MODE   how writes are tracked: auto (default), uffd-async,\n"
-          "                    uffd or mprotect\n"
+          "  -m, --mode MODE   how writes are tracked:\n"
+          "                      auto (default): precise first, uffd, else mprotect;\n"
+          "                        both record each first write, so the report says\n"
+          "                        exactly why each page was copied\n"
+          "                      uffd, mprotect: only that method\n"
+          "                      uffd-async: fastest, page sets only; causes are\n"
+          "                        inferred from what the pages hold (only when asked)\n"
+          "  -g, --gc-freeze   call gc.freeze() in the (Python) parent just before each\n"
+          "                    fork, to measure what it saves (cowtrace diff)\n"
           "  -f, --force       delete old *.cowtrace files in DIR first (nothing else)\n"
           "  -q, --quiet       do not print the summary line at the end\n"
           "  -h, --help        show this help\n"
@@ -217,17 +226,18 @@ int cmd_run(int argc, char **argv)
         { "output", required_argument, NULL, 'o' },
         { "mode", required_argument, NULL, 'm' },
         { "force", no_argument, NULL, 'f' },
+        { "gc-freeze", no_argument, NULL, 'g' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = "cowtrace.out", *mode = "auto";
-    bool quiet = false, force = false;
+    bool quiet = false, force = false, gc_freeze = false;
     int c;
     opterr = 0;
     optind = 1;
     /* '+': stop at the command, whose own options are not ours. */
-    while ((c = getopt_long(argc, argv, "+o:m:fqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+o:m:fgqh", opts, NULL)) != -1) {
         switch (c) {
         case 'o':
             dir = optarg;
@@ -237,6 +247,9 @@ int cmd_run(int argc, char **argv)
             break;
         case 'f':
             force = true;
+            break;
+        case 'g':
+            gc_freeze = true;
             break;
         case 'q':
             quiet = true;
@@ -309,7 +322,8 @@ int cmd_run(int argc, char **argv)
     char *preload = xmalloc(len);
     snprintf(preload, len, "%s%s%s", shim, pre && *pre ? ":" : "", pre && *pre ? pre : "");
     if (setenv("LD_PRELOAD", preload, 1) || setenv("COWTRACE_DIR", absdir, 1)
-        || setenv("COWTRACE_MODE", mode, 1)) {
+        || setenv("COWTRACE_MODE", mode, 1)
+        || (gc_freeze ? setenv("COWTRACE_GC_FREEZE", "1", 1) : unsetenv("COWTRACE_GC_FREEZE"))) {
         perror("cowtrace: setenv");
         return EXIT_USAGE;
     }

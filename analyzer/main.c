@@ -1,5 +1,5 @@
 /*
- * main.c - the cowtrace command: dispatch to `run` and `report`.
+ * main.c - the cowtrace command: dispatch to `run`, `report` and `diff`.
  *
  * Promise: `cowtrace --help` and `cowtrace --version` exit 0; anything the
  * command does not understand is a usage error with exit status 2 and a
@@ -13,8 +13,9 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: cowtrace run [-o DIR] [--mode MODE] [-q] [--force] -- CMD [ARG...]\n"
+    fputs("usage: cowtrace run [-o DIR] [--mode MODE] [--gc-freeze] [-q] [--force] -- CMD [ARG...]\n"
           "       cowtrace report [--format text|json] [--pages] DIR|FILE\n"
+          "       cowtrace diff [--format text|json] A B\n"
           "       cowtrace --version | --help | help COMMAND\n"
           "\n"
           "Find out which memory pages the forked workers of a program copied\n"
@@ -22,7 +23,9 @@ static void usage(FILE *f)
           "\n"
           "  run      run CMD with the tracing library preloaded; every forked\n"
           "           process writes DIR/<pid>.cowtrace\n"
-          "  report   summarize the traces in DIR\n"
+          "  report   summarize the traces in DIR: how much each process copied,\n"
+          "           where, and why (reference counts, gc, allocator, ...)\n"
+          "  diff     compare two runs by total, cause and type\n"
           "\n"
           "Run `cowtrace COMMAND --help` for the options of a command.\n", f);
 }
@@ -47,6 +50,8 @@ int main(int argc, char **argv)
             usage_run(stdout);
         else if (argc > 2 && !strcmp(argv[2], "report"))
             usage_report(stdout);
+        else if (argc > 2 && !strcmp(argv[2], "diff"))
+            usage_diff(stdout);
         else if (argc > 2) {
             fprintf(stderr, "cowtrace: no such command '%s'\n", argv[2]);
             return EXIT_USAGE;
@@ -58,6 +63,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "report"))
         return cmd_report(argc - 1, argv + 1);
+    if (!strcmp(cmd, "diff"))
+        return cmd_diff(argc - 1, argv + 1);
     if (cmd[0] == '-')
         fprintf(stderr, "cowtrace: unknown option '%s'\n", cmd);
     else
