@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "cause.h"
 #include "check.h"
 #include "ivl.h"
 #include "jsonw.h"
 #include "leb128.h"
 #include "mktrace.h"
+#include "pylayout.h"
 #include "report.h"
 
 #define PG 4096ull
@@ -395,6 +397,322 @@ static void test_report_dir(void)
     CHECK(system(cmd) == 0);
 }
 
+/* ---- causes (cause.h, attrib.c) ---- */
+
+#define PY311 0x30b07f0ull
+#define LIBPY "/usr/lib/libpython3.11.so.1.0"
+#define T_INT 0x7f00aa000000ull     /* no gc */
+#define T_LIST 0x7f00aa001000ull    /* gc */
+#define T_MODEL 0x7f00aa002000ull   /* gc, managed dict */
+#define T_DICT 0x7f00aa003000ull
+#define T_MISSING 0x7f00aa00f000ull /* no PYTYPE record */
+
+static struct ct_event ev(uint64_t addr, uint64_t obj, uint64_t type, uint8_t where, uint8_t how)
+{
+    return (struct ct_event){ .pg = addr / PG, .addr = addr, .obj = obj, .type = type, .where = where,
+                              .obj_how = how };
+}
+
+/* Each rule of cause.h on its own, against the 3.11 table. */
+static void test_cause_rules(void)
+{
+    const struct ct_pylayout *L = ct_pylayout_for(PY311);
+    CHECK(L != NULL);
+    if (!L)
+        return;
+    struct ct_region heap = { .kind = CT_KIND_HEAP }, stack = { .kind = CT_KIND_STACK },
+                     lib = { .kind = CT_KIND_DATA, .name = { (char *)"/lib/libc.so.6", 14 } };
+    struct ct_pytype tint = { .addr = T_INT, .flags = 0 }, tlist = { .addr = T_LIST, .flags = L->tpflags_have_gc },
+                     tmodel = { .addr = T_MODEL, .flags = L->tpflags_have_gc | L->tpflags_managed_dict };
+    uint64_t o = 0x10040;                     /* an object */
+    struct ct_event e;
+#define CAUSE(ev_, r_, interp_, t_) ct_cause_of_write(L, &(ev_), &(r_), interp_, t_)
+    /* 1: interpreter static data wins over everything */
+    e = ev(o, o, T_INT, CT_WHERE_POOL_HEADER, CT_OBJ_AT);
+    CHECK(CAUSE(e, heap, true, &tint).cause == CT_CAUSE_INTERPRETER && CAUSE(e, heap, true, &tint).typed);
+    e = ev(o, 0, 0, CT_WHERE_OUTSIDE, CT_OBJ_NONE);
+    CHECK(CAUSE(e, heap, true, NULL).cause == CT_CAUSE_INTERPRETER && !CAUSE(e, heap, true, NULL).typed);
+    /* 2: pool header, even with an object */
+    e = ev(o, o, T_INT, CT_WHERE_POOL_HEADER, CT_OBJ_AT);
+    CHECK(CAUSE(e, heap, false, &tint).cause == CT_CAUSE_ALLOCATOR);
+    /* 3: the refcount word, every byte of it; the next word is the type */
+    for (uint64_t b = 0; b < 8; b++) {
+        e = ev(o + b, o, T_INT, CT_WHERE_POOL_BLOCK, CT_OBJ_AT);
+        CHECK(CAUSE(e, heap, false, &tint).cause == CT_CAUSE_REFCOUNT);
+    }
+    e = ev(o + 8, o, T_INT, CT_WHERE_POOL_BLOCK, CT_OBJ_BLOCK);
+    CHECK(CAUSE(e, heap, false, &tint).cause == CT_CAUSE_OBJECT && CAUSE(e, heap, false, &tint).typed);
+    e = ev(o + 24, o, T_INT, CT_WHERE_OUTSIDE, CT_OBJ_BLOCK);
+    CHECK(CAUSE(e, heap, false, &tint).cause == CT_CAUSE_OBJECT);
+    /* 3: PyGC_Head of a gc type, both words; not for a non-gc type */
+    e = ev(o - 16, o, T_LIST, CT_WHERE_POOL_BLOCK, CT_OBJ_GC_NEXT);
+    CHECK(CAUSE(e, heap, false, &tlist).cause == CT_CAUSE_GC);
+    e = ev(o - 8, o, T_LIST, CT_WHERE_POOL_BLOCK, CT_OBJ_GC_PREV);
+    CHECK(CAUSE(e, heap, false, &tlist).cause == CT_CAUSE_GC);
+    e = ev(o - 8, o, T_INT, CT_WHERE_POOL_BLOCK, CT_OBJ_BLOCK);
+    CHECK(CAUSE(e, heap, false, &tint).cause == CT_CAUSE_UNKNOWN);
+    /* an undefined type: the shim's own GC finding decides */
+    e = ev(o - 16, o, T_MISSING, CT_WHERE_POOL_BLOCK, CT_OBJ_GC_NEXT);
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_GC && CAUSE(e, heap, false, NULL).typed);
+    e = ev(o - 16, o, T_MISSING, CT_WHERE_POOL_BLOCK, CT_OBJ_BLOCK);
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_UNKNOWN);
+    /* 3: managed-dict pre-header only for types that have one */
+    e = ev(o - 24, o, T_MODEL, CT_WHERE_POOL_BLOCK, CT_OBJ_BLOCK);
+    CHECK(CAUSE(e, heap, false, &tmodel).cause == CT_CAUSE_OBJECT);
+    e = ev(o - 32, o, T_MODEL, CT_WHERE_POOL_BLOCK, CT_OBJ_BLOCK);
+    CHECK(CAUSE(e, heap, false, &tmodel).cause == CT_CAUSE_OBJECT);
+    e = ev(o - 24, o, T_LIST, CT_WHERE_POOL_BLOCK, CT_OBJ_BLOCK);
+    CHECK(CAUSE(e, heap, false, &tlist).cause == CT_CAUSE_UNKNOWN);
+    e = ev(o - 40, o, T_MODEL, CT_WHERE_POOL_BLOCK, CT_OBJ_BLOCK);
+    CHECK(CAUSE(e, heap, false, &tmodel).cause == CT_CAUSE_UNKNOWN);
+    /* 3: a dict keys table is the dict's internals, even at its start */
+    e = ev(o, o, T_DICT, CT_WHERE_POOL_BLOCK, CT_OBJ_DICT_KEYS);
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_OBJECT);
+    /* 3: obj set but obj_how NONE is no object */
+    e = ev(o, o, T_INT, CT_WHERE_OUTSIDE, CT_OBJ_NONE);
+    CHECK(CAUSE(e, heap, false, &tint).cause == CT_CAUSE_OTHER);
+    /* 4: a free block's link word, else unknown */
+    e = ev(o + 7, 0, 0, CT_WHERE_POOL_BLOCK, CT_OBJ_NONE);
+    e.block = o;
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_ALLOCATOR);
+    e.addr = o + 8;
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_UNKNOWN);
+    e.block = 0;
+    e.addr = o;
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_UNKNOWN);
+    /* 5: the kernel */
+    e = ev(o, 0, 0, CT_WHERE_UNKNOWN, CT_OBJ_NONE);
+    e.flags = CT_WRITE_KERNEL | 0u << CT_WRITE_SYSCALL_SHIFT;
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_OTHER);
+    /* 6: stacks and other libraries; heap by where; unknown where values */
+    e = ev(o, 0, 0, CT_WHERE_UNKNOWN, CT_OBJ_NONE);
+    CHECK(CAUSE(e, stack, false, NULL).cause == CT_CAUSE_OTHER);
+    CHECK(CAUSE(e, lib, false, NULL).cause == CT_CAUSE_OTHER);
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_UNKNOWN);
+    e.where = CT_WHERE_OUTSIDE;
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_OTHER);
+    e.where = 77;
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_UNKNOWN);
+#undef CAUSE
+    /* inferred */
+    struct ct_summary su = { .type_index = 3, .code = CT_WHERE_POOL_BLOCK | 2 << 2, .objects = 5 };
+    CHECK(ct_cause_of_summary(&su, &heap, true).cause == CT_CAUSE_INTERPRETER);
+    CHECK(ct_cause_of_summary(&su, &heap, false).cause == CT_CAUSE_REFCOUNT);
+    su.type_index = 0;
+    CHECK(ct_cause_of_summary(&su, &heap, false).cause == CT_CAUSE_UNKNOWN);
+    su.objects = 0;
+    CHECK(ct_cause_of_summary(&su, &heap, false).cause == CT_CAUSE_ALLOCATOR);
+    su.code = CT_WHERE_POOL_HEADER;
+    CHECK(ct_cause_of_summary(&su, &heap, false).cause == CT_CAUSE_ALLOCATOR);
+    su.code = CT_WHERE_OUTSIDE;
+    CHECK(ct_cause_of_summary(&su, &heap, false).cause == CT_CAUSE_OTHER);
+    su.code = CT_WHERE_UNKNOWN;
+    CHECK(ct_cause_of_summary(&su, &stack, false).cause == CT_CAUSE_OTHER);
+    /* interpreter region: the name with or without " (bss)", data only */
+    struct ct_python py = { .path = { (char *)LIBPY, sizeof LIBPY - 1 } };
+    struct ct_region r1 = { .kind = CT_KIND_DATA, .name = { (char *)LIBPY " (bss)", sizeof LIBPY + 5 } };
+    struct ct_region r2 = { .kind = CT_KIND_DATA, .name = { (char *)LIBPY, sizeof LIBPY - 1 } };
+    struct ct_region r3 = { .kind = CT_KIND_ANON, .name = { (char *)LIBPY, sizeof LIBPY - 1 } };
+    struct ct_region r4 = { .kind = CT_KIND_DATA, .name = { (char *)LIBPY ".x", sizeof LIBPY + 1 } };
+    CHECK(ct_region_is_interpreter(&r1, &py) && ct_region_is_interpreter(&r2, &py));
+    CHECK(!ct_region_is_interpreter(&r3, &py) && !ct_region_is_interpreter(&r4, &py));
+}
+
+#define H0 0x10000ull      /* heap, 64 pages */
+#define D0 0x100000ull     /* libpython data, 4 pages */
+#define D1 0x104000ull     /* libpython bss, 4 pages */
+
+static void py_trace(struct mkt *m, uint32_t mode, uint64_t hex, uint32_t layout_known)
+{
+    const struct ct_pylayout *L = ct_pylayout_for(PY311);
+    mkt_init(m, 50, 49, mode, PG);
+    mkt_process(m, mode, "test", "/usr/bin/python3", "python3");
+    mkt_python(m, hex, layout_known, CT_PY_SHARED | CT_PY_GC_FROZEN, "3.11.2 (main)", LIBPY);
+    mkt_pytype(m, T_INT, 1, 0, 32, 4, "int");
+    mkt_pytype(m, T_LIST, 2, L->tpflags_have_gc, 40, 0, "list");
+    mkt_pytype(m, T_MODEL, 3, L->tpflags_have_gc | L->tpflags_managed_dict, 16, 0, "Model");
+    mkt_module(m, 0x7f0000000000ull, 0x7f0000000000ull, 0x7f0000400000ull, LIBPY);
+    mkt_region(m, 0, CT_KIND_HEAP, H0, H0 + 64 * PG, mode, "[heap]");
+    mkt_region(m, 1, CT_KIND_DATA, D0, D0 + 4 * PG, mode, LIBPY);
+    mkt_region(m, 2, CT_KIND_DATA, D1, D1 + 4 * PG, mode, LIBPY " (bss)");
+    mkt_pages(m, CT_REC_PRESENT, 0, 0, (uint64_t[]){ 0, 64 }, 2);
+    mkt_pages(m, CT_REC_PRESENT, 1, 0, (uint64_t[]){ 0, 4 }, 2);
+    mkt_pages(m, CT_REC_PRESENT, 2, 0, (uint64_t[]){ 0, 4 }, 2);
+}
+
+static void w(struct mkt *m, uint64_t addr, uint64_t obj, uint64_t type, uint8_t where, uint8_t how,
+              uint64_t time, uint32_t flags)
+{
+    struct mkt_ev e = { .addr = addr, .time_ns = time, .flags = flags, .obj = obj, .type = type,
+                        .block = obj ? obj - 16 : 0, .block_size = obj ? 64 : 0, .where = where,
+                        .obj_how = how };
+    mkt_write_ev(m, &e);
+}
+
+static uint64_t type_pages(const struct ct_proc *p, const char *name, int cause)
+{
+    for (size_t i = 0; i < p->ntypes; i++)
+        if (p->types[i].cause == (uint32_t)cause
+            && (name ? p->types[i].name && p->types[i].len == strlen(name)
+                           && !memcmp(p->types[i].name, name, p->types[i].len)
+                     : !p->types[i].name))
+            return p->types[i].pages;
+    return 0;
+}
+
+static void check_sums(const struct ct_proc *p)
+{
+    uint64_t c = 0, t = 0;
+    for (int k = 0; k < CT_NCAUSES; k++)
+        c += p->causes[k];
+    for (size_t i = 0; i < p->ntypes; i++)
+        t += p->types[i].pages;
+    CHECK_U64(c, p->cow);
+    CHECK_U64(t, p->cow);
+}
+
+/* A precise trace where every rule fires once on a known page. */
+static void test_attribution_precise(void)
+{
+    struct mkt m;
+    struct ct_proc p;
+    py_trace(&m, CT_MODE_UFFD, PY311, 1);
+    mkt_pages(&m, CT_REC_EARLY, 0, 20, (uint64_t[]){ 0, 2 }, 2);             /* 2 early */
+    /* page 0: two events, the EARLIER by time (second in the file) decides */
+    w(&m, H0 + 0x100, H0 + 0x100, T_INT, CT_WHERE_POOL_BLOCK, CT_OBJ_AT, 200, 0);
+    w(&m, H0 + 0x0f0, H0 + 0x100, T_LIST, CT_WHERE_POOL_BLOCK, CT_OBJ_GC_NEXT, 100, 0);
+    w(&m, H0 + 1 * PG + 16, H0 + 1 * PG + 16, T_INT, CT_WHERE_POOL_BLOCK, CT_OBJ_AT, 300, 0);
+    w(&m, H0 + 2 * PG + 32, H0 + 2 * PG + 16, T_MODEL, CT_WHERE_POOL_BLOCK, CT_OBJ_BLOCK, 300, 0);
+    w(&m, H0 + 3 * PG, 0, 0, CT_WHERE_POOL_HEADER, CT_OBJ_NONE, 300, 0);
+    w(&m, H0 + 4 * PG + 16, H0 + 4 * PG + 16, T_MISSING, CT_WHERE_POOL_BLOCK, CT_OBJ_AT, 300, 0);
+    w(&m, H0 + 5 * PG, 0, 0, CT_WHERE_OUTSIDE, CT_OBJ_NONE, 300, CT_WRITE_KERNEL | 17u << CT_WRITE_SYSCALL_SHIFT);
+    w(&m, H0 + 6 * PG, 0, 0, CT_WHERE_UNKNOWN, CT_OBJ_NONE, 300, 0);
+    w(&m, D0 + 8, D0 + 8, T_INT, CT_WHERE_OUTSIDE, CT_OBJ_AT, 300, 0);             /* static int */
+    w(&m, D1 + 8, 0, 0, CT_WHERE_OUTSIDE, CT_OBJ_NONE, 300, 0);                     /* bss */
+    w(&m, H0 + 21 * PG, H0 + 21 * PG, T_INT, CT_WHERE_POOL_BLOCK, CT_OBJ_AT, 300, 0); /* early wins */
+    mkt_write(&m, H0 + 7 * PG, 0, 1, 0);                                          /* V1: no evidence */
+    mkt_pages(&m, CT_REC_WRITTEN, 0, 8, (uint64_t[]){ 0, 2 }, 2);                 /* no event at all */
+    mkt_end(&m, CT_END_EXIT, 0);
+    if (parse(&m, &p, true)) {
+        CHECK(0);
+        mkt_free(&m);
+        return;
+    }
+    CHECK_U64(p.cow, 14);
+    CHECK(p.layout != NULL && !p.causes_inferred);
+    CHECK_U64(p.causes[CT_CAUSE_GC], 1);
+    CHECK_U64(p.causes[CT_CAUSE_REFCOUNT], 2);          /* page 1 int, page 4 "?" */
+    CHECK_U64(p.causes[CT_CAUSE_OBJECT], 1);            /* Model pre-header */
+    CHECK_U64(p.causes[CT_CAUSE_ALLOCATOR], 1);
+    CHECK_U64(p.causes[CT_CAUSE_INTERPRETER], 2);
+    CHECK_U64(p.causes[CT_CAUSE_OTHER], 3);             /* kernel + 2 early */
+    CHECK_U64(p.causes[CT_CAUSE_UNKNOWN], 4);           /* where unknown, V1, 2 without events */
+    CHECK_U64(type_pages(&p, "list", CT_CAUSE_GC), 1);
+    CHECK_U64(type_pages(&p, "int", CT_CAUSE_REFCOUNT), 1);
+    CHECK_U64(type_pages(&p, "?", CT_CAUSE_REFCOUNT), 1);
+    CHECK_U64(type_pages(&p, "Model", CT_CAUSE_OBJECT), 1);
+    CHECK_U64(type_pages(&p, "int", CT_CAUSE_INTERPRETER), 1);
+    CHECK_U64(type_pages(&p, NULL, CT_CAUSE_INTERPRETER), 1);
+    CHECK_U64(type_pages(&p, "(before tracking)", CT_CAUSE_OTHER), 2);
+    CHECK_U64(type_pages(&p, NULL, CT_CAUSE_UNKNOWN), 4);
+    check_sums(&p);
+    /* the page listing agrees, and names the syscall */
+    size_t n;
+    struct ct_seg *seg = ct_page_segments(&p, &n);
+    uint64_t per[CT_NCAUSES] = {0};
+    bool syscall = false;
+    for (size_t i = 0; i < n; i++) {
+        if (seg[i].cow)
+            per[seg[i].cause] += seg[i].end - seg[i].start;
+        if (seg[i].start == (H0 + 5 * PG) / PG)
+            syscall = seg[i].flags >> CT_WRITE_SYSCALL_SHIFT == 17;
+    }
+    for (int c = 0; c < CT_NCAUSES; c++)
+        CHECK_U64(per[c], p.causes[c]);
+    CHECK(syscall);
+    free(seg);
+    char buf[200];
+    CHECK(ct_cause_note(&p, buf, sizeof buf) == NULL);
+    ct_proc_free(&p);
+    mkt_free(&m);
+}
+
+/* uffd-async: the latest summary of a page decides, marked inferred. */
+static void test_attribution_inferred(void)
+{
+    struct mkt m;
+    struct ct_proc p;
+    py_trace(&m, CT_MODE_UFFD_ASYNC, PY311, 1);
+    mkt_pages(&m, CT_REC_WRITTEN, 0, 0, (uint64_t[]){ 0, 6 }, 2);
+    mkt_pages(&m, CT_REC_WRITTEN, 1, 0, (uint64_t[]){ 0, 1 }, 2);
+    /* pages 0..4 of H0: int, then page 0 again as allocator (latest wins),
+     * undefined type 9, pool header, outside; page 5 has none; D0 page 0 */
+    mkt_page_summary(&m, H0, (uint64_t[]){ 0, 1, 2, 4,   1, 9, 2, 1,   1, 0, 1, 0,   1, 0, 3, 0 }, 4);
+    mkt_page_summary(&m, H0, (uint64_t[]){ 0, 0, 2, 0,   (D0 - H0) / PG, 2, 2, 3 }, 2);
+    mkt_end(&m, CT_END_EXIT, 0);
+    if (parse(&m, &p, false)) {
+        CHECK(0);
+        mkt_free(&m);
+        return;
+    }
+    CHECK_U64(p.cow, 7);
+    CHECK(p.causes_inferred);
+    CHECK_U64(p.causes[CT_CAUSE_ALLOCATOR], 2);
+    CHECK_U64(p.causes[CT_CAUSE_REFCOUNT], 1);
+    CHECK_U64(type_pages(&p, "?", CT_CAUSE_REFCOUNT), 1);
+    CHECK_U64(p.causes[CT_CAUSE_OTHER], 1);
+    CHECK_U64(p.causes[CT_CAUSE_INTERPRETER], 1);
+    CHECK_U64(type_pages(&p, "list", CT_CAUSE_INTERPRETER), 1);
+    CHECK_U64(p.causes[CT_CAUSE_UNKNOWN], 2);            /* pages 4 and 5: no summary */
+    check_sums(&p);
+    char buf[200];
+    CHECK(ct_cause_note(&p, buf, sizeof buf) && strstr(buf, "inferred"));
+    ct_proc_free(&p);
+    mkt_free(&m);
+}
+
+/* No layout: page sets as ever, every cause unknown, and a note. */
+static void test_attribution_no_layout(void)
+{
+    static const struct { uint64_t hex; uint32_t known; const char *note; } cases[] = {
+        { PY311, 0, "the shim knows no memory layout for Python 3.11" },
+        { 0x30d00f0, 1, "this cowtrace knows no memory layout for Python 3.13" },
+    };
+    for (size_t k = 0; k < 2; k++) {
+        struct mkt m;
+        struct ct_proc p;
+        py_trace(&m, CT_MODE_MPROTECT, cases[k].hex, cases[k].known);
+        mkt_pages(&m, CT_REC_EARLY, 0, 20, (uint64_t[]){ 0, 1 }, 2);
+        w(&m, H0 + 0x100, H0 + 0x100, T_INT, CT_WHERE_POOL_BLOCK, CT_OBJ_AT, 1, 0);
+        w(&m, H0 + PG, 0, 0, CT_WHERE_POOL_HEADER, CT_OBJ_NONE, 1, 0);
+        mkt_end(&m, CT_END_EXIT, 0);
+        if (parse(&m, &p, true)) {
+            CHECK(0);
+            mkt_free(&m);
+            continue;
+        }
+        CHECK_U64(p.cow, 3);
+        CHECK_U64(p.causes[CT_CAUSE_UNKNOWN], 3);
+        CHECK(!p.layout && !p.causes_inferred);
+        check_sums(&p);
+        char buf[200];
+        CHECK(ct_cause_note(&p, buf, sizeof buf) && strstr(buf, cases[k].note));
+        ct_proc_free(&p);
+        mkt_free(&m);
+    }
+    /* not a Python process at all */
+    struct mkt m;
+    struct ct_proc p;
+    build_main(&m);
+    if (!parse(&m, &p, false)) {
+        CHECK_U64(p.causes[CT_CAUSE_UNKNOWN], p.cow);
+        char buf[200];
+        CHECK(ct_cause_note(&p, buf, sizeof buf) && strstr(buf, "no Python interpreter"));
+        ct_proc_free(&p);
+    }
+    mkt_free(&m);
+}
+
 int main(void)
 {
     test_counts();
@@ -406,5 +724,9 @@ int main(void)
     test_leb128();
     test_json_escape();
     test_report_dir();
+    test_cause_rules();
+    test_attribution_precise();
+    test_attribution_inferred();
+    test_attribution_no_layout();
     return check_done("test_analysis");
 }

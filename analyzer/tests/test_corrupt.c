@@ -267,6 +267,156 @@ static void test_records(void)
     mkt_free(&m);
 }
 
+
+/* The records added for causes: sizes, strings, indexes, LEB128. */
+static void test_python_records(void)
+{
+    struct mkt m;
+    size_t at;
+
+    base(&m);
+    at = m.len;
+    mkt_record(&m, CT_REC_PYTHON, 16, NULL, 8);
+    expect_err("small python", &m, m.len, at, "python record too small");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_python(&m, 0x30b07f0, 1, 0, "3.11.2", "/usr/lib/libpython3.11.so");
+    mkt_put16(&m, at + 32, 500);
+    expect_err("python version length", &m, m.len, at + 32, "python version string of 500 bytes");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_python(&m, 0x30b07f0, 1, 0, "3.11.2", "/usr/lib/libpython3.11.so");
+    mkt_put16(&m, at + 32 + 2 + 6, 300);
+    expect_err("python path length", &m, m.len, at + 40, "python path string of 300 bytes");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pytype(&m, 0x1000, 0, 0, 16, 0, "int");
+    expect_err("pytype index 0", &m, m.len, at + 16, "pytype index 0");
+    mkt_free(&m);
+
+    base(&m);
+    mkt_pytype(&m, 0x1000, 3, 0, 16, 0, "int");
+    mkt_pytype(&m, 0x2000, 4, 0, 16, 0, "str");
+    at = m.len;
+    mkt_pytype(&m, 0x3000, 3, 0, 16, 0, "list");
+    expect_err("pytype index repeats", &m, m.len, at + 16, "pytype index 3 repeats");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pytype(&m, 0x1000, 1, 0, 16, 0, "int");
+    mkt_put16(&m, at + 48, 9);
+    expect_err("pytype name length", &m, m.len, at + 48, "type name string of 9 bytes");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_record(&m, CT_REC_PYTYPE, 40, NULL, 32);
+    expect_err("small pytype", &m, m.len, at, "pytype record too small");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_module(&m, 0, 0x2000, 0x1000, "/lib/x.so");
+    expect_err("module range", &m, m.len, at + 16, "module record has a bad range");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_module(&m, 0, 0x1000, 0x2000, "/lib/x.so");
+    mkt_put32(&m, at + 52, 21);
+    expect_err("module build id", &m, m.len, at + 52, "build id of 21 bytes");
+    mkt_free(&m);
+
+    /* page summaries */
+    base(&m);
+    at = m.len;
+    mkt_page_summary(&m, A0, (uint64_t[]){ 0, 1, 2, 3 }, 1);
+    mkt_put32(&m, at + 20, 64);
+    expect_err("summary nbytes", &m, m.len, at + 20, "does not fit");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_page_summary(&m, A0, (uint64_t[]){ 0, 1, 2, 3 }, 1);
+    mkt_put32(&m, at + 16, 2);
+    expect_err("summary count", &m, m.len, at + 16, "2 entries cannot fit in 4 bytes");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_page_summary(&m, A0, (uint64_t[]){ 0, 1, 2, 3, 200, 1, 2, 3 }, 2);   /* 200: two bytes */
+    mkt_put32(&m, at + 20, 8);              /* the second entry is cut before its last number */
+    expect_err("summary truncated", &m, m.len, at + 32, "page summary object count: ");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_page_summary(&m, A0 + 8, (uint64_t[]){ 0, 1, 2, 3 }, 1);
+    expect_err("summary base", &m, m.len, at + 8, "not a page address");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_page_summary(&m, A0, (uint64_t[]){ UINT64_C(1) << 50, 0, 0, 0 }, 1);
+    expect_err("summary delta", &m, m.len, at + 24, "page delta");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_page_summary(&m, A0, (uint64_t[]){ (UINT64_C(1) << 45) - 100, 0, 0, 0, 200, 0, 0, 0 }, 2);
+    expect_err("summary overflow", &m, m.len, at + 24 + 10, "past the end of the address space");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_page_summary(&m, A0, (uint64_t[]){ 0, UINT64_C(1) << 32, 0, 0 }, 1);
+    expect_err("summary type index", &m, m.len, at + 25, "type index 4294967296 is too large");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_page_summary(&m, A0, (uint64_t[]){ 0, 0, 0, 4097 }, 1);
+    expect_err("summary objects", &m, m.len, at + 27, "object count 4097");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_page_summary(&m, A0, (uint64_t[]){ 0, 0, 0, 0 }, 1);
+    mkt_put32(&m, at + 4, 1 << 20);         /* cut by the end of the file, size disagrees */
+    expect_err("summary past EOF", &m, m.len, at, "extends past the end of the file");
+    mkt_free(&m);
+
+    /* WRITE records of the first version, and of a size between the two,
+     * read with zero evidence; a longer one is read. */
+    base(&m);
+    mkt_pages(&m, CT_REC_PRESENT, 0, 0, (uint64_t[]){ 0, 4 }, 2);
+    mkt_write(&m, A0 + 16, 0, 1, 0);
+    mkt_record(&m, CT_REC_WRITE, 48, (uint8_t[]){ 0x10, 0x10, 1, 0, 0, 0, 0, 0 }, 8);
+    mkt_write_ev(&m, &(struct mkt_ev){ .addr = A0 + 2 * PG, .obj = A0 + 2 * PG, .type = 0x99, .where = 200,
+                                       .obj_how = 99 });
+    {
+        struct ct_trace t;
+        struct ct_err err;
+        CHECK(ct_trace_parse("v1 writes", m.buf, m.len, &t, &err) == 0);
+        CHECK_U64(t.nevents, 3);
+        if (t.nevents == 3) {
+            CHECK(t.events[0].obj == 0 && t.events[0].where == 0);
+            CHECK(t.events[1].obj == 0 && t.events[1].pg == (A0 + PG) / PG);
+            CHECK(t.events[2].obj == A0 + 2 * PG && t.events[2].where == 200);
+        }
+        if (t.file)
+            ct_trace_free(&t);
+    }
+    mkt_free(&m);
+}
+
 /* A valid trace that uses every record type. */
 static void rich(struct mkt *m)
 {
@@ -277,6 +427,16 @@ static void rich(struct mkt *m)
     mkt_pages(m, CT_REC_WRITTEN, 1, 0, (uint64_t[]){ 3, 2, 4, 4 }, 4);
     mkt_write(m, A0 + 5 * PG + 17, 0x401000, 42, 0);
     mkt_write(m, A1 + 15 * PG, 0x401000, 42, CT_WRITE_KERNEL | (17u << CT_WRITE_SYSCALL_SHIFT));
+    mkt_python(m, 0x30b07f0, 1, CT_PY_SHARED, "3.11.2", "/usr/lib/libpython3.11.so");
+    mkt_pytype(m, 0x7f0000001000ull, 1, 1ull << 14, 32, 0, "list");
+    mkt_pytype(m, 0x7f0000002000ull, 2, 0, 32, 8, "int");
+    mkt_module(m, 0x7f0000000000ull, 0x7f0000000000ull, 0x7f0000100000ull, "/usr/lib/libpython3.11.so");
+    mkt_write_ev(m, &(struct mkt_ev){ .addr = A0 + 6 * PG + 16, .obj = A0 + 6 * PG + 32,
+                                      .type = 0x7f0000001000ull, .block = A0 + 6 * PG, .block_size = 64,
+                                      .where = CT_WHERE_POOL_BLOCK, .obj_how = CT_OBJ_GC_NEXT });
+    mkt_write_ev(m, &(struct mkt_ev){ .addr = A1 + 3 * PG, .obj = A1 + 3 * PG, .type = 0x7f0000002000ull,
+                                      .where = CT_WHERE_POOL_BLOCK, .obj_how = CT_OBJ_AT, .time_ns = 5 });
+    mkt_page_summary(m, A1, (uint64_t[]){ 3, 2, 2 | 4 << 2, 3, 1, 0, 1, 0, 2, 7, 2, 1 }, 3);
     mkt_note(m, CT_NOTE_WARNING, "a warning \xff with \"bytes\"");
     mkt_untrack(m, A1 + 12 * PG, A1 + 16 * PG, CT_UNTRACK_STOPPED);
     mkt_exec(m, "/bin/sh");
@@ -302,7 +462,7 @@ static void test_fuzz(int iterations)
     mkt_bytes(&m, NULL, 256);                 /* room to grow by a few bytes */
     FILE *devnull = fopen("/dev/null", "w");
     uint64_t seed = 0x9e3779b97f4a7c15ull;
-    int ok = 0, errs = 0, bad_err = 0, bad_sum = 0;
+    int ok = 0, errs = 0, bad_err = 0, bad_sum = 0, attributed = 0;
     static const uint32_t interesting[] = { 0, 1, 7, 8, 16, 24, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000,
                                             0x7fffffff, 0x80000000u, 0xfffffff8u, 0xffffffffu };
     for (int it = 0; it < iterations; it++) {
@@ -355,6 +515,14 @@ static void test_fuzz(int iterations)
         }
         bad_sum += cow != p.cow || fresh != p.fresh || tracked != p.tracked
                 || ivl_count(&p.cow_set) != p.cow || ivl_count(&p.fresh_set) != p.fresh;
+        /* causes and types each sum to the copied pages, whatever the evidence */
+        uint64_t causes = 0, types = 0;
+        for (int c = 0; c < CT_NCAUSES; c++)
+            causes += p.causes[c];
+        for (size_t i = 0; i < p.ntypes; i++)
+            types += p.types[i].pages;
+        bad_sum += causes != p.cow || types != p.cow;
+        attributed += p.layout && p.causes[CT_CAUSE_UNKNOWN] < p.cow;
         struct ct_report rep = { .source = (char *)"fuzz", .procs = &p, .nprocs = 1 };
         /* Listing a hostile 2^28 pages one by one is slow, not wrong. */
         bool pages = p.cow + p.fresh < (1u << 20);
@@ -363,7 +531,9 @@ static void test_fuzz(int iterations)
         ct_proc_free(&p);
     }
     fclose(devnull);
-    fprintf(stderr, "fuzz: %d iterations, %d parsed, %d clean errors\n", iterations, ok, errs);
+    fprintf(stderr, "fuzz: %d iterations, %d parsed (%d with causes), %d clean errors\n", iterations, ok,
+            attributed, errs);
+    CHECK(attributed > iterations / 50);     /* the new records survive mutation often enough to matter */
     CHECK_U64(bad_err, 0);
     CHECK_U64(bad_sum, 0);
     CHECK(ok > iterations / 20);              /* the mutator must not only break the header */
@@ -376,6 +546,7 @@ int main(int argc, char **argv)
 {
     test_header();
     test_records();
+    test_python_records();
     test_fuzz(argc > 1 ? atoi(argv[1]) : 20000);
     return check_done("test_corrupt");
 }

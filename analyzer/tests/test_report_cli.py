@@ -163,6 +163,129 @@ with tempfile.TemporaryDirectory() as tmp:
     p = report("--format", "json", cut)
     check(p.returncode == 0 and json.loads(p.stdout)["processes"][0]["complete"] is False, "torn trace")
 
+
+    # ---- causes ----
+    CAUSES = ["refcount", "gc", "object", "allocator", "interpreter", "other", "unknown"]
+    SPEC = "refcount:int=100,gc:list=50,allocator=10"
+
+    def causes_of(q):
+        check(list(q["causes"]) == CAUSES, f"seven cause keys in order: {list(q['causes'])}")
+        check(sum(q["causes"].values()) == q["cow_pages"], f"causes sum to cow_pages: {q['causes']}")
+        check(sum(t["cow_pages"] for t in q["types"]) == q["cow_pages"], "types sum to cow_pages")
+        return q["causes"]
+
+    cz = os.path.join(tmp, "causes")
+    os.mkdir(cz)
+    ep = mk(os.path.join(cz, "30.cowtrace"), "--pid", "30", "--mode", "uffd", "--python", "0x30b07f0",
+            "--evidence", SPEC, "--dirty", "170", "--fresh", "0", "--present-every", "2")
+    ei = mk(os.path.join(cz, "31.cowtrace"), "--pid", "31", "--python", "0x30b07f0",
+            "--evidence", SPEC + ",object:Model=5,other=3,unknown=2", "--present-every", "2")
+    eu = mk(os.path.join(cz, "32.cowtrace"), "--pid", "32", "--mode", "mprotect", "--python", "0x30b07f0",
+            "--layout-unknown", "--evidence", SPEC)
+    p = report("--format", "json", cz)
+    check(p.returncode == 0, f"causes report: {p.stderr!r}")
+    j = json.loads(p.stdout)
+    q30, q31, q32 = j["processes"]
+    c = causes_of(q30)
+    check(c == {k: int(ep[k]) for k in CAUSES}, f"precise causes {c} vs {ep}")
+    check(c["refcount"] == 100 and c["gc"] == 50 and c["allocator"] == 10 and c["unknown"] == 10, "precise exact")
+    check(q30["types"][:2] == [{"name": "int", "cause": "refcount", "cow_pages": 100},
+                               {"name": "list", "cause": "gc", "cow_pages": 50}], f"types: {q30['types']}")
+    check({"name": None, "cause": "allocator", "cow_pages": 10} in q30["types"], "untyped pages: name null")
+    check(q30["causes_inferred"] is False and q30["cause_notes"] == [], "precise: not inferred")
+    py = q30["python"]
+    check(py["hexversion"] == 0x30b07f0 and py["layout"] == "3.11" and py["build"] == "shared"
+          and py["gc_frozen"] is False and py["version"].startswith("3.11.7") and py["path"].endswith(".so.1.0"),
+          f"python: {py}")
+    c = causes_of(q31)
+    check(c == {k: int(ei[k]) for k in CAUSES} and q31["causes_inferred"] is True, f"inferred {c} vs {ei}")
+    check(c["refcount"] == 155 and c["allocator"] == 10 and c["other"] == 3 and c["unknown"] == 2, "inferred exact")
+    check(any("inferred" in n for n in q31["cause_notes"]), "inferred note")
+    c = causes_of(q32)
+    check(c["unknown"] == q32["cow_pages"] == 160, f"unknown layout: {c}")
+    check(q32["python"]["layout"] is None and any("no memory layout" in n for n in q32["cause_notes"]),
+          "unknown layout note")
+    tot = j["total"]
+    check(tot["causes"] == {k: q30["causes"][k] + q31["causes"][k] + q32["causes"][k] for k in CAUSES},
+          "total causes")
+    check(sum(t["cow_pages"] for t in tot["types"]) == tot["cow_pages"], "total types sum")
+    check({"name": "int", "cause": "refcount", "cow_pages": 200} in tot["types"], f"total types {tot['types'][:3]}")
+    p = report(cz)
+    text = p.stdout.decode()
+    for want in ("why pages were copied", "what to do:", "gc.freeze()", "refcount", "int 0.8",
+                 "(inferred)", "no memory layout", "layout 3.11"):
+        check(want in text, f"text has {want!r}")
+    # --pages: cause on every cow page, none on fresh ones, counts agree
+    p = report("--format", "json", "--pages", os.path.join(cz, "30.cowtrace"))
+    q = json.loads(p.stdout)["processes"][0]
+    cows = [x for x in q["pages"] if x["kind"] == "cow"]
+    check(len(cows) == q["cow_pages"] and all("cause" in x for x in cows), "cause on every cow page")
+    check(all("cause" not in x for x in q["pages"] if x["kind"] == "fresh"), "no cause on fresh pages")
+    check({k: sum(x["cause"] == k for x in cows) for k in CAUSES} == q["causes"], "pages agree with causes")
+    check(sum(x.get("type") == "int" for x in cows) == 100, "type on pages")
+    p = report("--pages", os.path.join(cz, "30.cowtrace"))
+    check(b"  refcount int" in p.stdout and b"  gc list" in p.stdout, "text --pages causes")
+
+    # an independently packed trace with evidence (struct.pack from ct_format.h)
+    def ev_trace(pid):
+        hdr = b"COWTRACE" + struct.pack("<HHIiiII QQ Ii", 1, 128, 4096, pid, 1, 2, 0, 0, 0, 0, 0)
+        hdr += b"\0" * (128 - len(hdr))
+        lib = b"/usr/lib/libpython3.11.so.1.0"
+        out = hdr + rec(1, struct.pack("<IIQ", 2, 0, 0) + s16(b"uffd") + s16(b"/usr/bin/python3") + s16(b"py"))
+        out += rec(11, struct.pack("<QQII", 0x30b07f0, 0x7f0000900000, 1, 1) + s16(b"3.11.2 (main)") + s16(lib))
+        out += rec(12, struct.pack("<QIIQqq", 0x7f00aa000000, 1, 0, 1 << 14, 32, 0) + s16(b"list"))
+        out += rec(12, struct.pack("<QIIQqq", 0x7f00aa001000, 2, 0, 0, 32, 0) + s16(b"int"))
+        out += rec(2, struct.pack("<IIQQIIQQII", 0, 1, 0x10000, 0x14000, 3, 2, 0, 0, 0, 0) + s16(b"[heap]"))
+        out += rec(2, struct.pack("<IIQQIIQQII", 1, 3, 0x20000, 0x21000, 3, 2, 0, 0, 0, 0) + s16(lib + b" (bss)"))
+        out += rec(3, struct.pack("<IIQ", 0, 2, 0) + bytes([0, 4]))
+        out += rec(3, struct.pack("<IIQ", 1, 2, 0) + bytes([0, 1]))
+        W = "<QQQIIQQQIBBH"
+        out += rec(6, struct.pack(W, 0x10010, 0, 1, pid, 0, 0x10020, 0x7f00aa000000, 0x10010, 48, 2, 2, 0))  # gc list
+        out += rec(6, struct.pack(W, 0x11020, 0, 2, pid, 0, 0x11020, 0x7f00aa001000, 0x11010, 48, 2, 1, 0))  # refcount int
+        out += rec(6, struct.pack(W, 0x12000, 0, 3, pid, 0, 0, 0, 0, 0, 1, 0, 0))                            # pool header
+        out += rec(6, struct.pack(W, 0x20008, 0, 4, pid, 0, 0, 0, 0, 0, 3, 0, 0))                            # interpreter
+        out += rec(6, struct.pack("<QQQII", 0x13000, 0, 5, pid, 0))                                           # v1: unknown
+        out += rec(9, struct.pack("<IiQQQ", 1, 0, 0, 5, 0))
+        return out
+
+    ind = os.path.join(tmp, "ind.cowtrace")
+    open(ind, "wb").write(ev_trace(88))
+    p = report("--format", "json", ind)
+    check(p.returncode == 0, f"independent evidence trace: {p.stderr!r}")
+    if p.returncode == 0:
+        q = json.loads(p.stdout)["processes"][0]
+        check(q["causes"] == {"refcount": 1, "gc": 1, "object": 0, "allocator": 1, "interpreter": 1,
+                              "other": 0, "unknown": 1}, f"independent causes: {q['causes']}")
+        check({"name": "list", "cause": "gc", "cow_pages": 1} in q["types"], f"independent types {q['types']}")
+
+    # ---- diff ----
+    base, frozen = os.path.join(tmp, "base"), os.path.join(tmp, "frozen")
+    os.mkdir(base)
+    os.mkdir(frozen)
+    for pid in (40, 41):
+        mk(os.path.join(base, f"{pid}.cowtrace"), "--pid", str(pid), "--mode", "uffd", "--python", "0x30b07f0",
+           "--evidence", "refcount:int=100,gc:list=500,allocator=10")
+        mk(os.path.join(frozen, f"{pid}.cowtrace"), "--pid", str(pid), "--mode", "uffd", "--python", "0x30b07f0",
+           "--gc-frozen", "--evidence", "refcount:int=110,gc:list=5,allocator=10")
+    p = subprocess.run([COWTRACE, "diff", "--format", "json", base, frozen], capture_output=True, timeout=60)
+    check(p.returncode == 0, f"diff json: {p.stderr!r}")
+    dj = json.loads(p.stdout)
+    check(dj["format"] == "cowtrace-diff" and dj["version"] == 1, "diff format")
+    check(dj["a"]["cow_pages"] == 1220 and dj["b"]["cow_pages"] == 250 and dj["a"]["processes"] == 2, f"diff totals {dj['a']} {dj['b']}")
+    check(dj["causes"]["gc"] == {"a": 1000, "b": 10} and list(dj["causes"]) == CAUSES, f"diff causes {dj['causes']}")
+    check(dj["types"][0] == {"name": "list", "cause": "gc", "a": 1000, "b": 10}, f"diff types {dj['types'][:2]}")
+    p = subprocess.run([COWTRACE, "diff", base, frozen], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and "gc" in p.stdout and "0.01" in p.stdout and "list (gc)" in p.stdout, f"diff text {p.stdout}")
+    p = subprocess.run([COWTRACE, "report", frozen], capture_output=True, text=True, timeout=60)
+    check("gc.freeze() ran before this fork" in p.stdout, "gc frozen note")
+    for args in ([base], [base, frozen, base], ["--format", "xml", base, frozen], [base, os.path.join(tmp, "nope")]):
+        p = subprocess.run([COWTRACE, "diff"] + args, capture_output=True, timeout=60)
+        check(p.returncode == 2 and p.stderr, f"diff usage error for {args}")
+    p = subprocess.run([COWTRACE, "diff", bad, base], capture_output=True, timeout=60)
+    check(p.returncode == 2 and b"offset 128" in p.stderr and b"COW pages" in p.stdout, "diff with a bad trace")
+    p = subprocess.run([COWTRACE, "diff", "--help"], capture_output=True, timeout=60)
+    check(p.returncode == 0 and b"usage: cowtrace diff" in p.stdout, "diff --help")
+
     # empty dir, missing dir, usage
     empty = os.path.join(tmp, "empty")
     os.mkdir(empty)

@@ -65,6 +65,13 @@ with tempfile.TemporaryDirectory() as tmp:
         check(procs[0]["mode_reason"] == "mprotect", f"COWTRACE_MODE passed: {procs[0]['mode_reason']!r}")
         check(procs[0]["exe"] == SHIM + ":libm.so.6", f"LD_PRELOAD prepended: {procs[0]['exe']!r}")
 
+    # --gc-freeze reaches the shim as COWTRACE_GC_FREEZE=1, and only with it
+    p = run(["run", "-q", "-o", os.path.join(tmp, "gcf"), "--gc-freeze", "--", "sh", "-c", "echo gc=$COWTRACE_GC_FREEZE"])
+    check(p.returncode == 0 and p.stdout == "gc=1\n", f"--gc-freeze sets the env: {p.stdout!r} {p.stderr!r}")
+    p = run(["run", "-q", "-o", os.path.join(tmp, "gcn"), "--", "sh", "-c", "echo gc=$COWTRACE_GC_FREEZE"],
+            env_extra={"COWTRACE_GC_FREEZE": "1"})
+    check(p.returncode == 0 and p.stdout == "gc=\n", f"no --gc-freeze, no freeze: {p.stdout!r}")
+
     # refuse a DIR holding traces; --force deletes only the traces
     with open(os.path.join(out, "keep.txt"), "w") as f:
         f.write("not a trace")
