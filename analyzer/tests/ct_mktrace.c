@@ -36,7 +36,8 @@ static void usage(FILE *f)
           "                  [--regions N] [--region-pages P] [--present-every K]\n"
           "                  [--dirty D] [--fresh F] [--events] [--exit N | --signal N | --no-end]\n"
           "                  [--python HEX [--layout-unknown] [--gc-frozen] [--types N]\n"
-          "                   [--evidence SPEC | --events-with-evidence]] [--expect]\n"
+          "                   [--evidence SPEC | --events-with-evidence] [--shuffle-events]]\n"
+          "                  [--expect]\n"
           "Writes a valid synthetic trace: N regions of P pages, every K-th page present\n"
           "at fork, D present pages dirtied (copied) and F non-present pages dirtied\n"
           "(fresh), as WRITTEN run lists or, with --events, one WRITE event per page.\n"
@@ -47,7 +48,8 @@ static void usage(FILE *f)
           "allocator, other or unknown; --dirty defaults to the total.\n"
           "--events-with-evidence: every dirty page carries evidence, cycling causes\n"
           "and types. Evidence is in WRITE events (sync modes, implies --events) or\n"
-          "page summaries (uffd-async).\n"
+          "page summaries (uffd-async). --shuffle-events writes them in time order\n"
+          "that is not address order, as a real run does.\n"
           "--expect prints the counts a report must show, causes included.\n", f);
 }
 
@@ -147,8 +149,13 @@ static enum ct_cause expected(const struct spec_item *it, bool inferred)
     return it->cause;
 }
 
+/* Evidence events held back to be written in shuffled order. */
+static struct mkt_ev *held;
+static size_t nheld, capheld;
+
 /* A WRITE event at page address pa carrying the evidence of `it`. */
-static void evidence_event(struct mkt *m, uint64_t pa, const struct spec_item *it, uint32_t pid, uint64_t seq)
+static void evidence_event(struct mkt *m, uint64_t pa, const struct spec_item *it, uint32_t pid, uint64_t seq,
+                           int hold)
 {
     struct mkt_ev e = { .addr = pa + 256, .ip = 0x401000, .time_ns = 1000 + seq, .tid = pid };
     uint64_t type = it->type >= 0 ? TYPE_BASE + 1024 * (uint64_t)it->type : 0;
@@ -177,7 +184,37 @@ static void evidence_event(struct mkt *m, uint64_t pa, const struct spec_item *i
         e.block = e.obj - (it->cause == CT_CAUSE_GC ? 0 : 16);
         e.block_size = 64;
     }
-    mkt_write_ev(m, &e);
+    if (!hold) {
+        mkt_write_ev(m, &e);
+        return;
+    }
+    if (nheld == capheld) {
+        capheld = capheld ? 2 * capheld : 4096;
+        held = realloc(held, capheld * sizeof *held);
+    }
+    held[nheld++] = e;
+}
+
+/* Writes the held events in a fixed pseudo-random order with times
+ * increasing along the file: what a real run looks like (time order, not
+ * address order), so the reader has to sort. */
+static void flush_shuffled(struct mkt *m)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t i = nheld; i > 1; i--) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t j = x % i;
+        struct mkt_ev t = held[i - 1];
+        held[i - 1] = held[j];
+        held[j] = t;
+    }
+    for (size_t i = 0; i < nheld; i++) {
+        held[i].time_ns = 1000 + i;
+        mkt_write_ev(m, &held[i]);
+    }
+    free(held);
+    held = NULL;
+    nheld = capheld = 0;
 }
 
 /* Page summaries gathered for one region, flushed as one record. */
@@ -226,12 +263,13 @@ int main(int argc, char **argv)
         { "types", required_argument, NULL, 't' },
         { "evidence", required_argument, NULL, 'v' },
         { "events-with-evidence", no_argument, NULL, 'V' },
+        { "shuffle-events", no_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     unsigned long long pid = 1000, ppid = 999, nreg = 4, rpages = 256, every = 1, dirty = 0, fresh = 0;
     unsigned long long exitcode = 0, sig = 0;
-    int events = 0, noend = 0, expect = 0, layout_unknown = 0, gc_frozen = 0, cycle = 0, dirty_set = 0;
+    int events = 0, noend = 0, expect = 0, shuffle = 0, layout_unknown = 0, gc_frozen = 0, cycle = 0, dirty_set = 0;
     unsigned long long pyhex = 0, ntypes = 5;
     const char *spec_arg = NULL;
     uint32_t mode = CT_MODE_UFFD_ASYNC;
@@ -259,6 +297,7 @@ int main(int argc, char **argv)
         case 't': ntypes = num("--types", optarg); break;
         case 'v': spec_arg = optarg; break;
         case 'V': cycle = 1; break;
+        case 'S': shuffle = 1; break;
         case 'f': fresh = num("--fresh", optarg); break;
         case 'e': events = 1; break;
         case 'x': exitcode = num("--exit", optarg); break;
@@ -386,7 +425,7 @@ int main(int argc, char **argv)
             if (has_ev && inferred)
                 sums_add(&sm, base / PAGE + p, &it);
             if (has_ev && events) {
-                evidence_event(&m, base + p * PAGE, &it, (uint32_t)pid, nd);
+                evidence_event(&m, base + p * PAGE, &it, (uint32_t)pid, nd, shuffle);
             } else if (events) {
                 mkt_write(&m, base + p * PAGE + 8 * (p % 512), 0x401000 + p % 64, (uint32_t)pid, 0);
             } else {
@@ -402,6 +441,7 @@ int main(int argc, char **argv)
             mkt_page_summary(&m, base, sm.nums, sm.n);
         free(sm.nums);
     }
+    flush_shuffled(&m);
     if (sig)
         mkt_set_reap(&m, (int32_t)sig);
     else if (!noend)
