@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,17 @@ void ct_warn(const char *msg, const char *detail, long err)
     ct_write(2, line, (size_t)(p - line));
 }
 
+/* The parent waits (briefly) until the child has protected its memory:
+ * a page the parent writes meanwhile would turn exclusive in the child and
+ * read as written there before tracking began. Per thread, because threads
+ * may fork at once. Created in the parent, so a thread-local is fine. */
+static __thread int setup_pipe[2] = {-1, -1};
+#define CT_SETUP_WAIT_MS 500
+
 static void fork_prepare(void)
 {
+    if (ct_cfg.enabled && ct_is_err(ct_sys2(SYS_pipe2, setup_pipe, O_CLOEXEC)))
+        setup_pipe[0] = setup_pipe[1] = -1;
     ct_py_identify();
     if (ct_cfg.gc_freeze)
         ct_py_gc_freeze();
@@ -80,13 +90,27 @@ static void fork_prepare(void)
 
 static void fork_parent(void)
 {
+    if (setup_pipe[0] >= 0) {
+        ct_close(setup_pipe[1]);
+        struct pollfd pfd = {.fd = setup_pipe[0], .events = POLLIN};
+        ct_sys3(SYS_poll, &pfd, 1, CT_SETUP_WAIT_MS);
+        ct_close(setup_pipe[0]);
+        setup_pipe[0] = setup_pipe[1] = -1;
+    }
     if (ct_traced_here())
         atomic_store(&ct_st->forking, 0);
 }
 
 static void fork_child(void)
 {
+    int fds[2] = {setup_pipe[0], setup_pipe[1]};
+    if (fds[0] >= 0)
+        ct_close(fds[0]);
     ct_child_after_fork();
+    if (fds[1] >= 0) {
+        ct_write(fds[1], "", 1);
+        ct_close(fds[1]);
+    }
 }
 
 /* exit() hands on_exit handlers the status; atexit would not. Registered

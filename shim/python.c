@@ -321,7 +321,8 @@ static const struct ct_typeent *block_object(struct ct_state *st, const struct c
     for (int i = 0; i < 3; i++) {
         uint32_t before = gc_md[i][0] * L->gc_head_size + gc_md[i][1] * L->managed_dict_preheader;
         const struct ct_typeent *e = object_at(st, v, block + before, before, scratch);
-        if (e && (uint64_t)e->basicsize + before <= size) {
+        /* Not basicsize: a compact str is smaller than PyUnicode_Type says. */
+        if (e && before + py->L->object_size <= size) {
             *obj = block + before;
             return e;
         }
