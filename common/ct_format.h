@@ -82,6 +82,8 @@ enum ct_rec_type {
     CT_REC_PYTYPE = 12,       /* struct ct_rec_pytype + name: a type object seen in the evidence */
     CT_REC_MODULE = 13,       /* struct ct_rec_module + path: an ELF object mapped in the process */
     CT_REC_PAGE_SUMMARY = 14, /* struct ct_rec_page_summary: what written pages hold (uffd-async) */
+    CT_REC_STACK = 15,        /* struct ct_rec_stack: a distinct native + Python stack */
+    CT_REC_PYCODE = 16,       /* struct ct_rec_pycode: a code object seen in a Python stack */
     CT_REC_TYPE_MAX
 };
 
@@ -175,8 +177,12 @@ struct ct_rec_write {
     uint8_t  where;           /* enum ct_where */
     uint8_t  obj_how;         /* enum ct_obj_how */
     uint16_t pad;
+    /* the stack of the write (added after the evidence) */
+    uint32_t stack;           /* id of a CT_REC_STACK record, 0 = none captured */
+    uint32_t pad2;
 };
 #define CT_REC_WRITE_V1_SIZE 40u  /* the struct before the evidence fields */
+#define CT_REC_WRITE_V2_SIZE 72u  /* with evidence, before the stack id */
 
 enum ct_note_level { CT_NOTE_INFO = 0, CT_NOTE_WARNING = 1, CT_NOTE_INCOMPLETE = 2 };
 
@@ -216,6 +222,41 @@ struct ct_rec_untrack {
     uint64_t start, end;
     uint32_t reason;          /* enum ct_untrack_reason */
     uint32_t pad;
+};
+
+/* A distinct stack of a first write, written once; CT_REC_WRITE refers to
+ * it by id. Followed by uint64_t ips[native_depth] (innermost first: ips[0]
+ * is the faulting instruction, the others return addresses) and then
+ * struct ct_pyframe frames[py_depth] (innermost first). */
+struct ct_rec_stack {
+    struct ct_rec h;
+    uint32_t id;              /* 1-based, unique in the file */
+    uint16_t native_depth;
+    uint16_t py_depth;
+    uint32_t flags;           /* CT_STACK_* */
+    uint32_t pad;
+};
+#define CT_STACK_NATIVE_TRUNCATED 0x1u  /* deeper than the capture limit */
+#define CT_STACK_PY_TRUNCATED     0x2u
+#define CT_STACK_NO_PYTHON        0x4u  /* no Python frame was active in the writing thread
+                                         * (start-up, shutdown, the collector between
+                                         * frames, a C thread) */
+#define CT_STACK_NO_NATIVE        0x8u  /* native capture off (--no-stacks native) or failed */
+
+struct ct_pyframe {
+    uint64_t code;            /* PyCodeObject address: see CT_REC_PYCODE */
+    int32_t  lasti;           /* index of the current instruction, in code units (2 bytes) */
+    uint32_t flags;           /* reserved */
+};
+
+/* A code object, once per file: enough to name a frame and find its line
+ * offline. Followed by: string qualname, string filename, then
+ * linetable_len bytes of co_linetable (3.11: the PEP 657 location table). */
+struct ct_rec_pycode {
+    struct ct_rec h;
+    uint64_t addr;
+    int32_t  firstlineno;
+    uint32_t linetable_len;
 };
 
 /* The interpreter in this process, found at fork time. */
