@@ -38,7 +38,8 @@
 _Static_assert(sizeof(struct ct_rec_process) == 24, "process record");
 _Static_assert(sizeof(struct ct_rec_region) == 64, "region record");
 _Static_assert(sizeof(struct ct_rec_pages) == 24, "pages record");
-_Static_assert(sizeof(struct ct_rec_write) == 72, "write record");
+_Static_assert(sizeof(struct ct_rec_write) == 80, "write record");
+_Static_assert(CT_REC_WRITE_V2_SIZE == 72, "write record with evidence");
 _Static_assert(CT_REC_WRITE_V1_SIZE == 40, "first write record");
 _Static_assert(sizeof(struct ct_rec_note) == 16, "note record");
 _Static_assert(sizeof(struct ct_rec_end) == 40, "end record");
@@ -577,7 +578,7 @@ static int pass2_write(const uint8_t *buf, uint64_t off, uint32_t size, struct c
     e.flags = rd32(p + 36);
     /* A record shorter than the evidence fields (the first version, or a
      * size in between) has no evidence: zero, which means "not examined". */
-    if (size >= SZ_WRITE) {
+    if (size >= CT_REC_WRITE_V2_SIZE) {
         e.obj = rd64(p + 40);
         e.type = rd64(p + 48);
         e.block = rd64(p + 56);
