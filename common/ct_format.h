@@ -215,6 +215,8 @@ enum ct_untrack_reason {
     CT_UNTRACK_REGISTER = 3,  /* the kernel refused to write-protect it */
     CT_UNTRACK_STOPPED = 4,   /* tracing stopped (disk full, error) */
     CT_UNTRACK_SPECIAL = 5,   /* hugetlb, device or other memory that cannot be tracked */
+    CT_UNTRACK_SHIM_DEP = 6,  /* data of a library the shim's fault handler itself writes
+                               * (the unwinder, the dynamic loader's lock): sync backends */
 };
 
 struct ct_rec_untrack {

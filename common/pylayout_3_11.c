@@ -49,7 +49,9 @@ const struct ct_pylayout ct_pylayout_3_11 = {
 
     .rt_interpreters_head = 40,
     .rt_tstate_current = 576,
+    .is_next = 0,
     .is_threads_head = 16,
+    .code_unit = 2,
     .ts_next = 8,
     .ts_cframe = 56,
     .ts_native_thread_id = 160,
@@ -64,6 +66,7 @@ const struct ct_pylayout ct_pylayout_3_11 = {
     .co_firstlineno = 72,
     .co_linetable = 136,
     .co_code_adaptive = 184,
+    .ascii_length = 16,
     .ascii_state = 32,
     .ascii_size = 48,
     .compact_size = 72,

@@ -208,6 +208,32 @@ __attribute__((constructor)) static void ct_init(void)
         ct_cfg.flush_ms = (unsigned)v;
     }
 
+    const char *stacks = getenv("COWTRACE_STACKS");
+    ct_cfg.stack_mode = 3;
+    if (stacks && *stacks) {
+        if (!strcmp(stacks, "none") || !strcmp(stacks, "0"))
+            ct_cfg.stack_mode = 0;
+        else if (!strcmp(stacks, "native"))
+            ct_cfg.stack_mode = 1;
+        else if (!strcmp(stacks, "python"))
+            ct_cfg.stack_mode = 2;
+        else if (strcmp(stacks, "both") != 0) {
+            ct_warn("bad COWTRACE_STACKS (none, native, python, both)", stacks, 0);
+            goto out;
+        }
+    }
+    const char *depth = getenv("COWTRACE_STACK_DEPTH");
+    ct_cfg.stack_depth = 32;
+    if (depth && *depth) {
+        char *end;
+        unsigned long v = strtoul(depth, &end, 10);
+        if (*end || v < 1 || v > CT_MAX_STACK_DEPTH) {
+            ct_warn("bad COWTRACE_STACK_DEPTH (1 to 128)", depth, 0);
+            goto out;
+        }
+        ct_cfg.stack_depth = (int)v;
+    }
+
     const char *freeze = getenv("COWTRACE_GC_FREEZE");
     ct_cfg.gc_freeze = freeze && *freeze && strcmp(freeze, "0") != 0;
 

@@ -16,6 +16,7 @@
  *   tracker.c     setting tracking up in a child, choosing the backend, ending it
  *   python.c      CPython: which interpreter, and what object a write hit
  *   modules.c     the ELF objects mapped at fork, for offline symbolization
+ *   stacks.c      native and Python stacks of first writes, deduplicated
  *   arena.c       the child's own memory
  *   uffd_async.c  backend uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher thread
  *   sync.c        backends uffd and mprotect: first-write faults, kernel writes
@@ -60,6 +61,8 @@ struct ct_config {
     char dir[PATH_MAX];        /* absolute trace directory */
     uintptr_t self_start, self_end; /* the shim's own mappings */
     int gc_freeze;             /* COWTRACE_GC_FREEZE: gc.freeze() before each fork */
+    int stack_mode;            /* COWTRACE_STACKS: bit 0 native, bit 1 python */
+    int stack_depth;           /* COWTRACE_STACK_DEPTH: native frames kept */
     /* Written in the parent by the fork prepare handler, read by the child. */
     uint64_t fork_counter;
     int fork_parent;
@@ -220,6 +223,12 @@ static inline int ct_traced_here(void)
     struct ct_state *st = ct_st;
     return st && st->pid == ct_getpid();
 }
+
+/* ---- stacks (stacks.c) -------------------------------------------------- */
+
+#define CT_MAX_STACK_DEPTH 128
+int ct_stacks_setup(struct ct_state *st);            /* child set-up */
+uint32_t ct_stack_capture(struct ct_state *st, void *uc);   /* fault handler: a stack id or 0 */
 
 /* ---- modules (modules.c) ------------------------------------------------ */
 

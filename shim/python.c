@@ -140,6 +140,17 @@ static int peek(uintptr_t addr, void *out, size_t n)
     return safe_peek(addr, out, n);
 }
 
+/* For stacks.c: the same fault-proof read, and the layout in use. */
+int ct_py_read(uintptr_t addr, void *out, size_t n)
+{
+    return safe_peek(addr, out, n);
+}
+
+const struct ct_pylayout *ct_py_layout(void)
+{
+    return py ? py->L : NULL;
+}
+
 static int peek_u64(uintptr_t addr, uint64_t *v)
 {
     return safe_peek(addr, v, sizeof *v);

@@ -150,7 +150,7 @@ static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
 }
 
 static void record_write(struct ct_state *st, uintptr_t addr, uintptr_t ip, uint32_t flags,
-                         const struct ct_py_evidence *ev)
+                         const struct ct_py_evidence *ev, uint32_t stack)
 {
     struct ct_rec_write *w = ct_writer_reserve(&st->w, sizeof *w, 0);
     if (!w) {
@@ -170,6 +170,7 @@ static void record_write(struct ct_state *st, uintptr_t addr, uintptr_t ip, uint
         w->where = ev->where;
         w->obj_how = ev->obj_how;
     }
+    w->stack = stack;
     ct_writer_publish(w, CT_REC_WRITE, sizeof *w);
 }
 
@@ -203,7 +204,8 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
                 /* Read the evidence now: the write has not happened yet. */
                 struct ct_py_evidence ev;
                 ct_py_examine(st, addr, &ev);
-                record_write(st, addr, context_ip(uc), 0, &ev);
+                uint32_t stack = ct_stack_capture(st, uc);
+                record_write(st, addr, context_ip(uc), 0, &ev, stack);
             }
             atomic_fetch_add(&st->faults, 1);
             open_page(st, r, pg);
@@ -276,6 +278,22 @@ static long read_max_map_count(void)
     return v > 0 ? v : 65530;
 }
 
+/* Libraries our handler writes into: the unwinder's caches (and the
+ * compression library it may use), the dynamic loader's lock taken by
+ * dl_iterate_phdr during unwinding. A protected page there would fault
+ * inside our own handler. */
+static int shim_dependency(const char *name)
+{
+    static const char *deps[] = {"/libunwind", "/liblzma", "/ld-linux", NULL};
+    for (int i = 0; deps[i]; i++) {
+        size_t n = ct_strlen(deps[i]);
+        for (const char *p = name; *p; p++)
+            if (!ct_strncmp(p, deps[i], n))
+                return 1;
+    }
+    return 0;
+}
+
 /* Decide, before anything is protected, which regions each backend takes. */
 void ct_sync_plan(struct ct_state *st)
 {
@@ -284,6 +302,9 @@ void ct_sync_plan(struct ct_state *st)
         if (r->kind == CT_KIND_STACK) {
             r->tracking = CT_TRACK_NONE;
             r->untracked_reason = CT_UNTRACK_STACK;
+        } else if (shim_dependency(r->name)) {
+            r->tracking = CT_TRACK_NONE;
+            r->untracked_reason = CT_UNTRACK_SHIM_DEP;
         } else if (st->mode == CT_MODE_UFFD && !r->is_file) {
             r->tracking = CT_TRACK_UFFD;
         } else {
@@ -419,7 +440,7 @@ static void kw_close(struct ct_state *st, struct ct_region *r, size_t pg, uintpt
         return;
     if (lo < d->done_end) {
         if (!bit_test_and_set(r->seen, pg) && atomic_load(&st->active))
-            record_write(st, lo, d->caller, d->flags, NULL);
+            record_write(st, lo, d->caller, d->flags, NULL, 0);
         return;
     }
     uintptr_t a = r->start + (pg << ct_cfg.page_shift);

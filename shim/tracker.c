@@ -206,7 +206,7 @@ static void setup(void)
         warn_mode("cannot create a trace file in", ct_cfg.dir, -r);
         goto fail;
     }
-    if (write_process(st) || ct_py_setup(st) || ct_modules_record(st)) {
+    if (write_process(st) || ct_py_setup(st) || ct_modules_record(st) || ct_stacks_setup(st)) {
         warn_mode("trace file", st->w.path, ENOSPC);
         goto fail_file;
     }
