@@ -22,10 +22,10 @@ pid = os.fork()
 if pid == 0:
     if scenario == "iterate":
         s = 0
-        for x in data:
-            s += x
+        for x in data:  # WHERE-ITER
+            s += x  # WHERE-ITER
     else:
-        gc.collect()
+        gc.collect()  # WHERE-GC
     os._exit(0)
 _, st = os.waitpid(pid, 0)
 print(f"child {pid} exit {os.waitstatus_to_exitcode(st)}")
