@@ -224,6 +224,13 @@ static inline int ct_traced_here(void)
     return st && st->pid == ct_getpid();
 }
 
+/* ---- the shim at work (tracker.c) and its own mappings (hooks_mmap.c) --- */
+
+int ct_busy_enter(void);             /* a slot, or -1 */
+void ct_busy_leave(int slot);
+int ct_shim_busy(void);              /* is this thread inside the shim's work? */
+int ct_own_mapping(uintptr_t a, uintptr_t *start, uintptr_t *end, int i);
+
 /* ---- stacks (stacks.c) -------------------------------------------------- */
 
 #define CT_MAX_STACK_DEPTH 128
@@ -273,6 +280,7 @@ struct ct_py_evidence {
 
 
 void ct_py_identify(void);                  /* parent, before fork */
+void ct_probe_recover(void);                /* fault handler: abandon a guarded read */
 void ct_py_gc_freeze(void);                 /* parent, before fork, if asked */
 int ct_py_setup(struct ct_state *st);       /* child: PYTHON record, layout */
 void ct_py_examine(struct ct_state *st, uintptr_t addr, struct ct_py_evidence *ev);

@@ -148,15 +148,19 @@ struct pieces {
 static void add_pieces(struct pieces *out, const struct line *l, uintptr_t a, uintptr_t b, uint32_t kind,
                        uint32_t is_file, const char *name)
 {
-    uintptr_t cuts[2][2];
+    /* Up to 2 + CT_OWN_MAPS cuts; each can split a piece in two. */
+    uintptr_t cuts[2 + 256][2];
+    int ncuts = 2;
     ct_arena_contains(0, &cuts[0][0], &cuts[0][1]);
     cuts[1][0] = ct_cfg.self_start;
     cuts[1][1] = ct_cfg.self_end;
-    uintptr_t pieces[3][2] = {{a, b}};
+    while (ncuts < 2 + 256 && ct_own_mapping(0, &cuts[ncuts][0], &cuts[ncuts][1], ncuts - 2))
+        ncuts++;
+    uintptr_t pieces[8][2] = {{a, b}};
     int np = 1;
-    for (int c = 0; c < 2; c++) {
+    for (int c = 0; c < ncuts; c++) {
         int next = 0;
-        uintptr_t res[3][2];
+        uintptr_t res[8][2];
         for (int i = 0; i < np; i++) {
             uintptr_t x = pieces[i][0], y = pieces[i][1];
             uintptr_t cs = cuts[c][0], ce = cuts[c][1];
@@ -164,9 +168,9 @@ static void add_pieces(struct pieces *out, const struct line *l, uintptr_t a, ui
                 res[next][0] = x, res[next][1] = y, next++;
                 continue;
             }
-            if (x < cs)
+            if (x < cs && next < 8)
                 res[next][0] = x, res[next][1] = cs, next++;
-            if (ce < y && next < 3)
+            if (ce < y && next < 8)
                 res[next][0] = ce, res[next][1] = y, next++;
         }
         np = next;
@@ -239,7 +243,7 @@ int ct_maps_read(struct ct_region **out, uint32_t *count)
     for (const char *p = text; *p; p++)
         lines += *p == '\n';
     /* Subtracting our own ranges can split a line in two. */
-    struct pieces out_regs = {.cap = lines * 4 + 4};
+    struct pieces out_regs = {.cap = lines * 8 + 8};
     out_regs.regs = ct_arena_alloc(out_regs.cap * sizeof *out_regs.regs);
     if (!out_regs.regs)
         return -ENOMEM;

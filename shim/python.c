@@ -17,6 +17,7 @@
  */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <link.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -36,6 +37,7 @@ struct ct_typeent {
 
 struct ct_pyinfo {
     const struct ct_pylayout *L;
+    int guarded;                 /* reads by guarded loads (sync backends) */
     struct ct_typeent *types;
     _Atomic uint32_t ntypes;
 };
@@ -100,15 +102,22 @@ void ct_py_identify(void)
     ct_cfg.py_hexversion = *ver;
 }
 
-/* ---- reads that cannot fault ------------------------------------------------
+/* ---- reads that cannot fault, and copy nothing --------------------------------
  *
  * The region table describes memory at fork; since then the program may
- * have unmapped some of it (Python frees empty arenas), and in uffd-async
- * the flusher reads while the program runs. So a plain load is used only
- * inside a view: bytes known to be mapped right now (the page being
- * written, which the faulting thread itself is touching) or already copied
- * out. Anything else is read with process_vm_readv on ourselves, which
- * returns an error where a load would fault.
+ * have unmapped some of it (Python frees empty arenas), so a load from it
+ * could fault. And the obvious fault-proof reads copy memory: process_vm_readv
+ * pins the pages it reads, and pinning a page still shared with the parent
+ * makes the kernel copy it; reads through /proc/self/mem measurably copied
+ * pages too (the perturbation test counts them). So:
+ *   - inside a view, plain loads: bytes known to be mapped (the page being
+ *     written) or already copied out;
+ *   - in the fault handler (sync backends), a guarded load: a plain load
+ *     that, if it faults, is abandoned - our SIGSEGV handler sees the probe
+ *     and jumps back (ct_probe_recover);
+ *   - in the uffd-async flusher, which owns no signal handler,
+ *     process_vm_readv, limited to pages the child already copied, plus
+ *     the few type objects it must validate.
  */
 struct ct_view {
     uintptr_t base;
@@ -116,10 +125,60 @@ struct ct_view {
     const uint8_t *data;
 };
 
+#define CT_PROBE_SLOTS 64
+static struct {
+    _Atomic int tid;
+    sigjmp_buf *volatile jb;
+} probes[CT_PROBE_SLOTS];
+
+static int probe_slot(void)
+{
+    int tid = ct_gettid();
+    for (int i = 0; i < CT_PROBE_SLOTS; i++) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&probes[i].tid, &expected, tid))
+            return i;
+    }
+    return -1;
+}
+
+static int guarded_copy(void *out, uintptr_t addr, size_t n)
+{
+    volatile int slot = probe_slot();
+    if (slot < 0)
+        return -1;
+    sigjmp_buf jb;
+    volatile int ok = 0;
+    if (sigsetjmp(jb, 0) == 0) {
+        probes[slot].jb = &jb;
+        volatile const uint8_t *src = (volatile const uint8_t *)addr;
+        uint8_t *dst = out;
+        for (size_t i = 0; i < n; i++)
+            dst[i] = src[i];
+        ok = 1;
+    }
+    probes[slot].jb = NULL;
+    atomic_store(&probes[slot].tid, 0);
+    return ok ? 0 : -1;
+}
+
+/* From the SIGSEGV/SIGBUS handler: a fault inside a guarded load of this
+ * thread returns to it as a failed read. */
+void ct_probe_recover(void)
+{
+    int tid = ct_gettid();
+    for (int i = 0; i < CT_PROBE_SLOTS; i++) {
+        if (atomic_load_explicit(&probes[i].tid, memory_order_relaxed) == tid && probes[i].jb)
+            siglongjmp(*probes[i].jb, 1);
+    }
+}
+
 static int safe_peek(uintptr_t addr, void *out, size_t n)
 {
-    if (addr < 4096)
+    if (addr < 4096 || addr + n < addr || !py)
         return -1;
+    if (py->guarded)
+        return guarded_copy(out, addr, n);
     struct iovec local = {.iov_base = out, .iov_len = n};
     struct iovec remote = {.iov_base = (void *)addr, .iov_len = n};
     long got = ct_sys6(SYS_process_vm_readv, ct_getpid(), (long)&local, 1, (long)&remote, 1, 0);
@@ -409,10 +468,12 @@ void ct_py_examine(struct ct_state *st, uintptr_t addr, struct ct_py_evidence *e
 /* ---- uffd-async: what written pages hold ------------------------------------
  *
  * Runs in the flusher thread and at exit, while other threads may unmap
- * memory, so every byte comes through process_vm_readv - in batches: one
- * call fetches the pool headers of up to CT_SUM_BATCH pages, a second the
- * first bytes of up to eight sampled blocks on each (enough to name the
- * page's dominant type, and cheap enough to keep this backend nearly free).
+ * memory, so no plain loads. The sampled blocks lie on the written page
+ * itself, which the child has already copied: process_vm_readv may pin it
+ * without copying anything, and one call fetches the first bytes of up to
+ * eight blocks on each of CT_SUM_BATCH pages (enough to name the page's
+ * dominant type, cheap enough to keep this backend nearly free). Pool
+ * headers come through safe_peek.
  */
 #define CT_SAMPLES 8
 #define CT_SAMPLE_BYTES 48   /* a block's start: covers ob_type at +8, +24 and +40 */
@@ -464,13 +525,26 @@ void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n
     uintptr_t psize = (uintptr_t)ct_cfg.page_size;
     uint32_t (*hdrs)[12] = sum_scratch->hdrs;
     struct iovec *lv = sum_scratch->lv, *rv = sum_scratch->rv;
+    /* A pool header is read only when its page is in this batch of written
+     * pages: already copied by the child, so reading it copies nothing. A
+     * page whose pool header was not written gets no verdict. */
+    size_t nh = 0;
     for (size_t i = 0; i < n; i++) {
-        lv[i].iov_base = hdrs[i];
-        lv[i].iov_len = sizeof hdrs[i];
-        rv[i].iov_base = (void *)(pages[i] & ~(uintptr_t)(L->pool_size - 1));
-        rv[i].iov_len = sizeof hdrs[i];
+        uintptr_t pool = pages[i] & ~(uintptr_t)(L->pool_size - 1);
+        ct_memset(hdrs[i], 0, sizeof hdrs[i]);
+        int written = 0;
+        for (size_t j = 0; j < n && !written; j++)
+            written = pages[j] == pool;
+        if (!written)
+            continue;
+        lv[nh].iov_base = hdrs[i];
+        lv[nh].iov_len = sizeof hdrs[i];
+        rv[nh].iov_base = (void *)pool;
+        rv[nh].iov_len = sizeof hdrs[i];
+        nh++;
     }
-    read_pieces(lv, rv, n);
+    if (nh)
+        read_pieces(lv, rv, nh);
 
     uint8_t (*samples)[CT_SAMPLES][CT_SAMPLE_BYTES] = sum_scratch->samples;
     uintptr_t (*where_at)[CT_SAMPLES] = sum_scratch->where_at;
@@ -588,6 +662,7 @@ int ct_py_setup(struct ct_state *st)
         return -1;
     info->L = L;
     info->types = types;
+    info->guarded = st->mode != CT_MODE_UFFD_ASYNC;
     sum_scratch = st->mode == CT_MODE_UFFD_ASYNC ? ct_arena_alloc(sizeof *sum_scratch) : NULL;
     py = info;
     return 0;

@@ -294,10 +294,12 @@ int ct_stacks_setup(struct ct_state *st)
          * here, before any handler needs it. */
         unw_context_t ctx;
         unw_cursor_t cursor;
+        int slot = ct_busy_enter();
         unw_getcontext(&ctx);
         if (unw_init_local(&cursor, &ctx) == 0)
             for (int i = 0; i < 64 && unw_step(&cursor) > 0; i++)
                 ;
+        ct_busy_leave(slot);
     }
     stk = s;
     return 0;

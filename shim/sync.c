@@ -200,11 +200,15 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
              * not as its own writes; a vfork child shares our memory, so its
              * writes are ours. */
             int mine = st->pid == ct_getpid() || !atomic_load(&st->forking);
-            if (mine && !bit_test_and_set(r->seen, pg) && atomic_load(&st->active)) {
+            if (mine && ct_shim_busy()) {
+                bit_test_and_set(r->seen, pg);   /* the shim's own write: not recorded */
+            } else if (mine && !bit_test_and_set(r->seen, pg) && atomic_load(&st->active)) {
                 /* Read the evidence now: the write has not happened yet. */
                 struct ct_py_evidence ev;
                 ct_py_examine(st, addr, &ev);
-                uint32_t stack = ct_stack_capture(st, uc);
+                int slot = ct_busy_enter();
+                uint32_t stack = slot >= 0 ? ct_stack_capture(st, uc) : 0;
+                ct_busy_leave(slot);
                 record_write(st, addr, context_ip(uc), 0, &ev, stack);
             }
             atomic_fetch_add(&st->faults, 1);
@@ -212,6 +216,8 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
             return;
         }
     }
+    /* A guarded read of ours that hit unmapped memory: not the program's. */
+    ct_probe_recover();
     ct_chain_signal(sig, si, uc);
 }
 
