@@ -33,6 +33,9 @@
 #define SZ_PYTYPE  sizeof(struct ct_rec_pytype)
 #define SZ_MODULE  sizeof(struct ct_rec_module)
 #define SZ_SUMMARY sizeof(struct ct_rec_page_summary)
+#define SZ_STACK   sizeof(struct ct_rec_stack)
+#define SZ_PYFRAME sizeof(struct ct_pyframe)
+#define SZ_PYCODE  sizeof(struct ct_rec_pycode)
 #define SZ_STR_MAX (2 + 65535)
 
 _Static_assert(sizeof(struct ct_rec_process) == 24, "process record");
@@ -48,6 +51,9 @@ _Static_assert(sizeof(struct ct_rec_python) == 32, "python record");
 _Static_assert(sizeof(struct ct_rec_pytype) == 48, "pytype record");
 _Static_assert(sizeof(struct ct_rec_module) == 56, "module record");
 _Static_assert(sizeof(struct ct_rec_page_summary) == 24, "page summary record");
+_Static_assert(sizeof(struct ct_rec_stack) == 24, "stack record");
+_Static_assert(sizeof(struct ct_pyframe) == 16, "python frame");
+_Static_assert(sizeof(struct ct_rec_pycode) == 24, "pycode record");
 
 /* Explicit little-endian loads: the file is little-endian whatever the host,
  * and byte loads have no alignment requirement. */
@@ -85,7 +91,7 @@ const char *ct_rec_type_name(uint32_t type)
     static const char *const names[] = {
         "end-of-stream", "process", "region", "present", "early", "written",
         "write", "note", "exec", "end", "untrack", "python", "pytype", "module",
-        "page summary",
+        "page summary", "stack", "pycode",
     };
     return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
 }
@@ -128,6 +134,20 @@ static bool torn_plausible(uint32_t type, uint32_t size, const uint8_t *p, size_
             return size == align8(SZ_SUMMARY + (uint64_t)rd32(p + 20));
         return true;
     case CT_REC_END:     return size >= SZ_END && size <= SZ_END + 64;
+    case CT_REC_STACK:
+        if (size < SZ_STACK)
+            return false;
+        if (rem >= 16) {
+            uint64_t n = SZ_STACK + 8 * (uint64_t)rd16(p + 12) + SZ_PYFRAME * (uint64_t)rd16(p + 14);
+            return size >= n && size <= n + 64;
+        }
+        return size <= SZ_STACK + 24 * 65535 + 64;
+    case CT_REC_PYCODE: {
+        if (size < SZ_PYCODE)
+            return false;
+        uint64_t lt = rem >= 24 ? rd32(p + 20) : UINT32_MAX;
+        return size <= align8(SZ_PYCODE + 2 * SZ_STR_MAX + lt) + 8;
+    }
     case CT_REC_UNTRACK: return size >= SZ_UNTRACK && size <= SZ_UNTRACK + 64;
     case CT_REC_PRESENT:
     case CT_REC_EARLY:
@@ -371,6 +391,158 @@ static int check_pytypes(struct ct_trace *t, struct ct_err *err)
     return rc;
 }
 
+/* Geometric growth for arrays that can hold a record's worth of entries
+ * each: a million small records must not mean a million reallocs. */
+static void *grow(void *v, size_t *cap, size_t need_n, size_t size)
+{
+    if (need_n <= *cap)
+        return v;
+    size_t c = *cap ? *cap : 16;
+    while (c < need_n)
+        c *= 2;
+    *cap = c;
+    return xreallocarray(v, c, size);
+}
+
+static int parse_stack(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t,
+                       struct ct_err *err)
+{
+    const uint8_t *p = buf + off;
+    struct ct_stack st = {
+        .id = rd32(p + 8), .native_depth = rd16(p + 12), .py_depth = rd16(p + 14),
+        .flags = rd32(p + 16), .offset = off,
+    };
+    if (st.id == 0)
+        return ct_fail(err, off + 8, "stack id 0 (ids are 1-based)");
+    uint64_t n = SZ_STACK + 8 * (uint64_t)st.native_depth + SZ_PYFRAME * (uint64_t)st.py_depth;
+    if (n > size)
+        return ct_fail(err, off + 12, "stack of %u native and %u Python frames needs %llu bytes, "
+                       "the record has %u", st.native_depth, st.py_depth, (unsigned long long)n, size);
+    /* Every entry kept is 8 or 16 bytes of file: bounded by the file size. */
+    t->stack_ips = grow(t->stack_ips, &t->stack_ips_cap, t->nstack_ips + st.native_depth, sizeof *t->stack_ips);
+    t->stack_py = grow(t->stack_py, &t->stack_py_cap, t->nstack_py + st.py_depth, sizeof *t->stack_py);
+    st.ips = t->nstack_ips;
+    st.py = t->nstack_py;
+    const uint8_t *q = p + SZ_STACK;
+    for (uint32_t i = 0; i < st.native_depth; i++, q += 8)
+        t->stack_ips[t->nstack_ips++] = rd64(q);
+    for (uint32_t i = 0; i < st.py_depth; i++, q += SZ_PYFRAME)
+        t->stack_py[t->nstack_py++] = (struct ct_pyframe_r){
+            .code = rd64(q), .lasti = (int32_t)rd32(q + 8), .flags = rd32(q + 12), .pycode = -1,
+        };
+    t->stacks = grow(t->stacks, &t->stacks_cap, t->nstacks + 1, sizeof *t->stacks);
+    t->stacks[t->nstacks++] = st;
+    return 0;
+}
+
+static int parse_pycode(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t,
+                        struct ct_err *err)
+{
+    const uint8_t *p = buf + off;
+    struct ct_pycode pc = {
+        .addr = rd64(p + 8), .firstlineno = (int32_t)rd32(p + 16), .linetable_len = rd32(p + 20),
+        .offset = off,
+    };
+    uint32_t pos = SZ_PYCODE;
+    if (read_str(buf, off, size, &pos, &pc.qualname, "code qualname", err)
+        || read_str(buf, off, size, &pos, &pc.filename, "code filename", err)) {
+        free(pc.qualname.s);
+        return -1;
+    }
+    if (pc.linetable_len > size - pos) {
+        free(pc.qualname.s);
+        free(pc.filename.s);
+        return ct_fail(err, off + 20, "line table of %u bytes does not fit in a pycode record of size %u "
+                       "(%u bytes left after the strings)", pc.linetable_len, size, size - pos);
+    }
+    pc.linetable = (uint8_t *)xmemdup0(buf + off + pos, pc.linetable_len);
+    t->pycodes = grow(t->pycodes, &t->pycodes_cap, t->npycodes + 1, sizeof *t->pycodes);
+    t->pycodes[t->npycodes++] = pc;
+    return 0;
+}
+
+static int cmp_stack_id(const void *x, const void *y)
+{
+    const struct ct_stack *a = x, *b = y;
+    if (a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* Write events name stacks by id, so an id must mean one stack. */
+static int check_stacks(struct ct_trace *t, struct ct_err *err)
+{
+    qsort(t->stacks, t->nstacks, sizeof *t->stacks, cmp_stack_id);
+    for (size_t i = 1; i < t->nstacks; i++)
+        if (t->stacks[i].id == t->stacks[i - 1].id) {
+            /* Report the later record, as a reader going through the file would. */
+            const struct ct_stack *a = &t->stacks[i - 1], *b = &t->stacks[i];
+            return ct_fail(err, b->offset + 8, "stack id %u repeats (first at offset %llu)", b->id,
+                           (unsigned long long)a->offset);
+        }
+    return 0;
+}
+
+long ct_trace_find_stack(const struct ct_trace *t, uint32_t id)
+{
+    size_t lo = 0, hi = t->nstacks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->stacks[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < t->nstacks && t->stacks[lo].id == id ? (long)lo : -1;
+}
+
+struct code_key {
+    uint64_t addr, offset;
+    int32_t idx;
+};
+
+static int cmp_code_key(const void *x, const void *y)
+{
+    const struct code_key *a = x, *b = y;
+    if (a->addr != b->addr)
+        return a->addr < b->addr ? -1 : 1;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* Names each Python frame's code object. The shim writes a code object's
+ * record before the first stack that needs it; should an address be reused
+ * by another code object (the first one freed) and recorded again, a stack
+ * means the latest record before it. A stack that precedes every record of
+ * its address (a writer that orders them otherwise) gets the first one. */
+static void resolve_codes(struct ct_trace *t)
+{
+    if (!t->npycodes || !t->nstack_py)
+        return;
+    struct code_key *v = xmalloc(t->npycodes * sizeof *v);
+    for (size_t i = 0; i < t->npycodes; i++)
+        v[i] = (struct code_key){ t->pycodes[i].addr, t->pycodes[i].offset, (int32_t)i };
+    qsort(v, t->npycodes, sizeof *v, cmp_code_key);
+    for (size_t s = 0; s < t->nstacks; s++) {
+        const struct ct_stack *st = &t->stacks[s];
+        for (size_t k = 0; k < st->py_depth; k++) {
+            struct ct_pyframe_r *fr = &t->stack_py[st->py + k];
+            size_t lo = 0, hi = t->npycodes;
+            while (lo < hi) {         /* first key >= (code, stack offset) */
+                size_t mid = lo + (hi - lo) / 2;
+                if (v[mid].addr < fr->code || (v[mid].addr == fr->code && v[mid].offset < st->offset))
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo > 0 && v[lo - 1].addr == fr->code)
+                fr->pycode = v[lo - 1].idx;
+            else if (lo < t->npycodes && v[lo].addr == fr->code)
+                fr->pycode = v[lo].idx;
+        }
+    }
+    free(v);
+}
+
 /* First pass: everything except page data. */
 static int pass1_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_t size,
                         struct ct_trace *t, struct ct_err *err)
@@ -437,14 +609,25 @@ static int pass1_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_
                            (unsigned long long)rd64(p + 16), (unsigned long long)rd64(p + 24));
         if (rd32(p + 52) > 20)
             return ct_fail(err, off + 52, "module build id of %u bytes (at most 20)", rd32(p + 52));
-        struct ct_str path = {0};
+        struct ct_module mod = { .base = rd64(p + 8), .start = rd64(p + 16), .end = rd64(p + 24),
+                                 .build_id_len = rd32(p + 52) };
+        memcpy(mod.build_id, p + 32, 20);
         uint32_t pos = SZ_MODULE;
-        if (read_str(buf, off, size, &pos, &path, "module path", err))
+        if (read_str(buf, off, size, &pos, &mod.path, "module path", err))
             return -1;
-        free(path.s);
-        t->nmodules++;
+        /* At least 56 bytes of file each. */
+        t->modules = grow(t->modules, &t->modules_cap, t->nmodules + 1, sizeof *t->modules);
+        t->modules[t->nmodules++] = mod;
         return 0;
     }
+    case CT_REC_STACK:
+        if (need(off, type, size, SZ_STACK, err))
+            return -1;
+        return parse_stack(buf, off, size, t, err);
+    case CT_REC_PYCODE:
+        if (need(off, type, size, SZ_PYCODE, err))
+            return -1;
+        return parse_pycode(buf, off, size, t, err);
     case CT_REC_PAGE_SUMMARY: {
         if (need(off, type, size, SZ_SUMMARY, err))
             return -1;
@@ -585,6 +768,18 @@ static int pass2_write(const uint8_t *buf, uint64_t off, uint32_t size, struct c
         e.block_size = rd32(p + 64);
         e.where = p[68];
         e.obj_how = p[69];
+    }
+    /* A stack id no STACK record defines (lost with a torn tail, or a
+     * hostile file) is read as no stack, and counted. */
+    if (size >= SZ_WRITE) {
+        uint32_t id = rd32(p + 72);
+        if (id) {
+            long si = ct_trace_find_stack(t, id);
+            if (si < 0)
+                t->stacks_missing++;
+            else
+                e.stack = (uint32_t)si + 1;
+        }
     }
     /* Each event kept is at least 40 bytes of file. */
     e.seq = (uint32_t)t->nevents;
@@ -735,6 +930,18 @@ void ct_trace_free(struct ct_trace *t)
     for (size_t i = 0; i < t->npytypes; i++)
         str_free(&t->pytypes[i].name);
     free(t->pytypes);
+    for (size_t i = 0; i < t->nmodules; i++)
+        str_free(&t->modules[i].path);
+    free(t->modules);
+    for (size_t i = 0; i < t->npycodes; i++) {
+        str_free(&t->pycodes[i].qualname);
+        str_free(&t->pycodes[i].filename);
+        free(t->pycodes[i].linetable);
+    }
+    free(t->pycodes);
+    free(t->stacks);
+    free(t->stack_ips);
+    free(t->stack_py);
     ct_trace_drop_pages(t);
     memset(t, 0, sizeof *t);
 }
@@ -749,13 +956,15 @@ int ct_trace_parse(const char *file, const uint8_t *buf, size_t len, struct ct_t
     ivl_init(&t->early);
     t->file = xstrdup(file);
     if (parse_header(buf, len, t, &hdr_size, err) || walk(buf, len, hdr_size, 1, t, err)
-        || check_pytypes(t, err) || walk(buf, t->stream_end, hdr_size, 2, t, err)) {
+        || check_pytypes(t, err) || check_stacks(t, err)
+        || walk(buf, t->stream_end, hdr_size, 2, t, err)) {
         ct_trace_free(t);
         return -1;
     }
     ivl_normalize(&t->present);
     ivl_normalize(&t->written);
     ivl_normalize(&t->early);
+    resolve_codes(t);
     return 0;
 }
 

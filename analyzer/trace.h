@@ -23,10 +23,16 @@
  *  - evidence values the reader does not know (a `where` past
  *    CT_WHERE_OUTSIDE, a type address or page-summary type index no PYTYPE
  *    record defines): kept as read; attribution treats them as unknown.
+ *  - a WRITE whose stack id no STACK record defines: read as having no
+ *    stack, and counted (stacks_missing);
+ *  - a Python frame whose code address no PYCODE record defines: kept, and
+ *    shown as an unknown function (pycode -1).
  * What is rejected on top of framing: a PYTYPE index that is 0 or repeats,
  * a MODULE build-id length past 20, a PAGE_SUMMARY whose entries run past
  * its byte count, whose base is not page aligned, whose pages leave the
- * address space, or whose numbers do not fit their fields.
+ * address space, or whose numbers do not fit their fields; a STACK id that
+ * is 0 or repeats, or whose frames do not fit its record; a PYCODE whose
+ * strings or line table do not fit its record.
  */
 #ifndef COWTRACE_TRACE_H
 #define COWTRACE_TRACE_H
@@ -83,12 +89,49 @@ struct ct_pytype {
     struct ct_str name;
 };
 
+/* CT_REC_MODULE: an ELF object mapped at fork. */
+struct ct_module {
+    uint64_t base, start, end;    /* load bias; [start, end) */
+    uint8_t build_id[20];
+    uint32_t build_id_len;        /* <= 20 */
+    struct ct_str path;
+};
+
+/* CT_REC_PYCODE: a code object named by Python frames. */
+struct ct_pycode {
+    uint64_t addr, offset;        /* offset: of the record, for messages and lookups */
+    int32_t firstlineno;
+    struct ct_str qualname, filename;
+    uint8_t *linetable;           /* co_linetable bytes (owned) */
+    uint32_t linetable_len;
+};
+
+/* One Python frame of a stack. */
+struct ct_pyframe_r {
+    uint64_t code;                /* PyCodeObject address, as recorded */
+    int32_t lasti;                /* instruction index in code units; < 0: not started */
+    uint32_t flags;               /* reserved in the format, kept as read */
+    int32_t pycode;               /* index into t.pycodes, -1 if no PYCODE names it */
+};
+
+/* CT_REC_STACK. Frames live in the trace's pools, innermost first. */
+struct ct_stack {
+    uint32_t id;                  /* the file's id: 1-based, unique */
+    uint32_t flags;               /* CT_STACK_* (unknown bits kept) */
+    uint16_t native_depth, py_depth;
+    size_t ips;                   /* first of native_depth entries in t.stack_ips */
+    size_t py;                    /* first of py_depth entries in t.stack_py */
+    uint64_t offset;              /* of the record */
+};
+
 /* A CT_REC_WRITE event, with its evidence (all zero for a V1 record). */
 struct ct_event {
     uint64_t pg;              /* absolute page number of addr */
     uint64_t addr, obj, type, block, time_ns;
     uint32_t flags, block_size;
     uint32_t seq;             /* position among the events, to keep file order in ties */
+    uint32_t stack;           /* index into t.stacks + 1; 0 = no stack (none captured,
+                               * a record without the field, or an id no STACK defines) */
     uint8_t where, obj_how;
 };
 
@@ -143,7 +186,21 @@ struct ct_trace {
     struct ct_python python;
     struct ct_pytype *pytypes; /* in file order; indexes checked unique */
     size_t npytypes;
-    uint64_t nmodules;        /* CT_REC_MODULE records (checked, not kept) */
+    struct ct_module *modules; /* in file order */
+    size_t nmodules, modules_cap;
+
+    /* Stacks of first writes: STACK records sorted by id (ids checked
+     * unique), their frames in two pools, and the code objects frames
+     * name. Kept after the page sets are dropped: reports need them. */
+    struct ct_stack *stacks;
+    size_t nstacks, stacks_cap;
+    uint64_t *stack_ips;
+    size_t nstack_ips, stack_ips_cap;
+    struct ct_pyframe_r *stack_py;
+    size_t nstack_py, stack_py_cap;
+    struct ct_pycode *pycodes; /* in file order */
+    size_t npycodes, pycodes_cap;
+    uint64_t stacks_missing;  /* write events whose stack id no STACK record defines */
 
     /* Evidence, dropped with the page sets: write events inside a region
      * in file order, and page-summary entries in file order. */
@@ -176,6 +233,9 @@ int ct_trace_load(const char *path, struct ct_trace *t, struct ct_err *err);
 /* Frees the page sets and the evidence only (the report keeps the rest). */
 void ct_trace_drop_pages(struct ct_trace *t);
 void ct_trace_free(struct ct_trace *t);
+
+/* Index into t->stacks of the stack with this file id, or -1. */
+long ct_trace_find_stack(const struct ct_trace *t, uint32_t id);
 
 /* Index of the region containing absolute page pg, or -1. */
 long ct_trace_find_region(const struct ct_trace *t, uint64_t pg);
