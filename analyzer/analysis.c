@@ -6,6 +6,7 @@
  * events.
  */
 #include "analysis.h"
+#include "where.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,8 @@ void ct_proc_free(struct ct_proc *p)
     ivl_free(&p->fresh_set);
     ivl_free(&p->early_set);
     free(p->types);
+    free(p->stack_counts);
+    ct_where_free(p->where);
     free(p->pcs);
     memset(p, 0, sizeof *p);
 }

@@ -13,13 +13,16 @@
  * copied. That keeps cow and fresh disjoint.
  *
  * Then every cow page gets a cause and maybe a type (attrib.c, rules in
- * cause.h): causes[] and types[] each sum exactly to cow.
+ * cause.h), and the stack of its first write if one was captured:
+ * causes[], types[] and stack_counts[] each sum exactly to cow.
  */
 #ifndef COWTRACE_ANALYSIS_H
 #define COWTRACE_ANALYSIS_H
 
 #include "cause.h"
 #include "trace.h"
+
+struct ct_resolved;
 
 struct ct_region_stats {
     uint64_t present, tracked, cow, fresh, early;
@@ -38,11 +41,20 @@ struct ct_type_count {
     uint64_t pages;
 };
 
+/* Copied pages of one (stack, cause, type). */
+struct ct_stack_count {
+    uint32_t stack;           /* index into t.stacks + 1; 0 = no stack */
+    int32_t type;             /* a type id, as in ct_page_cause */
+    uint32_t cause;           /* enum ct_cause */
+    uint64_t pages;
+};
+
 /* One copied page the evidence attributed (kept for --pages only). */
 struct ct_page_cause {
     uint64_t pg;
     int32_t type;
     uint32_t flags;           /* the write's CT_WRITE_* (0 if inferred) */
+    uint32_t stack;           /* index into t.stacks + 1; 0 = none */
     uint8_t cause;
 };
 
@@ -58,6 +70,9 @@ struct ct_proc {
     const struct ct_pylayout *layout; /* NULL: causes are all unknown */
     struct ct_type_count *types; /* sorted by pages, descending; sums to cow */
     size_t ntypes;
+    struct ct_stack_count *stack_counts; /* sorted by pages, descending; sums to cow */
+    size_t nstack_counts;
+    struct ct_resolved *where;   /* stacks resolved for reports (where.h), or NULL */
     /* Kept only when asked for (--pages): absolute page numbers. */
     struct ivl cow_set, fresh_set, early_set;
     struct ct_page_cause *pcs; /* attributed cow pages, by page */
@@ -94,6 +109,7 @@ struct ct_seg {
     uint8_t cause;
     int32_t type;
     uint32_t flags;           /* CT_WRITE_* of an attributed write (kernel, syscall) */
+    uint32_t stack;           /* index into t.stacks + 1 of its first write; 0 = none */
 };
 struct ct_seg *ct_page_segments(const struct ct_proc *p, size_t *n);
 

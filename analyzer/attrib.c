@@ -14,15 +14,22 @@
  *     entry (file order), and the process is marked inferred;
  *   - else unknown (events lost, or the kernel wrote outside the shim's
  *     wrappers).
+ * Every cow page also gets the stack of its first write (the event's stack,
+ * or none: early pages, inferred and unknown ones): p->stacks counts pages
+ * by (stack, cause, type) and sums exactly to cow as well. Stacks are
+ * counted without a layout too (causes then all unknown): where a process
+ * wrote says something even when why does not.
  * Cost: one sort of the events and summaries, then a merge walk against the
  * cow and early interval lists; never a loop over the pages of a run, so a
- * hostile 2^45-page run costs nothing.
+ * hostile 2^45-page run costs nothing. The (stack, cause, type) counts are
+ * one hash lookup per attributed page.
  */
 #include "analysis.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uthash.h>
 
 static const char NAME_UNDEFINED[] = "?";
 static const char NAME_EARLY[] = "(before tracking)";
@@ -184,6 +191,58 @@ static void add_types(struct ct_proc *p, const uint64_t *counts, size_t ntypes)
     p->ntypes = ct_types_merge(p->types, k);
 }
 
+/* Pages by (stack, cause, type) while attributing. */
+struct sc_entry {
+    struct { uint32_t stack; int32_t type; uint32_t cause; } key;
+    uint64_t pages;
+    UT_hash_handle hh;
+};
+
+static void sc_add(struct sc_entry **h, uint32_t stack, int32_t type, uint32_t cause, uint64_t pages)
+{
+    struct sc_entry probe, *e;
+    memset(&probe.key, 0, sizeof probe.key);
+    probe.key.stack = stack;
+    probe.key.type = type;
+    probe.key.cause = cause;
+    HASH_FIND(hh, *h, &probe.key, sizeof probe.key, e);
+    if (!e) {
+        e = xcalloc(1, sizeof *e);
+        e->key = probe.key;
+        HASH_ADD(hh, *h, key, sizeof e->key, e);
+    }
+    e->pages += pages;
+}
+
+static int cmp_stack_count(const void *x, const void *y)
+{
+    const struct ct_stack_count *a = x, *b = y;
+    if (a->pages != b->pages)
+        return a->pages > b->pages ? -1 : 1;
+    if (a->stack != b->stack)
+        return a->stack < b->stack ? -1 : 1;
+    if (a->cause != b->cause)
+        return a->cause < b->cause ? -1 : 1;
+    return a->type < b->type ? -1 : a->type > b->type;
+}
+
+static void sc_finish(struct ct_proc *p, struct sc_entry **h)
+{
+    struct sc_entry *e, *tmp;
+    size_t n = HASH_COUNT(*h), k = 0;
+    p->stack_counts = xcalloc(n ? n : 1, sizeof *p->stack_counts);
+    HASH_ITER(hh, *h, e, tmp) {
+        if (e->pages)
+            p->stack_counts[k++] = (struct ct_stack_count){
+                .stack = e->key.stack, .type = e->key.type, .cause = e->key.cause, .pages = e->pages,
+            };
+        HASH_DEL(*h, e);
+        free(e);
+    }
+    qsort(p->stack_counts, k, sizeof *p->stack_counts, cmp_stack_count);
+    p->nstack_counts = k;
+}
+
 void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *early, bool keep_pages)
 {
     struct ct_trace *t = &p->t;
@@ -191,8 +250,11 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
     /* Without a layout nothing is inferred: everything is unknown. */
     p->causes_inferred = p->layout && t->mode == CT_MODE_UFFD_ASYNC;
     uint64_t *counts = xcalloc((t->npytypes + TYPE_SLOTS) * CT_NCAUSES, sizeof *counts);
+    struct sc_entry *sc = NULL;
 #define COUNT(type, cause) counts[((size_t)((type) + TYPE_SLOTS)) * CT_NCAUSES + (cause)]
-    if (!p->layout) {
+    if (!p->layout && !t->nstacks) {
+        sc_add(&sc, 0, CT_TYPE_NONE, CT_CAUSE_UNKNOWN, p->cow);
+        sc_finish(p, &sc);
         p->causes[CT_CAUSE_UNKNOWN] = p->cow;
         COUNT(CT_TYPE_NONE, CT_CAUSE_UNKNOWN) = p->cow;
         add_types(p, counts, t->npytypes);
@@ -228,7 +290,9 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
             continue;                       /* cow pages are in regions; a summary may not be */
         struct ct_verdict vd;
         int32_t type = CT_TYPE_NONE;
-        if (e) {
+        if (!p->layout) {
+            vd = (struct ct_verdict){ CT_CAUSE_UNKNOWN, false };
+        } else if (e) {
             int32_t ti = e->type ? lookup(by_addr, t->npytypes, e->type) : -1;
             vd = ct_cause_of_write(p->layout, e, &t->regions[ri], interp[ri], ti >= 0 ? &t->pytypes[ti] : NULL);
             if (vd.typed)
@@ -243,6 +307,8 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
         }
         p->causes[vd.cause]++;
         COUNT(type, vd.cause)++;
+        uint32_t stack = e ? e->stack : 0;
+        sc_add(&sc, stack, type, vd.cause, 1);
         attributed++;
         if (keep_pages) {
             if (npcs == cap) {
@@ -251,18 +317,26 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
             }
             p->pcs[npcs++] = (struct ct_page_cause){
                 .pg = pg, .type = type, .flags = e ? e->flags : 0, .cause = (uint8_t)vd.cause,
+                .stack = stack,
             };
         }
     }
     p->npcs = npcs;
     p->causes_inferred = p->causes_inferred || any_inferred;
 
-    /* Early pages are all cow; attributed pages are cow and not early. */
-    p->causes[CT_CAUSE_OTHER] += p->early;
-    COUNT(CT_TYPE_EARLY, CT_CAUSE_OTHER) += p->early;
+    /* Early pages are all cow; attributed pages are cow and not early.
+     * Without a layout early pages are unknown like the rest. */
     uint64_t rest = p->cow - p->early - attributed;
+    if (p->layout) {
+        p->causes[CT_CAUSE_OTHER] += p->early;
+        COUNT(CT_TYPE_EARLY, CT_CAUSE_OTHER) += p->early;
+        sc_add(&sc, 0, CT_TYPE_EARLY, CT_CAUSE_OTHER, p->early);
+    } else
+        rest += p->early;
     p->causes[CT_CAUSE_UNKNOWN] += rest;
     COUNT(CT_TYPE_NONE, CT_CAUSE_UNKNOWN) += rest;
+    sc_add(&sc, 0, CT_TYPE_NONE, CT_CAUSE_UNKNOWN, rest);
+    sc_finish(p, &sc);
 #undef COUNT
     add_types(p, counts, t->npytypes);
     free(counts);
@@ -316,7 +390,7 @@ static void push_seg(struct ct_seg **v, size_t *n, size_t *cap, struct ct_seg s)
     if (*n) {
         struct ct_seg *last = &(*v)[*n - 1];
         if (last->end == s.start && last->cow == s.cow && last->cause == s.cause && last->type == s.type
-            && last->flags == s.flags) {
+            && last->flags == s.flags && last->stack == s.stack) {
             last->end = s.end;
             return;
         }
@@ -337,7 +411,7 @@ struct ct_seg *ct_page_segments(const struct ct_proc *p, size_t *np)
     bool early_known = p->layout != NULL;
     while (i < c->n || j < fr->n) {
         if (j < fr->n && (i >= c->n || fr->v[j].start < c->v[i].start)) {
-            push_seg(&v, &n, &cap, (struct ct_seg){ fr->v[j].start, fr->v[j].end, false, 0, CT_TYPE_NONE, 0 });
+            push_seg(&v, &n, &cap, (struct ct_seg){ fr->v[j].start, fr->v[j].end, false, 0, CT_TYPE_NONE, 0, 0 });
             j++;
             continue;
         }
@@ -347,7 +421,7 @@ struct ct_seg *ct_page_segments(const struct ct_proc *p, size_t *np)
                 k++;
             while (eu < ea->n && ea->v[eu].end <= x)
                 eu++;
-            struct ct_seg s = { x, e, true, CT_CAUSE_UNKNOWN, CT_TYPE_NONE, 0 };
+            struct ct_seg s = { x, e, true, CT_CAUSE_UNKNOWN, CT_TYPE_NONE, 0, 0 };
             if (early_known && eu < ea->n && ea->v[eu].start <= x) {
                 s.end = ea->v[eu].end < e ? ea->v[eu].end : e;
                 s.cause = CT_CAUSE_OTHER;
@@ -357,6 +431,7 @@ struct ct_seg *ct_page_segments(const struct ct_proc *p, size_t *np)
                 s.cause = p->pcs[k].cause;
                 s.type = p->pcs[k].type;
                 s.flags = p->pcs[k].flags & CT_WRITE_KERNEL ? p->pcs[k].flags : 0;
+                s.stack = p->pcs[k].stack;
             } else {
                 if (k < p->npcs && p->pcs[k].pg < s.end)
                     s.end = p->pcs[k].pg;

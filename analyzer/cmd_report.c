@@ -16,13 +16,26 @@
 
 void usage_report(FILE *f)
 {
-    fputs("usage: cowtrace report [--format text|json] [--pages] DIR|FILE\n"
+    fputs("usage: cowtrace report [--format text|json|folded] [--pages] DIR|FILE\n"
+          "       cowtrace report --format folded [--frames python|native|both]\n"
+          "                       [--leaf cause|type|both|none] DIR|FILE\n"
           "\n"
           "Summarize the traces (*.cowtrace) in DIR, or one trace FILE.\n"
           "\n"
-          "  -f, --format FMT  text (default) or json (a stable, documented schema)\n"
+          "  -f, --format FMT  text (default), json (a stable, documented schema), or\n"
+          "                    folded: one line per stack of first writes and its copied\n"
+          "                    pages, for flamegraph.pl, inferno or speedscope\n"
           "  -p, --pages       also list every copied (cow) and fresh page\n"
+          "      --frames WHAT folded: python (Python frames, then the native frames\n"
+          "                    the interpreter called), native, or both (Python frames\n"
+          "                    inside the evaluation loop); default: python if any\n"
+          "                    stack has Python frames, else native\n"
+          "      --leaf WHAT   folded: end each stack with cause:..., type:..., both,\n"
+          "                    or none (default: cause)\n"
           "  -h, --help        show this help\n"
+          "\n"
+          "Native frames are symbolized from the files the traced process mapped, if\n"
+          "their build id still matches (else shown as module+offset, with a note).\n"
           "\n"
           "Exit status: 0 on success, 2 on a usage error or if any trace could not\n"
           "be read (the readable ones are still reported).\n", f);
@@ -33,10 +46,16 @@ int cmd_report(int argc, char **argv)
     static const struct option opts[] = {
         { "format", required_argument, NULL, 'f' },
         { "pages", no_argument, NULL, 'p' },
+        { "frames", required_argument, NULL, 'F' },
+        { "leaf", required_argument, NULL, 'L' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    bool json = false, pages = false;
+    enum { TEXT, JSON, FOLDED } format = TEXT;
+    bool pages = false;
+    enum ct_frames frames = CT_FRAMES_AUTO;
+    enum ct_leaf leaf = CT_LEAF_CAUSE;
+    const char *frames_arg = NULL, *leaf_arg = NULL;
     int c;
     opterr = 0;
     optind = 1;
@@ -44,11 +63,41 @@ int cmd_report(int argc, char **argv)
         switch (c) {
         case 'f':
             if (!strcmp(optarg, "json"))
-                json = true;
+                format = JSON;
             else if (!strcmp(optarg, "text"))
-                json = false;
+                format = TEXT;
+            else if (!strcmp(optarg, "folded"))
+                format = FOLDED;
             else {
-                fprintf(stderr, "cowtrace report: unknown format '%s' (use text or json)\n", optarg);
+                fprintf(stderr, "cowtrace report: unknown format '%s' (use text, json or folded)\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'F':
+            frames_arg = optarg;
+            if (!strcmp(optarg, "python"))
+                frames = CT_FRAMES_PYTHON;
+            else if (!strcmp(optarg, "native"))
+                frames = CT_FRAMES_NATIVE;
+            else if (!strcmp(optarg, "both"))
+                frames = CT_FRAMES_BOTH;
+            else {
+                fprintf(stderr, "cowtrace report: unknown --frames '%s' (use python, native or both)\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'L':
+            leaf_arg = optarg;
+            if (!strcmp(optarg, "cause"))
+                leaf = CT_LEAF_CAUSE;
+            else if (!strcmp(optarg, "type"))
+                leaf = CT_LEAF_TYPE;
+            else if (!strcmp(optarg, "both"))
+                leaf = CT_LEAF_BOTH;
+            else if (!strcmp(optarg, "none"))
+                leaf = CT_LEAF_NONE;
+            else {
+                fprintf(stderr, "cowtrace report: unknown --leaf '%s' (use cause, type, both or none)\n", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -59,7 +108,7 @@ int cmd_report(int argc, char **argv)
             usage_report(stdout);
             return 0;
         default:
-            if (optopt && strchr("f", optopt))
+            if (optopt && strchr("fFL", optopt))
                 fprintf(stderr, "cowtrace report: option '%s' needs a value\n", argv[optind - 1]);
             else
                 fprintf(stderr, "cowtrace report: unknown option '%s'\n", argv[optind - 1]);
@@ -73,6 +122,14 @@ int cmd_report(int argc, char **argv)
         usage_report(stderr);
         return EXIT_USAGE;
     }
+    if ((frames_arg || leaf_arg) && format != FOLDED) {
+        fprintf(stderr, "cowtrace report: %s only applies to --format folded\n", frames_arg ? "--frames" : "--leaf");
+        return EXIT_USAGE;
+    }
+    if (pages && format == FOLDED) {
+        fprintf(stderr, "cowtrace report: --pages does not apply to --format folded\n");
+        return EXIT_USAGE;
+    }
     const char *path = argv[optind];
     struct ct_report r;
     struct ct_err err;
@@ -82,8 +139,11 @@ int cmd_report(int argc, char **argv)
     }
     for (size_t i = 0; i < r.nerrors; i++)
         fprintf(stderr, "cowtrace: %s: %s\n", r.errors[i].file, r.errors[i].msg);
-    if (json)
+    ct_report_resolve(&r, true);
+    if (format == JSON)
         ct_report_json(stdout, &r, pages);
+    else if (format == FOLDED)
+        ct_report_folded(stdout, &r, frames, leaf);
     else
         ct_report_text(stdout, &r, pages);
     int status = r.nerrors ? EXIT_USAGE : 0;

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "report_text.h"
+#include "symbolize.h"
 #include "tracedir.h"
+#include "where.h"
 
 void ct_format_error(const char *file, const struct ct_err *err, char *buf, size_t len)
 {
@@ -72,7 +75,17 @@ void ct_report_free(struct ct_report *r)
     }
     free(r->errors);
     free(r->source);
+    /* After the processes: their resolved stacks point into it. */
+    ct_symbolizer_free(r->sym);
     memset(r, 0, sizeof *r);
+}
+
+void ct_report_resolve(struct ct_report *r, bool open_files)
+{
+    if (!r->sym)
+        r->sym = ct_symbolizer_new(open_files);
+    for (size_t i = 0; i < r->nprocs; i++)
+        ct_where_resolve(&r->procs[i], r->sym);
 }
 
 size_t ct_proc_warnings(const struct ct_proc *p, char out[][160], size_t max)
@@ -95,6 +108,20 @@ size_t ct_proc_warnings(const struct ct_proc *p, char out[][160], size_t max)
     if (t->writes_outside)
         W("%llu write event%s outside every region (ignored)", (unsigned long long)t->writes_outside,
           t->writes_outside == 1 ? "" : "s");
+    if (t->stacks_missing)
+        W("%llu write event%s name%s a stack the trace does not hold (shown without a stack)",
+          (unsigned long long)t->stacks_missing, t->stacks_missing == 1 ? "" : "s",
+          t->stacks_missing == 1 ? "s" : "");
+    if (p->where)
+        for (size_t i = 0; i < p->where->nbad; i++) {
+            const struct ct_badmod *bm = &p->where->bad[i];
+            size_t blen;
+            const char *base = ct_module_basename(&t->modules[bm->module], &blen);
+            char name[40], why[56];
+            ct_text_clean(base, blen, name, sizeof name);
+            ct_text_clean(bm->why, strlen(bm->why), why, sizeof why);
+            W("module %s %s (%s): frames shown as module+offset", name, ct_modstate_name(bm->state), why);
+        }
     if (t->unknown_records)
         W("%llu record%s of unknown type skipped (written by a newer cowtrace?)",
           (unsigned long long)t->unknown_records, t->unknown_records == 1 ? "" : "s");

@@ -19,8 +19,11 @@ struct ct_file_error {
     char *msg;                /* "offset N: ..." or a plain message */
 };
 
+struct ct_symbolizer;
+
 struct ct_report {
     char *source;             /* the DIR or file given */
+    struct ct_symbolizer *sym; /* set by ct_report_resolve; stacks point into it */
     struct ct_proc *procs;
     size_t nprocs;
     struct ct_file_error *errors;
@@ -43,7 +46,20 @@ size_t ct_proc_warnings(const struct ct_proc *p, char out[][160], size_t max);
  * descending; the caller frees the array (names stay owned by r). */
 struct ct_type_count *ct_report_types(const struct ct_report *r, size_t *n);
 
+/* Resolves the stacks of every process (where.h): symbolizes native
+ * frames against the module files (open_files false: shows them all as
+ * module+offset without touching the file system) and gives Python frames
+ * their lines. Renderings show stacks only after this. */
+void ct_report_resolve(struct ct_report *r, bool open_files);
+
 void ct_report_json(FILE *f, const struct ct_report *r, bool pages);
 void ct_report_text(FILE *f, const struct ct_report *r, bool pages);
+
+/* Folded stacks (report_folded.c). */
+enum ct_frames { CT_FRAMES_AUTO, CT_FRAMES_PYTHON, CT_FRAMES_NATIVE, CT_FRAMES_BOTH };
+enum ct_leaf { CT_LEAF_NONE, CT_LEAF_CAUSE, CT_LEAF_TYPE, CT_LEAF_BOTH };
+/* What CT_FRAMES_AUTO means for r: python if any stack has a Python frame. */
+enum ct_frames ct_frames_auto(const struct ct_report *r);
+void ct_report_folded(FILE *f, const struct ct_report *r, enum ct_frames frames, enum ct_leaf leaf);
 
 #endif

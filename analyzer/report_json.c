@@ -7,8 +7,11 @@
 #include "report.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "jsonw.h"
+#include "loc.h"
+#include "where.h"
 
 static const char *note_level(uint32_t level)
 {
@@ -72,6 +75,8 @@ static void json_pages(FILE *f, const struct ct_proc *p)
                 }
                 if (s->flags & CT_WRITE_KERNEL)
                     fprintf(f, ", \"syscall\": %u", s->flags >> CT_WRITE_SYSCALL_SHIFT);
+                if (s->stack)
+                    fprintf(f, ", \"stack\": %u", p->t.stacks[s->stack - 1].id);
             }
             fputc('}', f);
         }
@@ -119,8 +124,140 @@ static void json_python(FILE *f, const struct ct_proc *p)
             py->flags & CT_PY_GC_NOGIL ? "true" : "false");
 }
 
-static void json_proc(FILE *f, const struct ct_proc *p, bool pages)
+static void str_or_null(FILE *f, const char *s, size_t len)
 {
+    if (s)
+        json_str(f, s, len);
+    else
+        fputs("null", f);
+}
+
+static void json_frames(FILE *f, const struct ct_proc *p, const struct ct_rstack *rs)
+{
+    const struct ct_resolved *w = p->where;
+    fputs("{\"native\": [", f);
+    for (size_t k = 0; k < rs->nn; k++) {
+        const struct ct_nframe *n = &w->nframes[rs->n0 + k];
+        fputs(k ? ", {\"ip\": " : "{\"ip\": ", f);
+        hex(f, n->ip);
+        fputs(", \"module\": ", f);
+        if (n->module >= 0)
+            json_str(f, p->t.modules[n->module].path.s, p->t.modules[n->module].path.len);
+        else
+            fputs("null", f);
+        fputs(", \"function\": ", f);
+        str_or_null(f, n->func, n->func ? strlen(n->func) : 0);
+        fputs(", \"offset\": ", f);
+        hex(f, n->off);
+        fputs(", \"file\": ", f);
+        str_or_null(f, n->file, n->file ? strlen(n->file) : 0);
+        if (n->file)
+            fprintf(f, ", \"line\": %d}", n->line);
+        else
+            fputs(", \"line\": null}", f);
+    }
+    fputs("], \"python\": [", f);
+    for (size_t k = 0; k < rs->np; k++) {
+        const struct ct_pframe *pf = &w->pframes[rs->p0 + k];
+        const struct ct_pycode *pc = pf->pycode >= 0 ? &p->t.pycodes[pf->pycode] : NULL;
+        fputs(k ? ", {\"function\": " : "{\"function\": ", f);
+        str_or_null(f, pc ? pc->qualname.s : NULL, pc ? pc->qualname.len : 0);
+        fputs(", \"file\": ", f);
+        str_or_null(f, pc ? pc->filename.s : NULL, pc ? pc->filename.len : 0);
+        if (pf->line >= 0)
+            fprintf(f, ", \"line\": %d", pf->line);
+        else
+            fputs(", \"line\": null", f);
+        fputs(", \"code\": ", f);
+        hex(f, pf->code);
+        fputc('}', f);
+    }
+    fputs("], \"flags\": [", f);
+    static const char *const names[] = { "native_truncated", "python_truncated", "no_python", "no_native" };
+    int first = 1;
+    for (int b = 0; b < 4; b++)
+        if (rs->flags & (1u << b)) {
+            fprintf(f, "%s\"%s\"", first ? "" : ", ", names[b]);
+            first = 0;
+        }
+    fputs("]}", f);
+}
+
+/* A list of locations (loc.h) under its key, then what no location
+ * explains. */
+static void json_locs(FILE *f, const struct ct_report *r, long proc, bool python, const char *indent)
+{
+    struct ct_locs L;
+    ct_locations(r, proc, python, &L);
+    fprintf(f, "\"%s\": [", python ? "python_locations" : "native_functions");
+    for (size_t i = 0; i < L.n; i++) {
+        const struct ct_loc *l = &L.v[i];
+        fprintf(f, "%s%s{\"function\": ", i ? "," : "", indent);
+        str_or_null(f, l->func, l->func_len);
+        if (python) {
+            fputs(", \"file\": ", f);
+            str_or_null(f, l->file, l->file_len);
+            if (l->line >= 0)
+                fprintf(f, ", \"line\": %d", l->line);
+            else
+                fputs(", \"line\": null", f);
+            if (!l->func) {
+                fputs(", \"code\": ", f);
+                hex(f, l->code);
+            }
+        } else {
+            fputs(", \"module\": ", f);
+            str_or_null(f, l->module, l->module_len);
+            if (!l->func) {
+                fputs(", \"offset\": ", f);
+                hex(f, l->off);
+            }
+        }
+        fprintf(f, ", \"cow_pages\": %llu, \"cause\": \"%s\", \"type\": ", (unsigned long long)l->pages,
+                ct_cause_name(l->cause));
+        type_name(f, l->type, l->type_len);
+        fputc('}', f);
+    }
+    fputs("]", f);
+    fprintf(f, ", \"%s\": {\"no_stack\": %llu, \"no_frame\": %llu}",
+            python ? "python_unlocated" : "native_unlocated", (unsigned long long)L.no_stack,
+            (unsigned long long)L.no_frame);
+    ct_locs_free(&L);
+}
+
+/* The stacks of a process (resolved: ct_report_resolve), its notes about
+ * unusable modules, and its locations. */
+static void json_stacks(FILE *f, const struct ct_report *r, size_t idx)
+{
+    const struct ct_proc *p = &r->procs[idx];
+    const struct ct_trace *t = &p->t;
+    fprintf(f, ",\n   \"stacks_missing\": %llu", (unsigned long long)t->stacks_missing);
+    if (!p->where)
+        return;
+    fputs(",\n   \"stacks\": {", f);
+    for (size_t s = 0; s < t->nstacks; s++) {
+        fprintf(f, "%s\"%u\": ", s ? ",\n    " : "\n    ", t->stacks[s].id);
+        json_frames(f, p, &p->where->stacks[s]);
+    }
+    fputs("}", f);
+    fputs(",\n   \"symbol_notes\": [", f);
+    for (size_t i = 0; i < p->where->nbad; i++) {
+        const struct ct_badmod *b = &p->where->bad[i];
+        fputs(i ? ", {\"module\": " : "{\"module\": ", f);
+        json_str(f, t->modules[b->module].path.s, t->modules[b->module].path.len);
+        fprintf(f, ", \"state\": \"%s\", \"reason\": ", ct_modstate_name(b->state));
+        json_cstr(f, b->why);
+        fprintf(f, ", \"frames\": %llu}", (unsigned long long)b->frames);
+    }
+    fputs("],\n   ", f);
+    json_locs(f, r, (long)idx, true, "\n    ");
+    fputs(",\n   ", f);
+    json_locs(f, r, (long)idx, false, "\n    ");
+}
+
+static void json_proc(FILE *f, const struct ct_report *r, size_t idx, bool pages)
+{
+    const struct ct_proc *p = &r->procs[idx];
     const struct ct_trace *t = &p->t;
     fprintf(f, "  {\"pid\": %d, \"ppid\": %d, \"file\": ", t->pid, t->ppid);
     json_cstr(f, t->file);
@@ -206,6 +343,7 @@ static void json_proc(FILE *f, const struct ct_proc *p, bool pages)
     json_types(f, p->types, p->ntypes, "\n    ");
     if (p->t.have_python)
         json_python(f, p);
+    json_stacks(f, r, idx);
     if (pages)
         json_pages(f, p);
     fputs("}", f);
@@ -221,7 +359,7 @@ void ct_report_json(FILE *f, const struct ct_report *r, bool pages)
     fputs(",\n \"processes\": [", f);
     for (size_t i = 0; i < r->nprocs; i++) {
         fputs(i ? ",\n" : "\n", f);
-        json_proc(f, &r->procs[i], pages);
+        json_proc(f, r, i, pages);
         cow += r->procs[i].cow;
         fresh += r->procs[i].fresh;
         tracked += r->procs[i].tracked;
@@ -237,6 +375,15 @@ void ct_report_json(FILE *f, const struct ct_report *r, bool pages)
     json_causes(f, causes);
     fputs(",\n  ", f);
     json_types(f, types, ntypes, "\n   ");
+    bool resolved = false;
+    for (size_t i = 0; i < r->nprocs; i++)
+        resolved = resolved || r->procs[i].where;
+    if (resolved) {
+        fputs(",\n  ", f);
+        json_locs(f, r, -1, true, "\n   ");
+        fputs(",\n  ", f);
+        json_locs(f, r, -1, false, "\n   ");
+    }
     fputs("},\n", f);
     free(types);
     fputs(" \"errors\": [", f);

@@ -160,6 +160,8 @@ static void print_pages(FILE *f, const struct ct_proc *p)
             fprintf(f, "  %s%s%s", ct_cause_name(s->cause), name ? " " : "", clean_name);
             if (s->flags & CT_WRITE_KERNEL)
                 fprintf(f, " (syscall %u)", s->flags >> CT_WRITE_SYSCALL_SHIFT);
+            if (s->stack)
+                fprintf(f, " (stack %u)", p->t.stacks[s->stack - 1].id);
         }
         fputc('\n', f);
     }
@@ -214,6 +216,7 @@ void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
         fprintf(f, "* incomplete trace (%zu): counts are a lower bound, see below\n", incomplete);
 
     ct_report_text_causes(f, r);
+    ct_report_text_where(f, r);
 
     /* Modes: one line per distinct (mode, reason), so 100 workers that all
      * chose uffd-async for the same reason take one line. */

@@ -15,5 +15,7 @@ const char *ct_fmt_mib(char *buf, size_t len, double v);
 
 /* The cause part of the text report (report_causes.c). */
 void ct_report_text_causes(FILE *f, const struct ct_report *r);
+/* The where part: top Python lines and native functions (report_where.c). */
+void ct_report_text_where(FILE *f, const struct ct_report *r);
 
 #endif

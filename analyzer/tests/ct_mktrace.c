@@ -15,6 +15,11 @@
  * cycles every dirty page through causes and types (for timing). In sync
  * modes the evidence is in WRITE events; in uffd-async it is in page
  * summaries, and --expect applies the inferred rules (cause.h).
+ *
+ * Stacks: --module, --pycode and --stack write MODULE, PYCODE and STACK
+ * records as given, and an evidence item ending in @ID gives its pages that
+ * stack; --stacks N makes N synthetic stacks (for timing) that evidence
+ * pages cycle through.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -50,7 +55,14 @@ static void usage(FILE *f)
           "and types. Evidence is in WRITE events (sync modes, implies --events) or\n"
           "page summaries (uffd-async). --shuffle-events writes them in time order\n"
           "that is not address order, as a real run does.\n"
-          "--expect prints the counts a report must show, causes included.\n", f);
+          "--expect prints the counts a report must show, causes included.\n"
+          "Stacks (precise modes, with evidence):\n"
+          "  --module PATH,BASE,START,END[,BUILDID_HEX]   a MODULE record (repeatable)\n"
+          "  --pycode ADDR,FIRSTLINE,LINETABLE_HEX,QUALNAME,FILENAME   a PYCODE record\n"
+          "  --stack ID:FLAGS:IP/IP/...:CODE@LASTI/...    a STACK record, innermost first\n"
+          "  an --evidence item CAUSE[:TYPE]=N@ID gives its pages stack ID\n"
+          "  --stacks N   N synthetic stacks (24 native frames in the first --module,\n"
+          "               8 Python frames over 64 code objects) cycled over evidence pages\n", f);
 }
 
 static unsigned long long num(const char *opt, const char *s)
@@ -82,6 +94,7 @@ struct spec_item {
     enum ct_cause cause;
     int type;                 /* index into the synthetic types, or -1 */
     unsigned long long count;
+    uint32_t stack;           /* stack id of its pages, 0 = none */
 };
 
 static enum ct_cause cause_by_name(const char *s)
@@ -119,8 +132,11 @@ static size_t parse_spec(const char *arg, struct spec_item *items, unsigned long
             *colon = '\0';
         else
             colon = NULL;
+        char *at = strchr(eq + 1, '@');
+        if (at)
+            *at = '\0';
         struct spec_item it = { cause_by_name(tok), colon ? type_by_name(colon + 1, ntypes) : -1,
-                                num("--evidence", eq + 1) };
+                                num("--evidence", eq + 1), at ? (uint32_t)num("--evidence", at + 1) : 0 };
         bool typed = it.cause == CT_CAUSE_REFCOUNT || it.cause == CT_CAUSE_GC || it.cause == CT_CAUSE_OBJECT;
         if (it.cause == CT_NCAUSES || it.cause == CT_CAUSE_INTERPRETER || typed != (it.type >= 0))
             goto bad;
@@ -132,6 +148,139 @@ bad:
     fprintf(stderr, "ct-mktrace: bad --evidence '%s' (CAUSE[:TYPE]=N,...; refcount, gc and object "
                     "need a type)\n", arg);
     exit(2);
+}
+
+static unsigned hexval(int c)
+{
+    return c >= '0' && c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 32) - 'a' + 10);
+}
+
+/* Hex string to bytes; exits on anything else. */
+static size_t unhex(const char *opt, const char *h, uint8_t *out, size_t max)
+{
+    size_t n = strlen(h);
+    if (n % 2 || n / 2 > max || strspn(h, "0123456789abcdefABCDEF") != n) {
+        fprintf(stderr, "ct-mktrace: %s: bad hex '%s'\n", opt, h);
+        exit(2);
+    }
+    for (size_t i = 0; i < n / 2; i++)
+        out[i] = (uint8_t)(hexval(h[2 * i]) << 4 | hexval(h[2 * i + 1]));
+    return n / 2;
+}
+
+/* Splits s at the first `sep`, or exits. */
+static char *field(char **s, char sep, const char *opt)
+{
+    char *f = *s, *e = f ? strchr(f, sep) : NULL;
+    if (!f) {
+        fprintf(stderr, "ct-mktrace: %s: missing field\n", opt);
+        exit(2);
+    }
+    if (e) {
+        *e = '\0';
+        *s = e + 1;
+    } else
+        *s = NULL;
+    return f;
+}
+
+static void module_arg(struct mkt *m, const char *arg, uint64_t *start0, uint64_t *end0)
+{
+    char *copy = strdup(arg), *s = copy;
+    char *path = field(&s, ',', "--module");
+    uint64_t base = num("--module", field(&s, ',', "--module"));
+    uint64_t start = num("--module", field(&s, ',', "--module"));
+    uint64_t endaddr = num("--module", field(&s, ',', "--module"));
+    uint8_t id[20];
+    size_t idlen = s ? unhex("--module", s, id, sizeof id) : 0;
+    mkt_module_id(m, base, start, endaddr, id, (uint32_t)idlen, path);
+    if (!*end0) {
+        *start0 = start;
+        *end0 = endaddr;
+    }
+    free(copy);
+}
+
+static void pycode_arg(struct mkt *m, const char *arg)
+{
+    char *copy = strdup(arg), *s = copy;
+    uint64_t addr = num("--pycode", field(&s, ',', "--pycode"));
+    char *fl = field(&s, ',', "--pycode");
+    long long first = strtoll(fl, NULL, 0);
+    char *hex = field(&s, ',', "--pycode");
+    char *qual = field(&s, ',', "--pycode");
+    char *file = s ? s : "";
+    uint8_t *lt = malloc(strlen(hex) / 2 + 1);
+    size_t n = unhex("--pycode", hex, lt, strlen(hex) / 2 + 1);
+    mkt_pycode(m, addr, (int32_t)first, qual, file, lt, (uint32_t)n);
+    free(lt);
+    free(copy);
+}
+
+#define MAX_FRAMES 256
+
+static void stack_arg(struct mkt *m, const char *arg)
+{
+    char *copy = strdup(arg), *s = copy;
+    uint32_t id = (uint32_t)num("--stack", field(&s, ':', "--stack"));
+    uint32_t flags = (uint32_t)num("--stack", field(&s, ':', "--stack"));
+    char *nat = field(&s, ':', "--stack");
+    char *py = s ? s : "";
+    uint64_t ips[MAX_FRAMES];
+    struct ct_pyframe pf[MAX_FRAMES];
+    uint16_t ni = 0, np = 0;
+    for (char *save = NULL, *tok = strtok_r(nat, "/", &save); tok && ni < MAX_FRAMES;
+         tok = strtok_r(NULL, "/", &save))
+        ips[ni++] = num("--stack", tok);
+    for (char *save = NULL, *tok = strtok_r(py, "/", &save); tok && np < MAX_FRAMES;
+         tok = strtok_r(NULL, "/", &save)) {
+        char *atc = strchr(tok, '@');
+        if (!atc) {
+            fprintf(stderr, "ct-mktrace: --stack: Python frame '%s' is not CODE@LASTI\n", tok);
+            exit(2);
+        }
+        *atc = '\0';
+        pf[np++] = (struct ct_pyframe){ .code = num("--stack", tok), .lasti = (int32_t)strtol(atc + 1, NULL, 0) };
+    }
+    mkt_stack(m, id, flags, ips, ni, pf, np);
+    free(copy);
+}
+
+/* --stacks N: synthetic stacks for timing. Python frames name 64 code
+ * objects whose line table gives line firstlineno + (instruction / 4). */
+#define SYN_CODES 64
+#define SYN_CODE_BASE 0x7f0000c00000ull
+static void synthetic_stacks(struct mkt *m, unsigned long long n, uint64_t start, uint64_t endaddr)
+{
+    /* ONE_LINE1 entries of 4 units (two column bytes each): every 4
+     * instructions one line further. */
+    uint8_t lt[64];
+    size_t k = 0;
+    for (int e = 0; e < 16; e++) {
+        lt[k++] = (uint8_t)(0x80 | 11 << 3 | 3);
+        lt[k++] = 0;
+        lt[k++] = 1;
+    }
+    for (int c = 0; c < SYN_CODES; c++) {
+        char q[32], f[48];
+        snprintf(q, sizeof q, "func%d", c);
+        snprintf(f, sizeof f, "/srv/app/mod%d.py", c % 8);
+        mkt_pycode(m, SYN_CODE_BASE + 256 * (uint64_t)c, 10 * c + 1, q, f, lt, (uint32_t)k);
+    }
+    uint64_t span = endaddr > start ? endaddr - start : 1 << 20, x = 88172645463325252ull;
+    for (unsigned long long s = 0; s < n; s++) {
+        uint64_t ips[24];
+        struct ct_pyframe pf[8];
+        for (int i = 0; i < 24; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            ips[i] = (endaddr > start ? start : 0x400000) + x % span;
+        }
+        for (int i = 0; i < 8; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            pf[i] = (struct ct_pyframe){ .code = SYN_CODE_BASE + 256 * (x % SYN_CODES), .lasti = (int32_t)(x % 64) };
+        }
+        mkt_stack(m, (uint32_t)s + 1, 0, ips, 24, pf, 8);
+    }
 }
 
 static int type_gc(int type)
@@ -157,7 +306,8 @@ static size_t nheld, capheld;
 static void evidence_event(struct mkt *m, uint64_t pa, const struct spec_item *it, uint32_t pid, uint64_t seq,
                            int hold)
 {
-    struct mkt_ev e = { .addr = pa + 256, .ip = 0x401000, .time_ns = 1000 + seq, .tid = pid };
+    struct mkt_ev e = { .addr = pa + 256, .ip = 0x401000, .time_ns = 1000 + seq, .tid = pid,
+                        .stack = it->stack };
     uint64_t type = it->type >= 0 ? TYPE_BASE + 1024 * (uint64_t)it->type : 0;
     switch (it->cause) {
     case CT_CAUSE_REFCOUNT:
@@ -264,6 +414,10 @@ int main(int argc, char **argv)
         { "evidence", required_argument, NULL, 'v' },
         { "events-with-evidence", no_argument, NULL, 'V' },
         { "shuffle-events", no_argument, NULL, 'S' },
+        { "module", required_argument, NULL, 'M' },
+        { "pycode", required_argument, NULL, 'C' },
+        { "stack", required_argument, NULL, 'K' },
+        { "stacks", required_argument, NULL, 'Z' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -272,6 +426,9 @@ int main(int argc, char **argv)
     int events = 0, noend = 0, expect = 0, shuffle = 0, layout_unknown = 0, gc_frozen = 0, cycle = 0, dirty_set = 0;
     unsigned long long pyhex = 0, ntypes = 5;
     const char *spec_arg = NULL;
+    const char *modules[16], *pycodes[256], *stacks[256];
+    size_t nmod = 0, npyc = 0, nstk = 0;
+    unsigned long long nsyn = 0;
     uint32_t mode = CT_MODE_UFFD_ASYNC;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -298,6 +455,10 @@ int main(int argc, char **argv)
         case 'v': spec_arg = optarg; break;
         case 'V': cycle = 1; break;
         case 'S': shuffle = 1; break;
+        case 'M': if (nmod < 16) modules[nmod++] = optarg; break;
+        case 'C': if (npyc < 256) pycodes[npyc++] = optarg; break;
+        case 'K': if (nstk < 256) stacks[nstk++] = optarg; break;
+        case 'Z': nsyn = num("--stacks", optarg); break;
         case 'f': fresh = num("--fresh", optarg); break;
         case 'e': events = 1; break;
         case 'x': exitcode = num("--exit", optarg); break;
@@ -368,6 +529,15 @@ int main(int argc, char **argv)
             mkt_pytype(&m, TYPE_BASE + 1024 * k, (uint32_t)k + 1, flags, 32, 0, name);
         }
     }
+    uint64_t mstart = 0, mend = 0;
+    for (size_t i = 0; i < nmod; i++)
+        module_arg(&m, modules[i], &mstart, &mend);
+    for (size_t i = 0; i < npyc; i++)
+        pycode_arg(&m, pycodes[i]);
+    for (size_t i = 0; i < nstk; i++)
+        stack_arg(&m, stacks[i]);
+    if (nsyn)
+        synthetic_stacks(&m, nsyn, mstart, mend);
     uint64_t stride = (rpages + 16) * PAGE;   /* a 16-page hole between regions */
     for (uint64_t i = 0; i < nreg; i++)
         mkt_region(&m, (uint32_t)i, i == 0 ? CT_KIND_HEAP : CT_KIND_ANON, BASE_ADDR + i * stride,
@@ -401,13 +571,14 @@ int main(int argc, char **argv)
                 continue;
             /* The evidence of this page: by SPEC for the first dirty pages,
              * or cycling; fresh pages need none (they have no cause). */
-            struct spec_item it = { CT_CAUSE_UNKNOWN, -1, 0 };
+            struct spec_item it = { CT_CAUSE_UNKNOWN, -1, 0, 0 };
             bool has_ev = false;
             if (is_present && evidence) {
                 uint64_t d = nd++;
                 if (cycle) {
                     it.cause = cycle_causes[d % 6];
                     it.type = it.cause <= CT_CAUSE_OBJECT ? (int)((d / 6) % ntypes) : -1;
+                    it.stack = nsyn ? (uint32_t)(d % nsyn) + 1 : 0;
                     has_ev = true;
                 } else {
                     for (size_t k = 0; k < nspec; k++) {

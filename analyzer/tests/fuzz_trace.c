@@ -10,6 +10,7 @@
 
 #include "analysis.h"
 #include "report.h"
+#include "symbolize.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,9 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ct_report r = { .source = (char *)"fuzz", .procs = &p, .nprocs = 1 };
     /* Listing a hostile 2^28 pages one by one is slow, not wrong. */
     bool pages = p.cow + p.fresh < (1u << 20);
+    /* Module files named by a hostile input are not opened: the fuzzer
+     * tests the reader and the renderings, not the machine's files. */
+    ct_report_resolve(&r, false);
     ct_report_json(devnull, &r, pages);
     ct_report_text(devnull, &r, pages);
+    ct_report_folded(devnull, &r, CT_FRAMES_AUTO, CT_LEAF_BOTH);
+    ct_report_folded(devnull, &r, CT_FRAMES_BOTH, CT_LEAF_NONE);
     ct_proc_free(&p);
+    ct_symbolizer_free(r.sym);
     return 0;
 }
 

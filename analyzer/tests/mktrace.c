@@ -184,6 +184,10 @@ void mkt_write_ev(struct mkt *m, const struct mkt_ev *e)
     mkt_bytes(m, &e->where, 1);
     mkt_bytes(m, &e->obj_how, 1);
     add16(m, 0);
+    if (e->stack) {
+        add32(m, e->stack);
+        add32(m, 0);
+    }
     end(m, at);
 }
 
@@ -224,6 +228,53 @@ void mkt_module(struct mkt *m, uint64_t base, uint64_t start, uint64_t endaddr, 
     mkt_bytes(m, NULL, 16);
     add32(m, 4);
     addstr(m, path, strlen(path));
+    end(m, at);
+}
+
+void mkt_module_id(struct mkt *m, uint64_t base, uint64_t start, uint64_t endaddr, const uint8_t *id,
+                   uint32_t idlen, const char *path)
+{
+    size_t at = begin(m, CT_REC_MODULE);
+    add64(m, base);
+    add64(m, start);
+    add64(m, endaddr);
+    uint8_t b[20] = {0};
+    memcpy(b, id, idlen <= 20 ? idlen : 20);
+    mkt_bytes(m, b, 20);
+    add32(m, idlen);
+    addstr(m, path, strlen(path));
+    end(m, at);
+}
+
+void mkt_stack(struct mkt *m, uint32_t id, uint32_t flags, const uint64_t *ips, uint16_t nips,
+               const struct ct_pyframe *py, uint16_t npy)
+{
+    size_t at = begin(m, CT_REC_STACK);
+    add32(m, id);
+    add16(m, nips);
+    add16(m, npy);
+    add32(m, flags);
+    add32(m, 0);
+    for (uint16_t i = 0; i < nips; i++)
+        add64(m, ips[i]);
+    for (uint16_t i = 0; i < npy; i++) {
+        add64(m, py[i].code);
+        add32(m, (uint32_t)py[i].lasti);
+        add32(m, py[i].flags);
+    }
+    end(m, at);
+}
+
+void mkt_pycode(struct mkt *m, uint64_t addr, int32_t firstlineno, const char *qualname, const char *filename,
+                const void *linetable, uint32_t ltlen)
+{
+    size_t at = begin(m, CT_REC_PYCODE);
+    add64(m, addr);
+    add32(m, (uint32_t)firstlineno);
+    add32(m, ltlen);
+    addstr(m, qualname, strlen(qualname));
+    addstr(m, filename, strlen(filename));
+    mkt_bytes(m, linetable, ltlen);
     end(m, at);
 }
 

@@ -35,14 +35,15 @@ void mkt_pages(struct mkt *m, uint32_t type, uint32_t region, uint64_t first_pag
 void mkt_pages_raw(struct mkt *m, uint32_t type, uint32_t region, uint64_t first_page,
                    const void *bytes, uint32_t nbytes);
 void mkt_write(struct mkt *m, uint64_t addr, uint64_t ip, uint32_t tid, uint32_t flags);
-/* A full WRITE record with evidence (mkt_write writes the 40-byte first
- * version). */
+/* A WRITE record with evidence (mkt_write writes the 40-byte first
+ * version): 72 bytes, or 80 with the stack id when stack is not 0. */
 struct mkt_ev {
     uint64_t addr, ip, time_ns;
     uint32_t tid, flags;
     uint64_t obj, type, block;
     uint32_t block_size;
     uint8_t where, obj_how;
+    uint32_t stack;
 };
 void mkt_write_ev(struct mkt *m, const struct mkt_ev *e);
 void mkt_python(struct mkt *m, uint64_t hexversion, uint32_t layout_known, uint32_t flags,
@@ -50,6 +51,15 @@ void mkt_python(struct mkt *m, uint64_t hexversion, uint32_t layout_known, uint3
 void mkt_pytype(struct mkt *m, uint64_t addr, uint32_t index, uint64_t flags, int64_t basicsize,
                 int64_t itemsize, const char *name);
 void mkt_module(struct mkt *m, uint64_t base, uint64_t start, uint64_t end, const char *path);
+/* A MODULE record with a given build id (idlen <= 20). */
+void mkt_module_id(struct mkt *m, uint64_t base, uint64_t start, uint64_t end, const uint8_t *id,
+                   uint32_t idlen, const char *path);
+/* A STACK record: ips innermost first, then Python frames innermost first. */
+void mkt_stack(struct mkt *m, uint32_t id, uint32_t flags, const uint64_t *ips, uint16_t nips,
+               const struct ct_pyframe *py, uint16_t npy);
+/* A PYCODE record. */
+void mkt_pycode(struct mkt *m, uint64_t addr, int32_t firstlineno, const char *qualname, const char *filename,
+                const void *linetable, uint32_t ltlen);
 /* A page summary; nums holds `count` entries of four numbers (page delta,
  * type index, code, objects). */
 void mkt_page_summary(struct mkt *m, uint64_t base, const uint64_t *nums, uint32_t count);

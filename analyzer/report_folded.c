@@ -1,0 +1,262 @@
+/*
+ * report_folded.c - `cowtrace report --format folded`: copied pages as
+ * folded stacks, the input of flamegraph.pl, inferno and speedscope.
+ *
+ * Promise: one line per distinct stack over all processes, frames joined
+ * by ';' outermost first, then one space and the number of copied pages (a
+ * positive integer); lines sorted, so equal input gives equal output. Every
+ * copied page is on exactly one line: the lines sum to the report's cow
+ * pages. No frame is empty or holds ';', whitespace, a control character
+ * or invalid UTF-8 (replaced by '_' or '?'), so no tool can misread where
+ * a frame or the count starts.
+ *
+ * Frames (docs/trace-format.md, "Flame graphs"):
+ *   python  Python frames, outermost first; under the innermost one the
+ *           native frames the interpreter's evaluation loop had called
+ *           (those inside the innermost _PyEval_EvalFrameDefault: the
+ *           collector, a C extension, the allocator), all native frames if
+ *           no evaluation loop was captured;
+ *   native  native frames only;
+ *   both    native frames, with the Python frames inserted at the innermost
+ *           _PyEval_EvalFrameDefault. In 3.11 one evaluation-loop C frame
+ *           runs several Python frames (calls between Python functions do
+ *           not recurse in C) and the trace does not say which, so all
+ *           Python frames go to the innermost evaluation loop; with none
+ *           captured, Python frames come first, as in `python`.
+ * Default (auto): python if any stack of the report has a Python frame,
+ * else native. Pages without a stack are the line "(no stack)"; a stack
+ * taken while no Python frame ran starts with "(no python frame)" in
+ * python mode; a stack the shim cut at its depth limit starts with
+ * "(truncated)" (its outermost frames are missing). --leaf appends
+ * "cause:refcount", "type:int" ("type:(none)"), or both, to every line.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "jsonw.h"
+#include "report.h"
+#include "strbuf.h"
+#include "where.h"
+
+/* Appends trace bytes as a frame name that cannot break the format. */
+static void clean(struct strbuf *b, const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t start = b->len;
+    for (size_t i = 0; i < len;) {
+        size_t n = s[i] >= 0x20 && s[i] != 0x7f ? utf8_seq_len(s + i, len - i) : 0;
+        if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)
+            n = 0;                          /* C1 controls */
+        if (n == 1 && (s[i] == ';' || s[i] == ' ')) {
+            sb_add(b, "_", 1);
+            i++;
+        } else if (n == 0) {
+            sb_add(b, "?", 1);
+            i++;
+        } else {
+            sb_add(b, s + i, n);
+            i += n;
+        }
+    }
+    if (b->len == start)
+        sb_add(b, "?", 1);
+}
+
+static void sep(struct strbuf *b)
+{
+    if (b->len)
+        sb_add(b, ";", 1);
+}
+
+static void native_frame(struct strbuf *b, const struct ct_proc *p, const struct ct_nframe *f)
+{
+    sep(b);
+    if (f->func)
+        clean(b, f->func, strlen(f->func));
+    else if (f->module >= 0) {
+        size_t n;
+        const char *base = ct_module_basename(&p->t.modules[f->module], &n);
+        clean(b, base, n);
+        sb_addf(b, "+0x%llx", (unsigned long long)f->off);
+    } else
+        sb_addf(b, "0x%llx", (unsigned long long)f->ip);
+}
+
+static void python_frame(struct strbuf *b, const struct ct_proc *p, const struct ct_pframe *f)
+{
+    sep(b);
+    if (f->pycode < 0) {
+        sb_addf(b, "?_(code_0x%llx)", (unsigned long long)f->code);
+        return;
+    }
+    const struct ct_pycode *pc = &p->t.pycodes[f->pycode];
+    clean(b, pc->qualname.s, pc->qualname.len);
+    sb_add(b, " (", 2);
+    clean(b, pc->filename.s, pc->filename.len);
+    if (f->line >= 0)
+        sb_addf(b, ":%d", f->line);
+    sb_add(b, ")", 1);
+}
+
+static void marker(struct strbuf *b, const char *m)
+{
+    sep(b);
+    sb_adds(b, m);
+}
+
+/* Native frames [lo, hi) of rs (innermost-first indexes), outermost first. */
+static void natives(struct strbuf *b, const struct ct_proc *p, const struct ct_rstack *rs, size_t lo, size_t hi)
+{
+    for (size_t k = hi; k-- > lo;)
+        native_frame(b, p, &p->where->nframes[rs->n0 + k]);
+}
+
+static void pythons(struct strbuf *b, const struct ct_proc *p, const struct ct_rstack *rs)
+{
+    for (size_t k = rs->np; k-- > 0;)
+        python_frame(b, p, &p->where->pframes[rs->p0 + k]);
+}
+
+/* Index of the innermost evaluation-loop frame, or nn if none. */
+static size_t innermost_eval(const struct ct_proc *p, const struct ct_rstack *rs)
+{
+    for (size_t k = 0; k < rs->nn; k++)
+        if (p->where->nframes[rs->n0 + k].eval)
+            return k;
+    return rs->nn;
+}
+
+static bool has_python(const struct ct_rstack *rs)
+{
+    return rs->np > 0 && !(rs->flags & CT_STACK_NO_PYTHON);
+}
+
+static void fold(struct strbuf *b, const struct ct_proc *p, uint32_t stack, enum ct_frames mode)
+{
+    if (!stack || !p->where) {
+        marker(b, "(no stack)");
+        return;
+    }
+    const struct ct_rstack *rs = &p->where->stacks[stack - 1];
+    bool py = has_python(rs);
+    bool ntrunc = rs->flags & CT_STACK_NATIVE_TRUNCATED, ptrunc = rs->flags & CT_STACK_PY_TRUNCATED;
+    size_t ev = innermost_eval(p, rs);
+    switch (mode) {
+    case CT_FRAMES_NATIVE:
+        if (!rs->nn) {
+            marker(b, "(no native frames)");
+            return;
+        }
+        if (ntrunc)
+            marker(b, "(truncated)");
+        natives(b, p, rs, 0, rs->nn);
+        return;
+    case CT_FRAMES_BOTH:
+        if (!py) {
+            if (!rs->nn)
+                marker(b, "(no native frames)");
+            else if (ntrunc)
+                marker(b, "(truncated)");
+            natives(b, p, rs, 0, rs->nn);
+            return;
+        }
+        if (ev < rs->nn) {
+            if (ntrunc)
+                marker(b, "(truncated)");
+            natives(b, p, rs, ev, rs->nn);      /* down to the innermost eval loop, inclusive */
+            pythons(b, p, rs);
+            natives(b, p, rs, 0, ev);
+            return;
+        }
+        if (ptrunc)
+            marker(b, "(truncated)");
+        pythons(b, p, rs);
+        natives(b, p, rs, 0, rs->nn);
+        return;
+    default:
+        if (!py) {
+            marker(b, "(no python frame)");
+            natives(b, p, rs, 0, rs->nn);
+            return;
+        }
+        if (ptrunc)
+            marker(b, "(truncated)");
+        pythons(b, p, rs);
+        natives(b, p, rs, 0, ev);
+        return;
+    }
+}
+
+struct line {
+    char *key;
+    uint64_t pages;
+    UT_hash_handle hh;
+};
+
+static int cmp_line(const void *x, const void *y)
+{
+    return strcmp((*(struct line *const *)x)->key, (*(struct line *const *)y)->key);
+}
+
+enum ct_frames ct_frames_auto(const struct ct_report *r)
+{
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const struct ct_proc *p = &r->procs[i];
+        if (!p->where)
+            continue;
+        for (size_t s = 0; s < p->t.nstacks; s++)
+            if (has_python(&p->where->stacks[s]))
+                return CT_FRAMES_PYTHON;
+    }
+    return CT_FRAMES_NATIVE;
+}
+
+void ct_report_folded(FILE *f, const struct ct_report *r, enum ct_frames frames, enum ct_leaf leaf)
+{
+    if (frames == CT_FRAMES_AUTO)
+        frames = ct_frames_auto(r);
+    struct line *lines = NULL, *e, *tmp;
+    struct strbuf b;
+    sb_init(&b);
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const struct ct_proc *p = &r->procs[i];
+        for (size_t k = 0; k < p->nstack_counts; k++) {
+            const struct ct_stack_count *sc = &p->stack_counts[k];
+            sb_reset(&b);
+            fold(&b, p, sc->stack, frames);
+            if (leaf == CT_LEAF_CAUSE || leaf == CT_LEAF_BOTH)
+                sb_addf(&b, ";cause:%s", ct_cause_name(sc->cause));
+            if (leaf == CT_LEAF_TYPE || leaf == CT_LEAF_BOTH) {
+                size_t tlen;
+                const char *tname = ct_type_name(p, sc->type, &tlen);
+                sb_adds(&b, ";type:");
+                if (tname)
+                    clean(&b, tname, tlen);
+                else
+                    sb_adds(&b, "(none)");
+            }
+            HASH_FIND(hh, lines, b.s, b.len, e);
+            if (!e) {
+                e = xcalloc(1, sizeof *e);
+                e->key = xmemdup0(b.s, b.len);
+                HASH_ADD_KEYPTR(hh, lines, e->key, b.len, e);
+            }
+            e->pages += sc->pages;
+        }
+    }
+    sb_free(&b);
+    size_t n = HASH_COUNT(lines), k = 0;
+    struct line **v = xmalloc((n ? n : 1) * sizeof *v);
+    HASH_ITER(hh, lines, e, tmp) v[k++] = e;
+    qsort(v, n, sizeof *v, cmp_line);
+    for (size_t i = 0; i < n; i++)
+        if (v[i]->pages)
+            fprintf(f, "%s %llu\n", v[i]->key, (unsigned long long)v[i]->pages);
+    HASH_ITER(hh, lines, e, tmp) {
+        HASH_DEL(lines, e);
+        free(e->key);
+        free(e);
+    }
+    free(v);
+}
