@@ -472,6 +472,8 @@ static int cmp_stack_id(const void *x, const void *y)
 /* Write events name stacks by id, so an id must mean one stack. */
 static int check_stacks(struct ct_trace *t, struct ct_err *err)
 {
+    if (t->nstacks < 2)
+        return 0;
     qsort(t->stacks, t->nstacks, sizeof *t->stacks, cmp_stack_id);
     for (size_t i = 1; i < t->nstacks; i++)
         if (t->stacks[i].id == t->stacks[i - 1].id) {
