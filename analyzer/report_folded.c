@@ -177,6 +177,8 @@ static void fold(struct strbuf *b, const struct ct_proc *p, uint32_t stack, enum
     default:
         if (!py) {
             marker(b, "(no python frame)");
+            if (ntrunc)
+                marker(b, "(truncated)");
             natives(b, p, rs, 0, rs->nn);
             return;
         }

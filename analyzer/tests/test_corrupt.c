@@ -9,6 +9,7 @@
 #include "check.h"
 #include "mktrace.h"
 #include "report.h"
+#include "symbolize.h"
 
 #define PG 4096ull
 #define A0 0x10000ull
@@ -417,6 +418,132 @@ static void test_python_records(void)
     mkt_free(&m);
 }
 
+/* STACK and PYCODE records: ids, depths and lengths against their record,
+ * and write events naming stacks that do not exist. */
+static void test_stack_records(void)
+{
+    struct mkt m;
+    size_t at;
+    const uint64_t ips[3] = { 0x401000, 0x401100, 0x401200 };
+    const struct ct_pyframe py[2] = { { 0xc0de, 4, 0 }, { 0xc1de, -1, 0 } };
+
+    base(&m);
+    at = m.len;
+    mkt_record(&m, CT_REC_STACK, 16, NULL, 8);
+    expect_err("small stack", &m, m.len, at, "stack record too small");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_stack(&m, 0, 0, ips, 3, py, 2);
+    expect_err("stack id 0", &m, m.len, at + 8, "stack id 0");
+    mkt_free(&m);
+
+    base(&m);
+    mkt_stack(&m, 5, 0, ips, 3, py, 2);
+    mkt_stack(&m, 6, 0, ips, 1, NULL, 0);
+    at = m.len;
+    mkt_stack(&m, 5, 0, NULL, 0, py, 1);
+    expect_err("stack id repeats", &m, m.len, at + 8, "stack id 5 repeats");
+    mkt_free(&m);
+
+    /* depths claiming more frames than the record holds: a native depth one
+     * too many, a Python depth one too many, the largest depths */
+    base(&m);
+    at = m.len;
+    mkt_stack(&m, 1, 0, ips, 3, py, 2);
+    mkt_put16(&m, at + 12, 4);
+    expect_err("native depth", &m, m.len, at + 12, "stack of 4 native and 2 Python frames needs");
+    mkt_put16(&m, at + 12, 3);
+    mkt_put16(&m, at + 14, 3);
+    expect_err("python depth", &m, m.len, at + 12, "stack of 3 native and 3 Python frames needs");
+    mkt_put16(&m, at + 12, 0xffff);
+    mkt_put16(&m, at + 14, 0xffff);
+    expect_err("huge depths", &m, m.len, at + 12, "needs 1572864 bytes");
+    mkt_free(&m);
+
+    /* a stack record cut by the end of the file: torn if what shows is
+     * consistent, corrupt if the size disagrees with the depths */
+    base(&m);
+    at = m.len;
+    mkt_stack(&m, 1, 0, ips, 3, py, 2);
+    {
+        struct ct_trace t;
+        struct ct_err err;
+        CHECK(ct_trace_parse("torn stack", m.buf, m.len - 8, &t, &err) == 0);
+        if (t.file) {
+            CHECK(t.torn && t.nstacks == 0);
+            ct_trace_free(&t);
+        }
+    }
+    mkt_put32(&m, at + 4, 1 << 20);
+    expect_err("stack past EOF", &m, m.len, at, "extends past the end of the file");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_record(&m, CT_REC_PYCODE, 16, NULL, 8);
+    expect_err("small pycode", &m, m.len, at, "pycode record too small");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pycode(&m, 0xc0de, 10, "f", "/app/x.py", "\x80\x00", 2);
+    mkt_put16(&m, at + 24, 200);
+    expect_err("pycode qualname", &m, m.len, at + 24, "code qualname string of 200 bytes");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pycode(&m, 0xc0de, 10, "f", "/app/x.py", "\x80\x00", 2);
+    mkt_put16(&m, at + 27, 60);
+    expect_err("pycode filename", &m, m.len, at + 27, "code filename string of 60 bytes");
+    mkt_free(&m);
+
+    base(&m);
+    at = m.len;
+    mkt_pycode(&m, 0xc0de, 10, "f", "/app/x.py", "\x80\x00", 2);
+    mkt_put32(&m, at + 20, 0);              /* 24 + 3 + 11 + 2 = 40 bytes: the table ends the record */
+    expect_ok("pycode shorter table", &m);
+    mkt_put32(&m, at + 20, 3);
+    expect_err("pycode table length", &m, m.len, at + 20, "line table of 3 bytes does not fit");
+    mkt_put32(&m, at + 20, 0xffffffffu);
+    expect_err("pycode huge table", &m, m.len, at + 20, "line table of 4294967295 bytes");
+    mkt_free(&m);
+
+    /* write events: a stack id no record defines is no stack, counted;
+     * one that exists is kept; a 72-byte record has none */
+    base(&m);
+    mkt_pages(&m, CT_REC_PRESENT, 0, 0, (uint64_t[]){ 0, 4 }, 2);
+    mkt_stack(&m, 3, 0, ips, 1, NULL, 0);
+    mkt_write_ev(&m, &(struct mkt_ev){ .addr = A0, .stack = 3 });
+    mkt_write_ev(&m, &(struct mkt_ev){ .addr = A0 + PG, .stack = 4 });
+    mkt_write_ev(&m, &(struct mkt_ev){ .addr = A0 + 2 * PG, .stack = 0xffffffffu });
+    mkt_write_ev(&m, &(struct mkt_ev){ .addr = A0 + 3 * PG });
+    {
+        struct ct_trace t;
+        struct ct_err err;
+        CHECK(ct_trace_parse("stack ids", m.buf, m.len, &t, &err) == 0);
+        CHECK_U64(t.stacks_missing, 2);
+        CHECK_U64(t.nevents, 4);
+        if (t.nevents == 4)
+            CHECK(t.events[0].stack == 1 && !t.events[1].stack && !t.events[2].stack && !t.events[3].stack);
+        struct ct_proc p;
+        ct_analyze(&t, false, &p);
+        struct ct_report r = { .procs = &p, .nprocs = 1 };
+        char w[16][160];
+        size_t nw = ct_proc_warnings(&p, w, 16);
+        int found = 0;
+        for (size_t i = 0; i < nw; i++)
+            found += strstr(w[i], "2 write events name a stack the trace does not hold") != NULL;
+        CHECK(found == 1);
+        ct_report_resolve(&r, false);
+        ct_proc_free(&p);
+        ct_symbolizer_free(r.sym);
+    }
+    mkt_free(&m);
+}
+
 /* A valid trace that uses every record type. */
 static void rich(struct mkt *m)
 {
@@ -437,6 +564,13 @@ static void rich(struct mkt *m)
     mkt_write_ev(m, &(struct mkt_ev){ .addr = A1 + 3 * PG, .obj = A1 + 3 * PG, .type = 0x7f0000002000ull,
                                       .where = CT_WHERE_POOL_BLOCK, .obj_how = CT_OBJ_AT, .time_ns = 5 });
     mkt_page_summary(m, A1, (uint64_t[]){ 3, 2, 2 | 4 << 2, 3, 1, 0, 1, 0, 2, 7, 2, 1 }, 3);
+    mkt_pycode(m, 0x7f0000c00000ull, 3, "load", "/app/w.py", "\x80\x00\xd8\x04\x05\x80", 6);
+    mkt_stack(m, 1, 0, (uint64_t[]){ 0x7f0000001234ull, 0x7f0000002345ull, 0x401000 }, 3,
+              (struct ct_pyframe[]){ { 0x7f0000c00000ull, 1, 0 }, { 0x7f0000c00000ull, 0, 0 } }, 2);
+    mkt_stack(m, 2, CT_STACK_NO_PYTHON | CT_STACK_NATIVE_TRUNCATED, (uint64_t[]){ 0x7f0000001234ull }, 1, NULL, 0);
+    mkt_write_ev(m, &(struct mkt_ev){ .addr = A0 + 7 * PG + 64, .obj = A0 + 7 * PG + 64, .type = 0x7f0000002000ull,
+                                      .where = CT_WHERE_POOL_BLOCK, .obj_how = CT_OBJ_AT, .stack = 1 });
+    mkt_write_ev(m, &(struct mkt_ev){ .addr = A0 + 8 * PG, .where = CT_WHERE_OUTSIDE, .stack = 2 });
     mkt_note(m, CT_NOTE_WARNING, "a warning \xff with \"bytes\"");
     mkt_untrack(m, A1 + 12 * PG, A1 + 16 * PG, CT_UNTRACK_STOPPED);
     mkt_exec(m, "/bin/sh");
@@ -462,7 +596,7 @@ static void test_fuzz(int iterations)
     mkt_bytes(&m, NULL, 256);                 /* room to grow by a few bytes */
     FILE *devnull = fopen("/dev/null", "w");
     uint64_t seed = 0x9e3779b97f4a7c15ull;
-    int ok = 0, errs = 0, bad_err = 0, bad_sum = 0, attributed = 0;
+    int ok = 0, errs = 0, bad_err = 0, bad_sum = 0, attributed = 0, with_stacks = 0;
     static const uint32_t interesting[] = { 0, 1, 7, 8, 16, 24, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000,
                                             0x7fffffff, 0x80000000u, 0xfffffff8u, 0xffffffffu };
     for (int it = 0; it < iterations; it++) {
@@ -523,16 +657,30 @@ static void test_fuzz(int iterations)
             types += p.types[i].pages;
         bad_sum += causes != p.cow || types != p.cow;
         attributed += p.layout && p.causes[CT_CAUSE_UNKNOWN] < p.cow;
+        /* and so do the (stack, cause, type) counts */
+        uint64_t stacked = 0, with = 0;
+        for (size_t i = 0; i < p.nstack_counts; i++) {
+            stacked += p.stack_counts[i].pages;
+            with += p.stack_counts[i].stack ? p.stack_counts[i].pages : 0;
+            bad_sum += p.stack_counts[i].stack > p.t.nstacks;
+        }
+        bad_sum += stacked != p.cow;
+        with_stacks += with > 0;
         struct ct_report rep = { .source = (char *)"fuzz", .procs = &p, .nprocs = 1 };
+        /* Module files named by a mutated trace are not opened. */
+        ct_report_resolve(&rep, false);
         /* Listing a hostile 2^28 pages one by one is slow, not wrong. */
         bool pages = p.cow + p.fresh < (1u << 20);
         ct_report_json(devnull, &rep, pages);
         ct_report_text(devnull, &rep, pages);
+        ct_report_folded(devnull, &rep, (enum ct_frames)(it % 4), (enum ct_leaf)(it / 4 % 4));
         ct_proc_free(&p);
+        ct_symbolizer_free(rep.sym);
     }
     fclose(devnull);
-    fprintf(stderr, "fuzz: %d iterations, %d parsed (%d with causes), %d clean errors\n", iterations, ok,
-            attributed, errs);
+    fprintf(stderr, "fuzz: %d iterations, %d parsed (%d with causes, %d with stacks), %d clean errors\n",
+            iterations, ok, attributed, with_stacks, errs);
+    CHECK(with_stacks > iterations / 50);
     CHECK(attributed > iterations / 50);     /* the new records survive mutation often enough to matter */
     CHECK_U64(bad_err, 0);
     CHECK_U64(bad_sum, 0);
@@ -547,6 +695,7 @@ int main(int argc, char **argv)
     test_header();
     test_records();
     test_python_records();
+    test_stack_records();
     test_fuzz(argc > 1 ? atoi(argv[1]) : 20000);
     return check_done("test_corrupt");
 }
