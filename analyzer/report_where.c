@@ -35,14 +35,17 @@ static void loc_name(const struct ct_loc *l, bool python, char *out, size_t len)
     if (python) {
         const char *fs = l->file ? l->file : "?";
         size_t fl = l->file ? l->file_len : 1;
-        /* Keep the end of a long path: the file name is what identifies it. */
-        const size_t keep = 48;
+        char tail[140];
+        if (l->line >= 0)
+            snprintf(tail, sizeof tail, ":%d in %s", l->line, func);
+        else
+            snprintf(tail, sizeof tail, " in %s", func);
+        /* Keep the end of a long path, where the file name is, so the row
+         * fits its column (but never fewer than 16 bytes of it). */
+        size_t keep = strlen(tail) + 3 < NAME_COLS - 16 ? NAME_COLS - 3 - strlen(tail) : 16;
         int cut = fl > keep;
         ct_text_clean(cut ? fs + fl - keep : fs, cut ? keep : fl, file, sizeof file);
-        if (l->line >= 0)
-            snprintf(out, len, "%s%s:%d in %s", cut ? "..." : "", file, l->line, func);
-        else
-            snprintf(out, len, "%s%s in %s", cut ? "..." : "", file, func);
+        snprintf(out, len, "%s%s%s", cut ? "..." : "", file, tail);
     } else if (!l->func && l->module)
         snprintf(out, len, "%s+0x%llx", mod, (unsigned long long)l->off);
     else if (l->module)

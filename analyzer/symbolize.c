@@ -212,7 +212,10 @@ enum ct_modstate ct_symbolize(struct ct_symbolizer *S, const struct ct_module *m
         GElf_Sym sym;
         const char *name = dwfl_module_addrinfo(e->mod, addr, &off, &sym, NULL, NULL, NULL);
         if (name && name[0]) {
-            a->sym.func = xstrdup(name);
+            /* .dynsym names of versioned symbols carry their version
+             * ("__libc_start_main@@GLIBC_2.34"): the function is the name. */
+            const char *at = strchr(name, '@');
+            a->sym.func = at && at > name ? xmemdup0(name, (size_t)(at - name)) : xstrdup(name);
             a->sym.func_addr = addr - off;
         }
         Dwfl_Line *ln = dwfl_module_getsrc(e->mod, addr);
