@@ -248,8 +248,11 @@ struct ct_rec_stack {
 struct ct_pyframe {
     uint64_t code;            /* PyCodeObject address: see CT_REC_PYCODE */
     int32_t  lasti;           /* index of the current instruction, in code units (2 bytes) */
-    uint32_t flags;           /* reserved */
+    uint32_t flags;           /* CT_PYFRAME_* */
 };
+#define CT_PYFRAME_ENTRY 0x1u /* the first frame a C call into the evaluation loop ran
+                               * (3.11: _PyInterpreterFrame.is_entry): frames up to and
+                               * including it belong to one _PyEval_EvalFrameDefault call */
 
 /* A code object, once per file: enough to name a frame and find its line
  * offline. Followed by: string qualname, string filename, then
@@ -292,7 +295,7 @@ struct ct_rec_pytype {
 struct ct_rec_module {
     struct ct_rec h;
     uint64_t base;            /* load bias (dlpi_addr) */
-    uint64_t start, end;      /* lowest and highest mapped address of its segments */
+    uint64_t start, end;      /* [start, end): its PT_LOAD segments, end exclusive */
     uint8_t  build_id[20];    /* NT_GNU_BUILD_ID, zero padded */
     uint32_t build_id_len;
     /* then: string path */

@@ -45,7 +45,7 @@ struct ct_pylayout {
     uint16_t is_next, is_threads_head, ts_next, ts_cframe, ts_native_thread_id;
     uint16_t code_unit;            /* bytes per instruction unit (2) */
     uint16_t cframe_current_frame;
-    uint16_t fr_code, fr_previous, fr_prev_instr, fr_owner;
+    uint16_t fr_code, fr_previous, fr_prev_instr, fr_owner, fr_is_entry;
     uint16_t co_filename, co_name, co_qualname, co_firstlineno, co_linetable, co_code_adaptive;
     uint16_t ascii_length, ascii_state, ascii_size, compact_size;   /* PyASCIIObject, PyCompactUnicodeObject */
 };

@@ -60,6 +60,7 @@ const struct ct_pylayout ct_pylayout_3_11 = {
     .fr_previous = 48,
     .fr_prev_instr = 56,
     .fr_owner = 69,
+    .fr_is_entry = 68,
     .co_filename = 112,
     .co_name = 120,
     .co_qualname = 128,

@@ -181,7 +181,7 @@ static int python_frames(struct ct_state *st, struct ct_pyframe *out, int max, u
             int64_t lasti = ((int64_t)instr - (int64_t)(code + L->co_code_adaptive)) / L->code_unit;
             out[n].code = code;
             out[n].lasti = lasti < -1 || lasti > (1 << 30) ? -1 : (int32_t)lasti;
-            out[n].flags = 0;
+            out[n].flags = f[L->fr_is_entry] ? CT_PYFRAME_ENTRY : 0;
             note_code(st, (uintptr_t)code);
             n++;
         }
