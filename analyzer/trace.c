@@ -871,7 +871,7 @@ static int walk(const uint8_t *buf, size_t len, uint64_t start, int pass, struct
     uint64_t off = start;
     for (;;) {
         uint32_t type = 0, size = 0;
-        enum frame fr;
+        enum frame fr = FR_END_ZERO;   /* set by frame(); initialised for the compiler */
         if (frame(buf, len, off, &type, &size, &fr, err))
             return -1;
         if (fr != FR_RECORD) {
