@@ -14,7 +14,8 @@
  *  - existing traces are never mixed with new ones: a DIR that holds
  *    *.cowtrace files is refused unless --force, which deletes only those;
  *  - the options reach the shim only through its environment
- *    (COWTRACE_DIR, COWTRACE_MODE, COWTRACE_GC_FREEZE): the shim decides.
+ *    (COWTRACE_DIR, COWTRACE_MODE, COWTRACE_GC_FREEZE, COWTRACE_STACKS,
+ *    COWTRACE_STACK_DEPTH, COWTRACE_CAPTURE_PAGES): the shim decides.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +37,8 @@
 
 void usage_run(FILE *f)
 {
-    fputs("usage: cowtrace run [-o DIR] [--mode MODE] [--gc-freeze] [-q] [--force] -- CMD [ARG...]\n"
+    fputs("usage: cowtrace run [-o DIR] [--mode MODE] [--gc-freeze] [--stacks WHICH] [--stack-depth N]\n"
+          "                    [--capture-pages] [-q] [--force] -- CMD [ARG...]\n"
           "\n"
           "Run CMD with libcowtrace.so preloaded. Every process CMD forks writes a\n"
           "trace DIR/<pid>.cowtrace; read them with `cowtrace report DIR`.\n"
@@ -51,6 +53,13 @@ void usage_run(FILE *f)
           "                        inferred from what the pages hold (only when asked)\n"
           "  -g, --gc-freeze   call gc.freeze() in the (Python) parent just before each\n"
           "                    fork, to measure what it saves (cowtrace diff)\n"
+          "  --stacks WHICH    stacks of first writes (precise modes): both (default),\n"
+          "                    python, native or none\n"
+          "  --no-stacks       same as --stacks none: the cheapest precise tracing\n"
+          "  --stack-depth N   native frames kept per stack, 1 to 128 (default 32)\n"
+          "  --capture-pages   also store the contents of each copied page as it was\n"
+          "                    before the first write (off by default: a heap can hold\n"
+          "                    secrets; traces get much larger)\n"
           "  -f, --force       delete old *.cowtrace files in DIR first (nothing else)\n"
           "  -q, --quiet       do not print the summary line at the end\n"
           "  -h, --help        show this help\n"
@@ -227,12 +236,16 @@ int cmd_run(int argc, char **argv)
         { "mode", required_argument, NULL, 'm' },
         { "force", no_argument, NULL, 'f' },
         { "gc-freeze", no_argument, NULL, 'g' },
+        { "stacks", required_argument, NULL, 'S' },
+        { "no-stacks", no_argument, NULL, 'N' },
+        { "stack-depth", required_argument, NULL, 'D' },
+        { "capture-pages", no_argument, NULL, 'P' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = "cowtrace.out", *mode = "auto";
-    bool quiet = false, force = false, gc_freeze = false;
+    const char *dir = "cowtrace.out", *mode = "auto", *stacks = "both", *depth = NULL;
+    bool quiet = false, force = false, gc_freeze = false, capture = false;
     int c;
     opterr = 0;
     optind = 1;
@@ -251,6 +264,18 @@ int cmd_run(int argc, char **argv)
         case 'g':
             gc_freeze = true;
             break;
+        case 'S':
+            stacks = optarg;
+            break;
+        case 'N':
+            stacks = "none";
+            break;
+        case 'D':
+            depth = optarg;
+            break;
+        case 'P':
+            capture = true;
+            break;
         case 'q':
             quiet = true;
             break;
@@ -258,7 +283,7 @@ int cmd_run(int argc, char **argv)
             usage_run(stdout);
             return 0;
         default:
-            if (optopt && strchr("om", optopt))
+            if (optopt && strchr("omSD", optopt))
                 fprintf(stderr, "cowtrace run: option '%s' needs a value\n", argv[optind - 1]);
             else
                 fprintf(stderr, "cowtrace run: unknown option '%s'\n", argv[optind - 1]);
@@ -269,6 +294,19 @@ int cmd_run(int argc, char **argv)
     if (strcmp(mode, "auto") && strcmp(mode, "uffd-async") && strcmp(mode, "uffd") && strcmp(mode, "mprotect")) {
         fprintf(stderr, "cowtrace run: unknown mode '%s' (use auto, uffd-async, uffd or mprotect)\n", mode);
         return EXIT_USAGE;
+    }
+    if (strcmp(stacks, "both") && strcmp(stacks, "python") && strcmp(stacks, "native") && strcmp(stacks, "none")) {
+        fprintf(stderr, "cowtrace run: unknown --stacks '%s' (use both, python, native or none)\n", stacks);
+        return EXIT_USAGE;
+    }
+    if (depth) {
+        char *end;
+        errno = 0;
+        long v = strtol(depth, &end, 10);
+        if (errno || *end || v < 1 || v > 128) {
+            fprintf(stderr, "cowtrace run: --stack-depth takes a number from 1 to 128, not '%s'\n", depth);
+            return EXIT_USAGE;
+        }
     }
     if (!*dir) {
         fprintf(stderr, "cowtrace run: empty output directory name\n");
@@ -323,7 +361,10 @@ int cmd_run(int argc, char **argv)
     snprintf(preload, len, "%s%s%s", shim, pre && *pre ? ":" : "", pre && *pre ? pre : "");
     if (setenv("LD_PRELOAD", preload, 1) || setenv("COWTRACE_DIR", absdir, 1)
         || setenv("COWTRACE_MODE", mode, 1)
-        || (gc_freeze ? setenv("COWTRACE_GC_FREEZE", "1", 1) : unsetenv("COWTRACE_GC_FREEZE"))) {
+        || (gc_freeze ? setenv("COWTRACE_GC_FREEZE", "1", 1) : unsetenv("COWTRACE_GC_FREEZE"))
+        || setenv("COWTRACE_STACKS", stacks, 1)
+        || (depth ? setenv("COWTRACE_STACK_DEPTH", depth, 1) : unsetenv("COWTRACE_STACK_DEPTH"))
+        || (capture ? setenv("COWTRACE_CAPTURE_PAGES", "1", 1) : unsetenv("COWTRACE_CAPTURE_PAGES"))) {
         perror("cowtrace: setenv");
         return EXIT_USAGE;
     }

@@ -122,6 +122,9 @@ size_t ct_proc_warnings(const struct ct_proc *p, char out[][160], size_t max)
             ct_text_clean(bm->why, strlen(bm->why), why, sizeof why);
             W("module %s %s (%s): frames shown as module+offset", name, ct_modstate_name(bm->state), why);
         }
+    if (t->captured_pages)
+        W("%llu page%s stored with their contents (--capture-pages): treat this trace like a core dump",
+          (unsigned long long)t->captured_pages, t->captured_pages == 1 ? "" : "s");
     if (t->unknown_records)
         W("%llu record%s of unknown type skipped (written by a newer cowtrace?)",
           (unsigned long long)t->unknown_records, t->unknown_records == 1 ? "" : "s");

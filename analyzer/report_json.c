@@ -297,6 +297,7 @@ static void json_proc(FILE *f, const struct ct_report *r, size_t idx, bool pages
     fprintf(f, "],\n   \"tracked_pages\": %llu, \"cow_pages\": %llu, \"fresh_pages\": %llu, \"early_pages\": %llu",
             (unsigned long long)p->tracked, (unsigned long long)p->cow,
             (unsigned long long)p->fresh, (unsigned long long)p->early);
+    fprintf(f, ", \"captured_pages\": %llu", (unsigned long long)t->captured_pages);
     fprintf(f, ",\n   \"write_events\": %llu, \"faults\": %llu, \"scans\": %llu, \"flush_interval_ms\": %u",
             (unsigned long long)t->nwrites, (unsigned long long)t->end_faults,
             (unsigned long long)t->end_scans, t->flush_interval_ms);

@@ -36,6 +36,7 @@
 #define SZ_STACK   sizeof(struct ct_rec_stack)
 #define SZ_PYFRAME sizeof(struct ct_pyframe)
 #define SZ_PYCODE  sizeof(struct ct_rec_pycode)
+#define SZ_PAGEDATA sizeof(struct ct_rec_page_data)
 #define SZ_STR_MAX (2 + 65535)
 
 _Static_assert(sizeof(struct ct_rec_process) == 24, "process record");
@@ -105,6 +106,7 @@ const char *ct_untrack_reason_name(uint32_t reason)
     case CT_UNTRACK_REGISTER: return "kernel refused write-protection";
     case CT_UNTRACK_STOPPED: return "tracing stopped";
     case CT_UNTRACK_SPECIAL: return "special memory";
+    case CT_UNTRACK_SHIM_DEP: return "written by the shim's own handler";
     }
     return "unknown reason";
 }
@@ -149,6 +151,7 @@ static bool torn_plausible(uint32_t type, uint32_t size, const uint8_t *p, size_
         return size <= align8(SZ_PYCODE + 2 * SZ_STR_MAX + lt) + 8;
     }
     case CT_REC_UNTRACK: return size >= SZ_UNTRACK && size <= SZ_UNTRACK + 64;
+    case CT_REC_PAGE_DATA: return size >= SZ_PAGEDATA && size <= SZ_PAGEDATA + (1u << 20);
     case CT_REC_PRESENT:
     case CT_REC_EARLY:
     case CT_REC_WRITTEN:
@@ -630,6 +633,17 @@ static int pass1_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_
         if (need(off, type, size, SZ_PYCODE, err))
             return -1;
         return parse_pycode(buf, off, size, t, err);
+    case CT_REC_PAGE_DATA: {
+        /* --capture-pages: raw contents. The report only counts them. */
+        if (need(off, type, size, SZ_PAGEDATA, err))
+            return -1;
+        uint32_t len = rd32(p + 20);
+        if (len != t->page_size || align8(SZ_PAGEDATA + (uint64_t)len) != size)
+            return ct_fail(err, off + 20, "page data of %u bytes in a record of size %u (page size %u)",
+                           len, size, t->page_size);
+        t->captured_pages++;
+        return 0;
+    }
     case CT_REC_PAGE_SUMMARY: {
         if (need(off, type, size, SZ_SUMMARY, err))
             return -1;

@@ -216,6 +216,7 @@ struct ct_trace {
     uint64_t nwrites;         /* CT_REC_WRITE events */
     uint64_t writes_outside;  /* write events that hit no region */
     uint64_t unknown_records; /* records of a type this reader does not know */
+    uint64_t captured_pages;  /* CT_REC_PAGE_DATA records (--capture-pages) */
     uint64_t stream_end;      /* offset where the record stream ended */
     bool torn;                /* the last record was cut short by the end of the file */
     uint64_t torn_offset;

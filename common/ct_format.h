@@ -84,6 +84,7 @@ enum ct_rec_type {
     CT_REC_PAGE_SUMMARY = 14, /* struct ct_rec_page_summary: what written pages hold (uffd-async) */
     CT_REC_STACK = 15,        /* struct ct_rec_stack: a distinct native + Python stack */
     CT_REC_PYCODE = 16,       /* struct ct_rec_pycode: a code object seen in a Python stack */
+    CT_REC_PAGE_DATA = 17,    /* struct ct_rec_page_data: raw page contents (--capture-pages only) */
     CT_REC_TYPE_MAX
 };
 
@@ -263,6 +264,17 @@ struct ct_rec_pycode {
     int32_t  firstlineno;
     uint32_t linetable_len;
 };
+
+/* Raw contents of a copied page: only with --capture-pages, which also sets
+ * CT_HDR_RAW_PAGES in the header. Followed by `len` bytes. */
+struct ct_rec_page_data {
+    struct ct_rec h;
+    uint64_t addr;            /* page address */
+    uint32_t when;            /* CT_PAGE_BEFORE_WRITE (sync backends) or CT_PAGE_AT_SCAN (uffd-async) */
+    uint32_t len;             /* page size */
+};
+#define CT_PAGE_BEFORE_WRITE 0u
+#define CT_PAGE_AT_SCAN 1u
 
 /* The interpreter in this process, found at fork time. */
 struct ct_rec_python {

@@ -234,6 +234,9 @@ __attribute__((constructor)) static void ct_init(void)
         ct_cfg.stack_depth = (int)v;
     }
 
+    const char *capture = getenv("COWTRACE_CAPTURE_PAGES");
+    ct_cfg.capture_pages = capture && *capture && strcmp(capture, "0") != 0;
+
     const char *freeze = getenv("COWTRACE_GC_FREEZE");
     ct_cfg.gc_freeze = freeze && *freeze && strcmp(freeze, "0") != 0;
 

@@ -62,6 +62,7 @@ struct ct_config {
     uintptr_t self_start, self_end; /* the shim's own mappings */
     int gc_freeze;             /* COWTRACE_GC_FREEZE: gc.freeze() before each fork */
     int stack_mode;            /* COWTRACE_STACKS: bit 0 native, bit 1 python */
+    int capture_pages;         /* COWTRACE_CAPTURE_PAGES: raw page contents in the trace */
     int stack_depth;           /* COWTRACE_STACK_DEPTH: native frames kept */
     /* Written in the parent by the fork prepare handler, read by the child. */
     uint64_t fork_counter;
@@ -120,6 +121,8 @@ struct ct_writer {
 int ct_writer_create(struct ct_writer *w, const struct ct_header *h);
 void *ct_writer_reserve(struct ct_writer *w, size_t size, int final);
 void ct_writer_publish(void *rec, uint32_t type, uint32_t size);
+/* --capture-pages: the page's bytes, read from `src` (a mapped, readable copy). */
+void ct_writer_page_data(struct ct_writer *w, uintptr_t page, const void *src, uint32_t when);
 void ct_writer_finish(struct ct_writer *w);   /* trim the zero tail */
 void ct_writer_abandon(struct ct_writer *w);  /* unmap and close, nothing more */
 int ct_writer_note(struct ct_writer *w, uint32_t level, const char *text);
@@ -203,6 +206,7 @@ struct ct_state {
     struct ct_runs scan_runs;  /* used under scan_lock */
     struct ct_runs setup_runs;
     struct ct_sums sums;       /* used under scan_lock */
+    void *capture_buf;         /* --capture-pages in uffd-async, under scan_lock */
     struct page_region *scan_vec;
     size_t scan_vec_len;
     uint64_t *pm_buf;          /* pagemap entries, setup only */

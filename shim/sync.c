@@ -210,6 +210,12 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
                 uint32_t stack = slot >= 0 ? ct_stack_capture(st, uc) : 0;
                 ct_busy_leave(slot);
                 record_write(st, addr, context_ip(uc), 0, &ev, stack);
+                if (ct_cfg.capture_pages) {
+                    /* The faulting page is mapped and still holds what the
+                     * parent left there: the write has not happened. */
+                    uintptr_t page = addr & ~((uintptr_t)ct_cfg.page_size - 1);
+                    ct_writer_page_data(&st->w, page, (const void *)page, CT_PAGE_BEFORE_WRITE);
+                }
             }
             atomic_fetch_add(&st->faults, 1);
             open_page(st, r, pg);

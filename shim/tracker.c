@@ -245,6 +245,7 @@ static void setup(void)
         .mode = (uint32_t)st->mode,
         .fork_time_ns = ct_clock_ns(0 /* CLOCK_REALTIME */),
         .fork_nonce = ct_cfg.fork_counter,
+        .flags = ct_cfg.capture_pages ? CT_HDR_RAW_PAGES : 0,
     };
     ct_memcpy(h.magic, CT_MAGIC, 8);
     r = ct_writer_create(&st->w, &h);

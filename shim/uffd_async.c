@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "ct_shim.h"
@@ -93,6 +94,19 @@ int ct_uffd_async_start(struct ct_state *st)
     return 0;
 }
 
+/* --capture-pages: the page as the scan found it. The child wrote it, so it
+ * is its own copy now and reading it (process_vm_readv pins) copies nothing;
+ * other threads may unmap it meanwhile, which a plain load would not survive. */
+static void capture(struct ct_state *st, uintptr_t page)
+{
+    if (!st->capture_buf && !(st->capture_buf = ct_arena_alloc((size_t)ct_cfg.page_size)))
+        return;
+    struct iovec local = {.iov_base = st->capture_buf, .iov_len = (size_t)ct_cfg.page_size};
+    struct iovec remote = {.iov_base = (void *)page, .iov_len = (size_t)ct_cfg.page_size};
+    if (ct_sys6(SYS_process_vm_readv, ct_getpid(), (long)&local, 1, (long)&remote, 1, 0) == ct_cfg.page_size)
+        ct_writer_page_data(&st->w, page, st->capture_buf, CT_PAGE_AT_SCAN);
+}
+
 void ct_uffd_async_scan(struct ct_state *st)
 {
     struct ct_runs *runs = &st->scan_runs;
@@ -124,8 +138,11 @@ void ct_uffd_async_scan(struct ct_state *st)
                 struct page_region *pr = &st->scan_vec[k];
                 ct_runs_add(runs, (pr->start - r->start) >> ct_cfg.page_shift,
                             (pr->end - pr->start) >> ct_cfg.page_shift);
-                for (uintptr_t pg = pr->start; pg < pr->end; pg += (uintptr_t)ct_cfg.page_size)
+                for (uintptr_t pg = pr->start; pg < pr->end; pg += (uintptr_t)ct_cfg.page_size) {
                     ct_sums_add(&st->sums, st, pg);
+                    if (ct_cfg.capture_pages)
+                        capture(st, pg);
+                }
             }
             if (arg.walk_end <= at || arg.walk_end >= r->end)
                 break;

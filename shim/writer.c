@@ -197,3 +197,17 @@ void ct_writer_abandon(struct ct_writer *w)
     w->map = NULL;
     w->fd = -1;
 }
+
+void ct_writer_page_data(struct ct_writer *w, uintptr_t page, const void *src, uint32_t when)
+{
+    size_t len = (size_t)ct_cfg.page_size;
+    size_t size = sizeof(struct ct_rec_page_data) + len;
+    struct ct_rec_page_data *rec = ct_writer_reserve(w, size, 0);
+    if (!rec)
+        return;
+    rec->addr = page;
+    rec->when = when;
+    rec->len = (uint32_t)len;
+    ct_memcpy(rec + 1, src, len);
+    ct_writer_publish(rec, CT_REC_PAGE_DATA, (uint32_t)size);
+}
