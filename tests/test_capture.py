@@ -63,7 +63,7 @@ def run():
     out, child, blobs = traced(t, args.mode, ["--capture-pages"])
     mine = [b for n, b in blobs.items() if n.startswith(f"{child}.")]
     ct.check(mine and needle in mine[0], "--capture-pages: the child's trace lacks the page contents")
-    flags = int.from_bytes(mine[0][32:36], "little")
+    flags = int.from_bytes(mine[0][28:32], "little")   # struct ct_header.flags
     ct.check(flags & 1, f"--capture-pages: header flags {flags:#x} lack CT_HDR_RAW_PAGES")
     p = ct.get_process(ct.report(out), child)
     ct.check(p.get("captured_pages", 0) >= 256, f"report counts {p.get('captured_pages')} captured pages")
