@@ -199,6 +199,25 @@ static int peek(uintptr_t addr, void *out, size_t n)
     return safe_peek(addr, out, n);
 }
 
+/* The uffd-async scan at exit: reads switch to guarded loads while a
+ * SIGSEGV handler of ours stands by (see ct_uffd_async_final_scan). */
+void ct_py_guarded_reads(int on)
+{
+    if (py)
+        py->guarded = on;
+}
+
+static void probe_fault(int sig, siginfo_t *si, void *uc)
+{
+    ct_probe_recover();
+    ct_chain_signal(sig, si, uc);
+}
+
+void *ct_py_probe_handler(void)
+{
+    return (void *)probe_fault;
+}
+
 /* For stacks.c: the same fault-proof read, and the layout in use. */
 int ct_py_read(uintptr_t addr, void *out, size_t n)
 {
@@ -487,6 +506,13 @@ static long readv_self(struct iovec *local, struct iovec *remote, size_t n)
  * process_vm_readv stop there); a piece that cannot be read is zeroed. */
 static void read_pieces(struct iovec *local, struct iovec *remote, size_t n)
 {
+    if (py->guarded) {
+        /* At exit, with our probe handler installed: plain loads, no pins. */
+        for (size_t i = 0; i < n; i++)
+            if (guarded_copy(local[i].iov_base, (uintptr_t)remote[i].iov_base, local[i].iov_len))
+                ct_memset(local[i].iov_base, 0, local[i].iov_len);
+        return;
+    }
     long got = readv_self(local, remote, n);
     size_t ok = 0, total = 0;
     for (size_t i = 0; i < n; i++)
@@ -532,7 +558,8 @@ void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n
     for (size_t i = 0; i < n; i++) {
         uintptr_t pool = pages[i] & ~(uintptr_t)(L->pool_size - 1);
         ct_memset(hdrs[i], 0, sizeof hdrs[i]);
-        int written = 0;
+        /* Guarded loads copy nothing: any header will do. */
+        int written = py->guarded;
         for (size_t j = 0; j < n && !written; j++)
             written = pages[j] == pool;
         if (!written)
@@ -662,7 +689,7 @@ int ct_py_setup(struct ct_state *st)
         return -1;
     info->L = L;
     info->types = types;
-    info->guarded = st->mode != CT_MODE_UFFD_ASYNC;
+    info->guarded = st->mode != CT_MODE_UFFD_ASYNC;   /* uffd-async: once its handler is in */
     sum_scratch = st->mode == CT_MODE_UFFD_ASYNC ? ct_arena_alloc(sizeof *sum_scratch) : NULL;
     py = info;
     return 0;

@@ -24,6 +24,8 @@
 #include "ct_shim.h"
 #include "kernel_compat.h"
 
+void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *));
+
 #define CT_SCAN_VEC 1024u
 #define CT_FLUSHER_STACK (256u << 10)
 
@@ -69,6 +71,13 @@ int ct_uffd_async_probe(const char **why)
 
 int ct_uffd_async_start(struct ct_state *st)
 {
+    /* Page summaries read the program's memory with plain loads, which may
+     * meet memory unmapped meanwhile: our SIGSEGV handler turns such a fault
+     * into a failed read (and hands every other fault to the program's
+     * handler, as the sync backends do). Plain loads, because the fault-proof
+     * system call, process_vm_readv, pins pages and so copies shared ones. */
+    ct_signal_take(SIGSEGV, (void (*)(int, siginfo_t *, void *))ct_py_probe_handler());
+    ct_py_guarded_reads(1);
     st->scan_vec_len = CT_SCAN_VEC;
     st->scan_vec = ct_arena_alloc(CT_SCAN_VEC * sizeof(struct page_region));
     if (!st->scan_vec)
@@ -166,6 +175,12 @@ static void *flusher_main(void *arg)
 {
     struct ct_state *st = arg;
     ct_sys2(SYS_prctl, 15 /* PR_SET_NAME */, "cowtrace");
+    /* Created with every signal blocked; a synchronous SIGSEGV from a
+     * guarded read must reach our handler, or the kernel kills. */
+    sigset_t segv;
+    sigemptyset(&segv);
+    sigaddset(&segv, SIGSEGV);
+    pthread_sigmask(SIG_UNBLOCK, &segv, NULL);
     while (!atomic_load(&st->flusher_stop)) {
         struct timespec ts = {.tv_sec = ct_cfg.flush_ms / 1000,
                               .tv_nsec = (long)(ct_cfg.flush_ms % 1000) * 1000000L};
