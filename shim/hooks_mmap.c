@@ -17,7 +17,6 @@
 
 #include "ct_shim.h"
 
-#define CT_OWN_MAPS 256
 static uintptr_t own_maps[CT_OWN_MAPS][2];
 static _Atomic int n_own_maps;
 
@@ -32,9 +31,8 @@ static void remember(void *p, size_t len)
     own_maps[i][1] = (uintptr_t)p + len;
 }
 
-int ct_own_mapping(uintptr_t a, uintptr_t *start, uintptr_t *end, int i)
+int ct_own_mapping(int i, uintptr_t *start, uintptr_t *end)
 {
-    (void)a;
     if (i >= atomic_load(&n_own_maps))
         return 0;
     *start = own_maps[i][0];

@@ -149,12 +149,12 @@ static void add_pieces(struct pieces *out, const struct line *l, uintptr_t a, ui
                        uint32_t is_file, const char *name)
 {
     /* Up to 2 + CT_OWN_MAPS cuts; each can split a piece in two. */
-    uintptr_t cuts[2 + 256][2];
+    uintptr_t cuts[2 + CT_OWN_MAPS][2];
     int ncuts = 2;
     ct_arena_contains(0, &cuts[0][0], &cuts[0][1]);
     cuts[1][0] = ct_cfg.self_start;
     cuts[1][1] = ct_cfg.self_end;
-    while (ncuts < 2 + 256 && ct_own_mapping(0, &cuts[ncuts][0], &cuts[ncuts][1], ncuts - 2))
+    while (ncuts < 2 + CT_OWN_MAPS && ct_own_mapping(ncuts - 2, &cuts[ncuts][0], &cuts[ncuts][1]))
         ncuts++;
     uintptr_t pieces[8][2] = {{a, b}};
     int np = 1;

@@ -189,15 +189,10 @@ static int write_regions(struct ct_state *st)
     return 0;
 }
 
-static void warn_mode(const char *what, const char *detail, long err)
-{
-    ct_warn(what, detail, err);
-}
-
 static void setup(void)
 {
     if (ct_arena_init()) {
-        warn_mode("cannot map memory for tracking", NULL, ENOMEM);
+        ct_warn("cannot map memory for tracking", NULL, ENOMEM);
         return;
     }
     struct ct_state *st = ct_arena_alloc(sizeof *st);
@@ -213,20 +208,20 @@ static void setup(void)
     st->mode_reason = reason;
     long pm = ct_openat(AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
     if (ct_is_err(pm)) {
-        warn_mode("cannot read /proc/self/pagemap", NULL, -pm);
+        ct_warn("cannot read /proc/self/pagemap", NULL, -pm);
         ct_arena_discard();
         return;
     }
     st->pagemap_fd = (int)pm;
     if (choose_mode(st, reason, 1024)) {
-        warn_mode(reason, NULL, 0);
+        ct_warn(reason, NULL, 0);
         ct_close(st->pagemap_fd);
         ct_arena_discard();
         return;
     }
     int r = ct_maps_read(&st->regions, &st->nregions);
     if (r) {
-        warn_mode("cannot read /proc/self/maps", NULL, -r);
+        ct_warn("cannot read /proc/self/maps", NULL, -r);
         goto fail;
     }
     if (st->mode == CT_MODE_UFFD_ASYNC) {
@@ -250,19 +245,19 @@ static void setup(void)
     ct_memcpy(h.magic, CT_MAGIC, 8);
     r = ct_writer_create(&st->w, &h);
     if (r) {
-        warn_mode("cannot create a trace file in", ct_cfg.dir, -r);
+        ct_warn("cannot create a trace file in", ct_cfg.dir, -r);
         goto fail;
     }
     if (write_process(st) || ct_py_setup(st) || ct_modules_record(st) || ct_stacks_setup(st)) {
-        warn_mode("trace file", st->w.path, ENOSPC);
+        ct_warn("trace file", st->w.path, ENOSPC);
         goto fail_file;
     }
     if (st->mode == CT_MODE_UFFD_ASYNC && ct_uffd_async_start_flusher(st) != 0) {
-        warn_mode("cannot start the flusher thread", NULL, 0);
+        ct_warn("cannot start the flusher thread", NULL, 0);
         goto fail_file;
     }
     if (ct_pagemap_record_present(st)) {
-        warn_mode("trace file", st->w.path, ENOSPC);
+        ct_warn("trace file", st->w.path, ENOSPC);
         goto fail_file;
     }
     /* Published before protection: the fault handler looks regions up here. */
