@@ -346,9 +346,10 @@ int ct_sync_start(struct ct_state *st)
     }
     /* Handlers first: from the moment a page is protected, a write to it
      * must find our handler. libc's sigaction supplies the x86-64 restorer. */
+    /* SIGBUS in mprotect mode too: a guarded read of a stale pointer can
+     * land in a file mapping past its end (on_fault hands anything else on). */
     ct_signal_take(SIGSEGV, on_fault);
-    if (st->mode == CT_MODE_UFFD)
-        ct_signal_take(SIGBUS, on_fault);
+    ct_signal_take(SIGBUS, on_fault);
     atomic_store(&ct_sync_active, 1);
     for (uint32_t i = 0; i < st->nregions; i++) {
         struct ct_region *r = &st->regions[i];

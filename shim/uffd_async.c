@@ -76,7 +76,9 @@ int ct_uffd_async_start(struct ct_state *st)
      * into a failed read (and hands every other fault to the program's
      * handler, as the sync backends do). Plain loads, because the fault-proof
      * system call, process_vm_readv, pins pages and so copies shared ones. */
+    /* SIGBUS too: a stale pointer can land in a file mapping past its end. */
     ct_signal_take(SIGSEGV, (void (*)(int, siginfo_t *, void *))ct_py_probe_handler());
+    ct_signal_take(SIGBUS, (void (*)(int, siginfo_t *, void *))ct_py_probe_handler());
     ct_py_guarded_reads(1);
     st->scan_vec_len = CT_SCAN_VEC;
     st->scan_vec = ct_arena_alloc(CT_SCAN_VEC * sizeof(struct page_region));
@@ -175,12 +177,13 @@ static void *flusher_main(void *arg)
 {
     struct ct_state *st = arg;
     ct_sys2(SYS_prctl, 15 /* PR_SET_NAME */, "cowtrace");
-    /* Created with every signal blocked; a synchronous SIGSEGV from a
-     * guarded read must reach our handler, or the kernel kills. */
-    sigset_t segv;
-    sigemptyset(&segv);
-    sigaddset(&segv, SIGSEGV);
-    pthread_sigmask(SIG_UNBLOCK, &segv, NULL);
+    /* Created with every signal blocked; a synchronous SIGSEGV or SIGBUS
+     * from a guarded read must reach our handler, or the kernel kills. */
+    sigset_t faults;
+    sigemptyset(&faults);
+    sigaddset(&faults, SIGSEGV);
+    sigaddset(&faults, SIGBUS);
+    pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
     while (!atomic_load(&st->flusher_stop)) {
         struct timespec ts = {.tv_sec = ct_cfg.flush_ms / 1000,
                               .tv_nsec = (long)(ct_cfg.flush_ms % 1000) * 1000000L};
