@@ -85,22 +85,41 @@ static int excluded(const struct ct_state *st, uintptr_t a)
     return 0;
 }
 
-static void open_exclusions(struct ct_state *st)
+/* Protect [r->start, r->end) except the excluded ranges, which are never
+ * protected, not even for a moment: the kernel writes the rseq area at any
+ * return to user space after preemption, and a write it cannot make there
+ * is a SIGSEGV the process does not survive. */
+static long protect_region(struct ct_state *st, struct ct_region *r)
+{
+    uintptr_t a = r->start;
+    while (a < r->end) {
+        uintptr_t skip = 0, b = r->end;
+        for (int i = 0; i < st->nexcl; i++) {
+            if (st->excl[i][0] <= a && a < st->excl[i][1])
+                skip = st->excl[i][1];
+            else if (st->excl[i][0] > a && st->excl[i][0] < b)
+                b = st->excl[i][0];
+        }
+        if (skip) {
+            a = skip;
+            continue;
+        }
+        long rc = protect_range(st, r, a, b, 1);
+        if (ct_is_err(rc))
+            return rc;
+        a = b;
+    }
+    return 0;
+}
+
+/* Excluded pages are writable from the start: mark them open. */
+static void mark_exclusions_open(struct ct_state *st)
 {
     for (int i = 0; i < st->nexcl; i++) {
-        for (uintptr_t a = st->excl[i][0]; a < st->excl[i][1];) {
-            struct ct_region *r = ct_region_of(a);
-            if (!r) {
-                a += (uintptr_t)ct_cfg.page_size;
-                continue;
-            }
-            uintptr_t b = st->excl[i][1] < r->end ? st->excl[i][1] : r->end;
-            if (is_sync(r)) {
-                protect_range(st, r, a, b, 0);
-                for (uintptr_t p = a; p < b; p += (uintptr_t)ct_cfg.page_size)
-                    bit_test_and_set(r->open, (p - r->start) >> ct_cfg.page_shift);
-            }
-            a = b;
+        for (uintptr_t p = st->excl[i][0]; p < st->excl[i][1]; p += (uintptr_t)ct_cfg.page_size) {
+            struct ct_region *r = ct_region_of(p);
+            if (r && is_sync(r))
+                bit_test_and_set(r->open, (p - r->start) >> ct_cfg.page_shift);
         }
     }
 }
@@ -112,12 +131,12 @@ static void reprotect_round(struct ct_state *st)
         struct ct_region *r = &st->regions[i];
         if (r->tracking != CT_TRACK_MPROTECT)
             continue;
-        protect_range(st, r, r->start, r->end, 1);
+        protect_region(st, r);
         size_t words = (r->npages + 63) / 64;
         for (size_t w = 0; w < words; w++)
             atomic_store_explicit(&r->open[w], 0, memory_order_relaxed);
     }
-    open_exclusions(st);
+    mark_exclusions_open(st);
     atomic_store(&st->vma_delta, 0);
 }
 
@@ -363,12 +382,12 @@ int ct_sync_start(struct ct_state *st)
             if (ct_is_err(ct_ioctl(st->uffd, UFFDIO_REGISTER, &reg)))
                 r->tracking = CT_TRACK_MPROTECT;   /* not anonymous after all */
         }
-        if (ct_is_err(protect_range(st, r, r->start, r->end, 1))) {
+        if (ct_is_err(protect_region(st, r))) {
             r->tracking = CT_TRACK_NONE;
             r->untracked_reason = CT_UNTRACK_REGISTER;
         }
     }
-    open_exclusions(st);
+    mark_exclusions_open(st);
     return 0;
 }
 
