@@ -285,7 +285,7 @@ struct ct_py_evidence {
 
 
 void ct_py_identify(void);                  /* parent, before fork */
-void ct_probe_recover(void);                /* fault handler: abandon a guarded read */
+void ct_probe_recover(void *uc);            /* fault handler: abandon a guarded read */
 void ct_py_guarded_reads(int on);           /* uffd-async final scan: plain guarded loads */
 void *ct_py_probe_handler(void);            /* a SIGSEGV handler for just that */
 void ct_py_gc_freeze(void);                 /* parent, before fork, if asked */

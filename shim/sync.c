@@ -242,7 +242,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         }
     }
     /* A guarded read of ours that hit unmapped memory: not the program's. */
-    ct_probe_recover();
+    ct_probe_recover(uc);
     ct_chain_signal(sig, si, uc);
 }
 
