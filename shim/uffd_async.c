@@ -69,6 +69,22 @@ int ct_uffd_async_probe(const char **why)
     return fd;
 }
 
+static int protect_span(struct ct_state *st, uintptr_t start, uintptr_t end)
+{
+    struct uffdio_register reg = {
+        .range = {.start = start, .len = end - start},
+        .mode = UFFDIO_REGISTER_MODE_WP,
+    };
+    struct uffdio_writeprotect wp = {
+        .range = {.start = start, .len = end - start},
+        .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+    };
+    if (ct_is_err(ct_ioctl(st->uffd, UFFDIO_REGISTER, &reg)) ||
+        ct_is_err(ct_ioctl(st->uffd, UFFDIO_WRITEPROTECT, &wp)))
+        return -1;
+    return 0;
+}
+
 int ct_uffd_async_start(struct ct_state *st)
 {
     /* Page summaries read the program's memory with plain loads, which may
@@ -84,23 +100,31 @@ int ct_uffd_async_start(struct ct_state *st)
     st->scan_vec = ct_arena_alloc(CT_SCAN_VEC * sizeof(struct page_region));
     if (!st->scan_vec)
         return -ENOMEM;
-    for (uint32_t i = 0; i < st->nregions; i++) {
+    /* Adjacent regions (a library's data and bss, neighbouring arenas) are
+     * registered and protected in one call each: set-up time is what a
+     * short-lived child pays, and the parent waits for it. */
+    for (uint32_t i = 0; i < st->nregions;) {
         struct ct_region *r = &st->regions[i];
-        if (r->tracking != CT_TRACK_UFFD_ASYNC)
+        if (r->tracking != CT_TRACK_UFFD_ASYNC) {
+            i++;
             continue;
-        struct uffdio_register reg = {
-            .range = {.start = r->start, .len = r->end - r->start},
-            .mode = UFFDIO_REGISTER_MODE_WP,
-        };
-        struct uffdio_writeprotect wp = {
-            .range = {.start = r->start, .len = r->end - r->start},
-            .mode = UFFDIO_WRITEPROTECT_MODE_WP,
-        };
-        if (ct_is_err(ct_ioctl(st->uffd, UFFDIO_REGISTER, &reg)) ||
-            ct_is_err(ct_ioctl(st->uffd, UFFDIO_WRITEPROTECT, &wp))) {
-            r->tracking = CT_TRACK_NONE;
-            r->untracked_reason = CT_UNTRACK_REGISTER;
         }
+        uint32_t j = i + 1;
+        while (j < st->nregions && st->regions[j].tracking == CT_TRACK_UFFD_ASYNC &&
+               st->regions[j].start == st->regions[j - 1].end)
+            j++;
+        if (protect_span(st, r->start, st->regions[j - 1].end)) {
+            /* Something in the span refused (hugetlb, a special mapping):
+             * one by one, so only that region goes untracked. */
+            for (uint32_t k = i; k < j; k++) {
+                struct ct_region *q = &st->regions[k];
+                if (protect_span(st, q->start, q->end)) {
+                    q->tracking = CT_TRACK_NONE;
+                    q->untracked_reason = CT_UNTRACK_REGISTER;
+                }
+            }
+        }
+        i = j;
     }
     return 0;
 }
