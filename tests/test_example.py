@@ -39,5 +39,18 @@ def run():
     ct.check(max(sc.values()) * 4 <= min(lc.values()),
              "shared-memory workers copied more than a quarter of what list workers did")
 
+    # Why: the list workers' copies are the element objects' reference
+    # counts (object headers), not the arrays' data buffers.
+    for pid in lists:
+        p = ct.get_process(rep, pid)
+        c = p["causes"]
+        ct.check(c["refcount"] >= 0.9 * p["cow_pages"],
+                 f"list worker {pid}: refcount {c['refcount']} of {p['cow_pages']} cow pages (< 90%)")
+        top = [x["name"] for x in p["types"] if x["cause"] == "refcount"][:3]
+        want = {"array.array", "bitarray.bitarray", "bytearray", "numpy.ndarray"}
+        ct.check(top and top[0] in want, f"list worker {pid}: top refcount types {top}")
+        ct.log(f"list worker {pid}: {c['refcount']} of {p['cow_pages']} cow pages are reference counts, "
+               f"on {top}")
+
 
 ct.main(run)
