@@ -197,6 +197,50 @@ static int scan_trylock(struct ct_state *st)
     return atomic_compare_exchange_strong(&st->scan_lock, &expected, 1);
 }
 
+/* Threads counted by /proc/self/status, and the state of the thread group
+ * leader in /proc/self/stat ('Z' once it has left with pthread_exit; it
+ * stays counted until the whole group exits). */
+static int read_proc(const char *path, char *text, size_t cap)
+{
+    long fd = ct_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (ct_is_err(fd))
+        return -1;
+    long n = ct_read((int)fd, text, cap - 1);
+    ct_close((int)fd);
+    if (n <= 0)
+        return -1;
+    text[n] = 0;
+    return 0;
+}
+
+static int only_thread_left(void)
+{
+    char text[2048];
+    if (read_proc("/proc/self/status", text, sizeof text))
+        return 0;
+    long threads = -1;
+    for (char *p = text; *p; p++) {
+        if (!ct_strncmp(p, "\nThreads:", 9)) {
+            p += 9;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            threads = 0;
+            while (*p >= '0' && *p <= '9')
+                threads = threads * 10 + (*p++ - '0');
+            break;
+        }
+    }
+    if (threads == 1)
+        return 1;
+    if (threads != 2 || read_proc("/proc/self/stat", text, sizeof text))
+        return 0;
+    char *close_paren = NULL;
+    for (char *p = text; *p; p++)
+        if (*p == ')')
+            close_paren = p;
+    return close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z';
+}
+
 static void *flusher_main(void *arg)
 {
     struct ct_state *st = arg;
@@ -209,6 +253,12 @@ static void *flusher_main(void *arg)
     sigaddset(&faults, SIGBUS);
     pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
     while (!atomic_load(&st->flusher_stop)) {
+        /* The program's last thread may have left with pthread_exit: the
+         * process must end as it would have, not live on in us. */
+        if (only_thread_left()) {
+            ct_finish(CT_END_EXIT, 0);
+            ct_sys1(SYS_exit_group, 0);
+        }
         struct timespec ts = {.tv_sec = ct_cfg.flush_ms / 1000,
                               .tv_nsec = (long)(ct_cfg.flush_ms % 1000) * 1000000L};
         ct_sys4(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, NULL);
