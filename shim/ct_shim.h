@@ -20,7 +20,9 @@
  *   arena.c       the child's own memory
  *   uffd_async.c  backend uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher thread
  *   sync.c        backends uffd and mprotect: first-write faults, kernel writes
- *   hooks_*.c     interposed libc functions (exit/exec/wait, signals, I/O)
+ *   glibc_heap.c  when glibc's free() may give memory back to the kernel
+ *   hooks_*.c     interposed libc functions (exit/exec/wait, signals, I/O,
+ *                 memory leaving the process)
  *
  * Invariants every module keeps:
  *   - After tracking starts, shim code never writes memory the child
@@ -91,9 +93,27 @@ struct ct_region {
     uint64_t file_offset, inode;
     const char *name;
     size_t npages;
-    _Atomic uint64_t *seen;    /* sync: page's first write recorded */
+    _Atomic uint64_t *seen;    /* page's first write recorded (uffd-async: its
+                                * run and summary are in the trace) */
     _Atomic uint64_t *open;    /* sync: page currently writable */
 };
+
+/* Page bitmaps of a region (seen, open): lock-free, any thread. */
+static inline int ct_bit_test(_Atomic uint64_t *bm, size_t i)
+{
+    return (int)((atomic_load_explicit(&bm[i >> 6], memory_order_relaxed) >> (i & 63)) & 1);
+}
+
+static inline int ct_bit_test_and_set(_Atomic uint64_t *bm, size_t i)
+{
+    uint64_t m = 1ull << (i & 63);
+    return (atomic_fetch_or_explicit(&bm[i >> 6], m, memory_order_relaxed) & m) != 0;
+}
+
+static inline void ct_bit_clear(_Atomic uint64_t *bm, size_t i)
+{
+    atomic_fetch_and_explicit(&bm[i >> 6], ~(1ull << (i & 63)), memory_order_relaxed);
+}
 
 /* Reads /proc/self/maps into regions allocated from the arena. */
 int ct_maps_read(struct ct_region **out, uint32_t *count);
@@ -260,6 +280,14 @@ void ct_uffd_async_final_scan(struct ct_state *st, int keep_lock);
 int ct_uffd_async_start(struct ct_state *st);
 void ct_uffd_async_scan(struct ct_state *st);         /* under scan_lock */
 void ct_uffd_async_stop(struct ct_state *st);
+/* [lo, hi) is about to leave (munmap, MADV_DONTNEED, mremap, a block glibc
+ * hands back): record its written pages while they are still mapped. */
+void ct_uffd_async_before_release(uintptr_t lo, uintptr_t hi);
+extern _Atomic int ct_async_watch;    /* uffd-async tracks this process */
+/* glibc_heap.c: may free(p) unmap or trim memory? Then [*lo, *hi) is what
+ * could go. 0 if not, or if `real_free` is not glibc's. */
+int ct_glibc_release_range(void *real_free, void *p, uintptr_t *lo, uintptr_t *hi);
+void ct_release_hooks_init(void);     /* constructor: find the next free/realloc */
 
 int ct_uffd_sync_probe(const char **why);
 void ct_sync_plan(struct ct_state *st);               /* which regions each backend takes */

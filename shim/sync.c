@@ -40,22 +40,6 @@ CT_HIDDEN _Atomic int ct_sync_active;    /* read by the I/O hooks */
 void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *));
 void ct_signal_give_back(int sig);
 
-static inline int bit_test(_Atomic uint64_t *bm, size_t i)
-{
-    return (int)((atomic_load_explicit(&bm[i >> 6], memory_order_relaxed) >> (i & 63)) & 1);
-}
-
-static inline int bit_test_and_set(_Atomic uint64_t *bm, size_t i)
-{
-    uint64_t m = 1ull << (i & 63);
-    return (atomic_fetch_or_explicit(&bm[i >> 6], m, memory_order_relaxed) & m) != 0;
-}
-
-static inline void bit_clear(_Atomic uint64_t *bm, size_t i)
-{
-    atomic_fetch_and_explicit(&bm[i >> 6], ~(1ull << (i & 63)), memory_order_relaxed);
-}
-
 static inline int is_sync(const struct ct_region *r)
 {
     return r->tracking == CT_TRACK_UFFD || r->tracking == CT_TRACK_MPROTECT;
@@ -119,7 +103,7 @@ static void mark_exclusions_open(struct ct_state *st)
         for (uintptr_t p = st->excl[i][0]; p < st->excl[i][1]; p += (uintptr_t)ct_cfg.page_size) {
             struct ct_region *r = ct_region_of(p);
             if (r && is_sync(r))
-                bit_test_and_set(r->open, (p - r->start) >> ct_cfg.page_shift);
+                ct_bit_test_and_set(r->open, (p - r->start) >> ct_cfg.page_shift);
         }
     }
 }
@@ -145,8 +129,8 @@ static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
     uintptr_t a = r->start + (pg << ct_cfg.page_shift);
     long rc;
     if (r->tracking == CT_TRACK_MPROTECT) {
-        int left = pg > 0 && bit_test(r->open, pg - 1);
-        int right = pg + 1 < r->npages && bit_test(r->open, pg + 1);
+        int left = pg > 0 && ct_bit_test(r->open, pg - 1);
+        int right = pg + 1 < r->npages && ct_bit_test(r->open, pg + 1);
         long delta = (!left && !right) ? 2 : (left && right) ? -2 : 0;
         if (delta > 0 && atomic_load(&st->vma_delta) + delta > st->vma_budget)
             reprotect_round(st);
@@ -165,7 +149,7 @@ static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
         ct_stop_tracking("cannot lift write protection");
         return;
     }
-    bit_test_and_set(r->open, pg);
+    ct_bit_test_and_set(r->open, pg);
 }
 
 static void record_write(struct ct_state *st, uintptr_t addr, uintptr_t ip, uint32_t flags,
@@ -220,8 +204,8 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
              * writes are ours. */
             int mine = st->pid == ct_getpid() || !atomic_load(&st->forking);
             if (mine && ct_shim_busy()) {
-                bit_test_and_set(r->seen, pg);   /* the shim's own write: not recorded */
-            } else if (mine && !bit_test_and_set(r->seen, pg) && atomic_load(&st->active)) {
+                ct_bit_test_and_set(r->seen, pg);   /* the shim's own write: not recorded */
+            } else if (mine && !ct_bit_test_and_set(r->seen, pg) && atomic_load(&st->active)) {
                 /* Read the evidence now: the write has not happened yet. */
                 struct ct_py_evidence ev;
                 ct_py_examine(st, addr, &ev);
@@ -454,7 +438,7 @@ static void for_each_tracked_page(struct ct_state *st, const void *p, size_t len
 static void kw_open(struct ct_state *st, struct ct_region *r, size_t pg, uintptr_t lo, uintptr_t hi, void *arg)
 {
     (void)lo, (void)hi, (void)arg;
-    if (!bit_test(r->open, pg))
+    if (!ct_bit_test(r->open, pg))
         open_page(st, r, pg);
 }
 
@@ -468,10 +452,10 @@ static void kw_close(struct ct_state *st, struct ct_region *r, size_t pg, uintpt
 {
     struct kw_done *d = arg;
     (void)hi;
-    if (bit_test(r->seen, pg))
+    if (ct_bit_test(r->seen, pg))
         return;
     if (lo < d->done_end) {
-        if (!bit_test_and_set(r->seen, pg) && atomic_load(&st->active))
+        if (!ct_bit_test_and_set(r->seen, pg) && atomic_load(&st->active))
             record_write(st, lo, d->caller, d->flags, NULL, 0);
         return;
     }
@@ -480,7 +464,7 @@ static void kw_close(struct ct_state *st, struct ct_region *r, size_t pg, uintpt
         return;
     /* The kernel did not write it: protect it again so a later write counts. */
     if (!ct_is_err(protect_range(st, r, a, a + (uintptr_t)ct_cfg.page_size, 1)))
-        bit_clear(r->open, pg);
+        ct_bit_clear(r->open, pg);
 }
 
 void ct_kwrite_begin(const void *p, size_t len)

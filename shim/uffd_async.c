@@ -28,6 +28,7 @@ void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *));
 
 #define CT_SCAN_VEC 1024u
 #define CT_FLUSHER_STACK (256u << 10)
+#define CT_SEEN_MAX_BYTES (16u << 20)   /* a bitmap per region up to 512 GiB */
 
 int ct_uffd_open(uint64_t features, const char **why)
 {
@@ -96,10 +97,19 @@ int ct_uffd_async_start(struct ct_state *st)
     ct_signal_take(SIGSEGV, (void (*)(int, siginfo_t *, void *))ct_py_probe_handler());
     ct_signal_take(SIGBUS, (void (*)(int, siginfo_t *, void *))ct_py_probe_handler());
     ct_py_guarded_reads(1);
+    atomic_store(&ct_async_watch, 1);
     st->scan_vec_len = CT_SCAN_VEC;
     st->scan_vec = ct_arena_alloc(CT_SCAN_VEC * sizeof(struct page_region));
     if (!st->scan_vec)
         return -ENOMEM;
+    /* Without its bitmap (a huge region) a region is still tracked; its
+     * pages are merely recorded again each time they are written anew. */
+    for (uint32_t i = 0; i < st->nregions; i++) {
+        struct ct_region *r = &st->regions[i];
+        size_t bytes = (r->npages + 63) / 64 * sizeof(uint64_t);
+        if (r->tracking == CT_TRACK_UFFD_ASYNC && bytes <= CT_SEEN_MAX_BYTES)
+            r->seen = ct_arena_alloc(bytes);
+    }
     /* Adjacent regions (a library's data and bss, neighbouring arenas) are
      * registered and protected in one call each: set-up time is what a
      * short-lived child pays, and the parent waits for it. */
@@ -142,48 +152,57 @@ static void capture(struct ct_state *st, uintptr_t page)
         ct_writer_page_data(&st->w, page, st->capture_buf, CT_PAGE_AT_SCAN);
 }
 
-void ct_uffd_async_scan(struct ct_state *st)
+/* Pages of r in [lo, hi) written since the last scan; the scan protects
+ * them again as it reads them. A page is recorded (a run, a summary) the
+ * first time only: hot pages, written again after every scan, would
+ * otherwise be summarized again and again. 0, or -1 if the trace is full. */
+static int scan_span(struct ct_state *st, struct ct_region *r, uintptr_t lo, uintptr_t hi)
 {
     struct ct_runs *runs = &st->scan_runs;
+    ct_runs_begin(runs, &st->w, CT_REC_WRITTEN, r->id);
+    uint64_t at = lo;
+    while (at < hi) {
+        struct pm_scan_arg arg = {
+            .size = sizeof arg,
+            .flags = PM_SCAN_WP_MATCHING,
+            .start = at,
+            .end = hi,
+            .vec = (uintptr_t)st->scan_vec,
+            .vec_len = st->scan_vec_len,
+            /* Both: a VMA the program replaced with an unprotected one
+             * would otherwise read as entirely written. */
+            .category_mask = PAGE_IS_WRITTEN | PAGE_IS_WPALLOWED,
+            .return_mask = PAGE_IS_WRITTEN,
+        };
+        long n = ct_ioctl(st->pagemap_fd, PAGEMAP_SCAN, &arg);
+        if (n == -EINTR || n == -EAGAIN)
+            continue;
+        if (ct_is_err(n))
+            break;   /* the range is gone (munmap): nothing left to find */
+        for (long k = 0; k < n; k++) {
+            struct page_region *pr = &st->scan_vec[k];
+            for (uintptr_t pg = pr->start; pg < pr->end; pg += (uintptr_t)ct_cfg.page_size) {
+                size_t i = (pg - r->start) >> ct_cfg.page_shift;
+                if (r->seen && ct_bit_test_and_set(r->seen, i))
+                    continue;
+                ct_runs_add(runs, i, 1);
+                ct_sums_add(&st->sums, st, pg);
+                if (ct_cfg.capture_pages)
+                    capture(st, pg);
+            }
+        }
+        if (arg.walk_end <= at || arg.walk_end >= hi)
+            break;
+        at = arg.walk_end;
+    }
+    return ct_runs_end(runs) || ct_sums_end(&st->sums) ? -1 : 0;
+}
+
+void ct_uffd_async_scan(struct ct_state *st)
+{
     for (uint32_t i = 0; i < st->nregions; i++) {
         struct ct_region *r = &st->regions[i];
-        if (r->tracking != CT_TRACK_UFFD_ASYNC)
-            continue;
-        ct_runs_begin(runs, &st->w, CT_REC_WRITTEN, r->id);
-        uint64_t at = r->start;
-        while (at < r->end) {
-            struct pm_scan_arg arg = {
-                .size = sizeof arg,
-                .flags = PM_SCAN_WP_MATCHING,
-                .start = at,
-                .end = r->end,
-                .vec = (uintptr_t)st->scan_vec,
-                .vec_len = st->scan_vec_len,
-                /* Both: a VMA the program replaced with an unprotected one
-                 * would otherwise read as entirely written. */
-                .category_mask = PAGE_IS_WRITTEN | PAGE_IS_WPALLOWED,
-                .return_mask = PAGE_IS_WRITTEN,
-            };
-            long n = ct_ioctl(st->pagemap_fd, PAGEMAP_SCAN, &arg);
-            if (n == -EINTR || n == -EAGAIN)
-                continue;
-            if (ct_is_err(n))
-                break;   /* the range is gone (munmap): nothing left to find */
-            for (long k = 0; k < n; k++) {
-                struct page_region *pr = &st->scan_vec[k];
-                ct_runs_add(runs, (pr->start - r->start) >> ct_cfg.page_shift,
-                            (pr->end - pr->start) >> ct_cfg.page_shift);
-                for (uintptr_t pg = pr->start; pg < pr->end; pg += (uintptr_t)ct_cfg.page_size) {
-                    ct_sums_add(&st->sums, st, pg);
-                    if (ct_cfg.capture_pages)
-                        capture(st, pg);
-                }
-            }
-            if (arg.walk_end <= at || arg.walk_end >= r->end)
-                break;
-            at = arg.walk_end;
-        }
-        if (ct_runs_end(runs) || ct_sums_end(&st->sums)) {
+        if (r->tracking == CT_TRACK_UFFD_ASYNC && scan_span(st, r, r->start, r->end)) {
             ct_stop_tracking("the trace file cannot grow");
             return;
         }
@@ -195,6 +214,59 @@ static int scan_trylock(struct ct_state *st)
 {
     int expected = 0;
     return atomic_compare_exchange_strong(&st->scan_lock, &expected, 1);
+}
+
+CT_HIDDEN _Atomic int ct_async_watch;
+
+/* PAGEMAP_SCAN sees a written page only while it is mapped: memory about to
+ * be unmapped, discarded or moved away (hooks_release.c) is scanned first.
+ * Any thread of the program, never a signal handler of ours. */
+void ct_uffd_async_before_release(uintptr_t lo, uintptr_t hi)
+{
+    struct ct_state *st = ct_st;
+    if (!st || st->mode != CT_MODE_UFFD_ASYNC || !atomic_load(&st->active) || hi <= lo ||
+        st->pid != ct_getpid())
+        return;
+    /* The first region ending above lo; nothing to do if none starts below hi. */
+    uint32_t a = 0, b = st->nregions;
+    while (a < b) {
+        uint32_t mid = (a + b) / 2;
+        if (st->regions[mid].end <= lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    if (a == st->nregions || st->regions[a].start >= hi)
+        return;
+    /* The program's own signal handlers may unmap too: none may run while
+     * this thread holds the scan lock. A guarded read's fault must still
+     * reach our handler (blocked, the kernel would kill). */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
+    while (!scan_trylock(st)) {
+        if (!atomic_load(&st->active))   /* the final scan keeps the lock */
+            goto out;
+        ct_sys0(SYS_sched_yield);
+    }
+    for (uint32_t i = a; i < st->nregions && st->regions[i].start < hi && atomic_load(&st->active); i++) {
+        struct ct_region *r = &st->regions[i];
+        if (r->tracking != CT_TRACK_UFFD_ASYNC)
+            continue;
+        uintptr_t mask = (uintptr_t)ct_cfg.page_size - 1;
+        uintptr_t from = (lo & ~mask) > r->start ? lo & ~mask : r->start;
+        uintptr_t to = hi < r->end - mask ? (hi + mask) & ~mask : r->end;
+        if (scan_span(st, r, from, to)) {
+            atomic_store(&st->scan_lock, 0);
+            ct_stop_tracking("the trace file cannot grow");
+            goto out;
+        }
+    }
+    atomic_store(&st->scan_lock, 0);
+out:
+    ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(uint64_t));
 }
 
 /* Threads counted by /proc/self/status, and the state of the thread group
