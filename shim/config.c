@@ -189,6 +189,7 @@ __attribute__((constructor)) static void ct_init(void)
     ct_cfg.page_size = sysconf(_SC_PAGESIZE);
     ct_cfg.page_shift = __builtin_ctzl((unsigned long)ct_cfg.page_size);
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&ct_init);
+    ct_release_hooks_init();
 
     const char *mode = getenv("COWTRACE_MODE");
     ct_cfg.requested_mode = parse_mode(mode);

@@ -286,6 +286,7 @@ fail:
 
 void ct_child_after_fork(void)
 {
+    atomic_store(&ct_async_watch, 0);
     discard_inherited();
     if (!ct_cfg.enabled)
         return;

@@ -104,14 +104,6 @@ def umount(path):
     subprocess.run(["umount", "-l", path], capture_output=True)
 
 
-# A known limit of uffd-async, not fixed yet: PAGEMAP_SCAN reports written
-# pages only while they are mapped, so writes to memory the child frees
-# (munmap: glibc's free of a large block, Python's shutdown) between two
-# scans are lost. The sync modes record each write as it happens.
-UFFD_ASYNC_UNMAP_LIMIT = ("uffd-async loses writes to memory unmapped between two scans "
-                          "(a known limit, see README Limits)")
-
-
 def case_full(t, args, bad, midrun):
     ct.require_root()
     # uffd-async records page sets (~2 bytes a page): alternate pages and
@@ -211,9 +203,6 @@ def case_many(t, args, bad):
 
 
 def case_closefds_setuid(t, args, bad, which):
-    if which == "setuid" and args.mode == "uffd-async":
-        # its buffer is freed during interpreter shutdown, before the last scan
-        raise ct.Skip(UFFD_ASYNC_UNMAP_LIMIT)
     plain, traced, out = run_both(t, which, [which], args.mode)
     # setuid: the grandchild, as nobody, cannot read its pagemap or write the
     # root-owned directory: it runs untraced and says so, once
@@ -243,8 +232,6 @@ def case_closefds_setuid(t, args, bad, which):
 
 
 def case_unmap(t, args, bad):
-    if args.mode == "uffd-async":
-        raise ct.Skip(UFFD_ASYNC_UNMAP_LIMIT)
     k = 3000
     plain, traced, out = run_both(t, "unmap", ["unmap", str(k)], args.mode)
     same_behaviour(plain, traced, bad, "unmap", max_cowtrace_lines=0)

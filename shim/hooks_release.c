@@ -1,0 +1,169 @@
+/*
+ * hooks_release.c - inherited memory leaving a child traced in uffd-async.
+ *
+ * uffd-async learns which pages were written by scanning page tables
+ * (PAGEMAP_SCAN); a page unmapped, discarded or moved before the next scan
+ * takes its written bit with it. So every way memory leaves that passes
+ * through an interposable call scans that range first:
+ *   munmap, mremap, madvise (the discarding advice), brk/sbrk shrinking,
+ *   mmap with MAP_FIXED over a tracked range (hooks_mmap.c), malloc_trim,
+ *   and free/realloc of a glibc block whose release may unmap or trim
+ *   memory (glibc_heap.c says when).
+ * Everything else passes straight through: outside uffd-async tracking the
+ * cost is one load of a flag.
+ *
+ * What stays out of reach: glibc's internal calls (its own munmap, sbrk and
+ * madvise, free called from inside libc), raw syscall(), and allocators
+ * other than glibc's. README (Limits) says so.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+
+#include "ct_shim.h"
+
+static inline int watching(void)
+{
+    return ct_unlikely(atomic_load_explicit(&ct_async_watch, memory_order_relaxed));
+}
+
+static void before_release(const void *p, size_t len)
+{
+    uintptr_t lo = (uintptr_t)p;
+    if (len && lo + len > lo)
+        ct_uffd_async_before_release(lo, lo + len);
+}
+
+typedef int munmap_fn(void *, size_t);
+typedef void *mremap_fn(void *, size_t, size_t, int, void *);
+typedef int madvise_fn(void *, size_t, int);
+typedef int brk_fn(void *);
+typedef void *sbrk_fn(intptr_t);
+typedef int malloc_trim_fn(size_t);
+typedef void free_fn(void *);
+typedef void *realloc_fn(void *, size_t);
+
+#define REAL(type, name)                                 \
+    static type##_fn *real_##name;                       \
+    if (ct_unlikely(!real_##name))                       \
+        real_##name = (type##_fn *)ct_real(#name)
+
+CT_EXPORT int munmap(void *addr, size_t len)
+{
+    REAL(munmap, munmap);
+    if (watching())
+        before_release(addr, len);
+    return real_munmap(addr, len);
+}
+
+CT_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+    REAL(mremap, mremap);
+    void *new_addr = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        new_addr = va_arg(ap, void *);
+        va_end(ap);
+    }
+    if (watching()) {
+        /* The pages move (and leave tracking, see README) or, shrinking,
+         * the tail goes; a fixed target replaces what was there. */
+        before_release(old, old_len);
+        if (flags & MREMAP_FIXED)
+            before_release(new_addr, new_len);
+    }
+    return real_mremap(old, old_len, new_len, flags, new_addr);
+}
+
+static int discards(int advice)
+{
+    switch (advice) {
+    case MADV_DONTNEED:
+    case MADV_FREE:
+    case MADV_REMOVE:
+    case 24:   /* MADV_DONTNEED_LOCKED, Linux 5.18 */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+CT_EXPORT int madvise(void *addr, size_t len, int advice)
+{
+    REAL(madvise, madvise);
+    if (watching() && discards(advice))
+        before_release(addr, len);
+    return real_madvise(addr, len, advice);
+}
+
+/* glibc's sbrk(0) is the current break; it only reads. */
+CT_EXPORT void *sbrk(intptr_t increment)
+{
+    REAL(sbrk, sbrk);
+    if (watching() && increment < 0) {
+        uintptr_t cur = (uintptr_t)real_sbrk(0);
+        if (cur != (uintptr_t)-1 && cur >= (uintptr_t)-increment)
+            before_release((void *)(cur + (uintptr_t)increment), (size_t)-increment);
+    }
+    return real_sbrk(increment);
+}
+
+CT_EXPORT int brk(void *end)
+{
+    REAL(brk, brk);
+    REAL(sbrk, sbrk);
+    if (watching()) {
+        uintptr_t cur = (uintptr_t)real_sbrk(0);
+        if (cur != (uintptr_t)-1 && (uintptr_t)end < cur)
+            before_release(end, cur - (uintptr_t)end);
+    }
+    return real_brk(end);
+}
+
+CT_EXPORT int malloc_trim(size_t pad)
+{
+    REAL(malloc_trim, malloc_trim);
+    if (watching())
+        before_release((void *)0x1000, ~(uintptr_t)0 - 0x1000);   /* it may trim any arena */
+    return real_malloc_trim(pad);
+}
+
+/* free and realloc are resolved once, by the shim's constructor: dlsym
+ * itself frees (a previous error string), and a free that called dlsym
+ * could free that string twice. Until then glibc's own are used. */
+void __libc_free(void *);
+void *__libc_realloc(void *, size_t);
+static free_fn *next_free = __libc_free;
+static realloc_fn *next_realloc = __libc_realloc;
+
+void ct_release_hooks_init(void)
+{
+    free_fn *f = (free_fn *)ct_real("free");
+    realloc_fn *r = (realloc_fn *)ct_real("realloc");
+    if (f && r) {
+        next_free = f;
+        next_realloc = r;
+    }
+}
+
+CT_EXPORT void free(void *p)
+{
+    free_fn *real_free = next_free;
+    uintptr_t lo, hi;
+    if (watching() && p && ct_glibc_release_range(real_free, p, &lo, &hi))
+        ct_uffd_async_before_release(lo, hi);
+    real_free(p);
+}
+
+CT_EXPORT void *realloc(void *p, size_t size)
+{
+    realloc_fn *real_realloc = next_realloc;
+    free_fn *real_free = next_free;
+    uintptr_t lo, hi;
+    /* Growing may move the block and free the old one; shrinking frees the
+     * tail: either may unmap or trim as free would. */
+    if (watching() && p && ct_glibc_release_range(real_free, p, &lo, &hi))
+        ct_uffd_async_before_release(lo, hi);
+    return real_realloc(p, size);
+}
