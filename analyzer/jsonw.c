@@ -46,6 +46,15 @@ void json_str(FILE *f, const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     putc('"', f);
     for (size_t i = 0; i < len;) {
+        /* Plain printable ASCII, the bulk of every name and path, in one write. */
+        size_t run = i;
+        while (run < len && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run > i) {
+            fwrite(s + i, 1, run - i, f);
+            i = run;
+            continue;
+        }
         unsigned char c = s[i];
         if (c == '"' || c == '\\') {
             putc('\\', f);
