@@ -4,25 +4,36 @@ workers). Used by tests/test_servers.py and the README's examples.
 
 Environment:
   BIGAPP_MB      approximate size of the data in MiB (default 100)
+  BIGAPP_SLICES  how many contiguous slices the data is read in (default
+                 256)
   BIGAPP_GC_EVERY  run gc.collect() in a worker at its first request and
                  then every N requests (default 10; 0 never): the full
                  collections a long-running worker meets, which a short test
                  would otherwise not reach
 
 Paths:
-  /        reads one contiguous 1/16 of the data per request, in turn
-           (request k reads slice k % 16): reading a Python object writes
-           its reference count
+  /        reads one slice of the data per request, in turn (a worker's
+           k-th request reads slice k % BIGAPP_SLICES): reading a Python
+           object writes its reference count, so requests copy the pages
+           of the slices they read and little else
   /pid     the worker's pid
   /gc      gc.collect() now
 Every response is "<pid> <path> <value>\n".
+
+A full collection writes the header of every GC-tracked object: the tuples,
+lists and dicts, on about two thirds of the data's pages (pymalloc keeps each
+size class on pages of its own; the ints, floats and list item arrays are in
+other classes, the strs share the tuples'). So a worker copies most of the
+data at its first request (or at the latest at exit: the interpreter's
+finalization collects too), unless gc.freeze() ran before the fork: then it
+copies little more than the slices it read.
 """
 import gc
 import os
 
 MB = float(os.environ.get("BIGAPP_MB", "100"))
 GC_EVERY = int(os.environ.get("BIGAPP_GC_EVERY", "10"))
-SLICES = 16
+SLICES = max(1, int(os.environ.get("BIGAPP_SLICES", "256")))
 
 # One record: a tuple (int, str, list of 2 floats) ~ 330 bytes with its
 # parts; a dict per 8 records as an index.
