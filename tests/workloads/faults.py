@@ -14,8 +14,10 @@
                    after the first, print "PHASE" and wait for a line on
                    stdin (the test fills the trace directory meanwhile)
   write K          fork one child that writes K pages
-  unmap K          fork one child that writes K inherited pages of a large
-                   buffer, then frees it (the allocator unmaps it) at once
+  unmap K          fork one child that writes K inherited pages in each of
+                   four places and lets each go at once: a large buffer
+                   (glibc unmaps it), an mmap it closes, one it discards
+                   with MADV_DONTNEED, heap blocks glibc trims
 Prints what happened (no pids); children's pids go to stderr as "pid N"."""
 import json
 import os
@@ -134,12 +136,44 @@ def phases(k, c, step=1):
 
 
 def unmap(k):
+    """Four ways written inherited memory leaves a child, K pages each:
+    glibc's free of a large block (munmap inside libc), Python's mmap.close
+    (munmap), madvise(MADV_DONTNEED), and free of heap blocks at the top of
+    the heap, which glibc trims (its internal sbrk)."""
+    import ctypes
+    import mmap
+    libc = ctypes.CDLL(None)
+    libc.sbrk.restype = ctypes.c_void_p
+    libc.sbrk.argtypes = [ctypes.c_long]
+    # fixed thresholds: freeing a large mmapped block would otherwise raise
+    # glibc's trim threshold to twice its size, and nothing would be trimmed
+    libc.mallopt(-1, 128 << 10)   # M_TRIM_THRESHOLD
+    libc.mallopt(-3, 128 << 10)   # M_MMAP_THRESHOLD
     buf = bytearray(b"\x01" * (k * PAGE))
+    mm = mmap.mmap(-1, k * PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    adv = mmap.mmap(-1, k * PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    mm.write(b"\x01" * (k * PAGE))
+    adv.write(b"\x01" * (k * PAGE))
+    # heap blocks below the mmap threshold (128 KiB), allocated last, so
+    # that freeing them in reverse makes the top chunk large enough to trim
+    blocks = [bytearray(b"\x01" * (24 * PAGE)) for _ in range(-(-k // 24))]
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
         writer(buf, k)()
         del buf[:]   # the 8 MiB+ allocation goes back to the kernel: munmap
+        for off in range(0, k * PAGE, PAGE):
+            mm[off] = 2
+            adv[off] = 2
+        mm.close()
+        adv.madvise(mmap.MADV_DONTNEED)
+        for i in range(len(blocks)):
+            for off in range(0, len(blocks[i]), PAGE):
+                blocks[i][off] = 2
+        top = libc.sbrk(0)
+        while blocks:
+            blocks.pop()
+        print(f"heap trimmed {(top - libc.sbrk(0)) // PAGE} pages", file=sys.stderr, flush=True)
         os._exit(0)
     print(f"pid {pid}", file=sys.stderr, flush=True)
     _, st = os.waitpid(pid, 0)
