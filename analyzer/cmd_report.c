@@ -16,7 +16,7 @@
 
 void usage_report(FILE *f)
 {
-    fputs("usage: cowtrace report [--format text|json|folded] [--pages] DIR|FILE\n"
+    fputs("usage: cowtrace report [--format text|json|folded] [--pages] [--no-stacks] DIR|FILE\n"
           "       cowtrace report --format folded [--frames python|native|both]\n"
           "                       [--leaf cause|type|both|none] DIR|FILE\n"
           "\n"
@@ -26,6 +26,9 @@ void usage_report(FILE *f)
           "                    folded: one line per stack of first writes and its copied\n"
           "                    pages, for flamegraph.pl, inferno or speedscope\n"
           "  -p, --pages       also list every copied (cow) and fresh page\n"
+          "      --no-stacks   json: leave out the table of stacks (and the stack\n"
+          "                    of each page); locations stay. Keeps the report of\n"
+          "                    thousands of processes small\n"
           "      --frames WHAT folded: python (Python frames, then the native frames\n"
           "                    the interpreter called), native, or both (Python frames\n"
           "                    inside the evaluation loop); default: python if any\n"
@@ -46,13 +49,14 @@ int cmd_report(int argc, char **argv)
     static const struct option opts[] = {
         { "format", required_argument, NULL, 'f' },
         { "pages", no_argument, NULL, 'p' },
+        { "no-stacks", no_argument, NULL, 'S' },
         { "frames", required_argument, NULL, 'F' },
         { "leaf", required_argument, NULL, 'L' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     enum { TEXT, JSON, FOLDED } format = TEXT;
-    bool pages = false;
+    bool pages = false, stacks = true;
     enum ct_frames frames = CT_FRAMES_AUTO;
     enum ct_leaf leaf = CT_LEAF_CAUSE;
     const char *frames_arg = NULL, *leaf_arg = NULL;
@@ -104,6 +108,9 @@ int cmd_report(int argc, char **argv)
         case 'p':
             pages = true;
             break;
+        case 'S':
+            stacks = false;
+            break;
         case 'h':
             usage_report(stdout);
             return 0;
@@ -126,6 +133,10 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "cowtrace report: %s only applies to --format folded\n", frames_arg ? "--frames" : "--leaf");
         return EXIT_USAGE;
     }
+    if (!stacks && format != JSON) {
+        fprintf(stderr, "cowtrace report: --no-stacks only applies to --format json\n");
+        return EXIT_USAGE;
+    }
     if (pages && format == FOLDED) {
         fprintf(stderr, "cowtrace report: --pages does not apply to --format folded\n");
         return EXIT_USAGE;
@@ -141,7 +152,7 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "cowtrace: %s: %s\n", r.errors[i].file, r.errors[i].msg);
     ct_report_resolve(&r, true);
     if (format == JSON)
-        ct_report_json(stdout, &r, pages);
+        ct_report_json(stdout, &r, (pages ? CT_JSON_PAGES : 0) | (stacks ? CT_JSON_STACKS : 0));
     else if (format == FOLDED)
         ct_report_folded(stdout, &r, frames, leaf);
     else

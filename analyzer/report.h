@@ -52,7 +52,10 @@ struct ct_type_count *ct_report_types(const struct ct_report *r, size_t *n);
  * their lines. Renderings show stacks only after this. */
 void ct_report_resolve(struct ct_report *r, bool open_files);
 
-void ct_report_json(FILE *f, const struct ct_report *r, bool pages);
+/* What JSON includes beyond the summary: every page (--pages), and the table
+ * of stacks of first writes (on unless --no-stacks; large with many processes). */
+enum { CT_JSON_PAGES = 1, CT_JSON_STACKS = 2 };
+void ct_report_json(FILE *f, const struct ct_report *r, unsigned what);
 void ct_report_text(FILE *f, const struct ct_report *r, bool pages);
 
 /* Folded stacks (report_folded.c). */

@@ -50,7 +50,7 @@ static void type_name(FILE *f, const char *name, size_t len)
         fputs("null", f);
 }
 
-static void json_pages(FILE *f, const struct ct_proc *p)
+static void json_pages(FILE *f, const struct ct_proc *p, bool stacks)
 {
     size_t nseg;
     struct ct_seg *seg = ct_page_segments(p, &nseg);
@@ -75,7 +75,7 @@ static void json_pages(FILE *f, const struct ct_proc *p)
                 }
                 if (s->flags & CT_WRITE_KERNEL)
                     fprintf(f, ", \"syscall\": %u", s->flags >> CT_WRITE_SYSCALL_SHIFT);
-                if (s->stack)
+                if (s->stack && stacks)
                     fprintf(f, ", \"stack\": %u", p->t.stacks[s->stack - 1].id);
             }
             fputc('}', f);
@@ -227,19 +227,21 @@ static void json_locs(FILE *f, const struct ct_report *r, long proc, bool python
 
 /* The stacks of a process (resolved: ct_report_resolve), its notes about
  * unusable modules, and its locations. */
-static void json_stacks(FILE *f, const struct ct_report *r, size_t idx)
+static void json_stacks(FILE *f, const struct ct_report *r, size_t idx, bool table)
 {
     const struct ct_proc *p = &r->procs[idx];
     const struct ct_trace *t = &p->t;
     fprintf(f, ",\n   \"stacks_missing\": %llu", (unsigned long long)t->stacks_missing);
     if (!p->where)
         return;
-    fputs(",\n   \"stacks\": {", f);
-    for (size_t s = 0; s < t->nstacks; s++) {
-        fprintf(f, "%s\"%u\": ", s ? ",\n    " : "\n    ", t->stacks[s].id);
-        json_frames(f, p, &p->where->stacks[s]);
+    if (table) {
+        fputs(",\n   \"stacks\": {", f);
+        for (size_t s = 0; s < t->nstacks; s++) {
+            fprintf(f, "%s\"%u\": ", s ? ",\n    " : "\n    ", t->stacks[s].id);
+            json_frames(f, p, &p->where->stacks[s]);
+        }
+        fputs("}", f);
     }
-    fputs("}", f);
     fputs(",\n   \"symbol_notes\": [", f);
     for (size_t i = 0; i < p->where->nbad; i++) {
         const struct ct_badmod *b = &p->where->bad[i];
@@ -255,7 +257,7 @@ static void json_stacks(FILE *f, const struct ct_report *r, size_t idx)
     json_locs(f, r, (long)idx, false, "\n    ");
 }
 
-static void json_proc(FILE *f, const struct ct_report *r, size_t idx, bool pages)
+static void json_proc(FILE *f, const struct ct_report *r, size_t idx, unsigned what)
 {
     const struct ct_proc *p = &r->procs[idx];
     const struct ct_trace *t = &p->t;
@@ -344,13 +346,13 @@ static void json_proc(FILE *f, const struct ct_report *r, size_t idx, bool pages
     json_types(f, p->types, p->ntypes, "\n    ");
     if (p->t.have_python)
         json_python(f, p);
-    json_stacks(f, r, idx);
-    if (pages)
-        json_pages(f, p);
+    json_stacks(f, r, idx, what & CT_JSON_STACKS);
+    if (what & CT_JSON_PAGES)
+        json_pages(f, p, what & CT_JSON_STACKS);
     fputs("}", f);
 }
 
-void ct_report_json(FILE *f, const struct ct_report *r, bool pages)
+void ct_report_json(FILE *f, const struct ct_report *r, unsigned what)
 {
     uint64_t cow = 0, fresh = 0, tracked = 0, early = 0, causes[CT_NCAUSES] = {0};
     size_t ntypes;
@@ -360,7 +362,7 @@ void ct_report_json(FILE *f, const struct ct_report *r, bool pages)
     fputs(",\n \"processes\": [", f);
     for (size_t i = 0; i < r->nprocs; i++) {
         fputs(i ? ",\n" : "\n", f);
-        json_proc(f, r, i, pages);
+        json_proc(f, r, i, what);
         cow += r->procs[i].cow;
         fresh += r->procs[i].fresh;
         tracked += r->procs[i].tracked;

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Module files named by a hostile input are not opened: the fuzzer
      * tests the reader and the renderings, not the machine's files. */
     ct_report_resolve(&r, false);
-    ct_report_json(devnull, &r, pages);
+    ct_report_json(devnull, &r, CT_JSON_STACKS | (pages ? CT_JSON_PAGES : 0));
     ct_report_text(devnull, &r, pages);
     ct_report_folded(devnull, &r, CT_FRAMES_AUTO, CT_LEAF_BOTH);
     ct_report_folded(devnull, &r, CT_FRAMES_BOTH, CT_LEAF_NONE);

@@ -671,7 +671,7 @@ static void test_fuzz(int iterations)
         ct_report_resolve(&rep, false);
         /* Listing a hostile 2^28 pages one by one is slow, not wrong. */
         bool pages = p.cow + p.fresh < (1u << 20);
-        ct_report_json(devnull, &rep, pages);
+        ct_report_json(devnull, &rep, CT_JSON_STACKS | (pages ? CT_JSON_PAGES : 0));
         ct_report_text(devnull, &rep, pages);
         ct_report_folded(devnull, &rep, (enum ct_frames)(it % 4), (enum ct_leaf)(it / 4 % 4));
         ct_proc_free(&p);

@@ -117,6 +117,16 @@ with tempfile.TemporaryDirectory() as tmp:
     check(tot["python_locations"] == q["python_locations"] and tot["native_functions"] == q["native_functions"],
           "total locations of one process")
 
+    # --no-stacks: the same report without the stack table and page stack ids
+    p = report("--format", "json", "--pages", "--no-stacks", good)
+    check(p.returncode == 0, f"json --no-stacks: {p.stderr}")
+    r = json.loads(p.stdout)["processes"][0]
+    check("stacks" not in r and all("stack" not in pg for pg in r["pages"]), "--no-stacks drops stacks")
+    q_rest = {k: v for k, v in q.items() if k != "stacks"}
+    q_rest["pages"] = [{k: v for k, v in pg.items() if k != "stack"} for pg in q["pages"]]
+    check(r == q_rest, "--no-stacks keeps everything else")
+    check(report("--no-stacks", good).returncode == 2, "--no-stacks without json is a usage error")
+
     # ---- text ----
     p = report(good)
     check(p.returncode == 0, "text report")

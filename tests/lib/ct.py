@@ -216,9 +216,11 @@ def ppid_of(pid):
     return int(s[s.rindex(")") + 2:].split()[1])
 
 
-def report(outdir, pages=False, timeout=300):
-    """Run `cowtrace report --format json [--pages] outdir` and return the parsed report."""
-    cmd = [cowtrace_bin(), "report", "--format", "json"] + (["--pages"] if pages else []) + [outdir]
+def report(outdir, pages=False, timeout=300, stacks=True):
+    """Run `cowtrace report --format json [--pages] [--no-stacks] outdir` and
+    return the parsed report."""
+    cmd = ([cowtrace_bin(), "report", "--format", "json"] + (["--pages"] if pages else [])
+           + ([] if stacks else ["--no-stacks"]) + [outdir])
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
         raise Fail(f"`{' '.join(cmd)}` exited {r.returncode}: {r.stderr.strip()[-2000:]}")
