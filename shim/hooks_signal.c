@@ -8,6 +8,11 @@
  * as the kernel would have: with its mask, SA_SIGINFO or not, SA_RESETHAND;
  * with no handler, the default action runs (core dump, death by the same
  * signal). faulthandler's traceback and exit status are preserved this way.
+ *
+ * The signals taken must also stay deliverable: a thread that blocks every
+ * signal (faulthandler's watchdog, multiprocessing's resource sharer) and
+ * then writes a protected page would be killed by the kernel. sigprocmask
+ * and pthread_sigmask block everything the program asks but those.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -44,6 +49,11 @@ void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *))
     sigemptyset(&ours.sa_mask);
     if (ct_real_sigaction(sig, &ours, &old) == 0 && !atomic_exchange(&taken[sig], 1))
         program_action[sig] = old;
+    /* The forking thread may have had it blocked since before the fork. */
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    ct_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &one, NULL, _NSIG / 8);
 }
 
 void ct_signal_give_back(int sig)
@@ -136,4 +146,42 @@ CT_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
 CT_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
 {
     return bsd_style(sig, h, SA_RESETHAND | SA_NODEFER);
+}
+
+/* The set to hand the kernel: `set` without the signals we have taken. */
+static const sigset_t *without_ours(int how, const sigset_t *set, sigset_t *copy)
+{
+    if (!set || how == SIG_UNBLOCK)
+        return set;
+    const sigset_t *use = set;
+    for (int s = 1; s < _NSIG; s++) {
+        if (atomic_load_explicit(&taken[s], memory_order_relaxed) && sigismember(set, s) == 1) {
+            if (use == set) {
+                *copy = *set;
+                use = copy;
+            }
+            sigdelset(copy, s);
+        }
+    }
+    return use;
+}
+
+typedef int sigmask_fn(int, const sigset_t *, sigset_t *);
+
+CT_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    static sigmask_fn *real;
+    if (ct_unlikely(!real))
+        real = (sigmask_fn *)ct_real("pthread_sigmask");
+    sigset_t copy;
+    return real(how, without_ours(how, set, &copy), old);
+}
+
+CT_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    static sigmask_fn *real;
+    if (ct_unlikely(!real))
+        real = (sigmask_fn *)ct_real("sigprocmask");
+    sigset_t copy;
+    return real(how, without_ours(how, set, &copy), old);
 }
