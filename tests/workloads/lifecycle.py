@@ -2,7 +2,10 @@
 Children: "threads" (4 threads mutate inherited and new lists while the
 parent sends it SIGUSR1), "exec" (execs /bin/true), "nested" (forks a
 grandchild that writes inherited memory), "_exit3" (os._exit(3)),
-"sysexit5" (sys.exit(5)). Prints a deterministic line per child; PIDFILE
+"sysexit5" (sys.exit(5)), "masked" (writes inherited lists from a thread
+that blocks every signal, as faulthandler's watchdog and multiprocessing's
+resource sharer do, then from its main thread with SIGSEGV and SIGBUS
+blocked). Prints a deterministic line per child; PIDFILE
 receives {"name": pid, ..., "grandchild": pid} as JSON."""
 import json
 import os
@@ -91,6 +94,21 @@ def sysexit5_child():
     sys.exit(5)
 
 
+def masked_child():
+    def blocked():
+        signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        for lst in data[:30000]:
+            lst[3] = 7
+    t = threading.Thread(target=blocked)
+    t.start()
+    t.join()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGSEGV, signal.SIGBUS})
+    for lst in data[30000:60000]:
+        lst[3] = 8
+    print(f"masked: {sum(lst[3] for lst in data[:60000])}", flush=True)
+    return 0
+
+
 def exec_child():
     for lst in data[:20000]:
         lst[2] = 0
@@ -112,7 +130,7 @@ for _ in range(50):
     time.sleep(0.002)
 reap("threads")
 for name, body in (("exec", exec_child), ("nested", nested_child),
-                   ("_exit3", exit3_child), ("sysexit5", sysexit5_child)):
+                   ("_exit3", exit3_child), ("sysexit5", sysexit5_child), ("masked", masked_child)):
     fork(name, body)
     reap(name)
 with open(gcfile) as f:
