@@ -10,13 +10,15 @@
  *   and free/realloc of a glibc block whose release may unmap or trim
  *   memory (glibc_heap.c says when).
  * Everything else passes straight through: outside uffd-async tracking the
- * cost is one load of a flag.
+ * cost is one load of a flag. In the sync modes free and realloc also keep
+ * the backend's fault signals deliverable for the call (see unblock_faults).
  *
  * What stays out of reach: glibc's internal calls (its own munmap, sbrk and
  * madvise, free called from inside libc), raw syscall(), and allocators
  * other than glibc's. README (Limits) says so.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sys/mman.h>
 
@@ -147,13 +149,40 @@ void ct_release_hooks_init(void)
     }
 }
 
+/* A thread on its way out frees with every signal blocked: glibc blocks
+ * them in start_thread before it trims its stack cache, and the loader then
+ * frees the cached stacks' TLS vectors, which live on inherited heap pages.
+ * In the sync modes that first write would be a fault the kernel cannot
+ * deliver, so the signals the backend takes are let through for the call. */
+static int unblock_faults(sigset_t *old)
+{
+    if (ct_likely(!atomic_load_explicit(&ct_sync_active, memory_order_relaxed)))
+        return 0;
+    sigset_t faults;
+    sigemptyset(&faults);
+    sigaddset(&faults, SIGSEGV);
+    sigaddset(&faults, SIGBUS);
+    if (ct_is_err(ct_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &faults, old, _NSIG / 8)))
+        return 0;
+    return sigismember(old, SIGSEGV) == 1 || sigismember(old, SIGBUS) == 1;
+}
+
+static void restore_mask(int changed, const sigset_t *old)
+{
+    if (ct_unlikely(changed))
+        ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, _NSIG / 8);
+}
+
 CT_EXPORT void free(void *p)
 {
     free_fn *real_free = next_free;
     uintptr_t lo, hi;
     if (watching() && p && ct_glibc_release_range(real_free, p, &lo, &hi))
         ct_uffd_async_before_release(lo, hi);
+    sigset_t old;
+    int changed = p ? unblock_faults(&old) : 0;
     real_free(p);
+    restore_mask(changed, &old);
 }
 
 CT_EXPORT void *realloc(void *p, size_t size)
@@ -165,5 +194,9 @@ CT_EXPORT void *realloc(void *p, size_t size)
      * tail: either may unmap or trim as free would. */
     if (watching() && p && ct_glibc_release_range(real_free, p, &lo, &hi))
         ct_uffd_async_before_release(lo, hi);
-    return real_realloc(p, size);
+    sigset_t old;
+    int changed = unblock_faults(&old);
+    void *q = real_realloc(p, size);
+    restore_mask(changed, &old);
+    return q;
 }

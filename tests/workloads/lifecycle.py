@@ -5,7 +5,9 @@ grandchild that writes inherited memory), "_exit3" (os._exit(3)),
 "sysexit5" (sys.exit(5)), "masked" (writes inherited lists from a thread
 that blocks every signal, as faulthandler's watchdog and multiprocessing's
 resource sharer do, then from its main thread with SIGSEGV and SIGBUS
-blocked). Prints a deterministic line per child; PIDFILE
+blocked), "threadexit" (forked while 8 other threads live, so glibc's
+stack cache is full of inherited stacks; its threads' exits free their TLS
+vectors, on inherited heap pages, with every signal blocked). Prints a deterministic line per child; PIDFILE
 receives {"name": pid, ..., "grandchild": pid} as JSON."""
 import json
 import os
@@ -109,6 +111,15 @@ def masked_child():
     return 0
 
 
+def threadexit_child():
+    for _ in range(3):
+        t = threading.Thread(target=lambda: None)
+        t.start()
+        t.join()
+    print("threadexit: 3 threads joined", flush=True)
+    return 0
+
+
 def exec_child():
     for lst in data[:20000]:
         lst[2] = 0
@@ -133,6 +144,15 @@ for name, body in (("exec", exec_child), ("nested", nested_child),
                    ("_exit3", exit3_child), ("sysexit5", sysexit5_child), ("masked", masked_child)):
     fork(name, body)
     reap(name)
+waiting = threading.Event()
+others = [threading.Thread(target=waiting.wait) for _ in range(8)]
+for t in others:
+    t.start()
+fork("threadexit", threadexit_child)
+waiting.set()
+for t in others:
+    t.join()
+reap("threadexit")
 with open(gcfile) as f:
     pids["grandchild"] = int(f.read())
 with open(pidfile, "w") as f:
