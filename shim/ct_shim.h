@@ -299,6 +299,8 @@ void ct_sync_install_handlers(void);
 void ct_kwrite_begin(const void *p, size_t len);
 /* After: the first `done` bytes were written by system call `nr`. */
 void ct_kwrite_end(const void *p, size_t len, size_t done, long nr, void *caller);
+/* After, when the count is unknown: pages the call left exclusive were written. */
+void ct_kwrite_end_probe(const void *p, size_t len, long nr, void *caller);
 /* A grandchild that inherited our protections before it set up its own. */
 void ct_sync_forget_inherited(void);
 

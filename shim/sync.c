@@ -489,3 +489,32 @@ void ct_kwrite_end(const void *p, size_t len, size_t done, long nr, void *caller
     };
     for_each_tracked_page(st, p, len, kw_close, &d);
 }
+
+/* The same when nobody can say how much the kernel wrote (libc's readdir
+ * refilling a buffer of its own): a page the call left exclusively mapped
+ * was written, and is recorded; the others are protected again. */
+static void kw_close_probe(struct ct_state *st, struct ct_region *r, size_t pg, uintptr_t lo, uintptr_t hi,
+                           void *arg)
+{
+    if (ct_bit_test(r->seen, pg))
+        return;
+    uintptr_t a = r->start + (pg << ct_cfg.page_shift);
+    uint64_t e = 0;
+    long got = ct_pread(st->pagemap_fd, &e, sizeof e, (long)((a >> ct_cfg.page_shift) * sizeof e));
+    struct kw_done *d = arg;
+    struct kw_done written = *d;
+    written.done_end = got == (long)sizeof e && (e & PM_ENTRY_PRESENT) && (e & PM_ENTRY_EXCLUSIVE) ? hi : 0;
+    kw_close(st, r, pg, lo, hi, &written);
+}
+
+void ct_kwrite_end_probe(const void *p, size_t len, long nr, void *caller)
+{
+    struct ct_state *st = ct_st;
+    if (!len || !st || atomic_load(&st->stopped))
+        return;
+    struct kw_done d = {
+        .flags = CT_WRITE_KERNEL | ((uint32_t)nr << CT_WRITE_SYSCALL_SHIFT),
+        .caller = (uintptr_t)caller,
+    };
+    for_each_tracked_page(st, p, len, kw_close_probe, &d);
+}

@@ -6,7 +6,9 @@ FileIO.readinto, socket.recv_into and socket.recv (1 MiB each), into buffers
 allocated before the fork and fresh ones. Traced in MODE, every call must
 return the data (never EFAULT) and the output and exit status must equal an
 untraced run. The buffers that only the kernel wrote in the child must be
-reported as copied (cow): writes made by system calls count.
+reported as copied (cow): writes made by system calls count. As root,
+tests/workloads/listdir.py also runs both ways: a child listing directories
+while opendir's buffer lands on inherited heap (libc's own getdents64).
 With --user nobody the run is unprivileged (vm.unprivileged_userfaultfd=0
 here), using Debian's /usr/bin/python3.11 which nobody can execute.
 """
@@ -80,6 +82,17 @@ def run():
         ct.check(len(cow) >= want * 0.99,
                  f"buffer {i} at {lo:#x}, written in the child only by system calls: "
                  f"{len(cow)} of {want} pages reported cow")
+
+    if args.user == "root":
+        # libc's readdir fills its stream's buffer itself, past the wrappers
+        lst = [ct.python(), ct.workload("listdir.py")]
+        lplain = ct.run_cmd(lst, timeout=120)
+        ltraced = ct.run_cmd(lst, args.mode, t.sub("out-listdir"), timeout=300)
+        ct.log(f"listdir: untraced {lplain.stdout.strip()!r}, traced {ltraced.stdout.strip()!r}")
+        ct.check(lplain.returncode == 0 and "exit 0" in lplain.stdout,
+                 f"listdir untraced failed: {lplain.stdout!r} {lplain.stderr[-1000:]}")
+        ct.check(ltraced.stdout == lplain.stdout and ltraced.returncode == lplain.returncode,
+                 f"listdir traced differs: {ltraced.stdout!r} vs {lplain.stdout!r}; {ltraced.stderr[-1000:]}")
 
 
 ct.main(run)

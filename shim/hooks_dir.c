@@ -1,0 +1,59 @@
+/*
+ * hooks_dir.c - directory streams, whose buffer libc fills by itself.
+ *
+ * readdir refills the DIR's buffer with getdents64 from inside libc, past
+ * every wrapper of hooks_io.c. Under a sync backend, a DIR that malloc
+ * placed on inherited heap pages would make that call fail with EFAULT
+ * (seen: importlib's os.listdir of a path entry, "Bad address"). So a
+ * stream's block is opened for the kernel when the stream is made, and
+ * when it is closed the pages the stream's life left exclusively mapped
+ * are recorded as written by getdents64 (the rest protected again).
+ * Outside the sync modes each hook is one load and a call.
+ */
+#include <dirent.h>
+#include <malloc.h>
+#include <sys/syscall.h>
+
+#include "ct_shim.h"
+
+#define SYNC_ON() ct_unlikely(atomic_load_explicit(&ct_sync_active, memory_order_relaxed))
+
+typedef DIR *opendir_fn(const char *);
+typedef DIR *fdopendir_fn(int);
+typedef int closedir_fn(DIR *);
+
+static void opened(DIR *d)
+{
+    if (d && SYNC_ON())
+        ct_kwrite_begin(d, malloc_usable_size(d));
+}
+
+CT_EXPORT DIR *opendir(const char *name)
+{
+    static opendir_fn *real;
+    if (ct_unlikely(!real))
+        real = (opendir_fn *)ct_real("opendir");
+    DIR *d = real(name);
+    opened(d);
+    return d;
+}
+
+CT_EXPORT DIR *fdopendir(int fd)
+{
+    static fdopendir_fn *real;
+    if (ct_unlikely(!real))
+        real = (fdopendir_fn *)ct_real("fdopendir");
+    DIR *d = real(fd);
+    opened(d);
+    return d;
+}
+
+CT_EXPORT int closedir(DIR *d)
+{
+    static closedir_fn *real;
+    if (ct_unlikely(!real))
+        real = (closedir_fn *)ct_real("closedir");
+    if (SYNC_ON())   /* (NULL has no usable size: nothing to do) */
+        ct_kwrite_end_probe(d, malloc_usable_size(d), SYS_getdents64, __builtin_return_address(0));
+    return real(d);
+}
