@@ -38,6 +38,13 @@ def nfds():
     return len(os.listdir("/proc/self/fd"))
 
 
+def say_pid(pid):
+    # one write: the child may write a `cowtrace:` line to the same stderr
+    # meanwhile, and print() unbuffered writes the text and its newline apart
+    sys.stderr.flush()
+    os.write(2, f"pid {pid}\n".encode())
+
+
 def fork_child(fn):
     sys.stdout.flush()
     sys.stderr.flush()
@@ -47,7 +54,7 @@ def fork_child(fn):
             fn()
         finally:
             os._exit(0)
-    print(f"pid {pid}", file=sys.stderr, flush=True)
+    say_pid(pid)
     _, st = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(st)
 
@@ -119,7 +126,7 @@ def setuid():
         st = fork_child(writer(buf, 500))
         print(f"child: grandchild exit {st}", flush=True)
         sys.exit(0)
-    print(f"pid {pid}", file=sys.stderr, flush=True)
+    say_pid(pid)
     _, st = os.waitpid(pid, 0)
     print(f"parent: child exit {os.waitstatus_to_exitcode(st)}", flush=True)
 
@@ -173,9 +180,9 @@ def unmap(k):
         top = libc.sbrk(0)
         while blocks:
             blocks.pop()
-        print(f"heap trimmed {(top - libc.sbrk(0)) // PAGE} pages", file=sys.stderr, flush=True)
+        os.write(2, f"heap trimmed {(top - libc.sbrk(0)) // PAGE} pages\n".encode())
         os._exit(0)
-    print(f"pid {pid}", file=sys.stderr, flush=True)
+    say_pid(pid)
     _, st = os.waitpid(pid, 0)
     print(f"child: exit {os.waitstatus_to_exitcode(st)}", flush=True)
 
