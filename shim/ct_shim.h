@@ -332,5 +332,31 @@ void ct_save_program_action(int sig);
 
 /* real libc functions behind our interposers */
 void *ct_real(const char *name);
+/* In an interposer: `real_NAME`, the next definition of NAME, found on
+ * first use (dlsym is safe there: first calls come before protection). */
+#define CT_REAL(name)                                           \
+    static __typeof__(&name) real_##name;                      \
+    if (ct_unlikely(!real_##name))                             \
+        real_##name = (__typeof__(&name))ct_real(#name)
+
+/* Is a sync backend tracking this process / is uffd-async? (one load) */
+static inline int ct_sync_on(void)
+{
+    return ct_unlikely(atomic_load_explicit(&ct_sync_active, memory_order_relaxed));
+}
+
+static inline int ct_async_watching(void)
+{
+    return ct_unlikely(atomic_load_explicit(&ct_async_watch, memory_order_relaxed));
+}
+
+/* The same as ct_uffd_async_before_release for [p, p+len), if uffd-async
+ * tracks this process: for interposers of calls that release memory. */
+static inline void ct_before_release(const void *p, size_t len)
+{
+    uintptr_t lo = (uintptr_t)p;
+    if (ct_async_watching() && len && lo + len > lo)
+        ct_uffd_async_before_release(lo, lo + len);
+}
 
 #endif

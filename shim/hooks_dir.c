@@ -16,44 +16,32 @@
 
 #include "ct_shim.h"
 
-#define SYNC_ON() ct_unlikely(atomic_load_explicit(&ct_sync_active, memory_order_relaxed))
-
-typedef DIR *opendir_fn(const char *);
-typedef DIR *fdopendir_fn(int);
-typedef int closedir_fn(DIR *);
-
 static void opened(DIR *d)
 {
-    if (d && SYNC_ON())
+    if (d && ct_sync_on())
         ct_kwrite_begin(d, malloc_usable_size(d));
 }
 
 CT_EXPORT DIR *opendir(const char *name)
 {
-    static opendir_fn *real;
-    if (ct_unlikely(!real))
-        real = (opendir_fn *)ct_real("opendir");
-    DIR *d = real(name);
+    CT_REAL(opendir);
+    DIR *d = real_opendir(name);
     opened(d);
     return d;
 }
 
 CT_EXPORT DIR *fdopendir(int fd)
 {
-    static fdopendir_fn *real;
-    if (ct_unlikely(!real))
-        real = (fdopendir_fn *)ct_real("fdopendir");
-    DIR *d = real(fd);
+    CT_REAL(fdopendir);
+    DIR *d = real_fdopendir(fd);
     opened(d);
     return d;
 }
 
 CT_EXPORT int closedir(DIR *d)
 {
-    static closedir_fn *real;
-    if (ct_unlikely(!real))
-        real = (closedir_fn *)ct_real("closedir");
-    if (SYNC_ON())   /* (NULL has no usable size: nothing to do) */
+    CT_REAL(closedir);
+    if (ct_sync_on())   /* (NULL has no usable size: nothing to do) */
         ct_kwrite_end_probe(d, malloc_usable_size(d), SYS_getdents64, __builtin_return_address(0));
-    return real(d);
+    return real_closedir(d);
 }

@@ -31,15 +31,10 @@
 
 #include "ct_shim.h"
 
-#define SYNC_ON() ct_unlikely(atomic_load_explicit(&ct_sync_active, memory_order_relaxed))
+#define SYNC_ON() ct_sync_on()
 #define CALLER() __builtin_return_address(0)
 
-/* Resolved on first use; every wrapper is called first in the parent or
- * before protection, where dlsym is safe. */
-#define REAL(name)                                              \
-    static __typeof__(&name) real_##name;                      \
-    if (ct_unlikely(!real_##name))                             \
-        real_##name = (__typeof__(&name))ct_real(#name)
+#define REAL(name) CT_REAL(name)
 
 /* One buffer, filled from its start: the return value counts units. */
 #define FILLS_PREFIX(name, nr, buf, len, call) FILLS_UNITS(name, nr, buf, len, 1, call)

@@ -48,9 +48,8 @@ CT_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
     if (ct_unlikely(!real_mmap))
         real_mmap = (mmap_fn *)ct_real("mmap");
     /* A fixed mapping replaces what was there: a release (hooks_release.c). */
-    if ((flags & MAP_FIXED) && ct_unlikely(atomic_load_explicit(&ct_async_watch, memory_order_relaxed)) &&
-        len && (uintptr_t)addr + len > (uintptr_t)addr)
-        ct_uffd_async_before_release((uintptr_t)addr, (uintptr_t)addr + len);
+    if (flags & MAP_FIXED)
+        ct_before_release(addr, len);
     void *p = real_mmap(addr, len, prot, flags, fd, off);
     if (p != MAP_FAILED && ct_shim_busy())
         remember(p, len);

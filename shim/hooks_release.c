@@ -24,43 +24,19 @@
 
 #include "ct_shim.h"
 
-static inline int watching(void)
-{
-    return ct_unlikely(atomic_load_explicit(&ct_async_watch, memory_order_relaxed));
-}
-
-static void before_release(const void *p, size_t len)
-{
-    uintptr_t lo = (uintptr_t)p;
-    if (len && lo + len > lo)
-        ct_uffd_async_before_release(lo, lo + len);
-}
-
-typedef int munmap_fn(void *, size_t);
-typedef void *mremap_fn(void *, size_t, size_t, int, void *);
-typedef int madvise_fn(void *, size_t, int);
-typedef int brk_fn(void *);
-typedef void *sbrk_fn(intptr_t);
-typedef int malloc_trim_fn(size_t);
 typedef void free_fn(void *);
 typedef void *realloc_fn(void *, size_t);
 
-#define REAL(type, name)                                 \
-    static type##_fn *real_##name;                       \
-    if (ct_unlikely(!real_##name))                       \
-        real_##name = (type##_fn *)ct_real(#name)
-
 CT_EXPORT int munmap(void *addr, size_t len)
 {
-    REAL(munmap, munmap);
-    if (watching())
-        before_release(addr, len);
+    CT_REAL(munmap);
+    ct_before_release(addr, len);
     return real_munmap(addr, len);
 }
 
 CT_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 {
-    REAL(mremap, mremap);
+    CT_REAL(mremap);
     void *new_addr = NULL;
     if (flags & MREMAP_FIXED) {
         va_list ap;
@@ -68,13 +44,11 @@ CT_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
         new_addr = va_arg(ap, void *);
         va_end(ap);
     }
-    if (watching()) {
-        /* The pages move (and leave tracking, see README) or, shrinking,
-         * the tail goes; a fixed target replaces what was there. */
-        before_release(old, old_len);
-        if (flags & MREMAP_FIXED)
-            before_release(new_addr, new_len);
-    }
+    /* The pages move (and leave tracking, see README) or, shrinking, the
+     * tail goes; a fixed target replaces what was there. */
+    ct_before_release(old, old_len);
+    if (flags & MREMAP_FIXED)
+        ct_before_release(new_addr, new_len);
     return real_mremap(old, old_len, new_len, flags, new_addr);
 }
 
@@ -93,41 +67,40 @@ static int discards(int advice)
 
 CT_EXPORT int madvise(void *addr, size_t len, int advice)
 {
-    REAL(madvise, madvise);
-    if (watching() && discards(advice))
-        before_release(addr, len);
+    CT_REAL(madvise);
+    if (discards(advice))
+        ct_before_release(addr, len);
     return real_madvise(addr, len, advice);
 }
 
 /* glibc's sbrk(0) is the current break; it only reads. */
 CT_EXPORT void *sbrk(intptr_t increment)
 {
-    REAL(sbrk, sbrk);
-    if (watching() && increment < 0) {
+    CT_REAL(sbrk);
+    if (ct_async_watching() && increment < 0) {
         uintptr_t cur = (uintptr_t)real_sbrk(0);
         if (cur != (uintptr_t)-1 && cur >= (uintptr_t)-increment)
-            before_release((void *)(cur + (uintptr_t)increment), (size_t)-increment);
+            ct_before_release((void *)(cur + (uintptr_t)increment), (size_t)-increment);
     }
     return real_sbrk(increment);
 }
 
 CT_EXPORT int brk(void *end)
 {
-    REAL(brk, brk);
-    REAL(sbrk, sbrk);
-    if (watching()) {
+    CT_REAL(brk);
+    CT_REAL(sbrk);
+    if (ct_async_watching()) {
         uintptr_t cur = (uintptr_t)real_sbrk(0);
         if (cur != (uintptr_t)-1 && (uintptr_t)end < cur)
-            before_release(end, cur - (uintptr_t)end);
+            ct_before_release(end, cur - (uintptr_t)end);
     }
     return real_brk(end);
 }
 
 CT_EXPORT int malloc_trim(size_t pad)
 {
-    REAL(malloc_trim, malloc_trim);
-    if (watching())
-        before_release((void *)0x1000, ~(uintptr_t)0 - 0x1000);   /* it may trim any arena */
+    CT_REAL(malloc_trim);
+    ct_before_release((void *)0x1000, ~(uintptr_t)0 - 0x1000);   /* it may trim any arena */
     return real_malloc_trim(pad);
 }
 
@@ -177,7 +150,7 @@ CT_EXPORT void free(void *p)
 {
     free_fn *real_free = next_free;
     uintptr_t lo, hi;
-    if (watching() && p && ct_glibc_release_range(real_free, p, &lo, &hi))
+    if (ct_async_watching() && p && ct_glibc_release_range(real_free, p, &lo, &hi))
         ct_uffd_async_before_release(lo, hi);
     sigset_t old;
     int changed = p ? unblock_faults(&old) : 0;
@@ -192,7 +165,7 @@ CT_EXPORT void *realloc(void *p, size_t size)
     uintptr_t lo, hi;
     /* Growing may move the block and free the old one; shrinking frees the
      * tail: either may unmap or trim as free would. */
-    if (watching() && p && ct_glibc_release_range(real_free, p, &lo, &hi))
+    if (ct_async_watching() && p && ct_glibc_release_range(real_free, p, &lo, &hi))
         ct_uffd_async_before_release(lo, hi);
     sigset_t old;
     int changed = unblock_faults(&old);

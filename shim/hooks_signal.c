@@ -166,22 +166,16 @@ static const sigset_t *without_ours(int how, const sigset_t *set, sigset_t *copy
     return use;
 }
 
-typedef int sigmask_fn(int, const sigset_t *, sigset_t *);
-
 CT_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
-    static sigmask_fn *real;
-    if (ct_unlikely(!real))
-        real = (sigmask_fn *)ct_real("pthread_sigmask");
+    CT_REAL(pthread_sigmask);
     sigset_t copy;
-    return real(how, without_ours(how, set, &copy), old);
+    return real_pthread_sigmask(how, without_ours(how, set, &copy), old);
 }
 
 CT_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
-    static sigmask_fn *real;
-    if (ct_unlikely(!real))
-        real = (sigmask_fn *)ct_real("sigprocmask");
+    CT_REAL(sigprocmask);
     sigset_t copy;
-    return real(how, without_ours(how, set, &copy), old);
+    return real_sigprocmask(how, without_ours(how, set, &copy), old);
 }
