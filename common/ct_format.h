@@ -85,6 +85,7 @@ enum ct_rec_type {
     CT_REC_STACK = 15,        /* struct ct_rec_stack: a distinct native + Python stack */
     CT_REC_PYCODE = 16,       /* struct ct_rec_pycode: a code object seen in a Python stack */
     CT_REC_PAGE_DATA = 17,    /* struct ct_rec_page_data: raw page contents (--capture-pages only) */
+    CT_REC_PYLAYOUT = 18,     /* struct ct_rec_pylayout + fields + name: the CPython layout evidence was decoded with */
     CT_REC_TYPE_MAX
 };
 
@@ -289,6 +290,24 @@ struct ct_rec_python {
 #define CT_PY_SHARED     0x1u   /* interpreter in a shared libpython */
 #define CT_PY_GC_FROZEN  0x2u   /* --gc-freeze: gc.freeze() ran in the parent before this fork */
 #define CT_PY_GC_NOGIL   0x4u   /* --gc-freeze asked, but the forking thread did not hold the GIL */
+
+/* The CPython layout the shim decoded this process's memory with, written
+ * right after CT_REC_PYTHON when layout_known is 1. The fields are
+ * (id, value) pairs; ids are listed in common/pyver/fields.h (enum
+ * ct_pyfield_id) and never change meaning. A reader applies the ids it
+ * knows, skips the others, and prefers the record over its own table for
+ * the version. Added within format version 1: older readers skip it. */
+struct ct_rec_pylayout {
+    struct ct_rec h;
+    uint32_t nfields;         /* struct ct_pylayout_field entries that follow */
+    uint32_t reserved;        /* 0 */
+    /* then: nfields x struct ct_pylayout_field, then string name ("3.11") */
+};
+struct ct_pylayout_field {
+    uint32_t id;              /* enum ct_pyfield_id */
+    uint32_t reserved;        /* 0 */
+    uint64_t value;
+};
 
 /* A type object the evidence refers to, read once per process. */
 struct ct_rec_pytype {

@@ -304,7 +304,7 @@ void ct_kwrite_end_probe(const void *p, size_t len, long nr, void *caller);
 /* A grandchild that inherited our protections before it set up its own. */
 void ct_sync_forget_inherited(void);
 
-/* ---- CPython (python.c) ------------------------------------------------- */
+/* ---- CPython (shim/py/; the version knowledge is in common/pyver/) ------ */
 
 struct ct_py_evidence {
     uintptr_t obj, type, block;
@@ -316,8 +316,8 @@ struct ct_py_evidence {
 
 void ct_py_identify(void);                  /* parent, before fork */
 void ct_probe_recover(void *uc);            /* fault handler: abandon a guarded read */
-void ct_py_guarded_reads(int on);           /* uffd-async final scan: plain guarded loads */
-void *ct_py_probe_handler(void);            /* a SIGSEGV handler for just that */
+void ct_py_guarded_reads(int on);           /* uffd-async, at start: our probe handler is in, reads may begin */
+void *ct_py_probe_handler(void);            /* a SIGSEGV/SIGBUS handler for just that */
 void ct_py_gc_freeze(void);                 /* parent, before fork, if asked */
 int ct_py_setup(struct ct_state *st);       /* child: PYTHON record, layout */
 void ct_py_examine(struct ct_state *st, uintptr_t addr, struct ct_py_evidence *ev);
