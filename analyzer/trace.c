@@ -372,7 +372,7 @@ static int parse_pylayout(const uint8_t *buf, uint64_t off, uint32_t size, struc
     uint32_t n = rd32(p + 8);
     if ((uint64_t)n * SZ_PYLAYOUT_FIELD > size - SZ_PYLAYOUT)
         return ct_fail(err, off + 8, "pylayout record of %u fields does not fit in a record of size %u", n, size);
-    struct ct_pyver v = { .source = CT_PYVER_RECORDED };
+    struct ct_pyver v = {0};
     size_t nknown = ct_pyver_nfields();
     bool *seen = xcalloc(nknown, sizeof *seen);
     size_t nseen = 0;

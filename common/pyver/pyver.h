@@ -80,10 +80,10 @@ enum ct_dictkeys_shape {
     CT_DICTKEYS_311 = 1,           /* log2 sizes, USABLE_FRACTION 2/3, kinds 0..2 */
 };
 
-/* Where a struct ct_pyver came from. */
+/* Where the shim got its struct ct_pyver (recorded in PYLAYOUT). */
 enum ct_pyver_source {
     CT_PYVER_TABLE = 0,            /* a static table of this folder */
-    CT_PYVER_RECORDED = 1,         /* a trace's CT_REC_PYLAYOUT record */
+    CT_PYVER_DISCOVERED = 1,       /* read from the process (reserved: 3.13's _Py_DebugOffsets) */
 };
 
 #define CT_PYVER_MAX_EVAL_FUNCS 4
