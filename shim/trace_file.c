@@ -122,7 +122,7 @@ void ct_writer_init_memory(struct ct_writer *w, void *buf, size_t cap, const str
     atomic_store(&w->grow_lock, 0);
     atomic_store(&w->full, 0);
     ct_memset(buf, 0, cap);
-    size_t used = 0;
+    size_t used = cap;   /* too small for a header: nothing fits */
     if (cap >= sizeof *h) {
         ct_memcpy(buf, h, sizeof *h);
         used = sizeof *h;
