@@ -122,7 +122,7 @@ int64_t ct_py_bytes_len(const struct ct_pydecoder *d, uintptr_t bytes)
     return len;
 }
 
-int ct_py_bytes_read(const struct ct_pydecoder *d, uintptr_t bytes, void *dst, size_t len)
+uintptr_t ct_py_bytes_data(const struct ct_pydecoder *d, uintptr_t bytes)
 {
-    return ct_mem_read(d->mem, bytes + d->v->L.bytes_sval, dst, len);
+    return bytes + d->v->L.bytes_sval;
 }

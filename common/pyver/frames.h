@@ -32,8 +32,8 @@ struct ct_pycodeinfo {
 };
 int ct_py_read_code(const struct ct_pydecoder *d, uintptr_t code, struct ct_pycodeinfo *out);
 
-/* A bytes object's length (-1 when unreadable) and its data. */
+/* A bytes object's length (-1 when unreadable), and where its data starts. */
 int64_t ct_py_bytes_len(const struct ct_pydecoder *d, uintptr_t bytes);
-int ct_py_bytes_read(const struct ct_pydecoder *d, uintptr_t bytes, void *dst, size_t len);
+uintptr_t ct_py_bytes_data(const struct ct_pydecoder *d, uintptr_t bytes);
 
 #endif

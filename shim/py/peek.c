@@ -105,6 +105,11 @@ int ct_py_guarded_read(void *ctx, uintptr_t addr, void *dst, size_t len)
     return guarded_copy_many(&l, &r, 1) == 1 ? 0 : -1;
 }
 
+int ct_py_read(uintptr_t addr, void *out, size_t n)
+{
+    return ct_py_guarded_read(ct_py, addr, out, n);
+}
+
 /* From the SIGSEGV/SIGBUS handler: a fault inside a guarded load returns
  * to it as a failed read. */
 void ct_probe_recover(void *uc)

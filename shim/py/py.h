@@ -55,7 +55,9 @@ const struct ct_pytypeinfo *ct_py_type_cached(void *info, uintptr_t t, struct ct
 /* summary.c: its working memory, allocated at set-up when wanted. */
 void ct_py_summary_setup(int wanted);
 
-/* For stacks.c: the decoder in use (NULL: no layout). */
+/* For stacks.c: the decoder in use (NULL: no layout), and its guarded read
+ * as a trace_records.h ct_rec_read_fn (a line table read into its record). */
 const struct ct_pydecoder *ct_py_decoder(void);
+int ct_py_read(uintptr_t addr, void *out, size_t n);
 
 #endif

@@ -7,49 +7,24 @@
 #include "fields.h"
 #include "py.h"
 
-static void put_str(uint8_t *s, const char *text, size_t n)
-{
-    s[0] = (uint8_t)(n & 0xff);
-    s[1] = (uint8_t)(n >> 8);
-    ct_memcpy(s + 2, text, n);
-}
-
 static int write_python(struct ct_state *st, const struct ct_pyver *v)
 {
     char version[32];
     size_t vlen = ct_pyversion_format(ct_cfg.py_hexversion, version, sizeof version);
-    size_t plen = ct_strlen(ct_cfg.py_path);
-    size_t size = (sizeof(struct ct_rec_python) + 4 + vlen + plen + 7) & ~(size_t)7;
-    struct ct_rec_python *rec = ct_writer_reserve(&st->w, size, 0);
-    if (!rec)
-        return -1;
-    rec->hexversion = ct_cfg.py_hexversion;
-    rec->runtime = ct_cfg.py_runtime;
-    rec->layout_known = v != NULL;
-    rec->flags = (ct_cfg.py_shared ? CT_PY_SHARED : 0) | ct_cfg.gc_freeze_flags;
-    put_str((uint8_t *)(rec + 1), version, vlen);
-    put_str((uint8_t *)(rec + 1) + 2 + vlen, ct_cfg.py_path, plen);
-    ct_writer_publish(rec, CT_REC_PYTHON, (uint32_t)size);
-    return 0;
+    return ct_rec_python(&st->w, ct_cfg.py_hexversion, ct_cfg.py_runtime, v != NULL,
+                         (ct_cfg.py_shared ? CT_PY_SHARED : 0) | ct_cfg.gc_freeze_flags, version, vlen,
+                         ct_cfg.py_path);
+}
+
+/* The layout as (id, value) pairs (common/pyver/fields.h). */
+static void layout_field(const void *v, size_t i, uint32_t *id, uint64_t *value)
+{
+    ct_pyver_field(v, i, id, value);
 }
 
 static int write_pylayout(struct ct_state *st, const struct ct_pyver *v)
 {
-    size_t n = ct_pyver_nfields(), nlen = ct_strlen(v->name);
-    size_t size = (sizeof(struct ct_rec_pylayout) + n * sizeof(struct ct_pylayout_field) + 2 + nlen + 7) & ~(size_t)7;
-    struct ct_rec_pylayout *rec = ct_writer_reserve(&st->w, size, 0);
-    if (!rec)
-        return -1;
-    rec->nfields = (uint32_t)n;
-    rec->reserved = 0;
-    struct ct_pylayout_field *f = (struct ct_pylayout_field *)(rec + 1);
-    for (size_t i = 0; i < n; i++) {
-        ct_pyver_field(v, i, &f[i].id, &f[i].value);
-        f[i].reserved = 0;
-    }
-    put_str((uint8_t *)(f + n), v->name, nlen);
-    ct_writer_publish(rec, CT_REC_PYLAYOUT, (uint32_t)size);
-    return 0;
+    return ct_rec_pylayout(&st->w, (uint32_t)ct_pyver_nfields(), layout_field, v, v->name);
 }
 
 int ct_py_setup(struct ct_state *st)

@@ -31,20 +31,7 @@ static void write_pytype(struct ct_state *st, uintptr_t t, const struct ct_typee
     }
     int64_t itemsize = 0;
     ct_mem_read(m, t + L->tp_itemsize, &itemsize, sizeof itemsize);
-    size_t size = (sizeof(struct ct_rec_pytype) + 2 + len + 7) & ~(size_t)7;
-    struct ct_rec_pytype *rec = ct_writer_reserve(&st->w, size, 0);
-    if (!rec)
-        return;
-    rec->addr = t;
-    rec->index = e->info.index;
-    rec->flags = e->info.flags;
-    rec->basicsize = e->info.basicsize;
-    rec->itemsize = itemsize;
-    uint8_t *s = (uint8_t *)(rec + 1);
-    s[0] = (uint8_t)len;
-    s[1] = 0;
-    ct_memcpy(s + 2, name, len);
-    ct_writer_publish(rec, CT_REC_PYTYPE, (uint32_t)size);
+    ct_rec_pytype(&st->w, t, e->info.index, e->info.flags, e->info.basicsize, itemsize, name, len);
 }
 
 /* The cached entry for type pointer t, validating and recording it on first
