@@ -283,7 +283,8 @@ static void test_decoder(void)
     struct ct_pytypeinfo ti;
     CHECK(ct_py_read_type(&d, (uintptr_t)&list, &ti) && ti.basicsize == 40 && ti.index == 0);
     CHECK(!ct_py_read_type(&d, (uintptr_t)&list + 8, &ti));
-    CHECK(!ct_py_read_type(&d, (uintptr_t)name, &ti));
+    static struct fake_type junk = { "list" };                 /* readable, not a type */
+    CHECK(!ct_py_read_type(&d, (uintptr_t)&junk, &ti));
 
     /* a pool of 64-byte blocks: block 2 holds a GC object of that type */
     uint8_t *pool = aligned_alloc(L->pool_size, L->pool_size);
