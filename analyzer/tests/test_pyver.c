@@ -14,6 +14,7 @@
 #include "check.h"
 #include "decode.h"
 #include "fields.h"
+#include "frames.h"
 #include "memread.h"
 #include "mktrace.h"
 #include "pyver.h"
@@ -343,6 +344,67 @@ static void test_decoder(void)
     free(pool);
 }
 
+/* ---- the frame walk, on interpreter structures built here ------------------ */
+
+static void test_frames(void)
+{
+    const struct ct_pyver *v = ct_pyver_for(PY311);
+    const struct ct_pylayout *L = &v->L;
+    struct ct_memread mem = { read_self, NULL };
+    struct ct_pydecoder d = { .v = v, .mem = &mem };
+    static struct { uint8_t b[1024]; } rt;                 /* _PyRuntime: tstate_current is far in */
+    static struct fake_type interp, ts1, ts2, cframe, f1, f2, code, qualname, filename, lines;
+    /* two threads; the GIL holder is not the one asked for */
+    put64(&rt, L->rt_tstate_current, (uintptr_t)&ts1);
+    put64(&rt, L->rt_interpreters_head, (uintptr_t)&interp);
+    put64(&interp, L->is_threads_head, (uintptr_t)&ts1);
+    put64(&ts1, L->ts_next, (uintptr_t)&ts2);
+    put64(&ts1, L->ts_native_thread_id, 111);
+    put64(&ts2, L->ts_native_thread_id, 222);
+    put64(&ts2, L->ts_cframe, (uintptr_t)&cframe);
+    put64(&cframe, L->cframe_current_frame, (uintptr_t)&f1);
+    /* f1 runs instruction 5 of code; f2 (the entry frame) has not started */
+    put64(&f1, L->fr_code, (uintptr_t)&code);
+    put64(&f1, L->fr_previous, (uintptr_t)&f2);
+    put64(&f1, L->fr_prev_instr, (uintptr_t)&code + L->co_code_adaptive + 5 * L->code_unit);
+    put64(&f2, L->fr_code, (uintptr_t)&code);
+    put64(&f2, L->fr_prev_instr, (uintptr_t)&code + L->co_code_adaptive - L->code_unit);
+    f2.b[L->fr_is_entry] = 1;
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111) == (uintptr_t)&ts1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222) == (uintptr_t)&ts2);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 333) == 0);
+    struct ct_pyframe fr[4];
+    int truncated = -1;
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts2, fr, 4, &truncated) == 2 && truncated == 0);
+    CHECK(fr[0].code == (uintptr_t)&code && fr[0].lasti == 5 && fr[0].flags == 0);
+    CHECK(fr[1].code == (uintptr_t)&code && fr[1].lasti == -1 && fr[1].flags == CT_PYFRAME_ENTRY);
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts2, fr, 1, &truncated) == 1 && truncated == 1);
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts1, fr, 4, &truncated) == 0 && truncated == 0);   /* no cframe */
+
+    /* the code object: names (compact ASCII str), first line, line table (bytes) */
+    put64(&code, L->co_qualname, (uintptr_t)&qualname);
+    put64(&code, L->co_filename, (uintptr_t)&filename);
+    put64(&code, L->co_linetable, (uintptr_t)&lines);
+    put32(&code, L->co_firstlineno, 42);
+    uint32_t ascii_state = 1u << L->unicode_kind_shift | 1u << L->unicode_compact_bit | 1u << L->unicode_ascii_bit;
+    put64(&qualname, L->ascii_length, 5);
+    put32(&qualname, L->ascii_state, ascii_state);
+    memcpy(qualname.b + L->ascii_size, "outer", 5);
+    put64(&filename, L->ascii_length, 4);
+    put32(&filename, L->ascii_state, ascii_state & ~(1u << L->unicode_compact_bit));   /* not compact */
+    put64(&lines, L->ob_size, 3);
+    memcpy(lines.b + L->bytes_sval, "\x80\x81\x82", 3);
+    struct ct_pycodeinfo ci;
+    CHECK(ct_py_read_code(&d, (uintptr_t)&code, &ci) == 0);
+    CHECK(ci.firstlineno == 42 && ci.qualname == (uintptr_t)&qualname && ci.linetable == (uintptr_t)&lines);
+    char text[16];
+    CHECK(ct_py_read_ascii(&d, ci.qualname, text, sizeof text) == 5 && !memcmp(text, "outer", 5));
+    CHECK(ct_py_read_ascii(&d, ci.qualname, text, 3) == 3);
+    CHECK(ct_py_read_ascii(&d, ci.filename, text, sizeof text) == 0);
+    CHECK(ct_py_bytes_len(&d, ci.linetable) == 3);
+    CHECK(!memcmp((const void *)ct_py_bytes_data(&d, ci.linetable), "\x80\x81\x82", 3));
+}
+
 /* ---- process_vm_readv, on a child ------------------------------------------ */
 
 static char child_data[64] = "the parent's bytes";
@@ -392,6 +454,7 @@ int main(void)
     test_record_preferred();
     test_record_hostile();
     test_decoder();
+    test_frames();
     test_remote();
     return check_done("test_pyver");
 }
