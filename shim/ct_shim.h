@@ -15,7 +15,8 @@
  *   runs.c        run-list encoding of page sets
  *   pagemap.c     pages present at fork, and pages written before tracking
  *   tracker.c     setting tracking up in a child, choosing the backend, ending it
- *   python.c      CPython: which interpreter, and what object a write hit
+ *   py/           CPython: which interpreter, and what object a write hit
+ *                 (py/py.h; the version knowledge is common/pyver/)
  *   modules.c     the ELF objects mapped at fork, for offline symbolization
  *   stacks.c      native and Python stacks of first writes, deduplicated
  *   arena.c       the child's own memory

@@ -26,7 +26,7 @@
 #define CT_REC_REGION_NAME_MAX 4096u   /* REGION name */
 
 /* What a WRITE record says about the object it hit (CPython): ct_rec_write's
- * evidence, found by python.c before the write happens. */
+ * evidence, found by shim/py/evidence.c before the write happens. */
 struct ct_py_evidence {
     uintptr_t obj, type, block;
     uint32_t block_size;
@@ -40,7 +40,7 @@ struct ct_region_desc {
     const char *name;           /* NUL-terminated; cut to CT_REC_REGION_NAME_MAX */
 };
 
-/* Reads n bytes at a target address into out; 0 or not (python.c's guarded
+/* Reads n bytes at a target address into out; 0 or not (shim/py/peek.c's guarded
  * reads). Lets a record's payload be read straight into the trace. */
 typedef int ct_rec_read_fn(uintptr_t addr, void *out, size_t n);
 
