@@ -21,7 +21,6 @@
 #define CT_MAP_CAP (16ull << 30)     /* address space reserved for the view */
 #define CT_FIRST_ALLOC (64u << 10)
 #define CT_MAX_STEP (8u << 20)
-#define CT_FINAL_RESERVE 4096u
 
 static int fstat_ids(int fd, uint64_t *dev, uint64_t *ino)
 {
@@ -143,9 +142,9 @@ static void grow(struct ct_writer *w, size_t need)
     size_t alloc = atomic_load(&w->alloc);
     if (w->in_memory) {
         atomic_store(&w->full, 1);   /* a caller's buffer does not grow */
-    } else if (need + CT_FINAL_RESERVE > alloc && !atomic_load(&w->full)) {
+    } else if (need + CT_WRITER_FINAL_RESERVE > alloc && !atomic_load(&w->full)) {
         size_t step = alloc < CT_MAX_STEP ? alloc : CT_MAX_STEP;
-        while (alloc + step < need + CT_FINAL_RESERVE)
+        while (alloc + step < need + CT_WRITER_FINAL_RESERVE)
             step += CT_MAX_STEP;
         int fd = writer_fd(w);
         long r = fd < 0 ? fd : -ENOSPC;
@@ -166,7 +165,7 @@ void *ct_writer_reserve(struct ct_writer *w, size_t size, int final)
     for (;;) {
         size_t off = atomic_load(&w->used);
         size_t alloc = atomic_load(&w->alloc);
-        size_t limit = final ? alloc : alloc > CT_FINAL_RESERVE ? alloc - CT_FINAL_RESERVE : 0;
+        size_t limit = final ? alloc : alloc > CT_WRITER_FINAL_RESERVE ? alloc - CT_WRITER_FINAL_RESERVE : 0;
         if (off + size <= limit) {
             if (atomic_compare_exchange_weak(&w->used, &off, off + size))
                 return w->map + off;

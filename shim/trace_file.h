@@ -48,8 +48,9 @@ int ct_writer_create(struct ct_writer *w, const char *dir, const struct ct_heade
 void ct_writer_init_memory(struct ct_writer *w, void *buf, size_t cap, const struct ct_header *h);
 
 /* Space for a record of `size` bytes (zero-filled), or NULL when the trace
- * is full. `final` records may use the last few kilobytes kept for the end
- * of the trace (the final note and END). */
+ * is full. `final` records may use the last CT_WRITER_FINAL_RESERVE bytes,
+ * kept for the end of the trace (the final note and END). */
+#define CT_WRITER_FINAL_RESERVE 4096u
 void *ct_writer_reserve(struct ct_writer *w, size_t size, int final);
 /* Makes a filled record visible: its type word is stored last. */
 void ct_writer_publish(void *rec, uint32_t type, uint32_t size);

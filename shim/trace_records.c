@@ -292,7 +292,7 @@ int ct_rec_stack(struct ct_writer *w, uint32_t id, uint32_t flags, const uint64_
 
 int ct_rec_pycode(struct ct_writer *w, uint64_t addr, int32_t firstlineno,
                   const char *qualname, size_t qualname_len, const char *filename, size_t filename_len,
-                  uintptr_t linetable_addr, uint32_t linetable_len, ct_rec_read_fn *read)
+                  uintptr_t linetable_addr, uint32_t linetable_len, ct_rec_read_fn *read_mem)
 {
     size_t qlen = capped(qualname_len, CT_WIRE_STR_MAX), flen = capped(filename_len, CT_WIRE_STR_MAX);
     size_t size = ct_wire_rec_size(sizeof(struct ct_rec_pycode) + ct_wire_str_size(qlen) +
@@ -306,7 +306,7 @@ int ct_rec_pycode(struct ct_writer *w, uint64_t addr, int32_t firstlineno,
     p = ct_wire_put_str(p, filename, flen);
     /* Read in place: a line table may be 16 KiB, more than a handler's stack
      * should hold. A failed read leaves the space and says "no lines". */
-    if (linetable_len && read(linetable_addr, p, linetable_len))
+    if (linetable_len && read_mem(linetable_addr, p, linetable_len))
         linetable_len = 0;
     rec->linetable_len = linetable_len;
     ct_writer_publish(rec, CT_REC_PYCODE, (uint32_t)size);

@@ -87,10 +87,10 @@ int ct_rec_pylayout(struct ct_writer *w, uint32_t n, ct_rec_field_fn *field, con
 int ct_rec_stack(struct ct_writer *w, uint32_t id, uint32_t flags, const uint64_t *ips,
                  uint16_t native_depth, const struct ct_pyframe *frames, uint16_t py_depth);
 /* A code object. Its line table (linetable_len bytes at linetable_addr in
- * the traced process) is read by `read` straight into the record; if that
+ * the traced process) is read by `read_mem` straight into the record; if that
  * read fails the record keeps its size and says linetable_len 0. */
 int ct_rec_pycode(struct ct_writer *w, uint64_t addr, int32_t firstlineno,
                   const char *qualname, size_t qualname_len, const char *filename, size_t filename_len,
-                  uintptr_t linetable_addr, uint32_t linetable_len, ct_rec_read_fn *read);
+                  uintptr_t linetable_addr, uint32_t linetable_len, ct_rec_read_fn *read_mem);
 
 #endif
