@@ -61,8 +61,8 @@ static const struct ct_pyver *usable_layout(const struct ct_trace *t)
 {
     if (!t->have_python || !t->python.layout_known)
         return NULL;
-    if (t->have_pylayout)
-        return &t->pylayout;
+    if (t->pylayout)
+        return t->pylayout;
     return ct_pyver_for(t->python.hexversion);
 }
 

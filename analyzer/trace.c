@@ -381,14 +381,14 @@ static int parse_pylayout(const uint8_t *buf, uint64_t off, uint32_t size, struc
     uint32_t pos = (uint32_t)(SZ_PYLAYOUT + (uint64_t)n * SZ_PYLAYOUT_FIELD);
     if (!rc)
         rc = read_str(buf, off, size, &pos, &name, "pylayout name", err);
-    if (rc || t->have_pylayout || nseen != nknown) {
+    if (rc || t->pylayout || nseen != nknown) {
         free(name.s);
         return rc;
     }
-    t->have_pylayout = true;
     t->pylayout_name = name;
     v.name = name.s;
-    t->pylayout = v;
+    t->pylayout = xmalloc(sizeof *t->pylayout);
+    *t->pylayout = v;
     return 0;
 }
 
@@ -992,6 +992,7 @@ void ct_trace_free(struct ct_trace *t)
     str_free(&t->python.version);
     str_free(&t->python.path);
     str_free(&t->pylayout_name);
+    free(t->pylayout);
     for (size_t i = 0; i < t->npytypes; i++)
         str_free(&t->pytypes[i].name);
     free(t->pytypes);

@@ -173,7 +173,13 @@ static void test_record_preferred(void)
         CHECK(p.layout->L.gc_head_size == 24 && p.layout->source == CT_PYVER_TABLE);
     }
     CHECK_U64(p.causes[CT_CAUSE_GC], 1);
-    ct_proc_free(&p);
+    /* The layout outlives a move of the process (reports sort them). */
+    struct ct_proc *moved = malloc(sizeof *moved);
+    memcpy(moved, &p, sizeof p);
+    memset(&p, 0xa5, sizeof p);
+    CHECK(moved->layout && moved->layout->L.gc_head_size == 24 && !strcmp(moved->layout->name, "3.11-test"));
+    ct_proc_free(moved);
+    free(moved);
     mkt_free(&m);
 
     /* A version this build has no table for, analyzed with its record. */

@@ -392,14 +392,14 @@ static void c_pylayout(const struct ct_trace *t, const uint8_t *buf, size_t len)
 {
     (void)buf, (void)len;
     const struct ct_pyver *v = ct_pyver_for(0x30b07f0);
-    CHECK(t->have_pylayout);
-    if (!t->have_pylayout)
+    CHECK(t->pylayout != NULL);
+    if (!t->pylayout)
         return;
-    CHECK_STR(t->pylayout.name, "3.11-rt");
-    CHECK(!memcmp(&t->pylayout.L, &v->L, sizeof v->L));
-    CHECK(t->pylayout.major == v->major && t->pylayout.minor == v->minor);
-    CHECK(t->pylayout.frame_chain == v->frame_chain && t->pylayout.linetable == v->linetable &&
-          t->pylayout.dict_keys == v->dict_keys && t->pylayout.source == v->source);
+    CHECK_STR(t->pylayout->name, "3.11-rt");
+    CHECK(!memcmp(&t->pylayout->L, &v->L, sizeof v->L));
+    CHECK(t->pylayout->major == v->major && t->pylayout->minor == v->minor);
+    CHECK(t->pylayout->frame_chain == v->frame_chain && t->pylayout->linetable == v->linetable &&
+          t->pylayout->dict_keys == v->dict_keys && t->pylayout->source == v->source);
 }
 
 static void w_pytype(struct ct_writer *w)
