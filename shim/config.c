@@ -122,19 +122,6 @@ static void at_exit(int status, void *arg)
         ct_finish(CT_END_EXIT, status);
 }
 
-static int parse_mode(const char *s)
-{
-    if (!s || !*s || !strcmp(s, "auto"))
-        return CT_MODE_NONE;
-    if (!strcmp(s, "uffd-async"))
-        return CT_MODE_UFFD_ASYNC;
-    if (!strcmp(s, "uffd"))
-        return CT_MODE_UFFD;
-    if (!strcmp(s, "mprotect"))
-        return CT_MODE_MPROTECT;
-    return -1;
-}
-
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
@@ -191,9 +178,10 @@ __attribute__((constructor)) static void ct_init(void)
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&ct_init);
     ct_release_hooks_init();
 
+    /* A backend's name, or auto (NULL: backends.c walks its auto list). */
     const char *mode = getenv("COWTRACE_MODE");
-    ct_cfg.requested_mode = parse_mode(mode);
-    if (ct_cfg.requested_mode < 0) {
+    ct_cfg.requested_backend = NULL;
+    if (mode && *mode && strcmp(mode, "auto") != 0 && !(ct_cfg.requested_backend = ct_backend_named(mode))) {
         ct_warn("unknown COWTRACE_MODE", mode, 0);
         goto out;
     }

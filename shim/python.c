@@ -237,8 +237,8 @@ static int peek(uintptr_t addr, void *out, size_t n)
     return safe_peek(addr, out, n);
 }
 
-/* The uffd-async scan at exit: reads switch to guarded loads while a
- * SIGSEGV handler of ours stands by (see ct_uffd_async_final_scan). */
+/* Reads switch to guarded loads once a SIGSEGV handler of ours stands by
+ * (uffd-async turns them on when it starts). */
 void ct_py_guarded_reads(int on)
 {
     if (py)
@@ -738,8 +738,8 @@ int ct_py_setup(struct ct_state *st)
         return -1;
     info->L = L;
     info->types = types;
-    info->guarded = st->mode != CT_MODE_UFFD_ASYNC;   /* uffd-async: once its handler is in */
-    sum_scratch = st->mode == CT_MODE_UFFD_ASYNC ? ct_arena_alloc(sizeof *sum_scratch) : NULL;
+    info->guarded = st->backend->precise;   /* scanning backends: once their handler is in */
+    sum_scratch = st->backend->precise ? NULL : ct_arena_alloc(sizeof *sum_scratch);
     py = info;
     return 0;
 }
