@@ -7,7 +7,9 @@
  * the pages the child writes into a trace file (common/ct_format.h).
  *
  * Modules:
- *   config.c      configuration from the environment, fork hooks, warnings
+ *   entry.c       the constructor, the fork handlers, the exit hook
+ *   config.c      configuration from the environment
+ *   warn.c        the one-line warning when tracing cannot happen
  *   maps.c        /proc/self/maps -> the regions a child inherited
  *   writer.c      the trace file: a preallocated file mapped MAP_SHARED, so
  *                 records survive SIGKILL and writing one is a memory store
@@ -62,7 +64,7 @@
 
 struct ct_state;
 
-/* ---- configuration (config.c) ------------------------------------------ */
+/* ---- configuration (config.c), warnings (warn.c) ------------------------ */
 
 struct ct_config {
     int enabled;               /* tracing may start in children */
@@ -87,6 +89,7 @@ struct ct_config {
     char py_path[PATH_MAX];
 };
 extern struct ct_config ct_cfg;
+int ct_config_read(void);   /* constructor: environment -> ct_cfg; 0 if tracing may start */
 
 void ct_warn(const char *msg, const char *detail, long err);   /* one line on stderr */
 

@@ -3,7 +3,7 @@
  *
  *   _exit, _Exit   the end record, then the real call (os._exit, and every
  *                  multiprocessing worker, end here; exit() is seen through
- *                  on_exit in config.c)
+ *                  on_exit in entry.c)
  *   exec*          a last scan and an EXEC record: the new program is not
  *                  traced unless it forks itself
  *   wait*          the parent writes the reaped status into the child's
