@@ -39,22 +39,7 @@
 #define SZ_PAGEDATA sizeof(struct ct_rec_page_data)
 #define SZ_STR_MAX (2 + 65535)
 
-_Static_assert(sizeof(struct ct_rec_process) == 24, "process record");
-_Static_assert(sizeof(struct ct_rec_region) == 64, "region record");
-_Static_assert(sizeof(struct ct_rec_pages) == 24, "pages record");
-_Static_assert(sizeof(struct ct_rec_write) == 80, "write record");
-_Static_assert(CT_REC_WRITE_V2_SIZE == 72, "write record with evidence");
-_Static_assert(CT_REC_WRITE_V1_SIZE == 40, "first write record");
-_Static_assert(sizeof(struct ct_rec_note) == 16, "note record");
-_Static_assert(sizeof(struct ct_rec_end) == 40, "end record");
-_Static_assert(sizeof(struct ct_rec_untrack) == 32, "untrack record");
-_Static_assert(sizeof(struct ct_rec_python) == 32, "python record");
-_Static_assert(sizeof(struct ct_rec_pytype) == 48, "pytype record");
-_Static_assert(sizeof(struct ct_rec_module) == 56, "module record");
-_Static_assert(sizeof(struct ct_rec_page_summary) == 24, "page summary record");
-_Static_assert(sizeof(struct ct_rec_stack) == 24, "stack record");
-_Static_assert(sizeof(struct ct_pyframe) == 16, "python frame");
-_Static_assert(sizeof(struct ct_rec_pycode) == 24, "pycode record");
+/* The record sizes themselves are asserted in ct_format.h. */
 
 /* Explicit little-endian loads: the file is little-endian whatever the host,
  * and byte loads have no alignment requirement. */
@@ -92,8 +77,9 @@ const char *ct_rec_type_name(uint32_t type)
     static const char *const names[] = {
         "end-of-stream", "process", "region", "present", "early", "written",
         "write", "note", "exec", "end", "untrack", "python", "pytype", "module",
-        "page summary", "stack", "pycode",
+        "page summary", "stack", "pycode", "page data",
     };
+    _Static_assert(sizeof names / sizeof names[0] == CT_REC_TYPE_MAX, "a name for every record type");
     return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
 }
 

@@ -11,8 +11,9 @@
  *   config.c      configuration from the environment
  *   warn.c        the one-line warning when tracing cannot happen
  *   maps.c        /proc/self/maps -> the regions a child inherited
- *   writer.c      the trace file: a preallocated file mapped MAP_SHARED, so
+ *   trace_file.c  the trace file: a preallocated file mapped MAP_SHARED, so
  *                 records survive SIGKILL and writing one is a memory store
+ *   trace_records.c  the only code that lays out records: one encoder each
  *   runs.c        run-list encoding of page sets
  *   pagemap.c     pages present at fork, and pages written before tracking
  *   lifecycle.c   setting tracking up in a child, ending it, exec
@@ -39,7 +40,7 @@
  *   - Code reachable from a signal handler or the flusher thread is
  *     async-signal-safe. The locks it takes are compare-and-swap spins that
  *     no handler of ours re-enters on the same thread: the writer's
- *     grow_lock (writer.c), uffd-async's scan_lock, the wait for a stack
+ *     grow_lock (trace_file.c), uffd-async's scan_lock, the wait for a stack
  *     id's record (stacks.c); and, in the sync fault handler, the dynamic
  *     loader's lock, which libunwind takes (dl_iterate_phdr) - the loader's
  *     pages are never protected for that reason (backend_sync.c).
@@ -56,6 +57,8 @@
 
 #include "ct_format.h"
 #include "sys.h"
+#include "trace_file.h"
+#include "trace_records.h"
 
 #define CT_EXPORT __attribute__((visibility("default")))
 #define CT_HIDDEN __attribute__((visibility("hidden")))
@@ -137,30 +140,6 @@ int ct_arena_init(void);
 void ct_arena_discard(void);
 void *ct_arena_alloc(size_t size);     /* zeroed, 16-byte aligned; NULL when out */
 int ct_arena_contains(uintptr_t a, uintptr_t *start, uintptr_t *end);
-
-/* ---- trace file (writer.c) ---------------------------------------------- */
-
-struct ct_writer {
-    int fd;
-    uint64_t dev, ino;
-    char path[PATH_MAX];
-    char *map;                 /* MAP_SHARED view of the whole file */
-    size_t map_cap;            /* bytes reserved for the view */
-    _Atomic size_t used;       /* bytes handed out */
-    _Atomic size_t alloc;      /* bytes backed by fallocate */
-    _Atomic int grow_lock;
-    _Atomic int full;          /* growing failed: only final records fit */
-};
-
-int ct_writer_create(struct ct_writer *w, const struct ct_header *h);
-void *ct_writer_reserve(struct ct_writer *w, size_t size, int final);
-void ct_writer_publish(void *rec, uint32_t type, uint32_t size);
-/* --capture-pages: the page's bytes, read from `src` (a mapped, readable copy). */
-void ct_writer_page_data(struct ct_writer *w, uintptr_t page, const void *src, uint32_t when);
-void ct_writer_finish(struct ct_writer *w);   /* trim the zero tail */
-void ct_writer_abandon(struct ct_writer *w);  /* unmap and close, nothing more */
-int ct_writer_note(struct ct_writer *w, uint32_t level, const char *text);
-int ct_writer_string_record(struct ct_writer *w, uint32_t type, uint32_t level, const char *text);
 
 /* ---- run lists (runs.c) ------------------------------------------------- */
 
@@ -276,12 +255,7 @@ void ct_release_hooks_init(void);     /* constructor: find the next free/realloc
 
 /* ---- CPython (python.c) ------------------------------------------------- */
 
-struct ct_py_evidence {
-    uintptr_t obj, type, block;
-    uint32_t block_size;
-    uint8_t where, obj_how;
-};
-
+/* struct ct_py_evidence: in trace_records.h, beside the WRITE record it fills. */
 
 void ct_py_identify(void);                  /* parent, before fork */
 void ct_probe_recover(void *uc);            /* fault handler: abandon a guarded read */

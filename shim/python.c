@@ -296,20 +296,7 @@ static void write_pytype(struct ct_state *st, uintptr_t t, const struct ct_typee
     }
     int64_t itemsize = 0;
     peek(t + L->tp_itemsize, &itemsize, sizeof itemsize);
-    size_t size = (sizeof(struct ct_rec_pytype) + 2 + len + 7) & ~(size_t)7;
-    struct ct_rec_pytype *rec = ct_writer_reserve(&st->w, size, 0);
-    if (!rec)
-        return;
-    rec->addr = t;
-    rec->index = e->index;
-    rec->flags = e->flags;
-    rec->basicsize = e->basicsize;
-    rec->itemsize = itemsize;
-    uint8_t *s = (uint8_t *)(rec + 1);
-    s[0] = (uint8_t)len;
-    s[1] = 0;
-    ct_memcpy(s + 2, name, len);
-    ct_writer_publish(rec, CT_REC_PYTYPE, (uint32_t)size);
+    ct_rec_pytype(&st->w, t, e->index, e->flags, e->basicsize, itemsize, name, len);
 }
 
 /* Is t a type object? A pointer that merely lands on memory looking like
@@ -699,13 +686,6 @@ void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n
 
 /* ---- set-up in the child --------------------------------------------------- */
 
-static void put_str(uint8_t *s, const char *text, size_t n)
-{
-    s[0] = (uint8_t)(n & 0xff);
-    s[1] = (uint8_t)(n >> 8);
-    ct_memcpy(s + 2, text, n);
-}
-
 int ct_py_setup(struct ct_state *st)
 {
     py = NULL;
@@ -718,18 +698,10 @@ int ct_py_setup(struct ct_state *st)
     p = ct_utoa(p, (ct_cfg.py_hexversion >> 16) & 0xff);
     *p++ = '.';
     p = ct_utoa(p, (ct_cfg.py_hexversion >> 8) & 0xff);
-    size_t vlen = (size_t)(p - version), plen = ct_strlen(ct_cfg.py_path);
-    size_t size = (sizeof(struct ct_rec_python) + 4 + vlen + plen + 7) & ~(size_t)7;
-    struct ct_rec_python *rec = ct_writer_reserve(&st->w, size, 0);
-    if (!rec)
+    if (ct_rec_python(&st->w, ct_cfg.py_hexversion, ct_cfg.py_runtime, L != NULL,
+                      (ct_cfg.py_shared ? CT_PY_SHARED : 0) | ct_cfg.gc_freeze_flags,
+                      version, (size_t)(p - version), ct_cfg.py_path))
         return -1;
-    rec->hexversion = ct_cfg.py_hexversion;
-    rec->runtime = ct_cfg.py_runtime;
-    rec->layout_known = L != NULL;
-    rec->flags = (ct_cfg.py_shared ? CT_PY_SHARED : 0) | ct_cfg.gc_freeze_flags;
-    put_str((uint8_t *)(rec + 1), version, vlen);
-    put_str((uint8_t *)(rec + 1) + 2 + vlen, ct_cfg.py_path, plen);
-    ct_writer_publish(rec, CT_REC_PYTHON, (uint32_t)size);
     if (!L)
         return 0;
     struct ct_pyinfo *info = ct_arena_alloc(sizeof *info);

@@ -70,14 +70,6 @@ static size_t read_str(uintptr_t obj, char *out, size_t cap)
     return ct_py_read(data, out, n) ? 0 : n;
 }
 
-static void put_str(uint8_t **p, const char *s, size_t n)
-{
-    (*p)[0] = (uint8_t)(n & 0xff);
-    (*p)[1] = (uint8_t)(n >> 8);
-    ct_memcpy(*p + 2, s, n);
-    *p += 2 + n;
-}
-
 static void note_code(struct ct_state *st, uintptr_t code)
 {
     uint32_t mask = CT_CODESET_SIZE - 1;
@@ -114,19 +106,7 @@ static void note_code(struct ct_state *st, uintptr_t code)
         ltlen = 0;
     if (ltlen > 16384)
         ltlen = 0;   /* a huge function: lines unknown rather than a huge record */
-    size_t size = (sizeof(struct ct_rec_pycode) + 4 + qlen + flen + (size_t)ltlen + 7) & ~(size_t)7;
-    struct ct_rec_pycode *rec = ct_writer_reserve(&st->w, size, 0);
-    if (!rec)
-        return;
-    rec->addr = code;
-    rec->firstlineno = firstlineno;
-    uint8_t *p = (uint8_t *)(rec + 1);
-    put_str(&p, qn, qlen);
-    put_str(&p, fn, flen);
-    if (ltlen && ct_py_read(linetable + 32, p, (size_t)ltlen))
-        ltlen = 0;
-    rec->linetable_len = (uint32_t)ltlen;
-    ct_writer_publish(rec, CT_REC_PYCODE, (uint32_t)size);
+    ct_rec_pycode(&st->w, code, firstlineno, qn, qlen, fn, flen, linetable + 32, (uint32_t)ltlen, ct_py_read);
 }
 
 /* ---- the Python stack of this thread -------------------------------------- */
@@ -249,19 +229,9 @@ uint32_t ct_stack_capture(struct ct_state *st, void *uc)
                 cur = h;
             } else {
                 uint32_t id = atomic_fetch_add(&stk->next_id, 1) + 1;
-                size_t size = sizeof(struct ct_rec_stack) + (size_t)nn * 8 + (size_t)np * sizeof(struct ct_pyframe);
-                struct ct_rec_stack *rec = ct_writer_reserve(&st->w, size, 0);
-                if (rec) {
-                    rec->id = id;
-                    rec->native_depth = (uint16_t)nn;
-                    rec->py_depth = (uint16_t)np;
-                    rec->flags = flags;
-                    ct_memcpy(rec + 1, ips, (size_t)nn * 8);
-                    ct_memcpy((uint8_t *)(rec + 1) + (size_t)nn * 8, frames, (size_t)np * sizeof(struct ct_pyframe));
-                    ct_writer_publish(rec, CT_REC_STACK, (uint32_t)size);
-                }
-                atomic_store(&e->id, rec ? id : UINT32_MAX);
-                return rec ? id : 0;
+                int written = ct_rec_stack(&st->w, id, flags, ips, (uint16_t)nn, frames, (uint16_t)np) == 0;
+                atomic_store(&e->id, written ? id : UINT32_MAX);
+                return written ? id : 0;
             }
         }
         if (cur == h) {
