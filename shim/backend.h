@@ -161,12 +161,4 @@ static inline void ct_before_release(const void *p, size_t len)
         ct_before_release_range(lo, lo + len);
 }
 
-/* Must SIGSEGV and SIGBUS stay deliverable to this thread (a write to
- * tracked memory is one of them)? */
-static inline bool ct_fault_signals_needed(void)
-{
-    const struct ct_backend_ops *b = ct_backend_active();
-    return __builtin_expect(b != NULL, 0) && b->fault_signals;
-}
-
 #endif
