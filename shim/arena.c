@@ -15,10 +15,6 @@
 static char *arena_base;
 static size_t arena_used;
 
-int ct_arena_init(void);
-void ct_arena_discard(void);
-int ct_arena_contains(uintptr_t a, uintptr_t *start, uintptr_t *end);
-
 int ct_arena_init(void)
 {
     arena_base = ct_mmap(NULL, CT_ARENA_CAP, PROT_READ | PROT_WRITE,

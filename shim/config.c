@@ -1,18 +1,13 @@
 /*
- * config.c - what every process that loads the shim does: read the
- * configuration once, register the fork handlers, and warn when tracing
- * cannot happen.
+ * config.c - the configuration every process that loads the shim reads
+ * once, from the environment (COWTRACE_*, set by `cowtrace run`).
  *
- * The original process is never tracked, so everything here may use libc.
- * The only state written after start-up is the fork counter, in the parent,
- * before fork: a child never writes this module's memory.
+ * Promise: ct_config_read fills ct_cfg, or says in one line what is wrong
+ * and returns -1 (the process then runs untraced). It runs in the
+ * constructor (entry.c), in the original process, so it may use libc.
  */
-#include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <link.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,120 +15,6 @@
 #include "ct_shim.h"
 
 struct ct_config ct_cfg;
-
-static const char *errno_text(long err)
-{
-    switch (err) {
-    case ENOENT: return "No such file or directory";
-    case EACCES: return "Permission denied";
-    case EPERM: return "Operation not permitted";
-    case ENOSPC: return "No space left on device";
-    case EDQUOT: return "Disk quota exceeded";
-    case ENOMEM: return "Cannot allocate memory";
-    case EINVAL: return "Invalid argument";
-    case EEXIST: return "File exists";
-    case ELOOP: return "Too many levels of symbolic links (refusing a symlink)";
-    case ENOTDIR: return "Not a directory";
-    case EROFS: return "Read-only file system";
-    case EMFILE: return "Too many open files";
-    case ENOSYS: return "Function not implemented";
-    default: return NULL;
-    }
-}
-
-/* One line, one write(2): lines from many children never interleave. */
-void ct_warn(const char *msg, const char *detail, long err)
-{
-    char line[PATH_MAX + 256];
-    char *p = ct_stpcpy(line, "cowtrace: ");
-    char *end = line + sizeof line - 64;
-    for (const char *s = msg; *s && p < end; s++)
-        *p++ = *s;
-    if (detail) {
-        p = ct_stpcpy(p, " ");
-        for (const char *s = detail; *s && p < end; s++)
-            *p++ = *s;
-    }
-    if (err) {
-        const char *t = errno_text(err);
-        p = ct_stpcpy(p, ": ");
-        if (t) {
-            p = ct_stpcpy(p, t);
-        } else {
-            p = ct_stpcpy(p, "error ");
-            p = ct_utoa(p, (unsigned long)err);
-        }
-    }
-    p = ct_stpcpy(p, "; running untraced\n");
-    ct_write(2, line, (size_t)(p - line));
-}
-
-/* The parent waits (briefly) until the child has protected its memory:
- * a page the parent writes meanwhile would turn exclusive in the child and
- * read as written there before tracking began. Per thread, because threads
- * may fork at once. Created in the parent, so a thread-local is fine. */
-static __thread int setup_pipe[2] = {-1, -1};
-#define CT_SETUP_WAIT_MS 500
-
-static void fork_prepare(void)
-{
-    if (ct_cfg.enabled && ct_is_err(ct_sys2(SYS_pipe2, setup_pipe, O_CLOEXEC)))
-        setup_pipe[0] = setup_pipe[1] = -1;
-    ct_py_identify();
-    if (ct_cfg.gc_freeze)
-        ct_py_gc_freeze();
-    ct_cfg.fork_counter++;
-    ct_cfg.fork_parent = ct_getpid();
-    if (ct_traced_here())
-        atomic_store(&ct_st->forking, 1);
-}
-
-static void fork_parent(void)
-{
-    if (setup_pipe[0] >= 0) {
-        ct_close(setup_pipe[1]);
-        struct pollfd pfd = {.fd = setup_pipe[0], .events = POLLIN};
-        ct_sys3(SYS_poll, &pfd, 1, CT_SETUP_WAIT_MS);
-        ct_close(setup_pipe[0]);
-        setup_pipe[0] = setup_pipe[1] = -1;
-    }
-    if (ct_traced_here())
-        atomic_store(&ct_st->forking, 0);
-}
-
-static void fork_child(void)
-{
-    int fds[2] = {setup_pipe[0], setup_pipe[1]};
-    if (fds[0] >= 0)
-        ct_close(fds[0]);
-    ct_child_after_fork();
-    if (fds[1] >= 0) {
-        ct_write(fds[1], "", 1);
-        ct_close(fds[1]);
-    }
-}
-
-/* exit() hands on_exit handlers the status; atexit would not. Registered
- * before the program's own handlers, so it runs after them. */
-static void at_exit(int status, void *arg)
-{
-    (void)arg;
-    if (ct_traced_here())
-        ct_finish(CT_END_EXIT, status);
-}
-
-static int parse_mode(const char *s)
-{
-    if (!s || !*s || !strcmp(s, "auto"))
-        return CT_MODE_NONE;
-    if (!strcmp(s, "uffd-async"))
-        return CT_MODE_UFFD_ASYNC;
-    if (!strcmp(s, "uffd"))
-        return CT_MODE_UFFD;
-    if (!strcmp(s, "mprotect"))
-        return CT_MODE_MPROTECT;
-    return -1;
-}
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -183,19 +64,18 @@ static int resolve_dir(const char *dir)
     return 0;
 }
 
-__attribute__((constructor)) static void ct_init(void)
+int ct_config_read(void)
 {
-    int saved_errno = errno;
     ct_cfg.page_size = sysconf(_SC_PAGESIZE);
     ct_cfg.page_shift = __builtin_ctzl((unsigned long)ct_cfg.page_size);
-    dl_iterate_phdr(find_self, (void *)(uintptr_t)&ct_init);
-    ct_release_hooks_init();
+    dl_iterate_phdr(find_self, (void *)(uintptr_t)&ct_config_read);
 
+    /* A backend's name, or auto (NULL: backends.c walks its auto list). */
     const char *mode = getenv("COWTRACE_MODE");
-    ct_cfg.requested_mode = parse_mode(mode);
-    if (ct_cfg.requested_mode < 0) {
+    ct_cfg.requested_backend = NULL;
+    if (mode && *mode && strcmp(mode, "auto") != 0 && !(ct_cfg.requested_backend = ct_backend_named(mode))) {
         ct_warn("unknown COWTRACE_MODE", mode, 0);
-        goto out;
+        return -1;
     }
     const char *flush = getenv("COWTRACE_FLUSH_MS");
     ct_cfg.flush_ms = 100;
@@ -204,7 +84,7 @@ __attribute__((constructor)) static void ct_init(void)
         unsigned long v = strtoul(flush, &end, 10);
         if (*end || v > 3600000) {
             ct_warn("bad COWTRACE_FLUSH_MS", flush, 0);
-            goto out;
+            return -1;
         }
         ct_cfg.flush_ms = (unsigned)v;
     }
@@ -220,7 +100,7 @@ __attribute__((constructor)) static void ct_init(void)
             ct_cfg.stack_mode = 2;
         else if (strcmp(stacks, "both") != 0) {
             ct_warn("bad COWTRACE_STACKS (none, native, python, both)", stacks, 0);
-            goto out;
+            return -1;
         }
     }
     const char *depth = getenv("COWTRACE_STACK_DEPTH");
@@ -230,7 +110,7 @@ __attribute__((constructor)) static void ct_init(void)
         unsigned long v = strtoul(depth, &end, 10);
         if (*end || v < 1 || v > CT_MAX_STACK_DEPTH) {
             ct_warn("bad COWTRACE_STACK_DEPTH (1 to 128)", depth, 0);
-            goto out;
+            return -1;
         }
         ct_cfg.stack_depth = (int)v;
     }
@@ -247,18 +127,11 @@ __attribute__((constructor)) static void ct_init(void)
     int r = resolve_dir(dir);
     if (r < 0) {
         ct_warn("trace directory", dir, -r);
-        goto out;
+        return -1;
     }
     if (access(ct_cfg.dir, W_OK | X_OK) != 0) {
         ct_warn("trace directory", ct_cfg.dir, errno);
-        goto out;
+        return -1;
     }
-    if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
-        ct_warn("cannot register fork handlers", NULL, 0);
-        goto out;
-    }
-    on_exit(at_exit, NULL);
-    ct_cfg.enabled = 1;
-out:
-    errno = saved_errno;
+    return 0;
 }

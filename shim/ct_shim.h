@@ -7,21 +7,29 @@
  * the pages the child writes into a trace file (common/ct_format.h).
  *
  * Modules:
- *   config.c      configuration from the environment, fork hooks, warnings
+ *   entry.c       the constructor, the fork handlers, the exit hook
+ *   config.c      configuration from the environment
+ *   warn.c        the one-line warning when tracing cannot happen
  *   maps.c        /proc/self/maps -> the regions a child inherited
  *   trace_file.c  the trace file: a preallocated file mapped MAP_SHARED, so
  *                 records survive SIGKILL and writing one is a memory store
  *   trace_records.c  the only code that lays out records: one encoder each
  *   runs.c        run-list encoding of page sets
  *   pagemap.c     pages present at fork, and pages written before tracking
- *   tracker.c     setting tracking up in a child, choosing the backend, ending it
+ *   lifecycle.c   setting tracking up in a child, ending it, exec
+ *   busy.c        which threads are inside the shim's own work
+ *   backend.h     the backend interface: struct ct_backend_ops, call wrappers
+ *   backends.c    the table of backends and the choice of one (auto order)
+ *   kerndat.c     kernel features, probed once per child; opening a userfaultfd
+ *   backend_uffd_async.c  uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher thread
+ *   backend_sync.c        the core of uffd and mprotect: first-write faults,
+ *                         kernel writes (backend_uffd.c, backend_mprotect.c
+ *                         are their ops tables)
  *   py/           CPython: which interpreter, and what object a write hit
  *                 (py/py.h; the version knowledge is common/pyver/)
  *   modules.c     the ELF objects mapped at fork, for offline symbolization
  *   stacks.c      native and Python stacks of first writes, deduplicated
  *   arena.c       the child's own memory
- *   uffd_async.c  backend uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher thread
- *   sync.c        backends uffd and mprotect: first-write faults, kernel writes
  *   glibc_heap.c  when glibc's free() may give memory back to the kernel
  *   hooks_*.c     interposed libc functions (exit/exec/wait, signals, I/O,
  *                 memory leaving the process)
@@ -31,8 +39,12 @@
  *     inherited: state lives in mappings the child made itself (the arena),
  *     system calls go through sys.h (no errno), nothing calls malloc.
  *   - Code reachable from a signal handler or the flusher thread is
- *     async-signal-safe and lock-free, or takes only ct_spin locks that no
- *     handler can re-enter on the same thread.
+ *     async-signal-safe. The locks it takes are compare-and-swap spins that
+ *     no handler of ours re-enters on the same thread: the writer's
+ *     grow_lock (trace_file.c), uffd-async's scan_lock, the wait for a stack
+ *     id's record (stacks.c); and, in the sync fault handler, the dynamic
+ *     loader's lock, which libunwind takes (dl_iterate_phdr) - the loader's
+ *     pages are never protected for that reason (backend_sync.c).
  */
 #ifndef COWTRACE_CT_SHIM_H
 #define COWTRACE_CT_SHIM_H
@@ -56,11 +68,11 @@
 
 struct ct_state;
 
-/* ---- configuration (config.c) ------------------------------------------ */
+/* ---- configuration (config.c), warnings (warn.c) ------------------------ */
 
 struct ct_config {
     int enabled;               /* tracing may start in children */
-    int requested_mode;        /* enum ct_mode, CT_MODE_NONE = auto */
+    const struct ct_backend_ops *requested_backend;   /* NULL = auto */
     unsigned flush_ms;         /* uffd-async scan interval; 0 = at exit only */
     long page_size;
     int page_shift;
@@ -81,6 +93,7 @@ struct ct_config {
     char py_path[PATH_MAX];
 };
 extern struct ct_config ct_cfg;
+int ct_config_read(void);   /* constructor: environment -> ct_cfg; 0 if tracing may start */
 
 void ct_warn(const char *msg, const char *detail, long err);   /* one line on stderr */
 
@@ -127,6 +140,7 @@ int ct_maps_read(struct ct_region **out, uint32_t *count);
 int ct_arena_init(void);
 void ct_arena_discard(void);
 void *ct_arena_alloc(size_t size);     /* zeroed, 16-byte aligned; NULL when out */
+int ct_arena_contains(uintptr_t a, uintptr_t *start, uintptr_t *end);
 
 /* ---- run lists (runs.c) ------------------------------------------------- */
 
@@ -171,15 +185,15 @@ void ct_runs_begin(struct ct_runs *r, struct ct_writer *w, uint32_t type, uint32
 void ct_runs_add(struct ct_runs *r, uint64_t page, uint64_t count);  /* increasing order */
 int ct_runs_end(struct ct_runs *r);
 
-/* ---- the traced child's state (tracker.c) ------------------------------- */
-
-#define CT_MAX_EXCL 8
+/* ---- the traced child's state (lifecycle.c) ----------------------------- */
 
 struct ct_state {
     int pid, ppid;
-    int mode;                  /* enum ct_mode */
+    const struct ct_backend_ops *backend;
+    void *backend_state;       /* the backend's own, opaque to everyone else */
+    int backend_fd;            /* the backend's descriptor (a userfaultfd), -1 if none */
+    int mode;                  /* enum ct_mode: backend->mode */
     const char *mode_reason;
-    int uffd;                  /* -1 if none */
     int pagemap_fd;
     struct ct_writer w;
     struct ct_region *regions;
@@ -187,29 +201,11 @@ struct ct_state {
     _Atomic int active;        /* tracking on; writes are being recorded */
     _Atomic int forking;       /* between our fork prepare and parent handlers */
     _Atomic int finishing;     /* the first finisher wins */
-    _Atomic int scan_lock;     /* uffd-async: one PAGEMAP_SCAN pass at a time */
-    /* sync backends */
-    _Atomic long vma_delta;    /* mprotect: VMAs our unprotects added */
-    long vma_budget;
     _Atomic uint64_t faults;
     _Atomic uint64_t scans;
     _Atomic int stopped;       /* tracing gave up; protections are gone */
-    void *altstack;
-    size_t altstack_size;
-    int nexcl;                 /* ranges never protected (signal stacks) */
-    uintptr_t excl[CT_MAX_EXCL][2];
-    /* uffd-async flusher */
-    _Atomic int flusher_stop;
-    _Atomic int flusher_running;
-    void *flusher_stack;
-    size_t flusher_stack_size;
-    struct ct_runs scan_runs;  /* used under scan_lock */
-    struct ct_runs setup_runs;
-    struct ct_sums sums;       /* used under scan_lock */
-    void *capture_buf;         /* --capture-pages in uffd-async, under scan_lock */
-    struct page_region *scan_vec;
-    size_t scan_vec_len;
-    uint64_t *pm_buf;          /* pagemap entries, setup only */
+    struct ct_runs setup_runs; /* set-up only */
+    uint64_t *pm_buf;          /* pagemap entries, set-up only */
     size_t pm_buf_len;
 };
 
@@ -228,7 +224,7 @@ static inline int ct_traced_here(void)
     return st && st->pid == ct_getpid();
 }
 
-/* ---- the shim at work (tracker.c) and its own mappings (hooks_mmap.c) --- */
+/* ---- the shim at work (busy.c) and its own mappings (hooks_mmap.c) ------ */
 
 int ct_busy_enter(void);             /* a slot, or -1 */
 void ct_busy_leave(int slot);
@@ -251,47 +247,20 @@ int ct_modules_record(struct ct_state *st);          /* child set-up, before pro
 int ct_pagemap_record_present(struct ct_state *st);   /* before protection */
 int ct_pagemap_record_early(struct ct_state *st);     /* after protection */
 
-/* ---- backends ---------------------------------------------------------- */
+/* ---- memory leaving the process (hooks_release.c, glibc_heap.c) ---------- */
 
-int ct_uffd_open(uint64_t features, const char **why);
-int ct_uffd_async_probe(const char **why);
-int ct_uffd_async_start_flusher(struct ct_state *st);
-void ct_uffd_async_final_scan(struct ct_state *st, int keep_lock);
-int ct_uffd_async_start(struct ct_state *st);
-void ct_uffd_async_scan(struct ct_state *st);         /* under scan_lock */
-void ct_uffd_async_stop(struct ct_state *st);
-/* [lo, hi) is about to leave (munmap, MADV_DONTNEED, mremap, a block glibc
- * hands back): record its written pages while they are still mapped. */
-void ct_uffd_async_before_release(uintptr_t lo, uintptr_t hi);
-extern _Atomic int ct_async_watch;    /* uffd-async tracks this process */
 /* glibc_heap.c: may free(p) unmap or trim memory? Then [*lo, *hi) is what
  * could go. 0 if not, or if `real_free` is not glibc's. */
 int ct_glibc_release_range(void *real_free, void *p, uintptr_t *lo, uintptr_t *hi);
 void ct_release_hooks_init(void);     /* constructor: find the next free/realloc */
 
-int ct_uffd_sync_probe(const char **why);
-void ct_sync_plan(struct ct_state *st);               /* which regions each backend takes */
-int ct_sync_start(struct ct_state *st);               /* uffd and mprotect */
-extern _Atomic int ct_sync_active;
-void ct_sync_release_all(struct ct_state *st);        /* drop every protection */
-void ct_sync_install_handlers(void);
-/* Before the kernel writes [p, p+len) for the program: make it writable. */
-void ct_kwrite_begin(const void *p, size_t len);
-/* After: the first `done` bytes were written by system call `nr`. */
-void ct_kwrite_end(const void *p, size_t len, size_t done, long nr, void *caller);
-/* After, when the count is unknown: pages the call left exclusive were written. */
-void ct_kwrite_end_probe(const void *p, size_t len, long nr, void *caller);
-/* A grandchild that inherited our protections before it set up its own. */
-void ct_sync_forget_inherited(void);
-
 /* ---- CPython (shim/py/; the version knowledge is in common/pyver/) ------ */
 
 /* struct ct_py_evidence: in trace_records.h, beside the WRITE record it fills. */
 
-
 void ct_py_identify(void);                  /* parent, before fork */
 void ct_probe_recover(void *uc);            /* fault handler: abandon a guarded read */
-void ct_py_guarded_reads(int on);           /* uffd-async, at start: our probe handler is in, reads may begin */
+void ct_py_guarded_reads(int on);           /* on once a fault handler of ours stands by: reads may begin */
 void *ct_py_probe_handler(void);            /* a SIGSEGV/SIGBUS handler for just that */
 void ct_py_gc_freeze(void);                 /* parent, before fork, if asked */
 int ct_py_setup(struct ct_state *st);       /* child: PYTHON record, layout */
@@ -303,7 +272,9 @@ void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n
 
 int ct_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 void ct_chain_signal(int sig, siginfo_t *si, void *uc);  /* to the program's handler */
-void ct_save_program_action(int sig);
+/* Our handler for sig, the program's kept for ct_chain_signal; and back. */
+void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *));
+void ct_signal_give_back(int sig);
 
 /* real libc functions behind our interposers */
 void *ct_real(const char *name);
@@ -314,24 +285,6 @@ void *ct_real(const char *name);
     if (ct_unlikely(!real_##name))                             \
         real_##name = (__typeof__(&name))ct_real(#name)
 
-/* Is a sync backend tracking this process / is uffd-async? (one load) */
-static inline int ct_sync_on(void)
-{
-    return ct_unlikely(atomic_load_explicit(&ct_sync_active, memory_order_relaxed));
-}
-
-static inline int ct_async_watching(void)
-{
-    return ct_unlikely(atomic_load_explicit(&ct_async_watch, memory_order_relaxed));
-}
-
-/* The same as ct_uffd_async_before_release for [p, p+len), if uffd-async
- * tracks this process: for interposers of calls that release memory. */
-static inline void ct_before_release(const void *p, size_t len)
-{
-    uintptr_t lo = (uintptr_t)p;
-    if (ct_async_watching() && len && lo + len > lo)
-        ct_uffd_async_before_release(lo, lo + len);
-}
+#include "backend.h"
 
 #endif

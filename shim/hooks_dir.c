@@ -18,7 +18,7 @@
 
 static void opened(DIR *d)
 {
-    if (d && ct_sync_on())
+    if (d && ct_kwrites_watched())
         ct_kwrite_begin(d, malloc_usable_size(d));
 }
 
@@ -41,7 +41,7 @@ CT_EXPORT DIR *fdopendir(int fd)
 CT_EXPORT int closedir(DIR *d)
 {
     CT_REAL(closedir);
-    if (ct_sync_on())   /* (NULL has no usable size: nothing to do) */
+    if (ct_kwrites_watched())   /* (NULL has no usable size: nothing to do) */
         ct_kwrite_end_probe(d, malloc_usable_size(d), SYS_getdents64, __builtin_return_address(0));
     return real_closedir(d);
 }

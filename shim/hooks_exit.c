@@ -3,7 +3,7 @@
  *
  *   _exit, _Exit   the end record, then the real call (os._exit, and every
  *                  multiprocessing worker, end here; exit() is seen through
- *                  on_exit in config.c)
+ *                  on_exit in entry.c)
  *   exec*          a last scan and an EXEC record: the new program is not
  *                  traced unless it forks itself
  *   wait*          the parent writes the reaped status into the child's
@@ -34,21 +34,11 @@ CT_EXPORT void _Exit(int status)
 
 /* ---- exec ------------------------------------------------------------- */
 
-typedef int execve_fn(const char *, char *const[], char *const[]);
-typedef int execvpe_fn(const char *, char *const[], char *const[]);
-typedef int fexecve_fn(int, char *const[], char *const[]);
-typedef int execveat_fn(int, const char *, char *const[], char *const[], int);
-
-#define REAL(type, name) \
-    static type *real_p; \
-    if (!real_p) \
-        real_p = (type *)ct_real(name)
-
 CT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-    REAL(execve_fn, "execve");
+    CT_REAL(execve);
     ct_before_exec(path);
-    int r = real_p(path, argv, envp);
+    int r = real_execve(path, argv, envp);
     int e = errno;
     ct_after_failed_exec();
     errno = e;
@@ -57,9 +47,9 @@ CT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 
 CT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    REAL(execvpe_fn, "execvpe");
+    CT_REAL(execvpe);
     ct_before_exec(file);
-    int r = real_p(file, argv, envp);
+    int r = real_execvpe(file, argv, envp);
     int e = errno;
     ct_after_failed_exec();
     errno = e;
@@ -68,9 +58,9 @@ CT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 
 CT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    REAL(fexecve_fn, "fexecve");
+    CT_REAL(fexecve);
     ct_before_exec("(fexecve)");
-    int r = real_p(fd, argv, envp);
+    int r = real_fexecve(fd, argv, envp);
     int e = errno;
     ct_after_failed_exec();
     errno = e;
@@ -79,9 +69,9 @@ CT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 
 CT_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-    REAL(execveat_fn, "execveat");
+    CT_REAL(execveat);
     ct_before_exec(path);
-    int r = real_p(dirfd, path, argv, envp, flags);
+    int r = real_execveat(dirfd, path, argv, envp, flags);
     int e = errno;
     ct_after_failed_exec();
     errno = e;
@@ -143,10 +133,6 @@ static void note_reaped(pid_t pid, int status)
     ct_trace_mark_reaped(ct_cfg.dir, pid, ct_getpid(), status);
 }
 
-typedef pid_t waitpid_fn(pid_t, int *, int);
-typedef pid_t wait4_fn(pid_t, int *, int, struct rusage *);
-typedef int waitid_fn(idtype_t, id_t, siginfo_t *, int);
-
 static int reaped(int status)
 {
     return WIFEXITED(status) || WIFSIGNALED(status);
@@ -154,9 +140,9 @@ static int reaped(int status)
 
 CT_EXPORT pid_t waitpid(pid_t pid, int *wstatus, int options)
 {
-    REAL(waitpid_fn, "waitpid");
+    CT_REAL(waitpid);
     int st = 0;
-    pid_t r = real_p(pid, &st, options);
+    pid_t r = real_waitpid(pid, &st, options);
     if (r > 0) {
         if (reaped(st))
             note_reaped(r, st);
@@ -173,10 +159,10 @@ CT_EXPORT pid_t wait(int *wstatus)
 
 CT_EXPORT pid_t wait4(pid_t pid, int *wstatus, int options, struct rusage *ru)
 {
-    REAL(wait4_fn, "wait4");
+    CT_REAL(wait4);
     int st = 0;
     ct_kwrite_begin(ru, ru ? sizeof *ru : 0);
-    pid_t r = real_p(pid, &st, options, ru);
+    pid_t r = real_wait4(pid, &st, options, ru);
     ct_kwrite_end(ru, ru ? sizeof *ru : 0, r >= 0 ? sizeof *ru : 0, SYS_wait4, __builtin_return_address(0));
     if (r > 0) {
         if (reaped(st))
@@ -194,9 +180,9 @@ CT_EXPORT pid_t wait3(int *wstatus, int options, struct rusage *ru)
 
 CT_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
-    REAL(waitid_fn, "waitid");
+    CT_REAL(waitid);
     ct_kwrite_begin(info, info ? sizeof *info : 0);
-    int r = real_p(idtype, id, info, options);
+    int r = real_waitid(idtype, id, info, options);
     ct_kwrite_end(info, info ? sizeof *info : 0, r == 0 ? sizeof *info : 0, SYS_waitid,
                   __builtin_return_address(0));
     if (r == 0 && info && !(options & WNOWAIT) && info->si_pid > 0 &&

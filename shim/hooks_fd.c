@@ -18,7 +18,7 @@ static int own_fd(int fd)
     struct ct_state *st = ct_st;
     if (!st || fd < 0 || st->pid != ct_getpid())
         return 0;
-    return fd == st->uffd || fd == st->pagemap_fd || fd == st->w.fd;
+    return fd == st->backend_fd || fd == st->pagemap_fd || fd == st->w.fd;
 }
 
 CT_EXPORT int close(int fd)
@@ -48,7 +48,7 @@ CT_EXPORT int close_range(unsigned first, unsigned last, int flags)
     struct ct_state *st = ct_st;
     if (!st || st->pid != ct_getpid())
         return close_span(first, last, flags);
-    int mine[3] = {st->uffd, st->pagemap_fd, st->w.fd};
+    int mine[3] = {st->backend_fd, st->pagemap_fd, st->w.fd};
     /* Close [first, last] around our descriptors, in ascending order. */
     for (unsigned lo = first;;) {
         unsigned next = last;

@@ -31,17 +31,14 @@
 
 #include "ct_shim.h"
 
-#define SYNC_ON() ct_sync_on()
 #define CALLER() __builtin_return_address(0)
-
-#define REAL(name) CT_REAL(name)
 
 /* One buffer, filled from its start: the return value counts units. */
 #define FILLS_PREFIX(name, nr, buf, len, call) FILLS_UNITS(name, nr, buf, len, 1, call)
 #define FILLS_UNITS(name, nr, buf, len, unit, call)             \
     do {                                                        \
-        REAL(name);                                             \
-        if (!SYNC_ON())                                         \
+        CT_REAL(name);                                          \
+        if (!ct_kwrites_watched())                              \
             return call;                                        \
         ct_kwrite_begin(buf, len);                              \
         __typeof__(call) r_ = call;                             \
@@ -54,8 +51,8 @@
 /* Up to two buffers filled whole when the call succeeds (returns >= 0). */
 #define FILLS_WHOLE(name, nr, b1, l1, b2, l2, call)             \
     do {                                                        \
-        REAL(name);                                             \
-        if (!SYNC_ON())                                         \
+        CT_REAL(name);                                          \
+        if (!ct_kwrites_watched())                              \
             return call;                                        \
         ct_kwrite_begin(b1, l1);                                \
         ct_kwrite_begin(b2, l2);                                \
@@ -90,8 +87,8 @@ CT_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 CT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *alen)
 {
     size_t al = addr && alen ? *alen : 0;
-    REAL(recvfrom);
-    if (!SYNC_ON())
+    CT_REAL(recvfrom);
+    if (!ct_kwrites_watched())
         return real_recvfrom(fd, buf, n, flags, addr, alen);
     ct_kwrite_begin(buf, n);
     if (addr && alen) {
@@ -140,7 +137,7 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, st
 
 CT_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
-    REAL(__read_chk);
+    CT_REAL(__read_chk);
     if (n > buflen)
         return real___read_chk(fd, buf, n, buflen);
     return read(fd, buf, n);
@@ -148,7 +145,7 @@ CT_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 CT_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
 {
-    REAL(__pread_chk);
+    CT_REAL(__pread_chk);
     if (n > buflen)
         return real___pread_chk(fd, buf, n, off, buflen);
     return pread(fd, buf, n, off);
@@ -156,7 +153,7 @@ CT_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buf
 
 CT_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
 {
-    REAL(__pread64_chk);
+    CT_REAL(__pread64_chk);
     if (n > buflen)
         return real___pread64_chk(fd, buf, n, off, buflen);
     return pread64(fd, buf, n, off);
@@ -164,7 +161,7 @@ CT_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t b
 
 CT_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
-    REAL(__recv_chk);
+    CT_REAL(__recv_chk);
     if (n > buflen)
         return real___recv_chk(fd, buf, n, buflen, flags);
     return recv(fd, buf, n, flags);
@@ -173,7 +170,7 @@ CT_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int fla
 CT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *addr,
                                  socklen_t *alen)
 {
-    REAL(__recvfrom_chk);
+    CT_REAL(__recvfrom_chk);
     if (n > buflen)
         return real___recvfrom_chk(fd, buf, n, buflen, flags, addr, alen);
     return recvfrom(fd, buf, n, flags, addr, alen);
@@ -199,8 +196,8 @@ static void iov_end(const struct iovec *iov, int n, ssize_t done, long nr, void 
 
 #define FILLS_IOV(name, nr, iov, cnt, call)                     \
     do {                                                        \
-        REAL(name);                                             \
-        if (!SYNC_ON() || cnt < 0 || cnt > 1024)                \
+        CT_REAL(name);                                          \
+        if (!ct_kwrites_watched() || cnt < 0 || cnt > 1024)     \
             return call;                                        \
         iov_begin(iov, cnt);                                    \
         ssize_t r_ = call;                                      \
@@ -237,8 +234,8 @@ CT_EXPORT ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off_t off
 
 CT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-    REAL(recvmsg);
-    if (!SYNC_ON() || !msg || msg->msg_iovlen > 1024)
+    CT_REAL(recvmsg);
+    if (!ct_kwrites_watched() || !msg || msg->msg_iovlen > 1024)
         return real_recvmsg(fd, msg, flags);
     struct msghdr copy = *msg;   /* the kernel may shorten the lengths it writes back */
     ct_kwrite_begin(msg, sizeof *msg);
@@ -307,8 +304,8 @@ CT_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, 
 
 CT_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *t)
 {
-    REAL(select);
-    if (!SYNC_ON())
+    CT_REAL(select);
+    if (!ct_kwrites_watched())
         return real_select(n, r, w, x, t);
     fd_set *sets[3] = {r, w, x};
     for (int i = 0; i < 3; i++)

@@ -12,7 +12,6 @@
 /* Define mmap itself, not the 64-bit-offset rename of it. */
 #undef _FILE_OFFSET_BITS
 
-#include <dlfcn.h>
 #include <sys/mman.h>
 
 #include "ct_shim.h"
@@ -40,13 +39,9 @@ int ct_own_mapping(int i, uintptr_t *start, uintptr_t *end)
     return 1;
 }
 
-typedef void *mmap_fn(void *, size_t, int, int, int, off_t);
-
 CT_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    static mmap_fn *real_mmap;
-    if (ct_unlikely(!real_mmap))
-        real_mmap = (mmap_fn *)ct_real("mmap");
+    CT_REAL(mmap);
     /* A fixed mapping replaces what was there: a release (hooks_release.c). */
     if (flags & MAP_FIXED)
         ct_before_release(addr, len);

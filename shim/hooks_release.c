@@ -1,17 +1,19 @@
 /*
- * hooks_release.c - inherited memory leaving a child traced in uffd-async.
+ * hooks_release.c - inherited memory leaving a traced child.
  *
- * uffd-async learns which pages were written by scanning page tables
- * (PAGEMAP_SCAN); a page unmapped, discarded or moved before the next scan
- * takes its written bit with it. So every way memory leaves that passes
- * through an interposable call scans that range first:
+ * A backend that learns which pages were written by scanning page tables
+ * (uffd-async, PAGEMAP_SCAN) loses a page unmapped, discarded or moved
+ * before the next scan, and its written bit with it. So every way memory
+ * leaves that passes through an interposable call tells the backend first
+ * (ct_before_release, backend.h):
  *   munmap, mremap, madvise (the discarding advice), brk/sbrk shrinking,
  *   mmap with MAP_FIXED over a tracked range (hooks_mmap.c), malloc_trim,
  *   and free/realloc of a glibc block whose release may unmap or trim
  *   memory (glibc_heap.c says when).
- * Everything else passes straight through: outside uffd-async tracking the
- * cost is one load of a flag. In the sync modes free and realloc also keep
- * the backend's fault signals deliverable for the call (see unblock_faults).
+ * Everything else passes straight through: when no backend watches
+ * releases the cost is one load of a pointer. Under a backend whose first
+ * writes are signals, free and realloc also keep those signals deliverable
+ * for the call (see unblock_faults).
  *
  * What stays out of reach: glibc's internal calls (its own munmap, sbrk and
  * madvise, free called from inside libc), raw syscall(), and allocators
@@ -23,6 +25,7 @@
 #include <sys/mman.h>
 
 #include "ct_shim.h"
+#include "kernel_compat.h"
 
 typedef void free_fn(void *);
 typedef void *realloc_fn(void *, size_t);
@@ -58,7 +61,7 @@ static int discards(int advice)
     case MADV_DONTNEED:
     case MADV_FREE:
     case MADV_REMOVE:
-    case 24:   /* MADV_DONTNEED_LOCKED, Linux 5.18 */
+    case MADV_DONTNEED_LOCKED:
         return 1;
     default:
         return 0;
@@ -77,7 +80,7 @@ CT_EXPORT int madvise(void *addr, size_t len, int advice)
 CT_EXPORT void *sbrk(intptr_t increment)
 {
     CT_REAL(sbrk);
-    if (ct_async_watching() && increment < 0) {
+    if (increment < 0 && ct_releases_watched()) {
         uintptr_t cur = (uintptr_t)real_sbrk(0);
         if (cur != (uintptr_t)-1 && cur >= (uintptr_t)-increment)
             ct_before_release((void *)(cur + (uintptr_t)increment), (size_t)-increment);
@@ -89,7 +92,7 @@ CT_EXPORT int brk(void *end)
 {
     CT_REAL(brk);
     CT_REAL(sbrk);
-    if (ct_async_watching()) {
+    if (ct_releases_watched()) {
         uintptr_t cur = (uintptr_t)real_sbrk(0);
         if (cur != (uintptr_t)-1 && (uintptr_t)end < cur)
             ct_before_release(end, cur - (uintptr_t)end);
@@ -125,11 +128,12 @@ void ct_release_hooks_init(void)
 /* A thread on its way out frees with every signal blocked: glibc blocks
  * them in start_thread before it trims its stack cache, and the loader then
  * frees the cached stacks' TLS vectors, which live on inherited heap pages.
- * In the sync modes that first write would be a fault the kernel cannot
- * deliver, so the signals the backend takes are let through for the call. */
-static int unblock_faults(sigset_t *old)
+ * Under a backend whose first writes are signals that first write would be
+ * a fault the kernel cannot deliver, so those signals are let through for
+ * the call. */
+static int unblock_faults(const struct ct_backend_ops *b, sigset_t *old)
 {
-    if (ct_likely(!atomic_load_explicit(&ct_sync_active, memory_order_relaxed)))
+    if (!b->fault_signals)
         return 0;
     sigset_t faults;
     sigemptyset(&faults);
@@ -146,14 +150,25 @@ static void restore_mask(int changed, const sigset_t *old)
         ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, _NSIG / 8);
 }
 
+/* What free or realloc of p needs from the backend b, before the call. */
+static int before_free(const struct ct_backend_ops *b, free_fn *real_free, void *p, sigset_t *old)
+{
+    uintptr_t lo, hi;
+    if (b->before_release && ct_glibc_release_range(real_free, p, &lo, &hi))
+        ct_before_release_range(lo, hi);
+    return unblock_faults(b, old);
+}
+
 CT_EXPORT void free(void *p)
 {
     free_fn *real_free = next_free;
-    uintptr_t lo, hi;
-    if (ct_async_watching() && p && ct_glibc_release_range(real_free, p, &lo, &hi))
-        ct_uffd_async_before_release(lo, hi);
+    const struct ct_backend_ops *b = ct_backend_active();
+    if (ct_likely(!b) || !p) {
+        real_free(p);
+        return;
+    }
     sigset_t old;
-    int changed = p ? unblock_faults(&old) : 0;
+    int changed = before_free(b, real_free, p, &old);
     real_free(p);
     restore_mask(changed, &old);
 }
@@ -161,14 +176,14 @@ CT_EXPORT void free(void *p)
 CT_EXPORT void *realloc(void *p, size_t size)
 {
     realloc_fn *real_realloc = next_realloc;
-    free_fn *real_free = next_free;
-    uintptr_t lo, hi;
+    const struct ct_backend_ops *b = ct_backend_active();
+    if (ct_likely(!b))
+        return real_realloc(p, size);
     /* Growing may move the block and free the old one; shrinking frees the
-     * tail: either may unmap or trim as free would. */
-    if (ct_async_watching() && p && ct_glibc_release_range(real_free, p, &lo, &hi))
-        ct_uffd_async_before_release(lo, hi);
+     * tail: either may unmap or trim as free would. realloc(NULL) may
+     * allocate, which may write the heap: the signals stay deliverable. */
     sigset_t old;
-    int changed = unblock_faults(&old);
+    int changed = p ? before_free(b, next_free, p, &old) : unblock_faults(b, &old);
     void *q = real_realloc(p, size);
     restore_mask(changed, &old);
     return q;

@@ -1,6 +1,6 @@
 /*
- * kernel_compat.h - userfaultfd and PAGEMAP_SCAN definitions newer than
- * Debian 12's linux-libc-dev headers.
+ * kernel_compat.h - userfaultfd, PAGEMAP_SCAN and madvise definitions newer
+ * than Debian 12's linux-libc-dev headers.
  *
  * Values are the kernel's uapi ABI (include/uapi/linux/userfaultfd.h and
  * include/uapi/linux/fs.h of Linux 6.7+); they never change once released,
@@ -25,6 +25,11 @@
 #endif
 #ifndef UFFD_FEATURE_WP_ASYNC
 #define UFFD_FEATURE_WP_ASYNC (1 << 15)
+#endif
+
+/* madvise advice newer than the headers (Linux 5.18; include <sys/mman.h> first). */
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
 #endif
 
 #ifndef PAGEMAP_SCAN

@@ -14,8 +14,6 @@
 
 #include "ct_shim.h"
 
-int ct_arena_contains(uintptr_t a, uintptr_t *start, uintptr_t *end);
-
 #define CT_MAPS_MAX (16u << 20)
 
 /* The text lives in the arena: a buffer of our own mmap would show up in the

@@ -102,7 +102,7 @@ int ct_pagemap_record_present(struct ct_state *st)
         if (!st->pm_buf)
             return -ENOMEM;
     }
-    if (st->mode == CT_MODE_UFFD_ASYNC)   /* PAGEMAP_SCAN known to exist */
+    if (ct_kerndat_pagemap_scan_known())   /* a backend's probe found it */
         return scan_present(st);
     return pass(st, CT_REC_PRESENT, PM_ENTRY_PRESENT | PM_ENTRY_SWAPPED, 0);
 }

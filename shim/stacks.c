@@ -176,7 +176,7 @@ uint32_t ct_stack_capture(struct ct_state *st, void *uc)
 int ct_stacks_setup(struct ct_state *st)
 {
     stk = NULL;
-    if (st->mode == CT_MODE_UFFD_ASYNC || ct_cfg.stack_mode == 0)
+    if (!st->backend->stacks || ct_cfg.stack_mode == 0)
         return 0;
     struct ct_stacks *s = ct_arena_alloc(sizeof *s);
     if (!s)

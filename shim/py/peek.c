@@ -12,11 +12,11 @@
  * measurably copied pages too (the perturbation test counts them). So every
  * read is a guarded load: a plain load that, if it faults, is abandoned -
  * our SIGSEGV/SIGBUS handler sees the probe and jumps back
- * (ct_probe_recover). The sync backends' fault handler does that from
- * set-up on; uffd-async installs ct_py_probe_handler and switches reads on
- * (ct_py_guarded_reads) before it starts tracking. Until then a read is
- * refused: nothing reads before then, and an unguarded load must not
- * happen by mistake.
+ * (ct_probe_recover). The precise backends' fault handler does that from
+ * set-up on; a scanning backend (uffd-async) installs ct_py_probe_handler
+ * and switches reads on (ct_py_guarded_reads) before it starts tracking.
+ * Until then a read is refused: nothing reads before then, and an
+ * unguarded load must not happen by mistake.
  */
 #include <setjmp.h>
 #include <ucontext.h>

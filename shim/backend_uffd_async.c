@@ -1,6 +1,7 @@
 /*
- * uffd_async.c - backend uffd-async: userfaultfd write-protection with
- * UFFD_FEATURE_WP_ASYNC, read back with the PAGEMAP_SCAN ioctl (Linux 6.7+).
+ * backend_uffd_async.c - backend uffd-async: userfaultfd write-protection
+ * with UFFD_FEATURE_WP_ASYNC, read back with the PAGEMAP_SCAN ioctl (Linux
+ * 6.7+).
  *
  * The kernel resolves every write fault itself (it clears the page's
  * write-protect bit and goes on), so the traced program pays nothing beyond
@@ -12,62 +13,71 @@
  *
  * A flusher thread scans every flush_ms so a child killed by SIGKILL loses at
  * most that much; exit, _exit and exec scan one last time.
+ *
+ * Locks: scan_lock (a compare-and-swap spin) lets one scan run at a time -
+ * the flusher's, a release's or the final one - and guards the scan buffers
+ * and the page summaries; the final scan keeps it, so nothing is recorded
+ * after the end record.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/uio.h>
 #include <time.h>
 
 #include "ct_shim.h"
 #include "kernel_compat.h"
 
-void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *));
-
 #define CT_SCAN_VEC 1024u
 #define CT_FLUSHER_STACK (256u << 10)
 #define CT_SEEN_MAX_BYTES (16u << 20)   /* a bitmap per region up to 512 GiB */
+#define UFFD_ASYNC_FEATURES (UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED)
 
-int ct_uffd_open(uint64_t features, const char **why)
+/* This backend's private state (st->backend_state). */
+struct async_state {
+    _Atomic int scan_lock;     /* one PAGEMAP_SCAN pass at a time */
+    _Atomic int flusher_stop;
+    void *flusher_stack;
+    size_t flusher_stack_size;
+    struct ct_runs scan_runs;  /* under scan_lock */
+    struct ct_sums sums;       /* under scan_lock */
+    void *capture_buf;         /* --capture-pages, under scan_lock */
+    struct page_region *scan_vec;
+    size_t scan_vec_len;
+};
+
+static inline struct async_state *async_state(const struct ct_state *st)
 {
-    long fd = ct_sys1(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
-    if (ct_is_err(fd)) {
-        *why = fd == -ENOSYS ? "userfaultfd: not in this kernel"
-             : fd == -EPERM  ? "userfaultfd: not permitted"
-                             : "userfaultfd: refused";
-        return -1;
-    }
-    struct uffdio_api api = {.api = UFFD_API, .features = features};
-    if (ct_is_err(ct_ioctl((int)fd, UFFDIO_API, &api)) || (api.features & features) != features) {
-        ct_close((int)fd);
-        *why = "userfaultfd: feature missing";
-        return -1;
-    }
-    return (int)fd;
+    return st->backend_state;
 }
 
-int ct_uffd_async_probe(const char **why)
+static int probe(struct ct_state *st, const char **why)
 {
-    int fd = ct_uffd_open(UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED, why);
-    if (fd < 0) {
-        if (!ct_strcmp(*why, "userfaultfd: feature missing"))
-            *why = "kernel lacks UFFD_FEATURE_WP_ASYNC (Linux 6.7+)";
+    uint64_t have;
+    if (ct_kerndat_uffd_features(&have, why))
+        return -1;
+    if ((have & UFFD_ASYNC_FEATURES) != UFFD_ASYNC_FEATURES) {
+        *why = "kernel lacks UFFD_FEATURE_WP_ASYNC (Linux 6.7+)";
         return -1;
     }
-    /* An empty scan tells whether PAGEMAP_SCAN exists (ENOTTY if not). */
-    struct pm_scan_arg arg = {.size = sizeof arg};
-    long pm = ct_openat(AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
-    long r = ct_is_err(pm) ? pm : ct_ioctl((int)pm, PAGEMAP_SCAN, &arg);
-    if (!ct_is_err(pm))
-        ct_close((int)pm);
-    if (ct_is_err(r)) {
-        ct_close(fd);
-        *why = r == -ENOTTY ? "kernel lacks PAGEMAP_SCAN (Linux 6.7+)" : "PAGEMAP_SCAN refused";
+    if (ct_kerndat_pagemap_scan(why))
         return -1;
-    }
-    return fd;
+    int fd = ct_uffd_open(UFFD_ASYNC_FEATURES, why);
+    if (fd < 0)
+        return -1;
+    st->backend_fd = fd;
+    return 0;
+}
+
+/* Everything the child inherited: the kernel resolves the faults itself, so
+ * stacks and the unwinder's pages are as safe to track as any other. */
+static void plan(struct ct_state *st)
+{
+    for (uint32_t i = 0; i < st->nregions; i++)
+        st->regions[i].tracking = CT_TRACK_UFFD_ASYNC;
 }
 
 static int protect_span(struct ct_state *st, uintptr_t start, uintptr_t end)
@@ -80,14 +90,15 @@ static int protect_span(struct ct_state *st, uintptr_t start, uintptr_t end)
         .range = {.start = start, .len = end - start},
         .mode = UFFDIO_WRITEPROTECT_MODE_WP,
     };
-    if (ct_is_err(ct_ioctl(st->uffd, UFFDIO_REGISTER, &reg)) ||
-        ct_is_err(ct_ioctl(st->uffd, UFFDIO_WRITEPROTECT, &wp)))
+    if (ct_is_err(ct_ioctl(st->backend_fd, UFFDIO_REGISTER, &reg)) ||
+        ct_is_err(ct_ioctl(st->backend_fd, UFFDIO_WRITEPROTECT, &wp)))
         return -1;
     return 0;
 }
 
-int ct_uffd_async_start(struct ct_state *st)
+static int start(struct ct_state *st)
 {
+    struct async_state *as = async_state(st);
     /* Page summaries read the program's memory with plain loads, which may
      * meet memory unmapped meanwhile: our SIGSEGV handler turns such a fault
      * into a failed read (and hands every other fault to the program's
@@ -97,10 +108,9 @@ int ct_uffd_async_start(struct ct_state *st)
     ct_signal_take(SIGSEGV, (void (*)(int, siginfo_t *, void *))ct_py_probe_handler());
     ct_signal_take(SIGBUS, (void (*)(int, siginfo_t *, void *))ct_py_probe_handler());
     ct_py_guarded_reads(1);
-    atomic_store(&ct_async_watch, 1);
-    st->scan_vec_len = CT_SCAN_VEC;
-    st->scan_vec = ct_arena_alloc(CT_SCAN_VEC * sizeof(struct page_region));
-    if (!st->scan_vec)
+    as->scan_vec_len = CT_SCAN_VEC;
+    as->scan_vec = ct_arena_alloc(CT_SCAN_VEC * sizeof(struct page_region));
+    if (!as->scan_vec)
         return -ENOMEM;
     /* Without its bitmap (a huge region) a region is still tracked; its
      * pages are merely recorded again each time they are written anew. */
@@ -144,12 +154,13 @@ int ct_uffd_async_start(struct ct_state *st)
  * other threads may unmap it meanwhile, which a plain load would not survive. */
 static void capture(struct ct_state *st, uintptr_t page)
 {
-    if (!st->capture_buf && !(st->capture_buf = ct_arena_alloc((size_t)ct_cfg.page_size)))
+    struct async_state *as = async_state(st);
+    if (!as->capture_buf && !(as->capture_buf = ct_arena_alloc((size_t)ct_cfg.page_size)))
         return;
-    struct iovec local = {.iov_base = st->capture_buf, .iov_len = (size_t)ct_cfg.page_size};
+    struct iovec local = {.iov_base = as->capture_buf, .iov_len = (size_t)ct_cfg.page_size};
     struct iovec remote = {.iov_base = (void *)page, .iov_len = (size_t)ct_cfg.page_size};
     if (ct_sys6(SYS_process_vm_readv, ct_getpid(), (long)&local, 1, (long)&remote, 1, 0) == ct_cfg.page_size)
-        ct_rec_page_data(&st->w, page, CT_PAGE_AT_SCAN, st->capture_buf, (uint32_t)ct_cfg.page_size);
+        ct_rec_page_data(&st->w, page, CT_PAGE_AT_SCAN, as->capture_buf, (uint32_t)ct_cfg.page_size);
 }
 
 /* Pages of r in [lo, hi) written since the last scan; the scan protects
@@ -158,7 +169,8 @@ static void capture(struct ct_state *st, uintptr_t page)
  * otherwise be summarized again and again. 0, or -1 if the trace is full. */
 static int scan_span(struct ct_state *st, struct ct_region *r, uintptr_t lo, uintptr_t hi)
 {
-    struct ct_runs *runs = &st->scan_runs;
+    struct async_state *as = async_state(st);
+    struct ct_runs *runs = &as->scan_runs;
     ct_runs_begin(runs, &st->w, CT_REC_WRITTEN, r->id);
     uint64_t at = lo;
     while (at < hi) {
@@ -167,8 +179,8 @@ static int scan_span(struct ct_state *st, struct ct_region *r, uintptr_t lo, uin
             .flags = PM_SCAN_WP_MATCHING,
             .start = at,
             .end = hi,
-            .vec = (uintptr_t)st->scan_vec,
-            .vec_len = st->scan_vec_len,
+            .vec = (uintptr_t)as->scan_vec,
+            .vec_len = as->scan_vec_len,
             /* Both: a VMA the program replaced with an unprotected one
              * would otherwise read as entirely written. */
             .category_mask = PAGE_IS_WRITTEN | PAGE_IS_WPALLOWED,
@@ -180,13 +192,13 @@ static int scan_span(struct ct_state *st, struct ct_region *r, uintptr_t lo, uin
         if (ct_is_err(n))
             break;   /* the range is gone (munmap): nothing left to find */
         for (long k = 0; k < n; k++) {
-            struct page_region *pr = &st->scan_vec[k];
+            struct page_region *pr = &as->scan_vec[k];
             for (uintptr_t pg = pr->start; pg < pr->end; pg += (uintptr_t)ct_cfg.page_size) {
                 size_t i = (pg - r->start) >> ct_cfg.page_shift;
                 if (r->seen && ct_bit_test_and_set(r->seen, i))
                     continue;
                 ct_runs_add(runs, i, 1);
-                ct_sums_add(&st->sums, st, pg);
+                ct_sums_add(&as->sums, st, pg);
                 if (ct_cfg.capture_pages)
                     capture(st, pg);
             }
@@ -195,10 +207,11 @@ static int scan_span(struct ct_state *st, struct ct_region *r, uintptr_t lo, uin
             break;
         at = arg.walk_end;
     }
-    return ct_runs_end(runs) || ct_sums_end(&st->sums) ? -1 : 0;
+    return ct_runs_end(runs) || ct_sums_end(&as->sums) ? -1 : 0;
 }
 
-void ct_uffd_async_scan(struct ct_state *st)
+/* Every tracked region; under scan_lock. */
+static void scan_all(struct ct_state *st)
 {
     for (uint32_t i = 0; i < st->nregions; i++) {
         struct ct_region *r = &st->regions[i];
@@ -213,19 +226,21 @@ void ct_uffd_async_scan(struct ct_state *st)
 static int scan_trylock(struct ct_state *st)
 {
     int expected = 0;
-    return atomic_compare_exchange_strong(&st->scan_lock, &expected, 1);
+    return atomic_compare_exchange_strong(&async_state(st)->scan_lock, &expected, 1);
 }
 
-CT_HIDDEN _Atomic int ct_async_watch;
+static void scan_unlock(struct ct_state *st)
+{
+    atomic_store(&async_state(st)->scan_lock, 0);
+}
 
 /* PAGEMAP_SCAN sees a written page only while it is mapped: memory about to
  * be unmapped, discarded or moved away (hooks_release.c) is scanned first.
  * Any thread of the program, never a signal handler of ours. */
-void ct_uffd_async_before_release(uintptr_t lo, uintptr_t hi)
+static void before_release(uintptr_t lo, uintptr_t hi)
 {
     struct ct_state *st = ct_st;
-    if (!st || st->mode != CT_MODE_UFFD_ASYNC || !atomic_load(&st->active) || hi <= lo ||
-        st->pid != ct_getpid())
+    if (!st || !atomic_load(&st->active) || hi <= lo || st->pid != ct_getpid())
         return;
     /* The first region ending above lo; nothing to do if none starts below hi. */
     uint32_t a = 0, b = st->nregions;
@@ -259,12 +274,12 @@ void ct_uffd_async_before_release(uintptr_t lo, uintptr_t hi)
         uintptr_t from = (lo & ~mask) > r->start ? lo & ~mask : r->start;
         uintptr_t to = hi < r->end - mask ? (hi + mask) & ~mask : r->end;
         if (scan_span(st, r, from, to)) {
-            atomic_store(&st->scan_lock, 0);
+            scan_unlock(st);
             ct_stop_tracking("the trace file cannot grow");
             goto out;
         }
     }
-    atomic_store(&st->scan_lock, 0);
+    scan_unlock(st);
 out:
     ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(uint64_t));
 }
@@ -316,7 +331,8 @@ static int only_thread_left(void)
 static void *flusher_main(void *arg)
 {
     struct ct_state *st = arg;
-    ct_sys2(SYS_prctl, 15 /* PR_SET_NAME */, "cowtrace");
+    struct async_state *as = async_state(st);
+    ct_sys2(SYS_prctl, PR_SET_NAME, "cowtrace");
     /* Created with every signal blocked; a synchronous SIGSEGV or SIGBUS
      * from a guarded read must reach our handler, or the kernel kills. */
     sigset_t faults;
@@ -324,7 +340,7 @@ static void *flusher_main(void *arg)
     sigaddset(&faults, SIGSEGV);
     sigaddset(&faults, SIGBUS);
     pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
-    while (!atomic_load(&st->flusher_stop)) {
+    while (!atomic_load(&as->flusher_stop)) {
         /* The program's last thread may have left with pthread_exit: the
          * process must end as it would have, not live on in us. */
         if (only_thread_left()) {
@@ -334,31 +350,32 @@ static void *flusher_main(void *arg)
         struct timespec ts = {.tv_sec = ct_cfg.flush_ms / 1000,
                               .tv_nsec = (long)(ct_cfg.flush_ms % 1000) * 1000000L};
         ct_sys4(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, NULL);
-        if (atomic_load(&st->flusher_stop) || !atomic_load(&st->active))
+        if (atomic_load(&as->flusher_stop) || !atomic_load(&st->active))
             continue;
         if (scan_trylock(st)) {
-            ct_uffd_async_scan(st);
-            atomic_store(&st->scan_lock, 0);
+            scan_all(st);
+            scan_unlock(st);
         }
     }
-    atomic_store(&st->flusher_running, 0);
     return NULL;
 }
 
-/* Called before the regions are protected: pthread_create's own writes (its
- * thread list, the new thread's TLS vector) must not count as the program's. */
-int ct_uffd_async_start_flusher(struct ct_state *st)
+/* The flusher starts before the regions are protected: pthread_create's own
+ * writes (its thread list, the new thread's TLS vector) must not count as
+ * the program's. */
+static const char *prepare(struct ct_state *st)
 {
+    struct async_state *as = async_state(st);
     if (!ct_cfg.flush_ms)
-        return 0;
-    st->flusher_stack_size = CT_FLUSHER_STACK;
-    st->flusher_stack = ct_mmap(NULL, CT_FLUSHER_STACK, PROT_READ | PROT_WRITE,
+        return NULL;
+    as->flusher_stack_size = CT_FLUSHER_STACK;
+    as->flusher_stack = ct_mmap(NULL, CT_FLUSHER_STACK, PROT_READ | PROT_WRITE,
                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (!st->flusher_stack)
-        return -ENOMEM;
+    if (!as->flusher_stack)
+        return "cannot start the flusher thread";
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstack(&attr, st->flusher_stack, CT_FLUSHER_STACK);
+    pthread_attr_setstack(&attr, as->flusher_stack, CT_FLUSHER_STACK);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     /* The flusher must never run the program's signal handlers. glibc keeps
      * its own internal signals (setuid broadcast) deliverable regardless. */
@@ -366,35 +383,57 @@ int ct_uffd_async_start_flusher(struct ct_state *st)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_t t;
-    atomic_store(&st->flusher_running, 1);
     int r = pthread_create(&t, &attr, flusher_main, st);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     if (r) {
-        atomic_store(&st->flusher_running, 0);
-        ct_munmap(st->flusher_stack, CT_FLUSHER_STACK);
-        st->flusher_stack = NULL;
-        return -r;
+        ct_munmap(as->flusher_stack, CT_FLUSHER_STACK);
+        as->flusher_stack = NULL;
+        return "cannot start the flusher thread";
     }
-    return 0;
+    return NULL;
 }
 
 /* Final scan: wait out a scan in progress, then keep the lock so the flusher
  * never writes after the end record. */
-void ct_uffd_async_final_scan(struct ct_state *st, int keep_lock)
+static void flush(struct ct_state *st, int keep_lock)
 {
     while (!scan_trylock(st))
         ct_sys0(SYS_sched_yield);
     if (atomic_load(&st->active))
-        ct_uffd_async_scan(st);
+        scan_all(st);
     if (!keep_lock)
-        atomic_store(&st->scan_lock, 0);
+        scan_unlock(st);
 }
 
-void ct_uffd_async_stop(struct ct_state *st)
+/* The lifecycle then closes the userfaultfd, which unregisters every range. */
+static void stop(struct ct_state *st)
 {
-    atomic_store(&st->flusher_stop, 1);
-    if (st->uffd >= 0)
-        ct_close(st->uffd);   /* unregisters every range */
-    st->uffd = -1;
+    atomic_store(&async_state(st)->flusher_stop, 1);
 }
+
+/* In a grandchild: the flusher did not survive fork, its stack did. */
+static void forget_inherited(struct ct_state *old)
+{
+    struct async_state *as = async_state(old);
+    if (as->flusher_stack)
+        ct_munmap(as->flusher_stack, as->flusher_stack_size);
+}
+
+const struct ct_backend_ops ct_backend_uffd_async = {
+    .name = "uffd-async",
+    .mode = CT_MODE_UFFD_ASYNC,
+    .precise = false,
+    .stacks = false,
+    .fault_signals = false,
+    .auto_says = "uffd-async (page sets)",
+    .state_size = sizeof(struct async_state),
+    .probe = probe,
+    .plan = plan,
+    .prepare = prepare,
+    .start = start,
+    .before_release = before_release,
+    .flush = flush,
+    .stop = stop,
+    .forget_inherited = forget_inherited,
+};

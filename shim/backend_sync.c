@@ -1,6 +1,6 @@
 /*
- * sync.c - backends uffd and mprotect: a signal at the first write to each
- * inherited page.
+ * backend_sync.c - the core of backends uffd and mprotect: a signal at the
+ * first write to each inherited page.
  *
  *   uffd      userfaultfd write-protection with UFFD_FEATURE_SIGBUS: a write
  *             to a protected page raises SIGBUS in the writing thread, and
@@ -14,10 +14,17 @@
  *             regions are protected again in one sweep, which merges them
  *             back. Pages already recorded fault once more and are reopened
  *             without a record.
+ * backend_uffd.c and backend_mprotect.c are the two ops tables; which
+ * method protects a region is decided per region (protect_range).
  *
  * Both record the exact address, instruction pointer and thread of the first
  * write, in the signal handler. The handler runs on the shim's own signal
- * stack, allocates nothing, and calls nothing but raw system calls.
+ * stack and allocates nothing. Besides raw system calls it reads Python
+ * objects with guarded loads (python.c, which may recover from a fault with
+ * siglongjmp), captures the stack with libunwind (stacks.c; the unwinder
+ * takes the dynamic loader's lock in dl_iterate_phdr, which is why the
+ * loader's pages are never protected, see shim_dependency), and hands
+ * faults that are not first writes to the program's handler (hooks_signal.c).
  *
  * Memory the kernel itself writes must stay writable, because the kernel
  * reports a fault there as EFAULT (system calls) or kills the process
@@ -26,19 +33,22 @@
  * record what the kernel wrote (ct_kwrite_begin/end, hooks_io.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <ucontext.h>
 
-#include "ct_shim.h"
+#include "backend_sync.h"
 #include "kernel_compat.h"
 
-CT_HIDDEN _Atomic int ct_sync_active;    /* read by the I/O hooks */
-
 #define CT_ALTSTACK_SIZE (256u << 10)
+#define CT_DEFAULT_MAX_MAP_COUNT 65530   /* the kernel's default */
 
-void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *));
-void ct_signal_give_back(int sig);
+static inline struct ct_sync_state *sync_state(const struct ct_state *st)
+{
+    return st->backend_state;
+}
 
 static inline int is_sync(const struct ct_region *r)
 {
@@ -58,13 +68,14 @@ static long protect_range(struct ct_state *st, const struct ct_region *r, uintpt
         .range = {.start = a, .len = b - a},
         .mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
     };
-    return ct_ioctl(st->uffd, UFFDIO_WRITEPROTECT, &wp);
+    return ct_ioctl(st->backend_fd, UFFDIO_WRITEPROTECT, &wp);
 }
 
 static int excluded(const struct ct_state *st, uintptr_t a)
 {
-    for (int i = 0; i < st->nexcl; i++)
-        if (a >= st->excl[i][0] && a < st->excl[i][1])
+    const struct ct_sync_state *ss = sync_state(st);
+    for (int i = 0; i < ss->nexcl; i++)
+        if (a >= ss->excl[i][0] && a < ss->excl[i][1])
             return 1;
     return 0;
 }
@@ -75,14 +86,15 @@ static int excluded(const struct ct_state *st, uintptr_t a)
  * is a SIGSEGV the process does not survive. */
 static long protect_region(struct ct_state *st, struct ct_region *r)
 {
+    const struct ct_sync_state *ss = sync_state(st);
     uintptr_t a = r->start;
     while (a < r->end) {
         uintptr_t skip = 0, b = r->end;
-        for (int i = 0; i < st->nexcl; i++) {
-            if (st->excl[i][0] <= a && a < st->excl[i][1])
-                skip = st->excl[i][1];
-            else if (st->excl[i][0] > a && st->excl[i][0] < b)
-                b = st->excl[i][0];
+        for (int i = 0; i < ss->nexcl; i++) {
+            if (ss->excl[i][0] <= a && a < ss->excl[i][1])
+                skip = ss->excl[i][1];
+            else if (ss->excl[i][0] > a && ss->excl[i][0] < b)
+                b = ss->excl[i][0];
         }
         if (skip) {
             a = skip;
@@ -99,8 +111,9 @@ static long protect_region(struct ct_state *st, struct ct_region *r)
 /* Excluded pages are writable from the start: mark them open. */
 static void mark_exclusions_open(struct ct_state *st)
 {
-    for (int i = 0; i < st->nexcl; i++) {
-        for (uintptr_t p = st->excl[i][0]; p < st->excl[i][1]; p += (uintptr_t)ct_cfg.page_size) {
+    const struct ct_sync_state *ss = sync_state(st);
+    for (int i = 0; i < ss->nexcl; i++) {
+        for (uintptr_t p = ss->excl[i][0]; p < ss->excl[i][1]; p += (uintptr_t)ct_cfg.page_size) {
             struct ct_region *r = ct_region_of(p);
             if (r && is_sync(r))
                 ct_bit_test_and_set(r->open, (p - r->start) >> ct_cfg.page_shift);
@@ -121,7 +134,7 @@ static void reprotect_round(struct ct_state *st)
             atomic_store_explicit(&r->open[w], 0, memory_order_relaxed);
     }
     mark_exclusions_open(st);
-    atomic_store(&st->vma_delta, 0);
+    atomic_store(&sync_state(st)->vma_delta, 0);
 }
 
 static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
@@ -129,10 +142,11 @@ static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
     uintptr_t a = r->start + (pg << ct_cfg.page_shift);
     long rc;
     if (r->tracking == CT_TRACK_MPROTECT) {
+        struct ct_sync_state *ss = sync_state(st);
         int left = pg > 0 && ct_bit_test(r->open, pg - 1);
         int right = pg + 1 < r->npages && ct_bit_test(r->open, pg + 1);
         long delta = (!left && !right) ? 2 : (left && right) ? -2 : 0;
-        if (delta > 0 && atomic_load(&st->vma_delta) + delta > st->vma_budget)
+        if (delta > 0 && atomic_load(&ss->vma_delta) + delta > ss->vma_budget)
             reprotect_round(st);
         rc = protect_range(st, r, a, a + (uintptr_t)ct_cfg.page_size, 0);
         if (rc == -ENOMEM) {
@@ -140,7 +154,7 @@ static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
             rc = protect_range(st, r, a, a + (uintptr_t)ct_cfg.page_size, 0);
         }
         if (!ct_is_err(rc))
-            atomic_fetch_add(&st->vma_delta, delta);
+            atomic_fetch_add(&ss->vma_delta, delta);
     } else {
         rc = protect_range(st, r, a, a + (uintptr_t)ct_cfg.page_size, 0);
     }
@@ -155,8 +169,7 @@ static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
 static void record_write(struct ct_state *st, uintptr_t addr, uintptr_t ip, uint32_t flags,
                          const struct ct_py_evidence *ev, uint32_t stack)
 {
-    if (ct_rec_write(&st->w, addr, ip, ct_clock_ns(1 /* CLOCK_MONOTONIC */), (uint32_t)ct_gettid(), flags, ev,
-                     stack))
+    if (ct_rec_write(&st->w, addr, ip, ct_clock_ns(CLOCK_MONOTONIC), (uint32_t)ct_gettid(), flags, ev, stack))
         ct_stop_tracking("the trace file cannot grow");
 }
 
@@ -214,18 +227,14 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
     ct_chain_signal(sig, si, uc);
 }
 
-int ct_uffd_sync_probe(const char **why)
-{
-    return ct_uffd_open(UFFD_FEATURE_SIGBUS | UFFD_FEATURE_WP_UNPOPULATED, why);
-}
-
 static void add_exclusion(struct ct_state *st, uintptr_t a, uintptr_t b)
 {
+    struct ct_sync_state *ss = sync_state(st);
     uintptr_t mask = (uintptr_t)ct_cfg.page_size - 1;
-    if (st->nexcl < CT_MAX_EXCL && b > a) {
-        st->excl[st->nexcl][0] = a & ~mask;
-        st->excl[st->nexcl][1] = (b + mask) & ~mask;
-        st->nexcl++;
+    if (ss->nexcl < CT_MAX_EXCL && b > a) {
+        ss->excl[ss->nexcl][0] = a & ~mask;
+        ss->excl[ss->nexcl][1] = (b + mask) & ~mask;
+        ss->nexcl++;
     }
 }
 
@@ -240,12 +249,13 @@ static int setup_altstack(struct ct_state *st)
         add_exclusion(st, (uintptr_t)cur.ss_sp, (uintptr_t)cur.ss_sp + cur.ss_size);
         return 0;
     }
-    st->altstack = ct_mmap(NULL, CT_ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (!st->altstack)
+    struct ct_sync_state *ss = sync_state(st);
+    ss->altstack = ct_mmap(NULL, CT_ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!ss->altstack)
         return -1;
-    st->altstack_size = CT_ALTSTACK_SIZE;
-    stack_t ss = {.ss_sp = st->altstack, .ss_size = CT_ALTSTACK_SIZE, .ss_flags = 0};
-    return ct_is_err(ct_sys2(SYS_sigaltstack, &ss, NULL)) ? -1 : 0;
+    ss->altstack_size = CT_ALTSTACK_SIZE;
+    stack_t alt = {.ss_sp = ss->altstack, .ss_size = CT_ALTSTACK_SIZE, .ss_flags = 0};
+    return ct_is_err(ct_sys2(SYS_sigaltstack, &alt, NULL)) ? -1 : 0;
 }
 
 /* The kernel writes into the thread's control block behind the program's
@@ -266,15 +276,15 @@ static void exclude_thread_block(struct ct_state *st)
 static long read_max_map_count(void)
 {
     char buf[32];
-    long fd = ct_openat(-100 /* AT_FDCWD */, "/proc/sys/vm/max_map_count", 0, 0);
+    long fd = ct_openat(AT_FDCWD, "/proc/sys/vm/max_map_count", O_RDONLY, 0);
     if (ct_is_err(fd))
-        return 65530;
+        return CT_DEFAULT_MAX_MAP_COUNT;
     long n = ct_read((int)fd, buf, sizeof buf - 1);
     ct_close((int)fd);
     long v = 0;
     for (long i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
         v = v * 10 + (buf[i] - '0');
-    return v > 0 ? v : 65530;
+    return v > 0 ? v : CT_DEFAULT_MAX_MAP_COUNT;
 }
 
 /* Libraries our handler writes into: the unwinder's caches (and the
@@ -293,8 +303,8 @@ static int shim_dependency(const char *name)
     return 0;
 }
 
-/* Decide, before anything is protected, which regions each backend takes. */
-void ct_sync_plan(struct ct_state *st)
+/* Decide, before anything is protected, which method takes each region. */
+void ct_sync_plan(struct ct_state *st, int uffd_for_anonymous)
 {
     for (uint32_t i = 0; i < st->nregions; i++) {
         struct ct_region *r = &st->regions[i];
@@ -304,7 +314,7 @@ void ct_sync_plan(struct ct_state *st)
         } else if (shim_dependency(r->name)) {
             r->tracking = CT_TRACK_NONE;
             r->untracked_reason = CT_UNTRACK_SHIM_DEP;
-        } else if (st->mode == CT_MODE_UFFD && !r->is_file) {
+        } else if (uffd_for_anonymous && !r->is_file) {
             r->tracking = CT_TRACK_UFFD;
         } else {
             r->tracking = CT_TRACK_MPROTECT;
@@ -317,10 +327,11 @@ int ct_sync_start(struct ct_state *st)
     if (setup_altstack(st))
         return -ENOMEM;
     exclude_thread_block(st);
+    struct ct_sync_state *ss = sync_state(st);
     long used = st->nregions;   /* roughly the VMAs the program has now */
-    st->vma_budget = (read_max_map_count() - used) / 2;
-    if (st->vma_budget < 64)
-        st->vma_budget = 64;
+    ss->vma_budget = (read_max_map_count() - used) / 2;
+    if (ss->vma_budget < 64)
+        ss->vma_budget = 64;
     for (uint32_t i = 0; i < st->nregions; i++) {
         struct ct_region *r = &st->regions[i];
         if (!is_sync(r))
@@ -337,7 +348,6 @@ int ct_sync_start(struct ct_state *st)
      * land in a file mapping past its end (on_fault hands anything else on). */
     ct_signal_take(SIGSEGV, on_fault);
     ct_signal_take(SIGBUS, on_fault);
-    atomic_store(&ct_sync_active, 1);
     for (uint32_t i = 0; i < st->nregions; i++) {
         struct ct_region *r = &st->regions[i];
         if (!is_sync(r))
@@ -347,7 +357,7 @@ int ct_sync_start(struct ct_state *st)
                 .range = {.start = r->start, .len = r->end - r->start},
                 .mode = UFFDIO_REGISTER_MODE_WP,
             };
-            if (ct_is_err(ct_ioctl(st->uffd, UFFDIO_REGISTER, &reg)))
+            if (ct_is_err(ct_ioctl(st->backend_fd, UFFDIO_REGISTER, &reg)))
                 r->tracking = CT_TRACK_MPROTECT;   /* not anonymous after all */
         }
         if (ct_is_err(protect_region(st, r))) {
@@ -359,38 +369,33 @@ int ct_sync_start(struct ct_state *st)
     return 0;
 }
 
-void ct_sync_release_all(struct ct_state *st)
+/* Drop every protection (the lifecycle closes the userfaultfd after). */
+void ct_sync_stop(struct ct_state *st)
 {
-    atomic_store(&ct_sync_active, 0);
     for (uint32_t i = 0; i < st->nregions; i++) {
         struct ct_region *r = &st->regions[i];
-        if (r->tracking == CT_TRACK_MPROTECT)
-            protect_range(st, r, r->start, r->end, 0);
-        else if (r->tracking == CT_TRACK_UFFD)
+        if (is_sync(r))
             protect_range(st, r, r->start, r->end, 0);
     }
 }
 
-void ct_sync_forget_inherited(void)
+void ct_sync_forget_inherited(struct ct_state *st)
 {
-    struct ct_state *st = ct_st;
-    if (!st || !(st->mode == CT_MODE_UFFD || st->mode == CT_MODE_MPROTECT))
-        return;
+    struct ct_sync_state *ss = sync_state(st);
     /* Our userfaultfd registrations did not survive fork; mprotect did. */
     for (uint32_t i = 0; i < st->nregions; i++) {
         struct ct_region *r = &st->regions[i];
         if (r->tracking == CT_TRACK_MPROTECT)
             ct_mprotect((void *)r->start, r->end - r->start, (int)r->prot);
     }
-    atomic_store(&ct_sync_active, 0);
     ct_signal_give_back(SIGSEGV);
     ct_signal_give_back(SIGBUS);
-    if (st->altstack) {
-        stack_t ss = {.ss_flags = SS_DISABLE};
+    if (ss->altstack) {
+        stack_t off = {.ss_flags = SS_DISABLE};
         stack_t cur;
-        if (!ct_is_err(ct_sys2(SYS_sigaltstack, NULL, &cur)) && cur.ss_sp == st->altstack)
-            ct_sys2(SYS_sigaltstack, &ss, NULL);
-        ct_munmap(st->altstack, st->altstack_size);
+        if (!ct_is_err(ct_sys2(SYS_sigaltstack, NULL, &cur)) && cur.ss_sp == ss->altstack)
+            ct_sys2(SYS_sigaltstack, &off, NULL);
+        ct_munmap(ss->altstack, ss->altstack_size);
     }
 }
 
@@ -451,7 +456,7 @@ static void kw_close(struct ct_state *st, struct ct_region *r, size_t pg, uintpt
         ct_bit_clear(r->open, pg);
 }
 
-void ct_kwrite_begin(const void *p, size_t len)
+void ct_sync_kwrite_begin(const void *p, size_t len)
 {
     struct ct_state *st = ct_st;
     if (!len || !st || atomic_load(&st->stopped))
@@ -459,7 +464,7 @@ void ct_kwrite_begin(const void *p, size_t len)
     for_each_tracked_page(st, p, len, kw_open, NULL);
 }
 
-void ct_kwrite_end(const void *p, size_t len, size_t done, long nr, void *caller)
+void ct_sync_kwrite_end(const void *p, size_t len, size_t done, long nr, void *caller)
 {
     struct ct_state *st = ct_st;
     if (!len || !st || atomic_load(&st->stopped))
@@ -491,7 +496,7 @@ static void kw_close_probe(struct ct_state *st, struct ct_region *r, size_t pg, 
     kw_close(st, r, pg, lo, hi, &written);
 }
 
-void ct_kwrite_end_probe(const void *p, size_t len, long nr, void *caller)
+void ct_sync_kwrite_end_probe(const void *p, size_t len, long nr, void *caller)
 {
     struct ct_state *st = ct_st;
     if (!len || !st || atomic_load(&st->stopped))
