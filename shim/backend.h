@@ -16,9 +16,11 @@
  * until flush (exit, exec) or stop (tracking gives up). forget_inherited
  * runs in a grandchild, on the state its traced parent left it.
  *
- * Functions marked HANDLER may run in a signal handler of ours or in the
- * flusher thread: they keep sys.h's rules (raw system calls, no errno, no
- * allocation, no locks a handler could re-enter).
+ * probe, plan, start, stop and forget_inherited are required; every other
+ * function may be NULL (nothing to do). Functions marked HANDLER may run in
+ * a signal handler of ours or in the flusher thread: they keep sys.h's
+ * rules (raw system calls, no errno, no allocation, no locks a handler
+ * could re-enter).
  */
 #ifndef COWTRACE_BACKEND_H
 #define COWTRACE_BACKEND_H
@@ -53,7 +55,7 @@ struct ct_backend_ops {
     const char *(*prepare)(struct ct_state *st);
     int (*start)(struct ct_state *st);
 
-    /* Run time; NULL = nothing to do. The kernel is about to write [p,
+    /* Run time. The kernel is about to write [p,
      * p+len) for the program / has written the first `done` bytes with
      * system call `nr` / has written an unknown part of it. HANDLER. */
     void (*kwrite_begin)(const void *p, size_t len);
