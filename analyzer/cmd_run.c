@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ct_format.h"
 #include "shim_path.h"
 #include "tracedir.h"
 
@@ -283,28 +284,23 @@ int cmd_run(int argc, char **argv)
             usage_run(stdout);
             return 0;
         default:
-            if (optopt && strchr("omSD", optopt))
-                fprintf(stderr, "cowtrace run: option '%s' needs a value\n", argv[optind - 1]);
-            else
-                fprintf(stderr, "cowtrace run: unknown option '%s'\n", argv[optind - 1]);
-            usage_run(stderr);
-            return EXIT_USAGE;
+            return ct_opt_error("cowtrace run", argv, "omSD", usage_run);
         }
     }
-    if (strcmp(mode, "auto") && strcmp(mode, "uffd-async") && strcmp(mode, "uffd") && strcmp(mode, "mprotect")) {
-        fprintf(stderr, "cowtrace run: unknown mode '%s' (use auto, uffd-async, uffd or mprotect)\n", mode);
+    /* The words the shim accepts in COWTRACE_MODE and COWTRACE_STACKS. */
+    static const char *const modes[] = { "auto", "uffd-async", "uffd", "mprotect", NULL };
+    static const char *const stack_kinds[] = { "both", "python", "native", "none", NULL };
+    int k;
+    if (ct_opt_enum("cowtrace run", "mode", mode, modes, &k)
+        || ct_opt_enum("cowtrace run", "--stacks", stacks, stack_kinds, &k))
         return EXIT_USAGE;
-    }
-    if (strcmp(stacks, "both") && strcmp(stacks, "python") && strcmp(stacks, "native") && strcmp(stacks, "none")) {
-        fprintf(stderr, "cowtrace run: unknown --stacks '%s' (use both, python, native or none)\n", stacks);
-        return EXIT_USAGE;
-    }
     if (depth) {
         char *end;
         errno = 0;
         long v = strtol(depth, &end, 10);
-        if (errno || *end || v < 1 || v > 128) {
-            fprintf(stderr, "cowtrace run: --stack-depth takes a number from 1 to 128, not '%s'\n", depth);
+        if (errno || *end || v < 1 || v > CT_MAX_STACK_DEPTH) {
+            fprintf(stderr, "cowtrace run: --stack-depth takes a number from 1 to %d, not '%s'\n",
+                    CT_MAX_STACK_DEPTH, depth);
             return EXIT_USAGE;
         }
     }

@@ -18,9 +18,4 @@ void json_str(FILE *f, const char *s, size_t len);
 /* Same for a NUL-terminated string. */
 void json_cstr(FILE *f, const char *s);
 
-/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 if the bytes at
- * s are not one. Shared with the text report, which must not pass hostile
- * bytes to a terminal either. */
-size_t utf8_seq_len(const unsigned char *s, size_t avail);
-
 #endif

@@ -4,7 +4,7 @@
  * add keys freely, never rename or remove one. Numbers are exact integers;
  * addresses are hex strings because JSON readers lose integers past 2^53.
  */
-#include "report.h"
+#include "render.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +76,7 @@ static void json_pages(FILE *f, const struct ct_proc *p, bool stacks)
                 if (s->flags & CT_WRITE_KERNEL)
                     fprintf(f, ", \"syscall\": %u", s->flags >> CT_WRITE_SYSCALL_SHIFT);
                 if (s->stack && stacks)
-                    fprintf(f, ", \"stack\": %u", p->t.stacks[s->stack - 1].id);
+                    fprintf(f, ", \"stack\": %u", p->where->stacks[s->stack - 1].id);
             }
             fputc('}', f);
         }
@@ -142,7 +142,7 @@ static void json_frames(FILE *f, const struct ct_proc *p, const struct ct_rstack
         hex(f, n->ip);
         fputs(", \"module\": ", f);
         if (n->module >= 0)
-            json_str(f, p->t.modules[n->module].path.s, p->t.modules[n->module].path.len);
+            json_str(f, n->module_path, n->module_path_len);
         else
             fputs("null", f);
         fputs(", \"function\": ", f);
@@ -159,11 +159,10 @@ static void json_frames(FILE *f, const struct ct_proc *p, const struct ct_rstack
     fputs("], \"python\": [", f);
     for (size_t k = 0; k < rs->np; k++) {
         const struct ct_pframe *pf = &w->pframes[rs->p0 + k];
-        const struct ct_pycode *pc = pf->pycode >= 0 ? &p->t.pycodes[pf->pycode] : NULL;
         fputs(k ? ", {\"function\": " : "{\"function\": ", f);
-        str_or_null(f, pc ? pc->qualname.s : NULL, pc ? pc->qualname.len : 0);
+        str_or_null(f, pf->qualname, pf->qualname_len);
         fputs(", \"file\": ", f);
-        str_or_null(f, pc ? pc->filename.s : NULL, pc ? pc->filename.len : 0);
+        str_or_null(f, pf->filename, pf->filename_len);
         if (pf->line >= 0)
             fprintf(f, ", \"line\": %d", pf->line);
         else
@@ -185,7 +184,7 @@ static void json_frames(FILE *f, const struct ct_proc *p, const struct ct_rstack
 
 /* A list of locations (loc.h) under its key, then what no location
  * explains. */
-static void json_locs(FILE *f, const struct ct_report *r, long proc, bool python, const char *indent)
+static void json_locs(FILE *f, const struct ct_run *r, long proc, bool python, const char *indent)
 {
     struct ct_locs L;
     ct_locations(r, proc, python, &L);
@@ -225,9 +224,9 @@ static void json_locs(FILE *f, const struct ct_report *r, long proc, bool python
     ct_locs_free(&L);
 }
 
-/* The stacks of a process (resolved: ct_report_resolve), its notes about
+/* The stacks of a process (resolved by ct_run_load), its notes about
  * unusable modules, and its locations. */
-static void json_stacks(FILE *f, const struct ct_report *r, size_t idx, bool table)
+static void json_stacks(FILE *f, const struct ct_run *r, size_t idx, bool table)
 {
     const struct ct_proc *p = &r->procs[idx];
     const struct ct_trace *t = &p->t;
@@ -236,8 +235,8 @@ static void json_stacks(FILE *f, const struct ct_report *r, size_t idx, bool tab
         return;
     if (table) {
         fputs(",\n   \"stacks\": {", f);
-        for (size_t s = 0; s < t->nstacks; s++) {
-            fprintf(f, "%s\"%u\": ", s ? ",\n    " : "\n    ", t->stacks[s].id);
+        for (size_t s = 0; s < p->where->nstacks; s++) {
+            fprintf(f, "%s\"%u\": ", s ? ",\n    " : "\n    ", p->where->stacks[s].id);
             json_frames(f, p, &p->where->stacks[s]);
         }
         fputs("}", f);
@@ -246,7 +245,7 @@ static void json_stacks(FILE *f, const struct ct_report *r, size_t idx, bool tab
     for (size_t i = 0; i < p->where->nbad; i++) {
         const struct ct_badmod *b = &p->where->bad[i];
         fputs(i ? ", {\"module\": " : "{\"module\": ", f);
-        json_str(f, t->modules[b->module].path.s, t->modules[b->module].path.len);
+        json_str(f, b->path, b->path_len);
         fprintf(f, ", \"state\": \"%s\", \"reason\": ", ct_modstate_name(b->state));
         json_cstr(f, b->why);
         fprintf(f, ", \"frames\": %llu}", (unsigned long long)b->frames);
@@ -257,7 +256,7 @@ static void json_stacks(FILE *f, const struct ct_report *r, size_t idx, bool tab
     json_locs(f, r, (long)idx, false, "\n    ");
 }
 
-static void json_proc(FILE *f, const struct ct_report *r, size_t idx, unsigned what)
+static void json_proc(FILE *f, const struct ct_run *r, size_t idx, const struct ct_render_opts *o)
 {
     const struct ct_proc *p = &r->procs[idx];
     const struct ct_trace *t = &p->t;
@@ -346,49 +345,37 @@ static void json_proc(FILE *f, const struct ct_report *r, size_t idx, unsigned w
     json_types(f, p->types, p->ntypes, "\n    ");
     if (p->t.have_python)
         json_python(f, p);
-    json_stacks(f, r, idx, what & CT_JSON_STACKS);
-    if (what & CT_JSON_PAGES)
-        json_pages(f, p, what & CT_JSON_STACKS);
+    json_stacks(f, r, idx, o->stacks);
+    if (o->pages)
+        json_pages(f, p, o->stacks);
     fputs("}", f);
 }
 
-void ct_report_json(FILE *f, const struct ct_report *r, unsigned what)
+static void json_run(FILE *f, const struct ct_run *r, const struct ct_render_opts *o)
 {
-    uint64_t cow = 0, fresh = 0, tracked = 0, early = 0, causes[CT_NCAUSES] = {0};
-    size_t ntypes;
-    struct ct_type_count *types = ct_report_types(r, &ntypes);
+    const struct ct_totals *T = &r->total;
     fputs("{\"format\": \"cowtrace-report\", \"version\": 1, \"source\": ", f);
     json_cstr(f, r->source ? r->source : "");
     fputs(",\n \"processes\": [", f);
     for (size_t i = 0; i < r->nprocs; i++) {
         fputs(i ? ",\n" : "\n", f);
-        json_proc(f, r, i, what);
-        cow += r->procs[i].cow;
-        fresh += r->procs[i].fresh;
-        tracked += r->procs[i].tracked;
-        early += r->procs[i].early;
-        for (int c = 0; c < CT_NCAUSES; c++)
-            causes[c] += r->procs[i].causes[c];
+        json_proc(f, r, i, o);
     }
     fputs(r->nprocs ? "\n ],\n" : "],\n", f);
     fprintf(f, " \"total\": {\"processes\": %zu, \"cow_pages\": %llu, \"fresh_pages\": %llu"
                ", \"tracked_pages\": %llu, \"early_pages\": %llu,\n  ",
-            r->nprocs, (unsigned long long)cow, (unsigned long long)fresh,
-            (unsigned long long)tracked, (unsigned long long)early);
-    json_causes(f, causes);
+            r->nprocs, (unsigned long long)T->cow, (unsigned long long)T->fresh,
+            (unsigned long long)T->tracked, (unsigned long long)T->early);
+    json_causes(f, T->causes);
     fputs(",\n  ", f);
-    json_types(f, types, ntypes, "\n   ");
-    bool resolved = false;
-    for (size_t i = 0; i < r->nprocs; i++)
-        resolved = resolved || r->procs[i].where;
-    if (resolved) {
+    json_types(f, r->types, r->ntypes, "\n   ");
+    if (r->resolved && r->nprocs) {
         fputs(",\n  ", f);
         json_locs(f, r, -1, true, "\n   ");
         fputs(",\n  ", f);
         json_locs(f, r, -1, false, "\n   ");
     }
     fputs("},\n", f);
-    free(types);
     fputs(" \"errors\": [", f);
     for (size_t i = 0; i < r->nerrors; i++) {
         fputs(i ? ", {\"file\": " : "{\"file\": ", f);
@@ -399,3 +386,45 @@ void ct_report_json(FILE *f, const struct ct_report *r, unsigned what)
     }
     fputs("]}\n", f);
 }
+
+/* One side of a diff ("cowtrace-diff", version 1, a contract like the
+ * report's). */
+static void json_side(FILE *f, const struct ct_run *r)
+{
+    fputs("{\"source\": ", f);
+    json_cstr(f, r->source);
+    fprintf(f, ", \"processes\": %zu, \"cow_pages\": %llu, \"cow_mib\": %.3f, \"fresh_pages\": %llu"
+               ", \"tracked_pages\": %llu, \"errors\": %zu}",
+            r->nprocs, (unsigned long long)r->total.cow, r->total.cow_mib, (unsigned long long)r->total.fresh,
+            (unsigned long long)r->total.tracked, r->nerrors);
+}
+
+static void json_diff(FILE *f, const struct ct_diff *d)
+{
+    fputs("{\"format\": \"cowtrace-diff\", \"version\": 1,\n \"a\": ", f);
+    json_side(f, d->a);
+    fputs(",\n \"b\": ", f);
+    json_side(f, d->b);
+    fputs(",\n \"causes\": {", f);
+    for (int c = 0; c < CT_NCAUSES; c++)
+        fprintf(f, "%s\"%s\": {\"a\": %llu, \"b\": %llu}", c ? ", " : "", ct_cause_name(c),
+                (unsigned long long)d->a->total.causes[c], (unsigned long long)d->b->total.causes[c]);
+    fputs("},\n \"types\": [", f);
+    for (size_t i = 0; i < d->ntypes; i++) {
+        const struct ct_type_ab *v = &d->types[i];
+        fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", f);
+        json_str(f, v->name, v->len);
+        fprintf(f, ", \"cause\": \"%s\", \"a\": %llu, \"b\": %llu}", ct_cause_name(v->cause),
+                (unsigned long long)v->a, (unsigned long long)v->b);
+    }
+    fputs("]}\n", f);
+}
+
+const struct ct_renderer ct_render_json = {
+    .name = "json",
+    .help = "a stable, documented schema (docs/trace-format.md)",
+    .accepts = CT_OPT_PAGES | CT_OPT_NO_STACKS,
+    .needs = CT_NEED_STACKS,
+    .run = json_run,
+    .diff = json_diff,
+};

@@ -1,6 +1,8 @@
 /*
- * fuzz_trace.c - a libFuzzer target for the trace reader and both report
- * renderings. Built with clang's -fsanitize=fuzzer when the compiler has it
+ * fuzz_trace.c - a libFuzzer target for the trace reader and every
+ * registered output format (render.h), each with every combination of the
+ * options it accepts, and the diff of each format that has one. Built
+ * with clang's -fsanitize=fuzzer when the compiler has it
  * (build/analyzer/tests/fuzz-trace CORPUS_DIR); otherwise built as a plain
  * program that runs the files given on its command line through the same
  * function, to replay a crashing input found elsewhere.
@@ -9,8 +11,7 @@
 #include <stdlib.h>
 
 #include "analysis.h"
-#include "report.h"
-#include "symbolize.h"
+#include "render.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,18 +26,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct ct_proc p;
     ct_analyze(&t, true, &p);
-    struct ct_report r = { .source = (char *)"fuzz", .procs = &p, .nprocs = 1 };
     /* Listing a hostile 2^28 pages one by one is slow, not wrong. */
     bool pages = p.cow + p.fresh < (1u << 20);
     /* Module files named by a hostile input are not opened: the fuzzer
-     * tests the reader and the renderings, not the machine's files. */
-    ct_report_resolve(&r, false);
-    ct_report_json(devnull, &r, CT_JSON_STACKS | (pages ? CT_JSON_PAGES : 0));
-    ct_report_text(devnull, &r, pages);
-    ct_report_folded(devnull, &r, CT_FRAMES_AUTO, CT_LEAF_BOTH);
-    ct_report_folded(devnull, &r, CT_FRAMES_BOTH, CT_LEAF_NONE);
-    ct_proc_free(&p);
-    ct_symbolizer_free(r.sym);
+     * tests the reader and the renderers, not the machine's files. */
+    const struct ct_load_opts lo = { .keep_pages = true, .resolve = true, .open_files = false };
+    struct ct_run r;
+    ct_run_of_proc(&r, "fuzz", &p, &lo);
+    struct ct_diff d;
+    ct_diff_build(&r, &r, &d);
+    for (size_t i = 0; ct_renderers[i]; i++) {
+        const struct ct_renderer *R = ct_renderers[i];
+        for (size_t n = 0; n < ct_render_opts_count(R); n++) {
+            struct ct_render_opts o = ct_render_opts_nth(R, n);
+            if (o.pages && !pages)
+                continue;
+            R->run(devnull, &r, &o);
+        }
+        if (R->diff)
+            R->diff(devnull, &d);
+    }
+    ct_diff_free(&d);
+    ct_run_free(&r);
     return 0;
 }
 
