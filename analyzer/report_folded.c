@@ -17,12 +17,16 @@
  *           collector, a C extension, the allocator), all native frames if
  *           no evaluation loop was captured;
  *   native  native frames only;
- *   both    native frames, with the Python frames inserted at the innermost
- *           _PyEval_EvalFrameDefault. In 3.11 one evaluation-loop C frame
- *           runs several Python frames (calls between Python functions do
- *           not recurse in C) and the trace does not say which, so all
- *           Python frames go to the innermost evaluation loop; with none
- *           captured, Python frames come first, as in `python`.
+ *   both    native frames, each Python frame under the evaluation-loop
+ *           frame (_PyEval_EvalFrameDefault) that ran it. In 3.11 one C
+ *           call of the loop runs several Python frames (calls between
+ *           Python functions do not recurse in C); the shim marks the
+ *           first frame each call ran (CT_PYFRAME_ENTRY), so, from the
+ *           innermost, the frames up to the first mark belong to the
+ *           innermost loop frame, those up to the next mark to the next
+ *           one, and so on. Frames whose loop frame was not captured (the
+ *           native stack cut at its depth limit) come first; with no loop
+ *           frame at all, Python frames come first, as in `python`.
  * Default (auto): python if any stack of the report has a Python frame,
  * else native. Pages without a stack are the line "(no stack)"; a stack
  * taken while no Python frame ran starts with "(no python frame)" in
@@ -91,6 +95,54 @@ static void pythons(struct strbuf *b, const struct ct_proc *p, const struct ct_r
         python_frame(b, &p->where->pframes[rs->p0 + k]);
 }
 
+/* Python frames [lo, hi) of rs (innermost-first indexes), outermost first. */
+static void python_range(struct strbuf *b, const struct ct_proc *p, const struct ct_rstack *rs, size_t lo, size_t hi)
+{
+    for (size_t k = hi; k-- > lo;)
+        python_frame(b, &p->where->pframes[rs->p0 + k]);
+}
+
+/* End (exclusive, innermost-first index) of the group of Python frames
+ * that starts at lo: up to and including the next CT_PYFRAME_ENTRY. */
+static size_t group_end(const struct ct_proc *p, const struct ct_rstack *rs, size_t lo)
+{
+    size_t k = lo;
+    while (k < rs->np && !p->where->pframes[rs->p0 + k].entry)
+        k++;
+    return k < rs->np ? k + 1 : rs->np;
+}
+
+/* --frames both with an evaluation-loop frame: natives outermost first,
+ * each loop frame followed by its group of Python frames (the j-th loop
+ * frame from the innermost runs the j-th group); groups beyond the loop
+ * frames captured come first. */
+static void interleaved(struct strbuf *b, const struct ct_proc *p, const struct ct_rstack *rs)
+{
+    const struct ct_nframe *nf = &p->where->nframes[rs->n0];
+    size_t nev = 0;
+    for (size_t k = 0; k < rs->nn; k++)
+        nev += nf[k].eval;
+    /* group_lo[j]: where group j starts; ngroups of them. Groups are at
+     * least one frame each, so np + 1 bounds them. */
+    size_t *group_lo = xmalloc((rs->np + 1) * sizeof *group_lo), ngroups = 0;
+    for (size_t lo = 0; lo < rs->np; lo = group_end(p, rs, lo))
+        group_lo[ngroups++] = lo;
+    group_lo[ngroups] = rs->np;
+    /* Groups whose loop frame is missing: the outermost ones. */
+    if (ngroups > nev)
+        python_range(b, p, rs, group_lo[nev], rs->np);
+    size_t j = nev;                     /* loop frames left, counting from the innermost */
+    for (size_t k = rs->nn; k-- > 0;) {
+        native_frame(b, &nf[k]);
+        if (!nf[k].eval)
+            continue;
+        j--;
+        if (j < ngroups)
+            python_range(b, p, rs, group_lo[j], group_lo[j + 1]);
+    }
+    free(group_lo);
+}
+
 /* Index of the innermost evaluation-loop frame, or nn if none. */
 static size_t innermost_eval(const struct ct_proc *p, const struct ct_rstack *rs)
 {
@@ -132,9 +184,7 @@ static void fold(struct strbuf *b, const struct ct_proc *p, uint32_t stack, enum
         if (ev < rs->nn) {
             if (ntrunc)
                 marker(b, "(truncated)");
-            natives(b, p, rs, ev, rs->nn);      /* down to the innermost eval loop, inclusive */
-            pythons(b, p, rs);
-            natives(b, p, rs, 0, ev);
+            interleaved(b, p, rs);
             return;
         }
         if (ptrunc)

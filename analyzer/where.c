@@ -130,7 +130,8 @@ void ct_where_resolve(struct ct_proc *p, struct ct_symbolizer *S)
         for (size_t k = 0; k < st->py_depth; k++) {
             const struct ct_pyframe_r *fr = &t->stack_py[st->py + k];
             struct ct_pframe *f = &w->pframes[st->py + k];
-            *f = (struct ct_pframe){ .pycode = fr->pycode, .code = fr->code, .line = -1 };
+            *f = (struct ct_pframe){ .pycode = fr->pycode, .code = fr->code, .line = -1,
+                                     .entry = fr->flags & CT_PYFRAME_ENTRY };
             if (fr->pycode >= 0) {
                 const struct ct_pycode *pc = &t->pycodes[fr->pycode];
                 f->qualname = pc->qualname.s;

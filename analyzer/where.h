@@ -48,6 +48,9 @@ struct ct_pframe {
     size_t filename_len;
     uint64_t code;
     int line;                 /* -1: unknown */
+    bool entry;               /* CT_PYFRAME_ENTRY: the first frame its C call of the
+                               * evaluation loop ran (frames up to it, from the
+                               * innermost, belong to that call) */
 };
 
 struct ct_rstack {
