@@ -36,6 +36,9 @@
 #include "shim_path.h"
 #include "tracedir.h"
 
+#define CT_STRINGIFY_(x) #x
+#define CT_STRINGIFY(x) CT_STRINGIFY_(x)
+
 void usage_run(FILE *f)
 {
     fputs("usage: cowtrace run [-o DIR] [--mode MODE] [--gc-freeze] [--stacks WHICH] [--stack-depth N]\n"
@@ -57,7 +60,7 @@ void usage_run(FILE *f)
           "  --stacks WHICH    stacks of first writes (precise modes): both (default),\n"
           "                    python, native or none\n"
           "  --no-stacks       same as --stacks none: the cheapest precise tracing\n"
-          "  --stack-depth N   native frames kept per stack, 1 to 128 (default 32)\n"
+          "  --stack-depth N   native frames kept per stack, 1 to " CT_STRINGIFY(CT_MAX_STACK_DEPTH) " (default 32)\n"
           "  --capture-pages   also store the contents of each copied page as it was\n"
           "                    before the first write (off by default: a heap can hold\n"
           "                    secrets; traces get much larger)\n"
