@@ -126,7 +126,7 @@ static void proc_lines(FILE *f, const struct ct_run *r)
     fprintf(f, "\ncauses by process (share of its copied pages, top type):\n");
     for (size_t i = 0; i < r->nprocs; i++) {
         const struct ct_proc *p = &r->procs[i];
-        fprintf(f, "  %7d ", p->t.pid);
+        fprintf(f, "  %7d ", p->info.pid);
         if (!p->cow) {
             fputs(" nothing copied\n", f);
             continue;
@@ -183,7 +183,7 @@ static void grouped(FILE *f, const struct ct_run *r, line_fn fn)
             if (strcmp(lines[m], lines[i]))
                 continue;
             if (shown < MAX_PIDS) {
-                fprintf(f, " %d", r->procs[m].t.pid);
+                fprintf(f, " %d", r->procs[m].info.pid);
                 shown++;
             } else
                 more++;
@@ -197,8 +197,8 @@ static void grouped(FILE *f, const struct ct_run *r, line_fn fn)
 
 static void python_line(const struct ct_proc *p, char *out, size_t len)
 {
-    const struct ct_python *py = &p->t.python;
-    if (!p->t.have_python) {
+    const struct ct_python *py = &p->info.python;
+    if (!p->info.have_python) {
         out[0] = '\0';                      /* the cause note says so */
         return;
     }

@@ -65,7 +65,7 @@ static void json_pages(FILE *f, const struct ct_proc *p, bool stacks)
             fputs(first ? "\n    " : ",\n    ", f);
             first = 0;
             fputs("{\"addr\": ", f);
-            hex(f, pg << p->t.page_shift);
+            hex(f, pg << p->info.page_shift);
             fprintf(f, ", \"kind\": \"%s\"", s->cow ? "cow" : "fresh");
             if (s->cow) {
                 fprintf(f, ", \"cause\": \"%s\"", ct_cause_name(s->cause));
@@ -109,7 +109,7 @@ static void json_types(FILE *f, const struct ct_type_count *v, size_t n, const c
 
 static void json_python(FILE *f, const struct ct_proc *p)
 {
-    const struct ct_python *py = &p->t.python;
+    const struct ct_python *py = &p->info.python;
     fputs(",\n   \"python\": {\"version\": ", f);
     json_str(f, py->version.s, py->version.len);
     fprintf(f, ", \"hexversion\": %llu, \"build\": \"%s\", \"path\": ", (unsigned long long)py->hexversion,
@@ -229,7 +229,7 @@ static void json_locs(FILE *f, const struct ct_run *r, long proc, bool python, c
 static void json_stacks(FILE *f, const struct ct_run *r, size_t idx, bool table)
 {
     const struct ct_proc *p = &r->procs[idx];
-    const struct ct_trace *t = &p->t;
+    const struct ct_proc_info *t = &p->info;
     fprintf(f, ",\n   \"stacks_missing\": %llu", (unsigned long long)t->stacks_missing);
     if (!p->where)
         return;
@@ -259,7 +259,7 @@ static void json_stacks(FILE *f, const struct ct_run *r, size_t idx, bool table)
 static void json_proc(FILE *f, const struct ct_run *r, size_t idx, const struct ct_render_opts *o)
 {
     const struct ct_proc *p = &r->procs[idx];
-    const struct ct_trace *t = &p->t;
+    const struct ct_proc_info *t = &p->info;
     fprintf(f, "  {\"pid\": %d, \"ppid\": %d, \"file\": ", t->pid, t->ppid);
     json_cstr(f, t->file);
     fprintf(f, ", \"mode\": \"%s\", \"mode_reason\": ", ct_mode_name(t->mode));
@@ -343,7 +343,7 @@ static void json_proc(FILE *f, const struct ct_run *r, size_t idx, const struct 
         json_cstr(f, note);
     fputs("],\n   ", f);
     json_types(f, p->types, p->ntypes, "\n    ");
-    if (p->t.have_python)
+    if (p->info.have_python)
         json_python(f, p);
     json_stacks(f, r, idx, o->stacks);
     if (o->pages)

@@ -72,11 +72,11 @@ static void top_regions(const struct ct_proc *p, char *out, size_t outlen)
     struct label_sum *sums = NULL, *e, *tmp;
     size_t n = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < p->t.nregions; i++) {
+    for (size_t i = 0; i < p->info.nregions; i++) {
         if (!p->rs[i].cow)
             continue;
         char label[48];
-        region_label(&p->t.regions[i], label, sizeof label);
+        region_label(&p->info.regions[i], label, sizeof label);
         HASH_FIND_STR(sums, label, e);
         if (!e) {
             e = xcalloc(1, sizeof *e);
@@ -96,7 +96,7 @@ static void top_regions(const struct ct_proc *p, char *out, size_t outlen)
     for (size_t i = 0; i < n && i < TOP_REGIONS && o < outlen; i++) {
         char m[16];
         int w = snprintf(out + o, outlen - o, "%s%s %s", i ? ", " : "", v[i]->label,
-                         ct_fmt_mib(m, sizeof m, ct_mib(v[i]->cow, p->t.page_size)));
+                         ct_fmt_mib(m, sizeof m, ct_mib(v[i]->cow, p->info.page_size)));
         if (w > 0)
             o += (size_t)w;
     }
@@ -119,11 +119,11 @@ static void print_pages(FILE *f, const struct ct_proc *p)
 {
     size_t n;
     struct ct_seg *seg = ct_page_segments(p, &n);
-    fprintf(f, "\npages of %d (%s):\n", p->t.pid, n ? "address range, kind, pages, cause, type" : "none");
+    fprintf(f, "\npages of %d (%s):\n", p->info.pid, n ? "address range, kind, pages, cause, type" : "none");
     for (size_t i = 0; i < n; i++) {
         const struct ct_seg *s = &seg[i];
-        fprintf(f, "  0x%llx-0x%llx  %-5s  %llu", (unsigned long long)(s->start << p->t.page_shift),
-                (unsigned long long)(s->end << p->t.page_shift), s->cow ? "cow" : "fresh",
+        fprintf(f, "  0x%llx-0x%llx  %-5s  %llu", (unsigned long long)(s->start << p->info.page_shift),
+                (unsigned long long)(s->end << p->info.page_shift), s->cow ? "cow" : "fresh",
                 (unsigned long long)(s->end - s->start));
         if (s->cow) {
             size_t len;
@@ -166,10 +166,10 @@ static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
         pct(pc, sizeof pc, p->cow, p->tracked);
         top_regions(p, top, sizeof top);
         char m1[16], m2[16], m3[16];
-        fprintf(f, "%7d %7d  %-10s  %-16s %8s %6s %9s %11s  %s\n", p->t.pid, p->t.ppid,
-                ct_mode_name(p->t.mode), exit, ct_fmt_mib(m1, sizeof m1, ct_mib(p->cow, p->t.page_size)), pc,
-                ct_fmt_mib(m2, sizeof m2, ct_mib(p->fresh, p->t.page_size)),
-                ct_fmt_mib(m3, sizeof m3, ct_mib(p->tracked, p->t.page_size)), top);
+        fprintf(f, "%7d %7d  %-10s  %-16s %8s %6s %9s %11s  %s\n", p->info.pid, p->info.ppid,
+                ct_mode_name(p->info.mode), exit, ct_fmt_mib(m1, sizeof m1, ct_mib(p->cow, p->info.page_size)), pc,
+                ct_fmt_mib(m2, sizeof m2, ct_mib(p->fresh, p->info.page_size)),
+                ct_fmt_mib(m3, sizeof m3, ct_mib(p->tracked, p->info.page_size)), top);
     }
     const struct ct_totals *T = &r->total;
     double cow = T->cow_mib, fresh = T->fresh_mib, tracked = T->tracked_mib;
@@ -194,7 +194,7 @@ static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
     struct mode_group *g = xcalloc(r->nprocs, sizeof *g);
     size_t ng = 0;
     for (size_t i = 0; i < r->nprocs; i++) {
-        const struct ct_trace *t = &r->procs[i].t;
+        const struct ct_proc_info *t = &r->procs[i].info;
         size_t k;
         for (k = 0; k < ng; k++) {
             const struct ct_str *a = g[k].reason;
@@ -218,7 +218,7 @@ static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
                 reason);
         size_t shown = 0;
         for (size_t i = g[k].first; i < r->nprocs && shown < MAX_PIDS_PER_MODE; i++) {
-            const struct ct_trace *t = &r->procs[i].t;
+            const struct ct_proc_info *t = &r->procs[i].info;
             if (t->mode == g[k].mode && t->mode_reason.len == g[k].reason->len
                 && (t->mode_reason.len == 0 || memcmp(t->mode_reason.s, g[k].reason->s, t->mode_reason.len) == 0)) {
                 fprintf(f, " %d", t->pid);
@@ -235,7 +235,7 @@ static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
     int header = 0;
     for (size_t i = 0; i < r->nprocs; i++) {
         const struct ct_proc *p = &r->procs[i];
-        const struct ct_trace *t = &p->t;
+        const struct ct_proc_info *t = &p->info;
         char w[16][160];
         size_t nw = ct_proc_warnings(p, w, 16);
         if (!t->nnotes && !nw)

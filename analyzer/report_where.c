@@ -107,8 +107,8 @@ void ct_report_text_where(FILE *f, const struct ct_run *r)
         const struct ct_proc *p = &r->procs[i];
         if (!p->where || !p->where->nstacks || !p->cow)
             continue;
-        fprintf(f, "\n  pid %d:\n", p->t.pid);
-        list(f, r, (long)i, true, TOP_PROC, p->t.page_size, "    ");
-        list(f, r, (long)i, false, TOP_PROC, p->t.page_size, "    ");
+        fprintf(f, "\n  pid %d:\n", p->info.pid);
+        list(f, r, (long)i, true, TOP_PROC, p->info.page_size, "    ");
+        list(f, r, (long)i, false, TOP_PROC, p->info.page_size, "    ");
     }
 }
