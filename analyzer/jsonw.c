@@ -54,3 +54,22 @@ void json_cstr(FILE *f, const char *s)
 {
     json_str(f, s, strlen(s));
 }
+
+void json_list_begin(struct json_list *l, FILE *f, const char *open, const char *sep)
+{
+    *l = (struct json_list){ f, sep, false };
+    fputs(open, f);
+}
+
+void json_list_item(struct json_list *l, const char *lead)
+{
+    if (l->any)
+        fputs(l->sep, l->f);
+    l->any = true;
+    fputs(lead, l->f);
+}
+
+void json_list_end(struct json_list *l, const char *close_any, const char *close_empty)
+{
+    fputs(l->any ? close_any : close_empty, l->f);
+}

@@ -54,17 +54,15 @@ static void json_pages(FILE *f, const struct ct_proc *p, bool stacks)
 {
     size_t nseg;
     struct ct_seg *seg = ct_page_segments(p, &nseg);
-    int first = 1;
     uint64_t listed = 0;
-    fputs(",\n   \"pages\": [", f);
+    struct json_list list;
+    json_list_begin(&list, f, ",\n   \"pages\": [", ",");
     for (size_t i = 0; i < nseg && listed < MAX_LISTED_PAGES; i++) {
         const struct ct_seg *s = &seg[i];
         size_t tlen;
         const char *tname = ct_type_name(p, s->type, &tlen);
         for (uint64_t pg = s->start; pg < s->end && listed < MAX_LISTED_PAGES; pg++, listed++) {
-            fputs(first ? "\n    " : ",\n    ", f);
-            first = 0;
-            fputs("{\"addr\": ", f);
+            json_list_item(&list, "\n    {\"addr\": ");
             hex(f, pg << p->info.page_shift);
             fprintf(f, ", \"kind\": \"%s\"", s->cow ? "cow" : "fresh");
             if (s->cow) {
@@ -82,29 +80,34 @@ static void json_pages(FILE *f, const struct ct_proc *p, bool stacks)
         }
     }
     free(seg);
-    fputs(first ? "]" : "\n   ]", f);
+    json_list_end(&list, "\n   ]", "]");
     if (p->cow + p->fresh > MAX_LISTED_PAGES)
         fprintf(f, ", \"pages_truncated\": true");
 }
 
 static void json_causes(FILE *f, const uint64_t causes[CT_NCAUSES])
 {
-    fputs("\"causes\": {", f);
-    for (int c = 0; c < CT_NCAUSES; c++)
-        fprintf(f, "%s\"%s\": %llu", c ? ", " : "", ct_cause_name(c), (unsigned long long)causes[c]);
-    fputc('}', f);
+    struct json_list list;
+    json_list_begin(&list, f, "\"causes\": {", ", ");
+    for (int c = 0; c < CT_NCAUSES; c++) {
+        json_list_item(&list, "");
+        fprintf(f, "\"%s\": %llu", ct_cause_name(c), (unsigned long long)causes[c]);
+    }
+    json_list_end(&list, "}", "}");
 }
 
 static void json_types(FILE *f, const struct ct_type_count *v, size_t n, const char *indent)
 {
-    fputs("\"types\": [", f);
+    struct json_list list;
+    json_list_begin(&list, f, "\"types\": [", ",");
     for (size_t i = 0; i < n; i++) {
-        fprintf(f, "%s%s{\"name\": ", i ? "," : "", indent);
+        json_list_item(&list, indent);
+        fputs("{\"name\": ", f);
         type_name(f, v[i].name, v[i].len);
         fprintf(f, ", \"cause\": \"%s\", \"cow_pages\": %llu}", ct_cause_name(v[i].cause),
                 (unsigned long long)v[i].pages);
     }
-    fputs(n ? "]" : "]", f);
+    json_list_end(&list, "]", "]");
 }
 
 static void json_python(FILE *f, const struct ct_proc *p)
@@ -135,10 +138,11 @@ static void str_or_null(FILE *f, const char *s, size_t len)
 static void json_frames(FILE *f, const struct ct_proc *p, const struct ct_rstack *rs)
 {
     const struct ct_resolved *w = p->where;
-    fputs("{\"native\": [", f);
+    struct json_list list;
+    json_list_begin(&list, f, "{\"native\": [", ", ");
     for (size_t k = 0; k < rs->nn; k++) {
         const struct ct_nframe *n = &w->nframes[rs->n0 + k];
-        fputs(k ? ", {\"ip\": " : "{\"ip\": ", f);
+        json_list_item(&list, "{\"ip\": ");
         hex(f, n->ip);
         fputs(", \"module\": ", f);
         if (n->module >= 0)
@@ -156,10 +160,11 @@ static void json_frames(FILE *f, const struct ct_proc *p, const struct ct_rstack
         else
             fputs(", \"line\": null}", f);
     }
-    fputs("], \"python\": [", f);
+    json_list_end(&list, "]", "]");
+    json_list_begin(&list, f, ", \"python\": [", ", ");
     for (size_t k = 0; k < rs->np; k++) {
         const struct ct_pframe *pf = &w->pframes[rs->p0 + k];
-        fputs(k ? ", {\"function\": " : "{\"function\": ", f);
+        json_list_item(&list, "{\"function\": ");
         str_or_null(f, pf->qualname, pf->qualname_len);
         fputs(", \"file\": ", f);
         str_or_null(f, pf->filename, pf->filename_len);
@@ -171,15 +176,15 @@ static void json_frames(FILE *f, const struct ct_proc *p, const struct ct_rstack
         hex(f, pf->code);
         fputc('}', f);
     }
-    fputs("], \"flags\": [", f);
+    json_list_end(&list, "]", "]");
+    json_list_begin(&list, f, ", \"flags\": [", ", ");
     static const char *const names[] = { "native_truncated", "python_truncated", "no_python", "no_native" };
-    int first = 1;
     for (int b = 0; b < 4; b++)
         if (rs->flags & (1u << b)) {
-            fprintf(f, "%s\"%s\"", first ? "" : ", ", names[b]);
-            first = 0;
+            json_list_item(&list, "");
+            fprintf(f, "\"%s\"", names[b]);
         }
-    fputs("]}", f);
+    json_list_end(&list, "]}", "]}");
 }
 
 /* A list of locations (loc.h) under its key, then what no location
@@ -188,10 +193,12 @@ static void json_locs(FILE *f, const struct ct_run *r, long proc, bool python, c
 {
     struct ct_locs L;
     ct_locations(r, proc, python, &L);
-    fprintf(f, "\"%s\": [", python ? "python_locations" : "native_functions");
+    struct json_list list;
+    json_list_begin(&list, f, python ? "\"python_locations\": [" : "\"native_functions\": [", ",");
     for (size_t i = 0; i < L.n; i++) {
         const struct ct_loc *l = &L.v[i];
-        fprintf(f, "%s%s{\"function\": ", i ? "," : "", indent);
+        json_list_item(&list, indent);
+        fputs("{\"function\": ", f);
         str_or_null(f, l->func, l->func_len);
         if (python) {
             fputs(", \"file\": ", f);
@@ -217,7 +224,7 @@ static void json_locs(FILE *f, const struct ct_run *r, long proc, bool python, c
         type_name(f, l->type, l->type_len);
         fputc('}', f);
     }
-    fputs("]", f);
+    json_list_end(&list, "]", "]");
     fprintf(f, ", \"%s\": {\"no_stack\": %llu, \"no_frame\": %llu}",
             python ? "python_unlocated" : "native_unlocated", (unsigned long long)L.no_stack,
             (unsigned long long)L.no_frame);
@@ -234,23 +241,27 @@ static void json_stacks(FILE *f, const struct ct_run *r, size_t idx, bool table)
     if (!p->where)
         return;
     if (table) {
-        fputs(",\n   \"stacks\": {", f);
+        struct json_list list;
+        json_list_begin(&list, f, ",\n   \"stacks\": {", ",");
         for (size_t s = 0; s < p->where->nstacks; s++) {
-            fprintf(f, "%s\"%u\": ", s ? ",\n    " : "\n    ", p->where->stacks[s].id);
+            json_list_item(&list, "\n    ");
+            fprintf(f, "\"%u\": ", p->where->stacks[s].id);
             json_frames(f, p, &p->where->stacks[s]);
         }
-        fputs("}", f);
+        json_list_end(&list, "}", "}");
     }
-    fputs(",\n   \"symbol_notes\": [", f);
+    struct json_list notes;
+    json_list_begin(&notes, f, ",\n   \"symbol_notes\": [", ", ");
     for (size_t i = 0; i < p->where->nbad; i++) {
         const struct ct_badmod *b = &p->where->bad[i];
-        fputs(i ? ", {\"module\": " : "{\"module\": ", f);
+        json_list_item(&notes, "{\"module\": ");
         json_str(f, b->path, b->path_len);
         fprintf(f, ", \"state\": \"%s\", \"reason\": ", ct_modstate_name(b->state));
         json_cstr(f, b->why);
         fprintf(f, ", \"frames\": %llu}", (unsigned long long)b->frames);
     }
-    fputs("],\n   ", f);
+    json_list_end(&notes, "]", "]");
+    fputs(",\n   ", f);
     json_locs(f, r, (long)idx, true, "\n    ");
     fputs(",\n   ", f);
     json_locs(f, r, (long)idx, false, "\n    ");
@@ -278,37 +289,41 @@ static void json_proc(FILE *f, const struct ct_run *r, size_t idx, const struct 
         fputs(", \"exec_path\": ", f);
         json_str(f, t->exec_path.s, t->exec_path.len);
     }
-    fputs(",\n   \"notes\": [", f);
+    struct json_list list;
+    json_list_begin(&list, f, ",\n   \"notes\": [", ", ");
     for (size_t i = 0; i < t->nnotes; i++) {
-        if (i)
-            fputs(", ", f);
+        json_list_item(&list, "");
         json_str(f, t->notes[i].text.s, t->notes[i].text.len);
     }
-    fputs("],\n   \"note_levels\": [", f);
-    for (size_t i = 0; i < t->nnotes; i++)
-        fprintf(f, "%s\"%s\"", i ? ", " : "", note_level(t->notes[i].level));
-    fputs("],\n   \"warnings\": [", f);
+    json_list_end(&list, "]", "]");
+    json_list_begin(&list, f, ",\n   \"note_levels\": [", ", ");
+    for (size_t i = 0; i < t->nnotes; i++) {
+        json_list_item(&list, "");
+        fprintf(f, "\"%s\"", note_level(t->notes[i].level));
+    }
+    json_list_end(&list, "]", "]");
+    json_list_begin(&list, f, ",\n   \"warnings\": [", ", ");
     char w[16][160];
     size_t nw = ct_proc_warnings(p, w, 16);
     for (size_t i = 0; i < nw; i++) {
-        if (i)
-            fputs(", ", f);
+        json_list_item(&list, "");
         json_cstr(f, w[i]);
     }
-    fprintf(f, "],\n   \"tracked_pages\": %llu, \"cow_pages\": %llu, \"fresh_pages\": %llu, \"early_pages\": %llu",
+    json_list_end(&list, "]", "]");
+    fprintf(f, ",\n   \"tracked_pages\": %llu, \"cow_pages\": %llu, \"fresh_pages\": %llu, \"early_pages\": %llu",
             (unsigned long long)p->tracked, (unsigned long long)p->cow,
             (unsigned long long)p->fresh, (unsigned long long)p->early);
     fprintf(f, ", \"captured_pages\": %llu", (unsigned long long)t->captured_pages);
     fprintf(f, ",\n   \"write_events\": %llu, \"faults\": %llu, \"scans\": %llu, \"flush_interval_ms\": %u",
             (unsigned long long)t->nwrites, (unsigned long long)t->end_faults,
             (unsigned long long)t->end_scans, t->flush_interval_ms);
-    fputs(",\n   \"regions\": [", f);
+    json_list_begin(&list, f, ",\n   \"regions\": [", ",");
     for (size_t i = 0; i < t->nregions; i++) {
         const struct ct_region *r = &t->regions[i];
         const struct ct_region_stats *s = &p->rs[i];
         char prot[4];
         prot_str(r->prot, prot);
-        fputs(i ? ",\n    {\"start\": " : "\n    {\"start\": ", f);
+        json_list_item(&list, "\n    {\"start\": ");
         hex(f, r->start);
         fputs(", \"end\": ", f);
         hex(f, r->end);
@@ -323,16 +338,16 @@ static void json_proc(FILE *f, const struct ct_run *r, size_t idx, const struct 
                 (unsigned long long)s->present, (unsigned long long)s->tracked,
                 (unsigned long long)s->cow, (unsigned long long)s->fresh, (unsigned long long)s->early);
     }
-    fputs(t->nregions ? "\n   ]" : "]", f);
-    fputs(",\n   \"untracked\": [", f);
+    json_list_end(&list, "\n   ]", "]");
+    json_list_begin(&list, f, ",\n   \"untracked\": [", ", ");
     for (size_t i = 0; i < t->nuntracks; i++) {
-        fputs(i ? ", {\"start\": " : "{\"start\": ", f);
+        json_list_item(&list, "{\"start\": ");
         hex(f, t->untracks[i].start);
         fputs(", \"end\": ", f);
         hex(f, t->untracks[i].end);
         fprintf(f, ", \"reason\": \"%s\"}", ct_untrack_reason_name(t->untracks[i].reason));
     }
-    fputc(']', f);
+    json_list_end(&list, "]", "]");
     fputs(",\n   ", f);
     json_causes(f, p->causes);
     fprintf(f, ", \"causes_inferred\": %s", p->causes_inferred ? "true" : "false");
@@ -356,12 +371,13 @@ static void json_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
     const struct ct_totals *T = &r->total;
     fputs("{\"format\": \"cowtrace-report\", \"version\": 1, \"source\": ", f);
     json_cstr(f, r->source ? r->source : "");
-    fputs(",\n \"processes\": [", f);
+    struct json_list list;
+    json_list_begin(&list, f, ",\n \"processes\": [", ",");
     for (size_t i = 0; i < r->nprocs; i++) {
-        fputs(i ? ",\n" : "\n", f);
+        json_list_item(&list, "\n");
         json_proc(f, r, i, o);
     }
-    fputs(r->nprocs ? "\n ],\n" : "],\n", f);
+    json_list_end(&list, "\n ],\n", "],\n");
     fprintf(f, " \"total\": {\"processes\": %zu, \"cow_pages\": %llu, \"fresh_pages\": %llu"
                ", \"tracked_pages\": %llu, \"early_pages\": %llu,\n  ",
             r->nprocs, (unsigned long long)T->cow, (unsigned long long)T->fresh,
@@ -376,15 +392,15 @@ static void json_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
         json_locs(f, r, -1, false, "\n   ");
     }
     fputs("},\n", f);
-    fputs(" \"errors\": [", f);
+    json_list_begin(&list, f, " \"errors\": [", ", ");
     for (size_t i = 0; i < r->nerrors; i++) {
-        fputs(i ? ", {\"file\": " : "{\"file\": ", f);
+        json_list_item(&list, "{\"file\": ");
         json_cstr(f, r->errors[i].file);
         fputs(", \"message\": ", f);
         json_cstr(f, r->errors[i].msg);
         fputc('}', f);
     }
-    fputs("]}\n", f);
+    json_list_end(&list, "]}\n", "]}\n");
 }
 
 /* One side of a diff ("cowtrace-diff", version 1, a contract like the
@@ -405,19 +421,23 @@ static void json_diff(FILE *f, const struct ct_diff *d)
     json_side(f, d->a);
     fputs(",\n \"b\": ", f);
     json_side(f, d->b);
-    fputs(",\n \"causes\": {", f);
-    for (int c = 0; c < CT_NCAUSES; c++)
-        fprintf(f, "%s\"%s\": {\"a\": %llu, \"b\": %llu}", c ? ", " : "", ct_cause_name(c),
+    struct json_list list;
+    json_list_begin(&list, f, ",\n \"causes\": {", ", ");
+    for (int c = 0; c < CT_NCAUSES; c++) {
+        json_list_item(&list, "");
+        fprintf(f, "\"%s\": {\"a\": %llu, \"b\": %llu}", ct_cause_name(c),
                 (unsigned long long)d->a->total.causes[c], (unsigned long long)d->b->total.causes[c]);
-    fputs("},\n \"types\": [", f);
+    }
+    json_list_end(&list, "}", "}");
+    json_list_begin(&list, f, ",\n \"types\": [", ",");
     for (size_t i = 0; i < d->ntypes; i++) {
         const struct ct_type_ab *v = &d->types[i];
-        fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", f);
+        json_list_item(&list, "\n  {\"name\": ");
         json_str(f, v->name, v->len);
         fprintf(f, ", \"cause\": \"%s\", \"a\": %llu, \"b\": %llu}", ct_cause_name(v->cause),
                 (unsigned long long)v->a, (unsigned long long)v->b);
     }
-    fputs("]}\n", f);
+    json_list_end(&list, "]}\n", "]}\n");
 }
 
 const struct ct_renderer ct_render_json = {
