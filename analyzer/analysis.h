@@ -120,6 +120,10 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
  * special ids, NULL for none). */
 const char *ct_type_name(const struct ct_proc *p, int32_t type, size_t *len);
 
+/* The order of (type name, cause) keys: no name first, then names by
+ * bytes (a prefix first), then cause. */
+int ct_type_key_cmp(const char *an, size_t alen, uint32_t acause, const char *bn, size_t blen, uint32_t bcause);
+
 /* Merges entries of equal (name, cause), drops empty ones, and sorts by
  * pages descending (then name, cause). Returns the new count. */
 size_t ct_types_merge(struct ct_type_count *v, size_t n);

@@ -9,13 +9,7 @@
 static int cmp_name(const void *x, const void *y)
 {
     const struct ct_type_ab *a = x, *b = y;
-    size_t n = a->len < b->len ? a->len : b->len;
-    int c = memcmp(a->name, b->name, n);
-    if (c)
-        return c;
-    if (a->len != b->len)
-        return a->len < b->len ? -1 : 1;
-    return a->cause < b->cause ? -1 : a->cause > b->cause;
+    return ct_type_key_cmp(a->name, a->len, a->cause, b->name, b->len, b->cause);
 }
 
 static int cmp_size(const void *x, const void *y)

@@ -43,13 +43,8 @@ static void region_label(const struct ct_region *r, char *out, size_t outlen)
         snprintf(out, outlen, "%s", ct_kind_name(r->kind));
         return;
     }
-    const char *s = r->name.s;
     size_t len = r->name.len;
-    const char *slash = memrchr(s, '/', len);
-    if (slash && (size_t)(slash - s) + 1 < len) {
-        len -= (size_t)(slash - s) + 1;
-        s = slash + 1;
-    }
+    const char *s = ct_basename(r->name.s, &len);
     ct_text_clean(s, len, out, outlen);
 }
 

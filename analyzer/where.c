@@ -22,15 +22,8 @@ bool ct_is_eval_loop(const char *func)
 
 const char *ct_module_basename(const struct ct_module *m, size_t *len)
 {
-    const char *s = m->path.s ? m->path.s : "";
-    size_t n = m->path.len;
-    const char *slash = memrchr(s, '/', n);
-    if (slash && (size_t)(slash - s) + 1 < n) {
-        n -= (size_t)(slash - s) + 1;
-        s = slash + 1;
-    }
-    *len = n;
-    return s;
+    *len = m->path.len;
+    return ct_basename(m->path.s ? m->path.s : "", len);
 }
 
 struct mod_key {
