@@ -143,15 +143,9 @@ struct mode_group {
     size_t first, count;
 };
 
-static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opts *o)
+/* One aligned row per process, then the TOTAL row. */
+static void process_table(FILE *f, const struct ct_run *r)
 {
-    char src[256];
-    ct_text_clean(r->source ? r->source : "", r->source ? strlen(r->source) : 0, src, sizeof src);
-    fprintf(f, "cowtrace report: %s, %zu process%s\n", src, r->nprocs, r->nprocs == 1 ? "" : "es");
-    if (!r->nprocs) {
-        fprintf(f, "no traces to report (did the program fork? was the shim loaded?)\n");
-        return;
-    }
     fprintf(f, "\n%7s %7s  %-10s  %-16s %8s %6s %9s %11s  %s\n", "PID", "PPID", "MODE", "EXIT",
             "COW MiB", "COW%", "FRESH MiB", "TRACKED MiB", "MOST COPIED (MiB)");
     for (size_t i = 0; i < r->nprocs; i++) {
@@ -180,12 +174,12 @@ static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
             ct_fmt_mib(m2, sizeof m2, fresh), ct_fmt_mib(m3, sizeof m3, tracked));
     if (incomplete)
         fprintf(f, "* incomplete trace (%zu): counts are a lower bound, see below\n", incomplete);
+}
 
-    ct_report_text_causes(f, r);
-    ct_report_text_where(f, r);
-
-    /* Modes: one line per distinct (mode, reason), so 100 workers that all
-     * chose uffd-async for the same reason take one line. */
+/* Modes: one line per distinct (mode, reason), so 100 workers that all
+ * chose uffd-async for the same reason take one line. */
+static void modes(FILE *f, const struct ct_run *r)
+{
     struct mode_group *g = xcalloc(r->nprocs, sizeof *g);
     size_t ng = 0;
     for (size_t i = 0; i < r->nprocs; i++) {
@@ -225,8 +219,12 @@ static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
         fputc('\n', f);
     }
     free(g);
+}
 
-    /* Notes and warnings, only for processes that have some. */
+/* Notes and warnings, only for processes that have some; repeated notes
+ * once with a count. */
+static void notes(FILE *f, const struct ct_run *r)
+{
     int header = 0;
     for (size_t i = 0; i < r->nprocs; i++) {
         const struct ct_proc *p = &r->procs[i];
@@ -270,6 +268,22 @@ static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
         if (shown == MAX_NOTES_PER_PROC && t->nnotes > shown)
             fprintf(f, "  %7d  (more notes: cowtrace report --format json)\n", t->pid);
     }
+}
+
+static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opts *o)
+{
+    char src[256];
+    ct_text_clean(r->source ? r->source : "", r->source ? strlen(r->source) : 0, src, sizeof src);
+    fprintf(f, "cowtrace report: %s, %zu process%s\n", src, r->nprocs, r->nprocs == 1 ? "" : "es");
+    if (!r->nprocs) {
+        fprintf(f, "no traces to report (did the program fork? was the shim loaded?)\n");
+        return;
+    }
+    process_table(f, r);
+    ct_report_text_causes(f, r);
+    ct_report_text_where(f, r);
+    modes(f, r);
+    notes(f, r);
     if (o->pages)
         for (size_t i = 0; i < r->nprocs; i++)
             print_pages(f, &r->procs[i]);
