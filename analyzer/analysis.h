@@ -94,7 +94,7 @@ struct ct_proc {
     /* Why the cow pages were copied (attrib.c). causes[] sums to cow. */
     uint64_t causes[CT_NCAUSES];
     bool causes_inferred;     /* from page contents (uffd-async), not write addresses */
-    const struct ct_pylayout *layout; /* NULL: causes are all unknown */
+    const struct ct_pyver *layout;    /* NULL: causes are all unknown */
     struct ct_type_count *types; /* sorted by pages, descending; sums to cow */
     size_t ntypes;
     struct ct_stack_count *stack_counts; /* sorted by pages, descending; sums to cow */

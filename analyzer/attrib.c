@@ -4,8 +4,9 @@
  *
  * Promise: causes[] sums exactly to the cow count and types to the same, on
  * any trace, because every cow page lands in exactly one bucket:
- *   - no usable layout (no PYTHON record, layout_known == 0, or a version
- *     this build has no table for): all unknown;
+ *   - no usable layout (no PYTHON record, layout_known == 0, or neither a
+ *     complete PYLAYOUT record nor a table of this build for the version):
+ *     all unknown;
  *   - early pages: other, type "(before tracking)": tracking did not hold
  *     when they were written, so no event can say why;
  *   - a page with a write event: the rules on its FIRST event (earliest
@@ -53,12 +54,16 @@ const char *ct_type_name(const struct ct_proc *p, int32_t type, size_t *len)
     return s;
 }
 
-/* The layout to decide with, or NULL when causes must all be unknown. */
-static const struct ct_pylayout *usable_layout(const struct ct_trace *t)
+/* The layout to decide with, or NULL when causes must all be unknown: the
+ * one the shim recorded that it decoded with (CT_REC_PYLAYOUT), else this
+ * build's table for the version (traces written before the record). */
+static const struct ct_pyver *usable_layout(const struct ct_trace *t)
 {
     if (!t->have_python || !t->python.layout_known)
         return NULL;
-    return ct_pylayout_for(t->python.hexversion);
+    if (t->pylayout)
+        return t->pylayout;
+    return ct_pyver_for(t->python.hexversion);
 }
 
 const char *ct_cause_note(const struct ct_proc *p, char *buf, size_t len)
@@ -70,16 +75,18 @@ const char *ct_cause_note(const struct ct_proc *p, char *buf, size_t len)
         snprintf(buf, len, "no Python interpreter in this process: causes unknown");
         return buf;
     }
-    uint32_t major = (uint32_t)(t->python.hexversion >> 24) & 0xff;
-    uint32_t minor = (uint32_t)(t->python.hexversion >> 16) & 0xff;
+    struct ct_pyversion ver = ct_pyversion_of(t->python.hexversion);
     if (!t->python.layout_known) {
         snprintf(buf, len, "the shim knows no memory layout for Python %u.%u: causes unknown "
-                           "(page counts are exact)", major, minor);
+                           "(page counts are exact)", ver.major, ver.minor);
         return buf;
     }
     if (!p->layout) {
+        /* Only a trace without a (complete) PYLAYOUT record gets here: one
+         * written before the record existed, for a version this build has
+         * no table for. */
         snprintf(buf, len, "this cowtrace knows no memory layout for Python %u.%u: causes unknown "
-                           "(a newer cowtrace may read them)", major, minor);
+                           "(a newer cowtrace may read them)", ver.major, ver.minor);
         return buf;
     }
     if (p->causes_inferred) {

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "decode.h"
+
 const char *ct_cause_name(enum ct_cause c)
 {
     static const char *const names[CT_NCAUSES] = {
@@ -25,13 +27,6 @@ bool ct_region_is_interpreter(const struct ct_region *r, const struct ct_python 
     return len == py->path.len && !memcmp(r->name.s, py->path.s, len);
 }
 
-/* The reference count is the word at ob_refcnt; ob_type follows it in
- * every CPython the table describes, so its width is the distance. */
-static uint64_t refcnt_size(const struct ct_pylayout *L)
-{
-    return L->ob_type > L->ob_refcnt ? (uint64_t)(L->ob_type - L->ob_refcnt) : 8;
-}
-
 static struct ct_verdict v(enum ct_cause c, bool typed)
 {
     return (struct ct_verdict){ c, typed };
@@ -39,28 +34,30 @@ static struct ct_verdict v(enum ct_cause c, bool typed)
 
 /* Rule 3: the write hit an object (or the memory the allocator put before
  * it for the collector and the managed dict). */
-static struct ct_verdict object_part(const struct ct_pylayout *L, const struct ct_event *e,
+static struct ct_verdict object_part(const struct ct_pyver *pv, const struct ct_event *e,
                                      const struct ct_pytype *type)
 {
-    if (e->addr >= e->obj) {
-        uint64_t off = e->addr - e->obj;
-        if (off >= L->ob_refcnt && off < L->ob_refcnt + refcnt_size(L))
-            return v(CT_CAUSE_REFCOUNT, true);
+    switch (ct_py_part_of(pv, e->addr, e->obj)) {
+    case CT_PYPART_REFCNT:
+        return v(CT_CAUSE_REFCOUNT, true);
+    case CT_PYPART_FIELDS:
         return v(CT_CAUSE_OBJECT, true);
-    }
-    uint64_t before = e->obj - e->addr;
-    if (before <= L->gc_head_size) {
-        bool gc = type ? (type->flags & L->tpflags_have_gc) != 0
+    case CT_PYPART_GC_HEAD: {
+        bool gc = type ? ct_pytype_has_gc(pv, type->flags)
                        : e->obj_how == CT_OBJ_GC_NEXT || e->obj_how == CT_OBJ_GC_PREV;
         return gc ? v(CT_CAUSE_GC, true) : v(CT_CAUSE_UNKNOWN, false);
     }
-    if (before <= (uint64_t)L->gc_head_size + L->managed_dict_preheader && type
-        && (type->flags & L->tpflags_managed_dict))
-        return v(CT_CAUSE_OBJECT, true);
+    case CT_PYPART_PREHEADER:
+        if (type && ct_pytype_has_managed_dict(pv, type->flags))
+            return v(CT_CAUSE_OBJECT, true);
+        return v(CT_CAUSE_UNKNOWN, false);
+    case CT_PYPART_BEFORE:
+        break;
+    }
     return v(CT_CAUSE_UNKNOWN, false);
 }
 
-struct ct_verdict ct_cause_of_write(const struct ct_pylayout *L, const struct ct_event *e,
+struct ct_verdict ct_cause_of_write(const struct ct_pyver *pv, const struct ct_event *e,
                                     const struct ct_region *r, bool interp,
                                     const struct ct_pytype *type)
 {
@@ -72,7 +69,7 @@ struct ct_verdict ct_cause_of_write(const struct ct_pylayout *L, const struct ct
     if (has_obj && e->obj_how == CT_OBJ_DICT_KEYS)                /* 3, a dict's keys table */
         return v(CT_CAUSE_OBJECT, true);
     if (has_obj)                                                 /* 3 */
-        return object_part(L, e, type);
+        return object_part(pv, e, type);
     if (e->where == CT_WHERE_POOL_BLOCK)                         /* 4 */
         return e->block && e->addr >= e->block && e->addr - e->block < 8 ? v(CT_CAUSE_ALLOCATOR, false)
                                                                         : v(CT_CAUSE_UNKNOWN, false);

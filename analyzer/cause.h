@@ -3,8 +3,9 @@
  * else (attrib.c applies them to a whole process).
  *
  * Promise: the cause of a page is a pure function of its evidence, its
- * region, the interpreter record and the CPython layout table
- * (common/pylayout.h; no CPython offset is written here). The rules, for
+ * region, the interpreter record and the CPython version's data
+ * (common/pyver/: its layout and the decoder's ct_py_part_of; no CPython
+ * offset is written here). The rules, for
  * the FIRST write event of a copied page at address A in region R:
  *
  *  1. R is the interpreter's static data (a DATA region whose name, without
@@ -45,7 +46,7 @@
 
 #include <stdbool.h>
 
-#include "pylayout.h"
+#include "pyver.h"
 #include "trace.h"
 
 /* In report order: the order of the JSON "causes" keys and the text table. */
@@ -71,7 +72,7 @@ const char *ct_cause_name(enum ct_cause c);
 bool ct_region_is_interpreter(const struct ct_region *r, const struct ct_python *py);
 
 /* type: the PYTYPE record for e->type, or NULL if none defines it. */
-struct ct_verdict ct_cause_of_write(const struct ct_pylayout *L, const struct ct_event *e,
+struct ct_verdict ct_cause_of_write(const struct ct_pyver *pv, const struct ct_event *e,
                                     const struct ct_region *r, bool interp,
                                     const struct ct_pytype *type);
 

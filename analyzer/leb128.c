@@ -1,31 +1,21 @@
 /*
- * leb128.c - see leb128.h. The 10th byte may carry only bit 63, which is why
- * its value is checked before shifting: shifting bits past 63 is undefined
- * and would silently drop data.
+ * leb128.c - see leb128.h. The encoding itself lives in common/ct_wire.h,
+ * shared with the shim's writer; this file gives it the analyzer's names
+ * and words for its errors.
  */
 #include "leb128.h"
 
+#include "ct_wire.h"
+
+_Static_assert(LEB_MAX_BYTES == CT_WIRE_ULEB_MAX_BYTES, "one LEB128 length limit");
+_Static_assert(LEB_MAX_VALUE == CT_WIRE_ULEB_MAX_VALUE, "one LEB128 value limit");
+_Static_assert((int)LEB_OK == (int)CT_WIRE_ULEB_OK && (int)LEB_TRUNCATED == (int)CT_WIRE_ULEB_TRUNCATED &&
+               (int)LEB_TOO_LONG == (int)CT_WIRE_ULEB_TOO_LONG && (int)LEB_TOO_BIG == (int)CT_WIRE_ULEB_TOO_BIG,
+               "one set of LEB128 errors");
+
 enum leb_status leb128_read(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
-    const uint8_t *p = *pp;
-    uint64_t v = 0;
-    for (unsigned i = 0;; i++) {
-        if (i == LEB_MAX_BYTES)
-            return LEB_TOO_LONG;
-        if (p + i >= end)
-            return LEB_TRUNCATED;
-        uint8_t b = p[i];
-        if (i == LEB_MAX_BYTES - 1 && (b & 0x7f) > 1)
-            return (b & 0x80) ? LEB_TOO_LONG : LEB_TOO_BIG;
-        v |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            if (v > LEB_MAX_VALUE)
-                return LEB_TOO_BIG;
-            *out = v;
-            *pp = p + i + 1;
-            return LEB_OK;
-        }
-    }
+    return (enum leb_status)ct_wire_get_uleb(pp, end, out);
 }
 
 const char *leb128_strerror(enum leb_status st)
@@ -41,11 +31,5 @@ const char *leb128_strerror(enum leb_status st)
 
 size_t leb128_write(uint64_t v, uint8_t out[LEB_MAX_BYTES])
 {
-    size_t n = 0;
-    do {
-        uint8_t b = v & 0x7f;
-        v >>= 7;
-        out[n++] = b | (v ? 0x80 : 0);
-    } while (v);
-    return n;
+    return ct_wire_put_uleb(out, v);
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fields.h"
 #include "leb128.h"
 
 /* Fixed parts of the records, as the format defines them. */
@@ -37,24 +38,11 @@
 #define SZ_PYFRAME sizeof(struct ct_pyframe)
 #define SZ_PYCODE  sizeof(struct ct_rec_pycode)
 #define SZ_PAGEDATA sizeof(struct ct_rec_page_data)
+#define SZ_PYLAYOUT sizeof(struct ct_rec_pylayout)
+#define SZ_PYLAYOUT_FIELD sizeof(struct ct_pylayout_field)
 #define SZ_STR_MAX (2 + 65535)
 
-_Static_assert(sizeof(struct ct_rec_process) == 24, "process record");
-_Static_assert(sizeof(struct ct_rec_region) == 64, "region record");
-_Static_assert(sizeof(struct ct_rec_pages) == 24, "pages record");
-_Static_assert(sizeof(struct ct_rec_write) == 80, "write record");
-_Static_assert(CT_REC_WRITE_V2_SIZE == 72, "write record with evidence");
-_Static_assert(CT_REC_WRITE_V1_SIZE == 40, "first write record");
-_Static_assert(sizeof(struct ct_rec_note) == 16, "note record");
-_Static_assert(sizeof(struct ct_rec_end) == 40, "end record");
-_Static_assert(sizeof(struct ct_rec_untrack) == 32, "untrack record");
-_Static_assert(sizeof(struct ct_rec_python) == 32, "python record");
-_Static_assert(sizeof(struct ct_rec_pytype) == 48, "pytype record");
-_Static_assert(sizeof(struct ct_rec_module) == 56, "module record");
-_Static_assert(sizeof(struct ct_rec_page_summary) == 24, "page summary record");
-_Static_assert(sizeof(struct ct_rec_stack) == 24, "stack record");
-_Static_assert(sizeof(struct ct_pyframe) == 16, "python frame");
-_Static_assert(sizeof(struct ct_rec_pycode) == 24, "pycode record");
+/* The record sizes themselves are asserted in ct_format.h. */
 
 /* Explicit little-endian loads: the file is little-endian whatever the host,
  * and byte loads have no alignment requirement. */
@@ -92,8 +80,9 @@ const char *ct_rec_type_name(uint32_t type)
     static const char *const names[] = {
         "end-of-stream", "process", "region", "present", "early", "written",
         "write", "note", "exec", "end", "untrack", "python", "pytype", "module",
-        "page summary", "stack", "pycode",
+        "page summary", "stack", "pycode", "page data", "pylayout",
     };
+    _Static_assert(sizeof names / sizeof names[0] == CT_REC_TYPE_MAX, "a name for every record type");
     return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
 }
 
@@ -152,6 +141,13 @@ static bool torn_plausible(uint32_t type, uint32_t size, const uint8_t *p, size_
     }
     case CT_REC_UNTRACK: return size >= SZ_UNTRACK && size <= SZ_UNTRACK + 64;
     case CT_REC_PAGE_DATA: return size >= SZ_PAGEDATA && size <= SZ_PAGEDATA + (1u << 20);
+    case CT_REC_PYLAYOUT:
+        if (size < SZ_PYLAYOUT)
+            return false;
+        if (rem >= 12)
+            return size >= SZ_PYLAYOUT + (uint64_t)rd32(p + 8) * SZ_PYLAYOUT_FIELD + 2 &&
+                   size <= align8(SZ_PYLAYOUT + (uint64_t)rd32(p + 8) * SZ_PYLAYOUT_FIELD + SZ_STR_MAX);
+        return true;
     case CT_REC_PRESENT:
     case CT_REC_EARLY:
     case CT_REC_WRITTEN:
@@ -345,6 +341,54 @@ static int parse_python(const uint8_t *buf, uint64_t off, uint32_t size, struct 
     }
     t->have_python = true;
     t->python = py;
+    return 0;
+}
+
+/* CT_REC_PYLAYOUT: the layout the shim decoded with. Fields of ids this
+ * build does not know are skipped (a newer shim); a known field with a
+ * value that does not fit, or given twice, is corruption. The layout is
+ * used only when the record sets every field this build knows: a partial
+ * one would mix in zeros. Like PYTHON, the first record counts. */
+static int parse_pylayout(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t,
+                          struct ct_err *err)
+{
+    const uint8_t *p = buf + off;
+    uint32_t n = rd32(p + 8);
+    if ((uint64_t)n * SZ_PYLAYOUT_FIELD > size - SZ_PYLAYOUT)
+        return ct_fail(err, off + 8, "pylayout record of %u fields does not fit in a record of size %u", n, size);
+    struct ct_pyver v = {0};
+    size_t nknown = ct_pyver_nfields();
+    bool *seen = xcalloc(nknown, sizeof *seen);
+    size_t nseen = 0;
+    int rc = 0;
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        uint64_t at = off + SZ_PYLAYOUT + (uint64_t)i * SZ_PYLAYOUT_FIELD;
+        uint32_t id = rd32(buf + at);
+        size_t idx = 0;
+        int set = ct_pyver_set_field(&v, id, rd64(buf + at + 8), &idx);
+        if (set < 0)
+            rc = ct_fail(err, at + 8, "pylayout field %s (id %u) has a value too large for it: %llu",
+                         ct_pyver_field_name(id), id, (unsigned long long)rd64(buf + at + 8));
+        else if (set > 0 && seen[idx])
+            rc = ct_fail(err, at, "pylayout field %s (id %u) given twice", ct_pyver_field_name(id), id);
+        else if (set > 0) {
+            seen[idx] = true;
+            nseen++;
+        }
+    }
+    free(seen);
+    struct ct_str name = {0};
+    uint32_t pos = (uint32_t)(SZ_PYLAYOUT + (uint64_t)n * SZ_PYLAYOUT_FIELD);
+    if (!rc)
+        rc = read_str(buf, off, size, &pos, &name, "pylayout name", err);
+    if (rc || t->pylayout || nseen != nknown) {
+        free(name.s);
+        return rc;
+    }
+    t->pylayout_name = name;
+    v.name = name.s;
+    t->pylayout = xmalloc(sizeof *t->pylayout);
+    *t->pylayout = v;
     return 0;
 }
 
@@ -606,6 +650,10 @@ static int pass1_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_
         if (need(off, type, size, SZ_PYTYPE, err))
             return -1;
         return parse_pytype(buf, off, size, t, err);
+    case CT_REC_PYLAYOUT:
+        if (need(off, type, size, SZ_PYLAYOUT, err))
+            return -1;
+        return parse_pylayout(buf, off, size, t, err);
     case CT_REC_MODULE: {
         if (need(off, type, size, SZ_MODULE, err))
             return -1;
@@ -943,6 +991,8 @@ void ct_trace_free(struct ct_trace *t)
     free(t->untracks);
     str_free(&t->python.version);
     str_free(&t->python.path);
+    str_free(&t->pylayout_name);
+    free(t->pylayout);
     for (size_t i = 0; i < t->npytypes; i++)
         str_free(&t->pytypes[i].name);
     free(t->pytypes);

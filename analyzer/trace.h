@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "ct_format.h"
+#include "pyver.h"
 #include "ivl.h"
 #include "util.h"
 
@@ -184,6 +185,12 @@ struct ct_trace {
     /* CT_REC_PYTHON: the interpreter, if the process had one */
     bool have_python;
     struct ct_python python;
+    /* CT_REC_PYLAYOUT, when the first one set every field this build
+     * knows: the layout the shim decoded with (name: pylayout_name), or
+     * NULL. On the heap, so that a pointer to it survives the trace being
+     * moved (struct ct_proc embeds the trace). */
+    struct ct_pyver *pylayout;
+    struct ct_str pylayout_name;
     struct ct_pytype *pytypes; /* in file order; indexes checked unique */
     size_t npytypes;
     struct ct_module *modules; /* in file order */

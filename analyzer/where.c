@@ -9,15 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pylines.h"
+#include "linetable.h"
 
 bool ct_is_eval_loop(const char *func)
 {
-    static const char name[] = "_PyEval_EvalFrameDefault";
-    size_t n = sizeof name - 1;
-    /* GCC splits hot and cold parts: _PyEval_EvalFrameDefault.cold is the
-     * same C frame. */
-    return func && !strncmp(func, name, n) && (func[n] == '\0' || func[n] == '.');
+    /* Any interpreter's: a process without a usable layout still has
+     * native stacks worth merging with its Python frames. */
+    return ct_pyver_is_eval_func(NULL, func);
 }
 
 const char *ct_module_basename(const struct ct_module *m, size_t *len)

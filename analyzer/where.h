@@ -1,7 +1,7 @@
 /*
  * where.h - the stacks of a process's first writes, resolved for reports:
  * native frames symbolized (symbolize.h), Python frames named and given a
- * line (pylines.h), and the rules that merge the two.
+ * line (common/pyver/linetable.h), and the rules that merge the two.
  *
  * Promise: resolution never guesses. A native frame whose module could not
  * be used (missing, changed, unreadable) is module+offset, and the module

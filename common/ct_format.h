@@ -17,6 +17,16 @@
  * pairs (gap, run): skip `gap` pages, then `run` pages belong to the set; the
  * first gap counts from `first_page` of the record, each later gap from the
  * end of the previous run. Page numbers are relative to the region's start.
+ * common/ct_wire.h implements these encodings (integers, strings, LEB128).
+ *
+ * Memory contents are never in a trace unless the user asked for them with
+ * --capture-pages: then the header has CT_HDR_RAW_PAGES and PAGE_DATA
+ * records hold whole pages.
+ *
+ * "Reserved" below marks a value readers accept and understand but that
+ * this shim does not write (UNTRACK records, CT_END_STOPPED,
+ * CT_NOTE_WARNING, some untrack reasons): other writers, or a later shim,
+ * may.
  */
 #ifndef COWTRACE_CT_FORMAT_H
 #define COWTRACE_CT_FORMAT_H
@@ -59,7 +69,7 @@ struct ct_header {
 _Static_assert(sizeof(struct ct_header) == CT_HEADER_SIZE, "header size");
 _Static_assert(__builtin_offsetof(struct ct_header, reap_magic) == CT_HEADER_REAP_OFFSET, "reap slot");
 
-#define CT_HDR_RAW_PAGES 0x1u     /* file may hold raw page contents (opt-in) */
+#define CT_HDR_RAW_PAGES 0x1u     /* --capture-pages: the file may hold PAGE_DATA records */
 
 struct ct_rec {
     uint32_t type;            /* enum ct_rec_type; 0 ends the stream */
@@ -77,7 +87,7 @@ enum ct_rec_type {
     CT_REC_NOTE = 7,          /* struct ct_rec_note: a warning or fact the report should show */
     CT_REC_EXEC = 8,          /* struct ct_rec_note: the process is about to exec (text = path) */
     CT_REC_END = 9,           /* struct ct_rec_end: the process ended cleanly */
-    CT_REC_UNTRACK = 10,      /* struct ct_rec_untrack: a range stopped being tracked */
+    CT_REC_UNTRACK = 10,      /* struct ct_rec_untrack: a range stopped being tracked (reserved) */
     CT_REC_PYTHON = 11,       /* struct ct_rec_python + strings: the interpreter in this process */
     CT_REC_PYTYPE = 12,       /* struct ct_rec_pytype + name: a type object seen in the evidence */
     CT_REC_MODULE = 13,       /* struct ct_rec_module + path: an ELF object mapped in the process */
@@ -85,6 +95,7 @@ enum ct_rec_type {
     CT_REC_STACK = 15,        /* struct ct_rec_stack: a distinct native + Python stack */
     CT_REC_PYCODE = 16,       /* struct ct_rec_pycode: a code object seen in a Python stack */
     CT_REC_PAGE_DATA = 17,    /* struct ct_rec_page_data: raw page contents (--capture-pages only) */
+    CT_REC_PYLAYOUT = 18,     /* struct ct_rec_pylayout + fields + name: the CPython layout evidence was decoded with */
     CT_REC_TYPE_MAX
 };
 
@@ -185,7 +196,11 @@ struct ct_rec_write {
 #define CT_REC_WRITE_V1_SIZE 40u  /* the struct before the evidence fields */
 #define CT_REC_WRITE_V2_SIZE 72u  /* with evidence, before the stack id */
 
-enum ct_note_level { CT_NOTE_INFO = 0, CT_NOTE_WARNING = 1, CT_NOTE_INCOMPLETE = 2 };
+enum ct_note_level {
+    CT_NOTE_INFO = 0,         /* a fact ("exec failed; tracing goes on") */
+    CT_NOTE_WARNING = 1,      /* reserved */
+    CT_NOTE_INCOMPLETE = 2,   /* the trace misses writes from here on ("tracing stopped: ...") */
+};
 
 struct ct_rec_note {
     struct ct_rec h;
@@ -197,7 +212,8 @@ struct ct_rec_note {
 enum ct_end_how {
     CT_END_EXIT = 1,          /* exit() or return from main */
     CT_END__EXIT = 2,         /* _exit() / _Exit() (os._exit) */
-    CT_END_STOPPED = 3,       /* tracing stopped early (see notes); the process went on */
+    CT_END_STOPPED = 3,       /* reserved: tracing stopped early (see notes); the process went on.
+                               * This shim writes an INCOMPLETE note instead and ends normally. */
 };
 
 struct ct_rec_end {
@@ -212,14 +228,16 @@ struct ct_rec_end {
 enum ct_untrack_reason {
     CT_UNTRACK_NONE = 0,
     CT_UNTRACK_STACK = 1,     /* stacks cannot be protected by the sync backends: the kernel writes signal frames there */
-    CT_UNTRACK_ALTSTACK = 2,  /* a signal stack of the program */
+    CT_UNTRACK_ALTSTACK = 2,  /* reserved: a signal stack of the program */
     CT_UNTRACK_REGISTER = 3,  /* the kernel refused to write-protect it */
-    CT_UNTRACK_STOPPED = 4,   /* tracing stopped (disk full, error) */
-    CT_UNTRACK_SPECIAL = 5,   /* hugetlb, device or other memory that cannot be tracked */
+    CT_UNTRACK_STOPPED = 4,   /* reserved: tracing stopped (disk full, error) */
+    CT_UNTRACK_SPECIAL = 5,   /* reserved: hugetlb, device or other memory that cannot be tracked */
     CT_UNTRACK_SHIM_DEP = 6,  /* data of a library the shim's fault handler itself writes
                                * (the unwinder, the dynamic loader's lock): sync backends */
 };
 
+/* Reserved: no record of this shim. Ranges it never tracks are REGION
+ * records with tracking CT_TRACK_NONE and a reason. */
 struct ct_rec_untrack {
     struct ct_rec h;
     uint64_t start, end;
@@ -293,6 +311,24 @@ struct ct_rec_python {
 #define CT_PY_GC_FROZEN  0x2u   /* --gc-freeze: gc.freeze() ran in the parent before this fork */
 #define CT_PY_GC_NOGIL   0x4u   /* --gc-freeze asked, but the forking thread did not hold the GIL */
 
+/* The CPython layout the shim decoded this process's memory with, written
+ * right after CT_REC_PYTHON when layout_known is 1. The fields are
+ * (id, value) pairs; ids are listed in common/pyver/fields.h (enum
+ * ct_pyfield_id) and never change meaning. A reader applies the ids it
+ * knows, skips the others, and prefers the record over its own table for
+ * the version. Added within format version 1: older readers skip it. */
+struct ct_rec_pylayout {
+    struct ct_rec h;
+    uint32_t nfields;         /* struct ct_pylayout_field entries that follow */
+    uint32_t reserved;        /* 0 */
+    /* then: nfields x struct ct_pylayout_field, then string name ("3.11") */
+};
+struct ct_pylayout_field {
+    uint32_t id;              /* enum ct_pyfield_id */
+    uint32_t reserved;        /* 0 */
+    uint64_t value;
+};
+
 /* A type object the evidence refers to, read once per process. */
 struct ct_rec_pytype {
     struct ct_rec h;
@@ -324,7 +360,7 @@ struct ct_rec_module {
  *               CT_REC_PYTYPE record: the most frequent type on the page
  *   code        enum ct_where | (block_size / 16) << 2
  *   objects     object headers found among the blocks sampled on the page
- *               (up to eight blocks, spread evenly)
+ *               (up to four blocks, spread evenly)
  * Kept small on purpose: a few bytes per written page. */
 struct ct_rec_page_summary {
     struct ct_rec h;
@@ -332,5 +368,29 @@ struct ct_rec_page_summary {
     uint32_t count;           /* entries */
     uint32_t nbytes;          /* bytes of entries that follow */
 };
+
+/* Sizes of the fixed parts: the format, whatever the compiler thinks. */
+_Static_assert(sizeof(struct ct_rec) == 8, "record frame");
+_Static_assert(sizeof(struct ct_rec_process) == 24, "process record");
+_Static_assert(sizeof(struct ct_rec_region) == 64, "region record");
+_Static_assert(sizeof(struct ct_rec_pages) == 24, "pages record");
+_Static_assert(sizeof(struct ct_rec_write) == 80, "write record");
+_Static_assert(CT_REC_WRITE_V2_SIZE == 72, "write record with evidence");
+_Static_assert(CT_REC_WRITE_V1_SIZE == 40, "first write record");
+_Static_assert(__builtin_offsetof(struct ct_rec_write, obj) == CT_REC_WRITE_V1_SIZE, "evidence after v1");
+_Static_assert(__builtin_offsetof(struct ct_rec_write, stack) == CT_REC_WRITE_V2_SIZE, "stack after v2");
+_Static_assert(sizeof(struct ct_rec_note) == 16, "note record");
+_Static_assert(sizeof(struct ct_rec_end) == 40, "end record");
+_Static_assert(sizeof(struct ct_rec_untrack) == 32, "untrack record");
+_Static_assert(sizeof(struct ct_rec_python) == 32, "python record");
+_Static_assert(sizeof(struct ct_rec_pytype) == 48, "pytype record");
+_Static_assert(sizeof(struct ct_rec_module) == 56, "module record");
+_Static_assert(sizeof(struct ct_rec_page_summary) == 24, "page summary record");
+_Static_assert(sizeof(struct ct_rec_stack) == 24, "stack record");
+_Static_assert(sizeof(struct ct_pyframe) == 16, "python frame");
+_Static_assert(sizeof(struct ct_rec_pycode) == 24, "pycode record");
+_Static_assert(sizeof(struct ct_rec_page_data) == 24, "page data record");
+_Static_assert(sizeof(struct ct_rec_pylayout) == 16, "pylayout record");
+_Static_assert(sizeof(struct ct_pylayout_field) == 16, "pylayout field");
 
 #endif

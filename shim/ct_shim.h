@@ -9,12 +9,14 @@
  * Modules:
  *   config.c      configuration from the environment, fork hooks, warnings
  *   maps.c        /proc/self/maps -> the regions a child inherited
- *   writer.c      the trace file: a preallocated file mapped MAP_SHARED, so
+ *   trace_file.c  the trace file: a preallocated file mapped MAP_SHARED, so
  *                 records survive SIGKILL and writing one is a memory store
+ *   trace_records.c  the only code that lays out records: one encoder each
  *   runs.c        run-list encoding of page sets
  *   pagemap.c     pages present at fork, and pages written before tracking
  *   tracker.c     setting tracking up in a child, choosing the backend, ending it
- *   python.c      CPython: which interpreter, and what object a write hit
+ *   py/           CPython: which interpreter, and what object a write hit
+ *                 (py/py.h; the version knowledge is common/pyver/)
  *   modules.c     the ELF objects mapped at fork, for offline symbolization
  *   stacks.c      native and Python stacks of first writes, deduplicated
  *   arena.c       the child's own memory
@@ -44,6 +46,8 @@
 
 #include "ct_format.h"
 #include "sys.h"
+#include "trace_file.h"
+#include "trace_records.h"
 
 #define CT_EXPORT __attribute__((visibility("default")))
 #define CT_HIDDEN __attribute__((visibility("hidden")))
@@ -123,30 +127,6 @@ int ct_maps_read(struct ct_region **out, uint32_t *count);
 int ct_arena_init(void);
 void ct_arena_discard(void);
 void *ct_arena_alloc(size_t size);     /* zeroed, 16-byte aligned; NULL when out */
-
-/* ---- trace file (writer.c) ---------------------------------------------- */
-
-struct ct_writer {
-    int fd;
-    uint64_t dev, ino;
-    char path[PATH_MAX];
-    char *map;                 /* MAP_SHARED view of the whole file */
-    size_t map_cap;            /* bytes reserved for the view */
-    _Atomic size_t used;       /* bytes handed out */
-    _Atomic size_t alloc;      /* bytes backed by fallocate */
-    _Atomic int grow_lock;
-    _Atomic int full;          /* growing failed: only final records fit */
-};
-
-int ct_writer_create(struct ct_writer *w, const struct ct_header *h);
-void *ct_writer_reserve(struct ct_writer *w, size_t size, int final);
-void ct_writer_publish(void *rec, uint32_t type, uint32_t size);
-/* --capture-pages: the page's bytes, read from `src` (a mapped, readable copy). */
-void ct_writer_page_data(struct ct_writer *w, uintptr_t page, const void *src, uint32_t when);
-void ct_writer_finish(struct ct_writer *w);   /* trim the zero tail */
-void ct_writer_abandon(struct ct_writer *w);  /* unmap and close, nothing more */
-int ct_writer_note(struct ct_writer *w, uint32_t level, const char *text);
-int ct_writer_string_record(struct ct_writer *w, uint32_t type, uint32_t level, const char *text);
 
 /* ---- run lists (runs.c) ------------------------------------------------- */
 
@@ -304,20 +284,15 @@ void ct_kwrite_end_probe(const void *p, size_t len, long nr, void *caller);
 /* A grandchild that inherited our protections before it set up its own. */
 void ct_sync_forget_inherited(void);
 
-/* ---- CPython (python.c) ------------------------------------------------- */
+/* ---- CPython (shim/py/; the version knowledge is in common/pyver/) ------ */
 
-struct ct_py_evidence {
-    uintptr_t obj, type, block;
-    uint32_t block_size;
-    uint8_t where, obj_how;
-};
-
+/* struct ct_py_evidence: in trace_records.h, beside the WRITE record it fills. */
 
 
 void ct_py_identify(void);                  /* parent, before fork */
 void ct_probe_recover(void *uc);            /* fault handler: abandon a guarded read */
-void ct_py_guarded_reads(int on);           /* uffd-async final scan: plain guarded loads */
-void *ct_py_probe_handler(void);            /* a SIGSEGV handler for just that */
+void ct_py_guarded_reads(int on);           /* uffd-async, at start: our probe handler is in, reads may begin */
+void *ct_py_probe_handler(void);            /* a SIGSEGV/SIGBUS handler for just that */
 void ct_py_gc_freeze(void);                 /* parent, before fork, if asked */
 int ct_py_setup(struct ct_state *st);       /* child: PYTHON record, layout */
 void ct_py_examine(struct ct_state *st, uintptr_t addr, struct ct_py_evidence *ev);

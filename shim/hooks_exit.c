@@ -140,32 +140,7 @@ static void note_reaped(pid_t pid, int status)
 {
     if (!ct_cfg.enabled || pid <= 0)
         return;
-    int me = ct_getpid();
-    char path[PATH_MAX];
-    for (int n = 0; n < 100; n++) {
-        char *p = ct_stpcpy(path, ct_cfg.dir);
-        *p++ = '/';
-        p = ct_utoa(p, (unsigned long)pid);
-        if (n) {
-            *p++ = '.';
-            p = ct_utoa(p, (unsigned long)n);
-        }
-        ct_stpcpy(p, CT_FILE_SUFFIX);
-        long fd = ct_openat(AT_FDCWD, path, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
-        if (ct_is_err(fd))
-            return;
-        struct ct_header h;
-        long got = ct_pread((int)fd, &h, sizeof h, 0);
-        int match = got == (long)sizeof h && !ct_strncmp(h.magic, CT_MAGIC, 8) && h.pid == pid &&
-                    h.ppid == me && h.reap_magic != CT_REAP_MAGIC;
-        if (match) {
-            uint32_t slot[2] = {CT_REAP_MAGIC, (uint32_t)status};
-            ct_pwrite((int)fd, slot, sizeof slot, (long)offsetof(struct ct_header, reap_magic));
-        }
-        ct_close((int)fd);
-        if (match)
-            return;
-    }
+    ct_trace_mark_reaped(ct_cfg.dir, pid, ct_getpid(), status);
 }
 
 typedef pid_t waitpid_fn(pid_t, int *, int);

@@ -58,21 +58,10 @@ static int one(struct dl_phdr_info *info, size_t size, void *data)
     }
     if (!path[0] || lo >= hi)
         return 0;   /* the vDSO and other nameless objects */
-    size_t plen = ct_strlen(path);
-    size_t rsize = (sizeof(struct ct_rec_module) + 2 + plen + 7) & ~(size_t)7;
-    struct ct_rec_module *rec = ct_writer_reserve(&st->w, rsize, 0);
-    if (!rec)
-        return 1;
-    rec->base = info->dlpi_addr;
-    rec->start = lo;
-    rec->end = hi;
-    build_id(info, rec->build_id, &rec->build_id_len);
-    uint8_t *s = (uint8_t *)(rec + 1);
-    s[0] = (uint8_t)(plen & 0xff);
-    s[1] = (uint8_t)(plen >> 8);
-    ct_memcpy(s + 2, path, plen);
-    ct_writer_publish(rec, CT_REC_MODULE, (uint32_t)rsize);
-    return 0;
+    uint8_t id[20];
+    uint32_t idlen;
+    build_id(info, id, &idlen);
+    return ct_rec_module(&st->w, info->dlpi_addr, lo, hi, id, idlen, path) ? 1 : 0;
 }
 
 int ct_modules_record(struct ct_state *st)

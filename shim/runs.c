@@ -1,37 +1,19 @@
 /*
  * runs.c - page sets as run lists (see ct_format.h): unsigned LEB128 pairs
- * (gap, run), cut into records of a few kilobytes. Pages arrive in
- * increasing order (overlaps are trimmed); adjacent runs are merged before
- * they are encoded.
+ * (gap, run), cut into bodies of a few kilobytes that trace_records.c turns
+ * into records. Pages arrive in increasing order (overlaps are trimmed);
+ * adjacent runs are merged before they are encoded. Page summaries are
+ * built the same way: LEB128 entries, a record every few kilobytes.
  */
 #include "ct_shim.h"
-
-static size_t put_uleb(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    do {
-        uint8_t b = v & 0x7f;
-        v >>= 7;
-        p[n++] = b | (v ? 0x80 : 0);
-    } while (v);
-    return n;
-}
+#include "ct_wire.h"
 
 static void emit(struct ct_runs *r)
 {
     if (!r->n)
         return;
-    size_t size = (sizeof(struct ct_rec_pages) + r->n + 7) & ~(size_t)7;
-    struct ct_rec_pages *rec = ct_writer_reserve(r->w, size, 0);
-    if (!rec) {
+    if (ct_rec_pages(r->w, r->type, r->region, r->first_page, r->buf, r->n))
         r->failed = 1;
-    } else {
-        rec->region = r->region;
-        rec->nbytes = (uint32_t)r->n;
-        rec->first_page = r->first_page;
-        ct_memcpy(rec + 1, r->buf, r->n);
-        ct_writer_publish(rec, r->type, (uint32_t)size);
-    }
     r->n = 0;
     r->first_page = r->cursor;
 }
@@ -42,8 +24,8 @@ static void encode_run(struct ct_runs *r)
         return;
     if (r->n > sizeof r->buf - 24)
         emit(r);
-    r->n += put_uleb(r->buf + r->n, r->run_start - r->cursor);
-    r->n += put_uleb(r->buf + r->n, r->run_len);
+    r->n += ct_wire_put_uleb(r->buf + r->n, r->run_start - r->cursor);
+    r->n += ct_wire_put_uleb(r->buf + r->n, r->run_len);
     r->cursor = r->run_start + r->run_len;
     r->run_len = 0;
 }
@@ -92,17 +74,8 @@ static void sums_emit(struct ct_sums *s)
 {
     if (!s->count)
         return;
-    size_t size = (sizeof(struct ct_rec_page_summary) + s->n + 7) & ~(size_t)7;
-    struct ct_rec_page_summary *rec = ct_writer_reserve(s->w, size, 0);
-    if (!rec) {
+    if (ct_rec_page_summary(s->w, s->base, s->count, s->buf, s->n))
         s->failed = 1;
-    } else {
-        rec->base = s->base;
-        rec->count = s->count;
-        rec->nbytes = (uint32_t)s->n;
-        ct_memcpy(rec + 1, s->buf, s->n);
-        ct_writer_publish(rec, CT_REC_PAGE_SUMMARY, (uint32_t)size);
-    }
     s->count = 0;
     s->n = 0;
 }
@@ -114,10 +87,10 @@ static void sums_encode(struct ct_sums *s, uintptr_t page, const struct ct_py_su
     if (!s->count)
         s->base = s->last = page;
     uint64_t delta = (page - s->last) >> ct_cfg.page_shift;
-    s->n += put_uleb(s->buf + s->n, delta);
-    s->n += put_uleb(s->buf + s->n, sum->type_index);
-    s->n += put_uleb(s->buf + s->n, sum->where | (uint64_t)(sum->block_size / 16) << 2);
-    s->n += put_uleb(s->buf + s->n, sum->objects);
+    s->n += ct_wire_put_uleb(s->buf + s->n, delta);
+    s->n += ct_wire_put_uleb(s->buf + s->n, sum->type_index);
+    s->n += ct_wire_put_uleb(s->buf + s->n, sum->where | (uint64_t)(sum->block_size / 16) << 2);
+    s->n += ct_wire_put_uleb(s->buf + s->n, sum->objects);
     s->last = page;
     s->count++;
 }

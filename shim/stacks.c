@@ -11,16 +11,18 @@
  * lines offline.
  *
  * Runs in the fault handler: no allocation (tables live in the arena), no
- * locks of our own; Python structures are read with process_vm_readv
- * (python.c), because a frame pointer could be stale. libunwind keeps its
- * caches in its own data, which the sync backends leave untracked.
+ * locks of our own; Python structures are read by common/pyver's frame
+ * walk through the shim's guarded loads (shim/py/peek.c), because a frame
+ * pointer could be stale. libunwind keeps its caches in its own data,
+ * which the sync backends leave untracked.
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <sys/uio.h>
 
 #include "ct_shim.h"
-#include "pylayout.h"
+#include "frames.h"
+#include "py/py.h"
 
 #define CT_STACKSET_SIZE 65536u   /* power of two */
 #define CT_CODESET_SIZE  16384u
@@ -40,9 +42,6 @@ struct ct_stacks {
 
 static struct ct_stacks *stk;
 
-int ct_py_read(uintptr_t addr, void *out, size_t n);
-const struct ct_pylayout *ct_py_layout(void);
-
 static uint64_t mix(uint64_t h, uint64_t v)
 {
     h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
@@ -50,33 +49,6 @@ static uint64_t mix(uint64_t h, uint64_t v)
 }
 
 /* ---- code objects ---------------------------------------------------------- */
-
-static size_t read_str(uintptr_t obj, char *out, size_t cap)
-{
-    const struct ct_pylayout *L = ct_py_layout();
-    uint8_t hdr[80];
-    if (!obj || ct_py_read(obj, hdr, L->compact_size))
-        return 0;
-    int64_t len;
-    uint32_t state;
-    ct_memcpy(&len, hdr + L->ascii_length, 8);
-    ct_memcpy(&state, hdr + L->ascii_state, 4);
-    /* state bits: interned:2 kind:3 compact:1 ascii:1 ready:1 */
-    unsigned kind = (state >> 2) & 7, compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
-    if (!compact || kind != 1 || len < 0)
-        return 0;
-    size_t n = (size_t)len < cap ? (size_t)len : cap;
-    uintptr_t data = obj + (ascii ? L->ascii_size : L->compact_size);
-    return ct_py_read(data, out, n) ? 0 : n;
-}
-
-static void put_str(uint8_t **p, const char *s, size_t n)
-{
-    (*p)[0] = (uint8_t)(n & 0xff);
-    (*p)[1] = (uint8_t)(n >> 8);
-    ct_memcpy(*p + 2, s, n);
-    *p += 2 + n;
-}
 
 static void note_code(struct ct_state *st, uintptr_t code)
 {
@@ -96,98 +68,35 @@ static void note_code(struct ct_state *st, uintptr_t code)
         }
         break;
     }
-    const struct ct_pylayout *L = ct_py_layout();
-    uint8_t co[256];
-    if (ct_py_read(code, co, L->co_code_adaptive))
+    const struct ct_pydecoder *d = ct_py_decoder();
+    struct ct_pycodeinfo ci;
+    if (ct_py_read_code(d, code, &ci))
         return;
-    uint64_t filename, qualname, linetable;
-    int32_t firstlineno;
-    ct_memcpy(&filename, co + L->co_filename, 8);
-    ct_memcpy(&qualname, co + L->co_qualname, 8);
-    ct_memcpy(&linetable, co + L->co_linetable, 8);
-    ct_memcpy(&firstlineno, co + L->co_firstlineno, 4);
+    int32_t firstlineno = ci.firstlineno;
     char qn[256], fn[1024];
-    size_t qlen = read_str(qualname, qn, sizeof qn), flen = read_str(filename, fn, sizeof fn);
-    /* co_linetable is a bytes object: ob_size at +16, data at +32 */
-    int64_t ltlen = 0;
-    if (!linetable || ct_py_read(linetable + L->ob_size, &ltlen, 8) || ltlen < 0)
+    size_t qlen = ct_py_read_ascii(d, ci.qualname, qn, sizeof qn);
+    size_t flen = ct_py_read_ascii(d, ci.filename, fn, sizeof fn);
+    uintptr_t linetable = ci.linetable;
+    int64_t ltlen = ct_py_bytes_len(d, linetable);
+    if (ltlen < 0)
         ltlen = 0;
     if (ltlen > 16384)
         ltlen = 0;   /* a huge function: lines unknown rather than a huge record */
-    size_t size = (sizeof(struct ct_rec_pycode) + 4 + qlen + flen + (size_t)ltlen + 7) & ~(size_t)7;
-    struct ct_rec_pycode *rec = ct_writer_reserve(&st->w, size, 0);
-    if (!rec)
-        return;
-    rec->addr = code;
-    rec->firstlineno = firstlineno;
-    uint8_t *p = (uint8_t *)(rec + 1);
-    put_str(&p, qn, qlen);
-    put_str(&p, fn, flen);
-    if (ltlen && ct_py_read(linetable + 32, p, (size_t)ltlen))
-        ltlen = 0;
-    rec->linetable_len = (uint32_t)ltlen;
-    ct_writer_publish(rec, CT_REC_PYCODE, (uint32_t)size);
+    ct_rec_pycode(&st->w, code, firstlineno, qn, qlen, fn, flen, ct_py_bytes_data(d, linetable), (uint32_t)ltlen,
+                  ct_py_read);
 }
 
 /* ---- the Python stack of this thread -------------------------------------- */
 
-static uintptr_t thread_state(int tid)
-{
-    const struct ct_pylayout *L = ct_py_layout();
-    uint64_t t = 0, native = 0;
-    uintptr_t rt = ct_cfg.py_runtime;
-    /* Usually the writing thread holds the GIL: try that first. */
-    if (!ct_py_read(rt + L->rt_tstate_current, &t, 8) && t &&
-        !ct_py_read(t + L->ts_native_thread_id, &native, 8) && native == (uint64_t)tid)
-        return (uintptr_t)t;
-    uint64_t interp = 0;
-    if (ct_py_read(rt + L->rt_interpreters_head, &interp, 8))
-        return 0;
-    for (int ni = 0; interp && ni < 64; ni++) {
-        uint64_t ts = 0;
-        ct_py_read(interp + L->is_threads_head, &ts, 8);
-        for (int nt = 0; ts && nt < 4096; nt++) {
-            if (!ct_py_read(ts + L->ts_native_thread_id, &native, 8) && native == (uint64_t)tid)
-                return (uintptr_t)ts;
-            if (ct_py_read(ts + L->ts_next, &ts, 8))
-                break;
-        }
-        if (ct_py_read(interp + L->is_next, &interp, 8))
-            break;
-    }
-    return 0;
-}
-
 static int python_frames(struct ct_state *st, struct ct_pyframe *out, int max, uint32_t *flags)
 {
-    const struct ct_pylayout *L = ct_py_layout();
-    uintptr_t ts = thread_state(ct_gettid());
-    uint64_t cframe = 0, frame = 0;
-    if (!ts || ct_py_read(ts + L->ts_cframe, &cframe, 8) || !cframe ||
-        ct_py_read(cframe + L->cframe_current_frame, &frame, 8) || !frame) {
-        *flags |= CT_STACK_NO_PYTHON;
-        return 0;
-    }
-    int n = 0;
-    while (frame && n < max) {
-        uint8_t f[80];
-        if (ct_py_read(frame, f, (size_t)L->fr_owner + 1))
-            break;
-        uint64_t code, prev, instr;
-        ct_memcpy(&code, f + L->fr_code, 8);
-        ct_memcpy(&prev, f + L->fr_previous, 8);
-        ct_memcpy(&instr, f + L->fr_prev_instr, 8);
-        if (code) {
-            int64_t lasti = ((int64_t)instr - (int64_t)(code + L->co_code_adaptive)) / L->code_unit;
-            out[n].code = code;
-            out[n].lasti = lasti < -1 || lasti > (1 << 30) ? -1 : (int32_t)lasti;
-            out[n].flags = f[L->fr_is_entry] ? CT_PYFRAME_ENTRY : 0;
-            note_code(st, (uintptr_t)code);
-            n++;
-        }
-        frame = prev;
-    }
-    if (frame)
+    const struct ct_pydecoder *d = ct_py_decoder();
+    uintptr_t ts = ct_py_thread_state(d, ct_cfg.py_runtime, ct_gettid());
+    int truncated = 0;
+    int n = ts ? ct_py_frames(d, ts, out, max, &truncated) : 0;
+    for (int i = 0; i < n; i++)
+        note_code(st, (uintptr_t)out[i].code);
+    if (truncated)
         *flags |= CT_STACK_PY_TRUNCATED;
     if (!n)
         *flags |= CT_STACK_NO_PYTHON;
@@ -223,7 +132,7 @@ uint32_t ct_stack_capture(struct ct_state *st, void *uc)
     } else {
         flags |= CT_STACK_NO_NATIVE;
     }
-    if (stk->python && ct_py_layout())
+    if (stk->python && ct_py_decoder())
         np = python_frames(st, frames, stk->depth < CT_MAX_PY_DEPTH ? CT_MAX_PY_DEPTH : stk->depth, &flags);
     else
         flags |= CT_STACK_NO_PYTHON;
@@ -249,19 +158,9 @@ uint32_t ct_stack_capture(struct ct_state *st, void *uc)
                 cur = h;
             } else {
                 uint32_t id = atomic_fetch_add(&stk->next_id, 1) + 1;
-                size_t size = sizeof(struct ct_rec_stack) + (size_t)nn * 8 + (size_t)np * sizeof(struct ct_pyframe);
-                struct ct_rec_stack *rec = ct_writer_reserve(&st->w, size, 0);
-                if (rec) {
-                    rec->id = id;
-                    rec->native_depth = (uint16_t)nn;
-                    rec->py_depth = (uint16_t)np;
-                    rec->flags = flags;
-                    ct_memcpy(rec + 1, ips, (size_t)nn * 8);
-                    ct_memcpy((uint8_t *)(rec + 1) + (size_t)nn * 8, frames, (size_t)np * sizeof(struct ct_pyframe));
-                    ct_writer_publish(rec, CT_REC_STACK, (uint32_t)size);
-                }
-                atomic_store(&e->id, rec ? id : UINT32_MAX);
-                return rec ? id : 0;
+                int written = ct_rec_stack(&st->w, id, flags, ips, (uint16_t)nn, frames, (uint16_t)np) == 0;
+                atomic_store(&e->id, written ? id : UINT32_MAX);
+                return written ? id : 0;
             }
         }
         if (cur == h) {

@@ -155,26 +155,9 @@ static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
 static void record_write(struct ct_state *st, uintptr_t addr, uintptr_t ip, uint32_t flags,
                          const struct ct_py_evidence *ev, uint32_t stack)
 {
-    struct ct_rec_write *w = ct_writer_reserve(&st->w, sizeof *w, 0);
-    if (!w) {
+    if (ct_rec_write(&st->w, addr, ip, ct_clock_ns(1 /* CLOCK_MONOTONIC */), (uint32_t)ct_gettid(), flags, ev,
+                     stack))
         ct_stop_tracking("the trace file cannot grow");
-        return;
-    }
-    w->addr = addr;
-    w->ip = ip;
-    w->time_ns = ct_clock_ns(1 /* CLOCK_MONOTONIC */);
-    w->tid = (uint32_t)ct_gettid();
-    w->flags = flags;
-    if (ev) {
-        w->obj = ev->obj;
-        w->type = ev->type;
-        w->block = ev->block;
-        w->block_size = ev->block_size;
-        w->where = ev->where;
-        w->obj_how = ev->obj_how;
-    }
-    w->stack = stack;
-    ct_writer_publish(w, CT_REC_WRITE, sizeof *w);
 }
 
 static uintptr_t context_ip(void *uc)
@@ -217,7 +200,8 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
                     /* The faulting page is mapped and still holds what the
                      * parent left there: the write has not happened. */
                     uintptr_t page = addr & ~((uintptr_t)ct_cfg.page_size - 1);
-                    ct_writer_page_data(&st->w, page, (const void *)page, CT_PAGE_BEFORE_WRITE);
+                    ct_rec_page_data(&st->w, page, CT_PAGE_BEFORE_WRITE, (const void *)page,
+                                     (uint32_t)ct_cfg.page_size);
                 }
             }
             atomic_fetch_add(&st->faults, 1);

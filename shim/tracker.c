@@ -129,17 +129,6 @@ static int choose_mode(struct ct_state *st, char *reason, size_t cap)
 #undef SAY
 }
 
-static int put_string(uint8_t *dst, const char *s, size_t max)
-{
-    size_t n = ct_strlen(s);
-    if (n > max)
-        n = max;
-    dst[0] = (uint8_t)(n & 0xff);
-    dst[1] = (uint8_t)(n >> 8);
-    ct_memcpy(dst + 2, s, n);
-    return (int)(n + 2);
-}
-
 static int write_process(struct ct_state *st)
 {
     char exe[PATH_MAX] = "";
@@ -148,43 +137,21 @@ static int write_process(struct ct_state *st)
         exe[n] = 0;
     char comm[17] = "";
     ct_sys2(SYS_prctl, PR_GET_NAME, comm);
-    size_t lr = ct_strlen(st->mode_reason), le = ct_strlen(exe), lc = ct_strlen(comm);
-    size_t size = (sizeof(struct ct_rec_process) + 6 + lr + le + lc + 7) & ~(size_t)7;
-    struct ct_rec_process *rec = ct_writer_reserve(&st->w, size, 0);
-    if (!rec)
-        return -ENOSPC;
-    rec->mode = (uint32_t)st->mode;
-    rec->flush_interval_ms = st->mode == CT_MODE_UFFD_ASYNC ? ct_cfg.flush_ms : 0;
-    uint8_t *s = (uint8_t *)(rec + 1);
-    s += put_string(s, st->mode_reason, lr);
-    s += put_string(s, exe, le);
-    put_string(s, comm, lc);
-    ct_writer_publish(rec, CT_REC_PROCESS, (uint32_t)size);
-    return 0;
+    return ct_rec_process(&st->w, (uint32_t)st->mode, st->mode == CT_MODE_UFFD_ASYNC ? ct_cfg.flush_ms : 0,
+                          st->mode_reason, exe, comm);
 }
 
 static int write_regions(struct ct_state *st)
 {
     for (uint32_t i = 0; i < st->nregions; i++) {
         const struct ct_region *r = &st->regions[i];
-        size_t nlen = ct_strlen(r->name);
-        if (nlen > 4096)
-            nlen = 4096;
-        size_t size = (sizeof(struct ct_rec_region) + 2 + nlen + 7) & ~(size_t)7;
-        struct ct_rec_region *rec = ct_writer_reserve(&st->w, size, 0);
-        if (!rec)
+        struct ct_region_desc d = {
+            .id = r->id, .kind = r->kind, .prot = r->prot, .tracking = r->tracking,
+            .untracked_reason = r->untracked_reason, .start = r->start, .end = r->end,
+            .file_offset = r->file_offset, .inode = r->inode, .name = r->name,
+        };
+        if (ct_rec_region(&st->w, &d))
             return -ENOSPC;
-        rec->id = r->id;
-        rec->kind = r->kind;
-        rec->start = r->start;
-        rec->end = r->end;
-        rec->prot = r->prot;
-        rec->tracking = r->tracking;
-        rec->file_offset = r->file_offset;
-        rec->inode = r->inode;
-        rec->untracked_reason = r->untracked_reason;
-        put_string((uint8_t *)(rec + 1), r->name, nlen);
-        ct_writer_publish(rec, CT_REC_REGION, (uint32_t)size);
     }
     return 0;
 }
@@ -243,7 +210,7 @@ static void setup(void)
         .flags = ct_cfg.capture_pages ? CT_HDR_RAW_PAGES : 0,
     };
     ct_memcpy(h.magic, CT_MAGIC, 8);
-    r = ct_writer_create(&st->w, &h);
+    r = ct_writer_create(&st->w, ct_cfg.dir, &h);
     if (r) {
         ct_warn("cannot create a trace file in", ct_cfg.dir, -r);
         goto fail;
@@ -310,7 +277,7 @@ void ct_stop_tracking(const char *why)
     char text[256];
     char *p = ct_stpcpy(text, "tracing stopped: ");
     ct_stpcpy(p, why);
-    ct_writer_note(&st->w, CT_NOTE_INCOMPLETE, text);
+    ct_rec_note(&st->w, CT_NOTE_INCOMPLETE, text);
     ct_warn(text, NULL, 0);
 }
 
@@ -322,15 +289,7 @@ void ct_finish(uint32_t how, int status)
     if (st->mode == CT_MODE_UFFD_ASYNC)
         ct_uffd_async_final_scan(st, 1);
     atomic_store(&st->active, 0);
-    struct ct_rec_end *e = ct_writer_reserve(&st->w, sizeof *e, 1);
-    if (e) {
-        e->how = how;
-        e->status = status;
-        e->time_ns = ct_clock_ns(0);
-        e->faults = atomic_load(&st->faults);
-        e->scans = atomic_load(&st->scans);
-        ct_writer_publish(e, CT_REC_END, sizeof *e);
-    }
+    ct_rec_end(&st->w, how, status, ct_clock_ns(0), atomic_load(&st->faults), atomic_load(&st->scans));
     ct_writer_finish(&st->w);
 }
 
@@ -341,7 +300,7 @@ void ct_before_exec(const char *path)
         return;
     if (st->mode == CT_MODE_UFFD_ASYNC)
         ct_uffd_async_final_scan(st, 0);
-    ct_writer_string_record(&st->w, CT_REC_EXEC, 0, path ? path : "");
+    ct_rec_exec(&st->w, path ? path : "");
 }
 
 void ct_after_failed_exec(void)
@@ -349,5 +308,5 @@ void ct_after_failed_exec(void)
     struct ct_state *st = ct_st;
     if (!st || st->pid != ct_getpid() || atomic_load(&st->finishing))
         return;
-    ct_writer_note(&st->w, CT_NOTE_INFO, "exec failed; tracing goes on");
+    ct_rec_note(&st->w, CT_NOTE_INFO, "exec failed; tracing goes on");
 }

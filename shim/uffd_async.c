@@ -149,7 +149,7 @@ static void capture(struct ct_state *st, uintptr_t page)
     struct iovec local = {.iov_base = st->capture_buf, .iov_len = (size_t)ct_cfg.page_size};
     struct iovec remote = {.iov_base = (void *)page, .iov_len = (size_t)ct_cfg.page_size};
     if (ct_sys6(SYS_process_vm_readv, ct_getpid(), (long)&local, 1, (long)&remote, 1, 0) == ct_cfg.page_size)
-        ct_writer_page_data(&st->w, page, st->capture_buf, CT_PAGE_AT_SCAN);
+        ct_rec_page_data(&st->w, page, CT_PAGE_AT_SCAN, st->capture_buf, (uint32_t)ct_cfg.page_size);
 }
 
 /* Pages of r in [lo, hi) written since the last scan; the scan protects

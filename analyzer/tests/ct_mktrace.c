@@ -29,7 +29,7 @@
 
 #include "cause.h"
 #include "mktrace.h"
-#include "pylayout.h"
+#include "pyver.h"
 
 #define BASE_ADDR 0x7f0000000000ull
 #define PAGE 4096ull
@@ -507,7 +507,7 @@ int main(int argc, char **argv)
     bool evidence = spec_arg || cycle, inferred = mode == CT_MODE_UFFD_ASYNC;
     if (evidence && !inferred)
         events = 1;
-    const struct ct_pylayout *L = ct_pylayout_for(pyhex);
+    const struct ct_pyver *L = ct_pyver_for(pyhex);
     unsigned long long causes[CT_NCAUSES] = {0};
     unsigned long long present_per = (rpages + every - 1) / every;
     unsigned long long tp = nreg * present_per, np = nreg * rpages - tp;
@@ -532,7 +532,7 @@ int main(int argc, char **argv)
                 snprintf(name, sizeof name, "%s", builtin_names[k]);
             else
                 snprintf(name, sizeof name, "T%llu", k);
-            uint64_t flags = L && type_gc((int)k) ? L->tpflags_have_gc : 0;
+            uint64_t flags = L && type_gc((int)k) ? L->L.tpflags_have_gc : 0;
             mkt_pytype(&m, TYPE_BASE + 1024 * k, (uint32_t)k + 1, flags, 32, 0, name);
         }
     }

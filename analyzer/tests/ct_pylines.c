@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pylines.h"
+#include "linetable.h"
 
 int main(void)
 {

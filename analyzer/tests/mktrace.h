@@ -4,7 +4,10 @@
  * Promise: builds a trace in memory exactly as common/ct_format.h defines it
  * (little-endian, records padded to 8, type word included), and lets a test
  * write anything at all, including broken records, so the reader can be
- * tested on both. It does not try to be the shim: no kill safety, no file
+ * tested on both. Records the shim could write are encoded by the shim's
+ * own encoders (shim/trace_records.c), byte for byte; only older record
+ * versions, values past the shim's limits and broken records are built
+ * here. It does not try to be the shim otherwise: no kill safety, no file
  * preallocation.
  */
 #ifndef COWTRACE_MKTRACE_H

@@ -14,7 +14,7 @@
 #include "jsonw.h"
 #include "leb128.h"
 #include "mktrace.h"
-#include "pylayout.h"
+#include "pyver.h"
 #include "run.h"
 
 #define PG 4096ull
@@ -416,14 +416,14 @@ static struct ct_event ev(uint64_t addr, uint64_t obj, uint64_t type, uint8_t wh
 /* Each rule of cause.h on its own, against the 3.11 table. */
 static void test_cause_rules(void)
 {
-    const struct ct_pylayout *L = ct_pylayout_for(PY311);
+    const struct ct_pyver *L = ct_pyver_for(PY311);
     CHECK(L != NULL);
     if (!L)
         return;
     struct ct_region heap = { .kind = CT_KIND_HEAP }, stack = { .kind = CT_KIND_STACK },
                      lib = { .kind = CT_KIND_DATA, .name = { (char *)"/lib/libc.so.6", 14 } };
-    struct ct_pytype tint = { .addr = T_INT, .flags = 0 }, tlist = { .addr = T_LIST, .flags = L->tpflags_have_gc },
-                     tmodel = { .addr = T_MODEL, .flags = L->tpflags_have_gc | L->tpflags_managed_dict };
+    struct ct_pytype tint = { .addr = T_INT, .flags = 0 }, tlist = { .addr = T_LIST, .flags = L->L.tpflags_have_gc },
+                     tmodel = { .addr = T_MODEL, .flags = L->L.tpflags_have_gc | L->L.tpflags_managed_dict };
     uint64_t o = 0x10040;                     /* an object */
     struct ct_event e;
 #define CAUSE(ev_, r_, interp_, t_) ct_cause_of_write(L, &(ev_), &(r_), interp_, t_)
@@ -524,13 +524,13 @@ static void test_cause_rules(void)
 
 static void py_trace(struct mkt *m, uint32_t mode, uint64_t hex, uint32_t layout_known)
 {
-    const struct ct_pylayout *L = ct_pylayout_for(PY311);
+    const struct ct_pyver *L = ct_pyver_for(PY311);
     mkt_init(m, 50, 49, mode, PG);
     mkt_process(m, mode, "test", "/usr/bin/python3", "python3");
     mkt_python(m, hex, layout_known, CT_PY_SHARED | CT_PY_GC_FROZEN, "3.11.2 (main)", LIBPY);
     mkt_pytype(m, T_INT, 1, 0, 32, 4, "int");
-    mkt_pytype(m, T_LIST, 2, L->tpflags_have_gc, 40, 0, "list");
-    mkt_pytype(m, T_MODEL, 3, L->tpflags_have_gc | L->tpflags_managed_dict, 16, 0, "Model");
+    mkt_pytype(m, T_LIST, 2, L->L.tpflags_have_gc, 40, 0, "list");
+    mkt_pytype(m, T_MODEL, 3, L->L.tpflags_have_gc | L->L.tpflags_managed_dict, 16, 0, "Model");
     mkt_module(m, 0x7f0000000000ull, 0x7f0000000000ull, 0x7f0000400000ull, LIBPY);
     mkt_region(m, 0, CT_KIND_HEAP, H0, H0 + 64 * PG, mode, "[heap]");
     mkt_region(m, 1, CT_KIND_DATA, D0, D0 + 4 * PG, mode, LIBPY);

@@ -11,8 +11,8 @@
 #include "check.h"
 #include "loc.h"
 #include "mktrace.h"
-#include "pylayout.h"
-#include "pylines.h"
+#include "pyver.h"
+#include "linetable.h"
 #include "render.h"
 #include "symbolize.h"
 #include "where.h"
@@ -93,7 +93,7 @@ static void test_pylines(void)
     const uint8_t none_then[] = { 0x80 | 15 << 3, 0x80 | 10 << 3 | 1, 0, 0 };
     CHECK(ct_py_line(CT_LINETABLE_PEP657, none_then, sizeof none_then, 7, 0) == -1);
     CHECK(ct_py_line(CT_LINETABLE_PEP657, none_then, sizeof none_then, 7, 2) == 7);
-    const struct ct_pylayout *L = ct_pylayout_for(PY311);
+    const struct ct_pyver *L = ct_pyver_for(PY311);
     CHECK(ct_linetable_format_of(L) == CT_LINETABLE_PEP657);
     CHECK(ct_linetable_format_of(NULL) == CT_LINETABLE_UNKNOWN);
 }

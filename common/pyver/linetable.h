@@ -1,5 +1,5 @@
 /*
- * pylines.h - the source line of a Python instruction, offline, from the
+ * linetable.h - the source line of a Python instruction, offline, from the
  * code object's line table as the shim recorded it (CT_REC_PYCODE).
  *
  * Promise: ct_py_line gives exactly the line CPython itself gives for that
@@ -7,7 +7,7 @@
  * use), for the line-table formats it knows, and never reads past the table
  * whatever its bytes: a malformed table gives "no line", not a crash.
  *
- * Formats: CT_LINETABLE_PEP657 is the location table of CPython 3.11
+ * Formats (enum ct_linetable_format, pyver.h): CT_LINETABLE_PEP657 is the location table of CPython 3.11
  * (Objects/locations.md): entries of one start byte
  * 1kkkk(len-1) — kind kkkk, covering len code units — then kind-specific
  * varints (6 bits per byte, bit 6 = more follows, least significant
@@ -16,24 +16,17 @@
  * plus two column bytes; 0..9 same line, one column byte. Line deltas
  * accumulate from co_firstlineno.
  */
-#ifndef COWTRACE_PYLINES_H
-#define COWTRACE_PYLINES_H
+#ifndef COWTRACE_PYVER_LINETABLE_H
+#define COWTRACE_PYVER_LINETABLE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pylayout.h"
+#include "pyver.h"
 
-enum ct_linetable_format {
-    CT_LINETABLE_UNKNOWN = 0,     /* no decoder: frames get no line */
-    CT_LINETABLE_PEP657 = 1,      /* 3.11: PEP 657 location table, 2-byte code units */
-};
-
-/* The format of co_linetable for an interpreter layout (NULL: unknown).
- * This is CPython knowledge and belongs in the layout table
- * (common/pylayout.h); until that has a field for it, this is the one
- * place that decides. */
-enum ct_linetable_format ct_linetable_format_of(const struct ct_pylayout *L);
+/* The format of co_linetable for an interpreter (NULL: unknown): the
+ * version's data decides (struct ct_pyver.linetable). */
+enum ct_linetable_format ct_linetable_format_of(const struct ct_pyver *v);
 
 /* The line of the instruction at index `lasti` (code units) of a code
  * object whose table is tab[0, len) and first line firstlineno. lasti < 0

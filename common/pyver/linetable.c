@@ -1,19 +1,17 @@
 /*
- * pylines.c - see pylines.h. Follows CPython 3.11's Objects/codeobject.c
+ * linetable.c - see linetable.h. Follows CPython 3.11's Objects/codeobject.c
  * (advance(), get_line_delta(), scan_varint()) step by step, so that the
- * two agree on every table CPython writes; tests/test_linetable.py checks
+ * two agree on every table CPython writes; analyzer/tests/test_linetable.py checks
  * it against co_lines() for every instruction of thousands of real code
  * objects.
  */
-#include "pylines.h"
+#include "linetable.h"
 
 #include <stdbool.h>
 
-enum ct_linetable_format ct_linetable_format_of(const struct ct_pylayout *L)
+enum ct_linetable_format ct_linetable_format_of(const struct ct_pyver *v)
 {
-    if (L && L->major == 3 && L->minor == 11)
-        return CT_LINETABLE_PEP657;
-    return CT_LINETABLE_UNKNOWN;
+    return v ? v->linetable : CT_LINETABLE_UNKNOWN;
 }
 
 /* A reader over one entry's bytes that never leaves [p, end). */
@@ -61,11 +59,8 @@ static int32_t svarint(struct rd *r)
 #define KIND_NO_COLUMNS 13
 #define KIND_ONE_LINE0 10
 
-int ct_py_line(enum ct_linetable_format fmt, const uint8_t *tab, size_t len, int32_t firstlineno,
-               int32_t lasti)
+static int pep657_line(const uint8_t *tab, size_t len, int32_t firstlineno, int32_t lasti)
 {
-    if (fmt != CT_LINETABLE_PEP657)
-        return -1;
     if (lasti < 0)
         return firstlineno;           /* PyCode_Addr2Line: addrq < 0 -> co_firstlineno */
     /* Line numbers are kept in 64 bits so a hostile table of huge deltas
@@ -101,4 +96,16 @@ int ct_py_line(enum ct_linetable_format fmt, const uint8_t *tab, size_t len, int
             p++;
     }
     return -1;
+}
+
+int ct_py_line(enum ct_linetable_format fmt, const uint8_t *tab, size_t len, int32_t firstlineno,
+               int32_t lasti)
+{
+    switch (fmt) {
+    case CT_LINETABLE_UNKNOWN:
+        return -1;
+    case CT_LINETABLE_PEP657:
+        return pep657_line(tab, len, firstlineno, lasti);
+    }
+    return -1;   /* a value from a hostile PYLAYOUT record */
 }

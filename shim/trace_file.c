@@ -1,5 +1,5 @@
 /*
- * writer.c - the trace file.
+ * trace_file.c - the trace file (see trace_file.h for the promise).
  *
  * The file is preallocated with fallocate and mapped MAP_SHARED, so writing a
  * record is a store into the page cache: it survives SIGKILL, costs no system
@@ -7,19 +7,20 @@
  * compare-and-swap and publish a record by storing its type word last; the
  * zero-filled tail reads as the end of the stream. When the file cannot grow
  * (disk full, quota) ordinary records are refused but a small reserve keeps
- * room for the final note and end record.
+ * room for the final note and end record. A memory writer is the same minus
+ * the file: its buffer is all it will ever have.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "ct_shim.h"
+#include "sys.h"
+#include "trace_file.h"
 
 #define CT_MAP_CAP (16ull << 30)     /* address space reserved for the view */
 #define CT_FIRST_ALLOC (64u << 10)
 #define CT_MAX_STEP (8u << 20)
-#define CT_FINAL_RESERVE 4096u
 
 static int fstat_ids(int fd, uint64_t *dev, uint64_t *ino)
 {
@@ -58,26 +59,30 @@ static long extend(int fd, size_t from, size_t len)
     return r;
 }
 
-static char *name_for(char *p, int pid, int n)
+int ct_trace_name(char *out, size_t cap, const char *dir, int pid, int n)
 {
+    /* dir, '/', two numbers of at most 10 digits, '.', the suffix, NUL */
+    if (ct_strlen(dir) + 48 > cap)
+        return -ENAMETOOLONG;
+    char *p = ct_stpcpy(out, dir);
+    *p++ = '/';
     p = ct_utoa(p, (unsigned long)pid);
     if (n) {
         *p++ = '.';
         p = ct_utoa(p, (unsigned long)n);
     }
-    return ct_stpcpy(p, CT_FILE_SUFFIX);
+    ct_stpcpy(p, CT_FILE_SUFFIX);
+    return 0;
 }
 
-int ct_writer_create(struct ct_writer *w, const struct ct_header *h)
+int ct_writer_create(struct ct_writer *w, const char *dir, const struct ct_header *h)
 {
-    size_t dlen = ct_strlen(ct_cfg.dir);
-    if (dlen + 48 > sizeof w->path)
-        return -ENAMETOOLONG;
+    w->in_memory = 0;
     long fd = -EEXIST;
-    for (int n = 0; n < 100 && fd == -EEXIST; n++) {
-        char *p = ct_stpcpy(w->path, ct_cfg.dir);
-        *p++ = '/';
-        name_for(p, h->pid, n);
+    for (int n = 0; n < CT_TRACE_NAME_TRIES && fd == -EEXIST; n++) {
+        int r = ct_trace_name(w->path, sizeof w->path, dir, h->pid, n);
+        if (r)
+            return r;
         /* O_EXCL|O_CREAT never follows a symlink; O_NOFOLLOW says so twice. */
         fd = ct_openat(AT_FDCWD, w->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     }
@@ -105,6 +110,26 @@ int ct_writer_create(struct ct_writer *w, const struct ct_header *h)
     return 0;
 }
 
+void ct_writer_init_memory(struct ct_writer *w, void *buf, size_t cap, const struct ct_header *h)
+{
+    w->fd = -1;
+    w->in_memory = 1;
+    w->dev = w->ino = 0;
+    w->path[0] = 0;
+    w->map = buf;
+    w->map_cap = cap;
+    atomic_store(&w->grow_lock, 0);
+    atomic_store(&w->full, 0);
+    ct_memset(buf, 0, cap);
+    size_t used = cap;   /* too small for a header: nothing fits */
+    if (cap >= sizeof *h) {
+        ct_memcpy(buf, h, sizeof *h);
+        used = sizeof *h;
+    }
+    atomic_store(&w->alloc, cap);
+    atomic_store(&w->used, used);
+}
+
 static void grow(struct ct_writer *w, size_t need)
 {
     int expected = 0;
@@ -115,9 +140,11 @@ static void grow(struct ct_writer *w, size_t need)
         return;
     }
     size_t alloc = atomic_load(&w->alloc);
-    if (need + CT_FINAL_RESERVE > alloc && !atomic_load(&w->full)) {
+    if (w->in_memory) {
+        atomic_store(&w->full, 1);   /* a caller's buffer does not grow */
+    } else if (need + CT_WRITER_FINAL_RESERVE > alloc && !atomic_load(&w->full)) {
         size_t step = alloc < CT_MAX_STEP ? alloc : CT_MAX_STEP;
-        while (alloc + step < need + CT_FINAL_RESERVE)
+        while (alloc + step < need + CT_WRITER_FINAL_RESERVE)
             step += CT_MAX_STEP;
         int fd = writer_fd(w);
         long r = fd < 0 ? fd : -ENOSPC;
@@ -138,7 +165,7 @@ void *ct_writer_reserve(struct ct_writer *w, size_t size, int final)
     for (;;) {
         size_t off = atomic_load(&w->used);
         size_t alloc = atomic_load(&w->alloc);
-        size_t limit = final ? alloc : alloc - CT_FINAL_RESERVE;
+        size_t limit = final ? alloc : alloc > CT_WRITER_FINAL_RESERVE ? alloc - CT_WRITER_FINAL_RESERVE : 0;
         if (off + size <= limit) {
             if (atomic_compare_exchange_weak(&w->used, &off, off + size))
                 return w->map + off;
@@ -157,32 +184,15 @@ void ct_writer_publish(void *rec, uint32_t type, uint32_t size)
     __atomic_store_n(&h->type, type, __ATOMIC_RELEASE);
 }
 
-/* A record holding one string: NOTE and EXEC. */
-int ct_writer_string_record(struct ct_writer *w, uint32_t type, uint32_t level, const char *text)
+size_t ct_writer_used(struct ct_writer *w)
 {
-    size_t len = ct_strlen(text);
-    if (len > 1024)
-        len = 1024;
-    size_t size = (sizeof(struct ct_rec_note) + 2 + len + 7) & ~(size_t)7;
-    struct ct_rec_note *n = ct_writer_reserve(w, size, 1);
-    if (!n)
-        return -ENOSPC;
-    n->level = level;
-    uint8_t *s = (uint8_t *)(n + 1);
-    s[0] = (uint8_t)(len & 0xff);
-    s[1] = (uint8_t)(len >> 8);
-    ct_memcpy(s + 2, text, len);
-    ct_writer_publish(n, type, (uint32_t)size);
-    return 0;
-}
-
-int ct_writer_note(struct ct_writer *w, uint32_t level, const char *text)
-{
-    return ct_writer_string_record(w, CT_REC_NOTE, level, text);
+    return atomic_load(&w->used);
 }
 
 void ct_writer_finish(struct ct_writer *w)
 {
+    if (w->in_memory)
+        return;
     int fd = writer_fd(w);
     if (fd >= 0)
         ct_sys2(SYS_ftruncate, fd, (long)atomic_load(&w->used));
@@ -190,7 +200,7 @@ void ct_writer_finish(struct ct_writer *w)
 
 void ct_writer_abandon(struct ct_writer *w)
 {
-    if (w->map)
+    if (w->map && !w->in_memory)
         ct_munmap(w->map, w->map_cap);
     if (w->fd >= 0)
         ct_close(w->fd);
@@ -198,16 +208,27 @@ void ct_writer_abandon(struct ct_writer *w)
     w->fd = -1;
 }
 
-void ct_writer_page_data(struct ct_writer *w, uintptr_t page, const void *src, uint32_t when)
+/* ---- the reap slot --------------------------------------------------------- */
+
+void ct_trace_mark_reaped(const char *dir, int pid, int parent, int status)
 {
-    size_t len = (size_t)ct_cfg.page_size;
-    size_t size = sizeof(struct ct_rec_page_data) + len;
-    struct ct_rec_page_data *rec = ct_writer_reserve(w, size, 0);
-    if (!rec)
-        return;
-    rec->addr = page;
-    rec->when = when;
-    rec->len = (uint32_t)len;
-    ct_memcpy(rec + 1, src, len);
-    ct_writer_publish(rec, CT_REC_PAGE_DATA, (uint32_t)size);
+    char path[PATH_MAX];
+    for (int n = 0; n < CT_TRACE_NAME_TRIES; n++) {
+        if (ct_trace_name(path, sizeof path, dir, pid, n))
+            return;
+        long fd = ct_openat(AT_FDCWD, path, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (ct_is_err(fd))
+            return;
+        struct ct_header h;
+        long got = ct_pread((int)fd, &h, sizeof h, 0);
+        int match = got == (long)sizeof h && !ct_strncmp(h.magic, CT_MAGIC, 8) && h.pid == pid &&
+                    h.ppid == parent && h.reap_magic != CT_REAP_MAGIC;
+        if (match) {
+            uint32_t slot[2] = {CT_REAP_MAGIC, (uint32_t)status};
+            ct_pwrite((int)fd, slot, sizeof slot, CT_HEADER_REAP_OFFSET);
+        }
+        ct_close((int)fd);
+        if (match)
+            return;
+    }
 }

@@ -1,0 +1,466 @@
+/*
+ * test_pyver.c - common/pyver/: the registry, the PYLAYOUT fields and the
+ * reader's handling of the record (preferred over the table, hostile
+ * values rejected with their offsets), the object decoder on objects built
+ * in this process's memory, and the process_vm_readv reader on a child.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "analysis.h"
+#include "check.h"
+#include "decode.h"
+#include "fields.h"
+#include "frames.h"
+#include "memread.h"
+#include "mktrace.h"
+#include "pyver.h"
+
+#define PY311 0x030b07f0ull
+#define PY399 0x036300f0ull
+#define PG 4096ull
+#define H0 0x10000ull
+#define T_LIST 0x7f0000100000ull
+
+static void test_registry(void)
+{
+    const struct ct_pyver *v = ct_pyver_for(PY311);
+    CHECK(v != NULL);
+    if (!v)
+        return;
+    CHECK_STR(v->name, "3.11");
+    CHECK(v->linetable == CT_LINETABLE_PEP657 && v->frame_chain == CT_PYCHAIN_CFRAME_311);
+    CHECK(ct_pyver_for(0x030b0000) == v);
+    CHECK(ct_pyver_for(PY399) == NULL && ct_pyver_for(0) == NULL);
+    char buf[32];
+    CHECK(ct_pyversion_format(PY311, buf, sizeof buf) == 6 && !strcmp(buf, "3.11.7"));
+    CHECK(ct_pyversion_format(PY311, buf, 4) == 3 && !strcmp(buf, "3.1"));
+    struct ct_pyversion pv = ct_pyversion_of(PY399);
+    CHECK(pv.major == 3 && pv.minor == 99 && pv.micro == 0);
+    CHECK(ct_pyver_is_eval_func(v, "_PyEval_EvalFrameDefault"));
+    CHECK(ct_pyver_is_eval_func(NULL, "_PyEval_EvalFrameDefault.cold"));
+    CHECK(!ct_pyver_is_eval_func(v, "_PyEval_EvalFrameDefaultX"));
+    CHECK(!ct_pyver_is_eval_func(v, "_PyEval_EvalFrame") && !ct_pyver_is_eval_func(v, NULL));
+}
+
+/* Every field survives encoding and decoding; ids are unique. */
+static void test_fields(void)
+{
+    const struct ct_pyver *v = ct_pyver_for(PY311);
+    struct ct_pyver back = {0};
+    size_t n = ct_pyver_nfields();
+    CHECK(n > 60);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id;
+        uint64_t value;
+        ct_pyver_field(v, i, &id, &value);
+        size_t idx = n;
+        CHECK(ct_pyver_set_field(&back, id, value, &idx) == 1 && idx == i);
+        for (size_t j = 0; j < i; j++) {
+            uint32_t id2;
+            uint64_t v2;
+            ct_pyver_field(v, j, &id2, &v2);
+            CHECK(id2 != id);
+        }
+    }
+    CHECK(!memcmp(&back.L, &v->L, sizeof v->L));
+    CHECK(back.major == 3 && back.minor == 11 && back.frame_chain == v->frame_chain &&
+          back.linetable == v->linetable && back.dict_keys == v->dict_keys);
+    CHECK(ct_pyver_set_field(&back, 60000, 1, NULL) == 0);
+    CHECK(ct_pyver_set_field(&back, CT_PYF_OB_TYPE, 1u << 16, NULL) == -1);
+    CHECK(ct_pyver_set_field(&back, CT_PYF_DK_KIND, 255, NULL) == 1 && back.L.dk_kind == 255);
+    CHECK(ct_pyver_set_field(&back, CT_PYF_TPFLAGS_READY, UINT64_MAX, NULL) == 1);
+    CHECK_STR(ct_pyver_field_name(CT_PYF_GC_HEAD_SIZE), "gc_head_size");
+}
+
+/* A PYLAYOUT record: the 3.11 table's fields with some changed, plus
+ * `extra` (id, value) pairs, minus the field with id `drop`. */
+static void mkt_pylayout(struct mkt *m, const char *name, uint32_t gc_head, uint32_t drop,
+                         const uint32_t (*extra)[2], size_t nextra)
+{
+    const struct ct_pyver *v = ct_pyver_for(PY311);
+    size_t n = ct_pyver_nfields();
+    size_t nl = strlen(name);
+    uint8_t *p = calloc(1, 8 + 16 * (n + nextra) + 2 + nl + 8);
+    size_t at = 8, count = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id;
+        uint64_t value;
+        ct_pyver_field(v, i, &id, &value);
+        if (id == drop)
+            continue;
+        if (id == CT_PYF_GC_HEAD_SIZE)
+            value = gc_head;
+        memcpy(p + at, &id, 4);
+        memcpy(p + at + 8, &value, 8);
+        at += 16;
+        count++;
+    }
+    for (size_t i = 0; i < nextra; i++) {
+        uint64_t value = extra[i][1];
+        memcpy(p + at, &extra[i][0], 4);
+        memcpy(p + at + 8, &value, 8);
+        at += 16;
+        count++;
+    }
+    uint32_t c = (uint32_t)count;
+    memcpy(p, &c, 4);
+    p[at] = (uint8_t)nl;
+    memcpy(p + at + 2, name, nl);
+    at += 2 + nl;
+    mkt_record(m, CT_REC_PYLAYOUT, (uint32_t)((8 + at + 7) & ~(size_t)7), p, at);
+    free(p);
+}
+
+static void py_trace(struct mkt *m, uint64_t hex)
+{
+    mkt_init(m, 50, 49, CT_MODE_UFFD, PG);
+    mkt_process(m, CT_MODE_UFFD, "test", "/usr/bin/python3", "python3");
+    mkt_python(m, hex, 1, 0, "3.x", "/usr/lib/libpython3.so");
+}
+
+static void rest_of_trace(struct mkt *m)
+{
+    mkt_pytype(m, T_LIST, 1, ct_pyver_for(PY311)->L.tpflags_have_gc, 40, 0, "list");
+    mkt_region(m, 0, CT_KIND_HEAP, H0, H0 + 4 * PG, CT_TRACK_UFFD, "[heap]");
+    mkt_pages(m, CT_REC_PRESENT, 0, 0, (uint64_t[]){ 0, 4 }, 2);
+    /* a write 24 bytes before a list: its GC head only if the head is 24 bytes */
+    struct mkt_ev e = { .addr = H0 + 0x100 - 24, .time_ns = 1, .obj = H0 + 0x100, .type = T_LIST,
+                        .block = H0 + 0x100 - 32, .block_size = 64, .where = CT_WHERE_POOL_BLOCK,
+                        .obj_how = CT_OBJ_BLOCK };
+    mkt_write_ev(m, &e);
+    mkt_end(m, CT_END_EXIT, 0);
+}
+
+static int analyze(struct mkt *m, struct ct_proc *p, struct ct_err *err)
+{
+    struct ct_trace t;
+    if (ct_trace_parse("test", m->buf, m->len, &t, err))
+        return -1;
+    ct_analyze(&t, false, p);
+    return 0;
+}
+
+static void test_record_preferred(void)
+{
+    struct mkt m;
+    struct ct_proc p;
+    struct ct_err err;
+    char note[200];
+
+    /* Without the record: the 3.11 table, 16-byte GC head: unknown. */
+    py_trace(&m, PY311);
+    rest_of_trace(&m);
+    CHECK(analyze(&m, &p, &err) == 0);
+    CHECK(p.layout == ct_pyver_for(PY311));
+    CHECK_U64(p.causes[CT_CAUSE_UNKNOWN], 1);
+    ct_proc_free(&p);
+    mkt_free(&m);
+
+    /* With it: the recorded 24-byte GC head decides: gc. Unknown ids are
+     * skipped. */
+    static const uint32_t extra[][2] = { { 60000, 7 }, { 0, 1 } };
+    py_trace(&m, PY311);
+    mkt_pylayout(&m, "3.11-test", 24, 0, extra, 2);
+    rest_of_trace(&m);
+    CHECK(analyze(&m, &p, &err) == 0);
+    CHECK(p.layout != NULL && p.layout != ct_pyver_for(PY311));
+    if (p.layout) {
+        CHECK_STR(p.layout->name, "3.11-test");
+        CHECK(p.layout->L.gc_head_size == 24 && p.layout->source == CT_PYVER_TABLE);
+    }
+    CHECK_U64(p.causes[CT_CAUSE_GC], 1);
+    /* The layout outlives a move of the process (reports sort them). */
+    struct ct_proc *moved = malloc(sizeof *moved);
+    memcpy(moved, &p, sizeof p);
+    memset(&p, 0xa5, sizeof p);
+    CHECK(moved->layout && moved->layout->L.gc_head_size == 24 && !strcmp(moved->layout->name, "3.11-test"));
+    ct_proc_free(moved);
+    free(moved);
+    mkt_free(&m);
+
+    /* A version this build has no table for, analyzed with its record. */
+    py_trace(&m, PY399);
+    mkt_pylayout(&m, "3.99", 24, 0, NULL, 0);
+    rest_of_trace(&m);
+    CHECK(analyze(&m, &p, &err) == 0);
+    CHECK(p.layout != NULL && ct_cause_note(&p, note, sizeof note) == NULL);
+    CHECK_U64(p.causes[CT_CAUSE_GC], 1);
+    ct_proc_free(&p);
+    mkt_free(&m);
+
+    /* An incomplete record is not used: no table for 3.99 either. */
+    py_trace(&m, PY399);
+    mkt_pylayout(&m, "3.99", 24, CT_PYF_TP_FLAGS, NULL, 0);
+    rest_of_trace(&m);
+    CHECK(analyze(&m, &p, &err) == 0);
+    CHECK(p.layout == NULL);
+    CHECK(ct_cause_note(&p, note, sizeof note) != NULL && strstr(note, "Python 3.99") != NULL);
+    CHECK_U64(p.causes[CT_CAUSE_UNKNOWN], 1);
+    ct_proc_free(&p);
+    mkt_free(&m);
+}
+
+static void test_record_hostile(void)
+{
+    struct mkt m;
+    struct ct_proc p;
+    struct ct_err err;
+
+    /* A value too large for its field: the error names the value's offset. */
+    static const uint32_t big[][2] = { { CT_PYF_OB_TYPE, 70000 } };
+    py_trace(&m, PY311);
+    size_t rec = m.len;
+    mkt_pylayout(&m, "x", 16, CT_PYF_OB_TYPE, big, 1);
+    rest_of_trace(&m);
+    CHECK(analyze(&m, &p, &err) == -1);
+    size_t nf = ct_pyver_nfields();
+    CHECK_U64(err.offset, rec + 16 + 16 * (nf - 1) + 8);
+    CHECK(strstr(err.msg, "ob_type") != NULL);
+    mkt_free(&m);
+
+    /* A field given twice. */
+    static const uint32_t twice[][2] = { { CT_PYF_OB_TYPE, 8 } };
+    py_trace(&m, PY311);
+    rec = m.len;
+    mkt_pylayout(&m, "x", 16, 0, twice, 1);
+    rest_of_trace(&m);
+    CHECK(analyze(&m, &p, &err) == -1);
+    CHECK_U64(err.offset, rec + 16 + 16 * nf);
+    CHECK(strstr(err.msg, "twice") != NULL);
+    mkt_free(&m);
+
+    /* More fields than the record holds. */
+    py_trace(&m, PY311);
+    rec = m.len;
+    mkt_record(&m, CT_REC_PYLAYOUT, 64, (uint8_t[]){ 4, 0, 0, 0 }, 4);
+    rest_of_trace(&m);
+    CHECK(analyze(&m, &p, &err) == -1);
+    CHECK_U64(err.offset, rec + 8);
+    mkt_free(&m);
+
+    /* No room for the name. */
+    py_trace(&m, PY311);
+    rec = m.len;
+    mkt_record(&m, CT_REC_PYLAYOUT, 32, (uint8_t[]){ 1, 0, 0, 0 }, 4);
+    rest_of_trace(&m);
+    CHECK(analyze(&m, &p, &err) == -1);
+    CHECK_U64(err.offset, rec + 32);
+    mkt_free(&m);
+}
+
+/* ---- the decoder, on objects built in this process's memory -------------- */
+
+static int read_self(void *ctx, uintptr_t addr, void *dst, size_t len)
+{
+    (void)ctx;
+    if (addr < 4096)
+        return -1;
+    memcpy(dst, (const void *)addr, len);
+    return 0;
+}
+
+struct fake_type {
+    uint8_t b[256];
+};
+
+static void put64(void *base, size_t off, uint64_t v) { memcpy((uint8_t *)base + off, &v, 8); }
+static void put32(void *base, size_t off, uint32_t v) { memcpy((uint8_t *)base + off, &v, 4); }
+
+static void test_decoder(void)
+{
+    const struct ct_pyver *v = ct_pyver_for(PY311);
+    const struct ct_pylayout *L = &v->L;
+    struct ct_memread mem = { read_self, NULL };
+    struct ct_pydecoder d = { .v = v, .mem = &mem };
+    /* type, its metatype (its own type, like PyType_Type), and a name */
+    static struct fake_type meta, list;
+    static const char name[] = "list";
+    put64(&meta, L->ob_type, (uintptr_t)&meta);
+    put64(&meta, L->tp_flags, L->tpflags_type_subclass | L->tpflags_ready);
+    put64(&meta, L->tp_name, (uintptr_t)"type");
+    put64(&meta, L->tp_basicsize, 880);
+    put64(&list, L->ob_type, (uintptr_t)&meta);
+    put64(&list, L->tp_flags, L->tpflags_have_gc | L->tpflags_ready);
+    put64(&list, L->tp_name, (uintptr_t)name);
+    put64(&list, L->tp_basicsize, 40);
+    struct ct_pytypeinfo ti;
+    CHECK(ct_py_read_type(&d, (uintptr_t)&list, &ti) && ti.basicsize == 40 && ti.index == 0);
+    CHECK(!ct_py_read_type(&d, (uintptr_t)&list + 8, &ti));
+    static struct fake_type junk = { "list" };                 /* readable, not a type */
+    CHECK(!ct_py_read_type(&d, (uintptr_t)&junk, &ti));
+
+    /* a pool of 64-byte blocks: block 2 holds a GC object of that type */
+    uint8_t *pool = aligned_alloc(L->pool_size, L->pool_size);
+    memset(pool, 0, L->pool_size);
+    put32(pool, L->pool_count, 3);
+    put32(pool, L->pool_szidx, 64 / L->alignment - 1);
+    put32(pool, L->pool_nextoffset, L->pool_overhead + 3 * 64);
+    put32(pool, L->pool_maxnextoffset, L->pool_size - 64);
+    uintptr_t block = (uintptr_t)pool + L->pool_overhead + 2 * 64;
+    uintptr_t obj = block + L->gc_head_size;
+    put64((void *)obj, L->ob_refcnt, 5);
+    put64((void *)obj, L->ob_type, (uintptr_t)&list);
+    CHECK(ct_py_pool_block_size(v, &mem, (uintptr_t)pool) == 64);
+    CHECK(ct_py_pool_block_size(v, &mem, (uintptr_t)pool + PG) == 0);
+
+    struct ct_pyfound f;
+    ct_py_find(&d, &mem, obj + 3, 0, &f);                  /* the reference count */
+    CHECK(f.where == CT_WHERE_POOL_BLOCK && f.block == block && f.block_size == 64);
+    CHECK(f.obj == obj && f.type == (uintptr_t)&list && f.obj_how == CT_OBJ_BLOCK);
+    CHECK(ct_py_part_of(v, obj + 3, f.obj) == CT_PYPART_REFCNT);
+    ct_py_find(&d, &mem, block + 8, 0, &f);                /* its GC head */
+    CHECK(f.obj == obj && ct_py_part_of(v, block + 8, f.obj) == CT_PYPART_GC_HEAD);
+    CHECK(ct_py_part_of(v, obj + L->ob_type, obj) == CT_PYPART_FIELDS);
+    CHECK(ct_py_part_of(v, obj - L->gc_head_size - 8, obj) == CT_PYPART_PREHEADER);
+    CHECK(ct_py_part_of(v, obj - 64, obj) == CT_PYPART_BEFORE);
+    ct_py_find(&d, &mem, (uintptr_t)pool + 8, 0, &f);      /* the pool header */
+    CHECK(f.where == CT_WHERE_POOL_HEADER);
+    ct_py_find(&d, &mem, block - 64 + 8, 0, &f);           /* an empty block */
+    CHECK(f.where == CT_WHERE_POOL_BLOCK && f.obj == 0 && f.obj_how == CT_OBJ_NONE);
+
+    /* a dict's keys table in block 0, named by the dict type */
+    uintptr_t keys = (uintptr_t)pool + L->pool_overhead;
+    put64((void *)keys, L->dk_refcnt, 1);
+    ((uint8_t *)keys)[L->dk_log2_size] = 3;
+    ((uint8_t *)keys)[L->dk_log2_index_bytes] = 3;
+    ((uint8_t *)keys)[L->dk_kind] = 1;
+    put64((void *)keys, L->dk_usable, 4);
+    put64((void *)keys, L->dk_nentries, 1);
+    CHECK(ct_py_looks_like_dict_keys(v, &mem, keys, 64));
+    ct_py_find(&d, &mem, keys + 40, (uintptr_t)&list, &f);
+    CHECK(f.obj == keys && f.type == (uintptr_t)&list && f.obj_how == CT_OBJ_DICT_KEYS);
+    put64((void *)keys, L->dk_usable, 6);                  /* 6 + 1 > USABLE_FRACTION(8) */
+    CHECK(!ct_py_looks_like_dict_keys(v, &mem, keys, 64));
+
+    /* a view answers inside its window and passes the rest on */
+    uint8_t copy[64];
+    memcpy(copy, (void *)block, sizeof copy);
+    struct ct_memview view = { .base = block, .len = sizeof copy, .data = copy, .outside = NULL };
+    struct ct_memread vr = ct_memview_reader(&view);
+    uintptr_t o;
+    CHECK(ct_py_block_object(&d, &vr, block, 64, &o, &ti) && o == obj);
+    uint64_t x;
+    CHECK(ct_mem_u64(&vr, block + 60, &x) == -1);
+    view.outside = &mem;
+    CHECK(ct_mem_u64(&vr, block + 64, &x) == 0);
+    free(pool);
+}
+
+/* ---- the frame walk, on interpreter structures built here ------------------ */
+
+static void test_frames(void)
+{
+    const struct ct_pyver *v = ct_pyver_for(PY311);
+    const struct ct_pylayout *L = &v->L;
+    struct ct_memread mem = { read_self, NULL };
+    struct ct_pydecoder d = { .v = v, .mem = &mem };
+    static struct { uint8_t b[1024]; } rt;                 /* _PyRuntime: tstate_current is far in */
+    static struct fake_type interp, ts1, ts2, cframe, f1, f2, code, qualname, filename, lines;
+    /* two threads; the GIL holder is not the one asked for */
+    put64(&rt, L->rt_tstate_current, (uintptr_t)&ts1);
+    put64(&rt, L->rt_interpreters_head, (uintptr_t)&interp);
+    put64(&interp, L->is_threads_head, (uintptr_t)&ts1);
+    put64(&ts1, L->ts_next, (uintptr_t)&ts2);
+    put64(&ts1, L->ts_native_thread_id, 111);
+    put64(&ts2, L->ts_native_thread_id, 222);
+    put64(&ts2, L->ts_cframe, (uintptr_t)&cframe);
+    put64(&cframe, L->cframe_current_frame, (uintptr_t)&f1);
+    /* f1 runs instruction 5 of code; f2 (the entry frame) has not started */
+    put64(&f1, L->fr_code, (uintptr_t)&code);
+    put64(&f1, L->fr_previous, (uintptr_t)&f2);
+    put64(&f1, L->fr_prev_instr, (uintptr_t)&code + L->co_code_adaptive + 5 * L->code_unit);
+    put64(&f2, L->fr_code, (uintptr_t)&code);
+    put64(&f2, L->fr_prev_instr, (uintptr_t)&code + L->co_code_adaptive - L->code_unit);
+    f2.b[L->fr_is_entry] = 1;
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111) == (uintptr_t)&ts1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222) == (uintptr_t)&ts2);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 333) == 0);
+    struct ct_pyframe fr[4];
+    int truncated = -1;
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts2, fr, 4, &truncated) == 2 && truncated == 0);
+    CHECK(fr[0].code == (uintptr_t)&code && fr[0].lasti == 5 && fr[0].flags == 0);
+    CHECK(fr[1].code == (uintptr_t)&code && fr[1].lasti == -1 && fr[1].flags == CT_PYFRAME_ENTRY);
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts2, fr, 1, &truncated) == 1 && truncated == 1);
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts1, fr, 4, &truncated) == 0 && truncated == 0);   /* no cframe */
+
+    /* the code object: names (compact ASCII str), first line, line table (bytes) */
+    put64(&code, L->co_qualname, (uintptr_t)&qualname);
+    put64(&code, L->co_filename, (uintptr_t)&filename);
+    put64(&code, L->co_linetable, (uintptr_t)&lines);
+    put32(&code, L->co_firstlineno, 42);
+    uint32_t ascii_state = 1u << L->unicode_kind_shift | 1u << L->unicode_compact_bit | 1u << L->unicode_ascii_bit;
+    put64(&qualname, L->ascii_length, 5);
+    put32(&qualname, L->ascii_state, ascii_state);
+    memcpy(qualname.b + L->ascii_size, "outer", 5);
+    put64(&filename, L->ascii_length, 4);
+    put32(&filename, L->ascii_state, ascii_state & ~(1u << L->unicode_compact_bit));   /* not compact */
+    put64(&lines, L->ob_size, 3);
+    memcpy(lines.b + L->bytes_sval, "\x80\x81\x82", 3);
+    struct ct_pycodeinfo ci;
+    CHECK(ct_py_read_code(&d, (uintptr_t)&code, &ci) == 0);
+    CHECK(ci.firstlineno == 42 && ci.qualname == (uintptr_t)&qualname && ci.linetable == (uintptr_t)&lines);
+    char text[16];
+    CHECK(ct_py_read_ascii(&d, ci.qualname, text, sizeof text) == 5 && !memcmp(text, "outer", 5));
+    CHECK(ct_py_read_ascii(&d, ci.qualname, text, 3) == 3);
+    CHECK(ct_py_read_ascii(&d, ci.filename, text, sizeof text) == 0);
+    CHECK(ct_py_bytes_len(&d, ci.linetable) == 3);
+    CHECK(!memcmp((const void *)ct_py_bytes_data(&d, ci.linetable), "\x80\x81\x82", 3));
+}
+
+/* ---- process_vm_readv, on a child ------------------------------------------ */
+
+static char child_data[64] = "the parent's bytes";
+
+static void test_remote(void)
+{
+    int ready[2], done[2];
+    if (pipe(ready) || pipe(done)) {
+        CHECK(0);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        strcpy(child_data, "the child's bytes");
+        char c = 1;
+        if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    char c;
+    CHECK(pid > 0 && read(ready[0], &c, 1) == 1);
+    struct ct_memread_remote r = { .pid = pid };
+    struct ct_memread m = ct_memread_remote(&r);
+    char buf[sizeof child_data] = {0};
+    CHECK(ct_mem_read(&m, (uintptr_t)child_data, buf, sizeof buf) == 0);
+    CHECK_STR(buf, "the child's bytes");
+    CHECK_STR(child_data, "the parent's bytes");
+    uint64_t x;
+    CHECK(ct_mem_u64(&m, 8, &x) == -1);                    /* unmapped */
+    CHECK(ct_mem_u64(&m, UINTPTR_MAX - 3, &x) == -1);      /* wraps */
+    if (write(done[1], &c, 1) != 1)
+        kill(pid, SIGKILL);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    r.pid = pid;                                            /* reaped: gone */
+    CHECK(ct_mem_read(&m, (uintptr_t)child_data, buf, 8) == -1);
+    close(ready[0]);
+    close(ready[1]);
+    close(done[0]);
+    close(done[1]);
+}
+
+int main(void)
+{
+    test_registry();
+    test_fields();
+    test_record_preferred();
+    test_record_hostile();
+    test_decoder();
+    test_frames();
+    test_remote();
+    return check_done("test_pyver");
+}

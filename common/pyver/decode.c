@@ -1,0 +1,261 @@
+/*
+ * decode.c - see decode.h. Rules that differ between CPython versions are
+ * chosen by the version's data (pyver.h), never by its number.
+ */
+#include "decode.h"
+
+#include "ct_format.h"
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* ---- pymalloc ------------------------------------------------------------- */
+
+uint32_t ct_py_pool_header_len(const struct ct_pyver *v)
+{
+    const struct ct_pylayout *L = &v->L;
+    uint32_t end = L->pool_count;
+    if (L->pool_szidx > end)
+        end = L->pool_szidx;
+    if (L->pool_nextoffset > end)
+        end = L->pool_nextoffset;
+    if (L->pool_maxnextoffset > end)
+        end = L->pool_maxnextoffset;
+    end += 4;
+    return end < CT_PY_POOL_HEADER_MAX ? end : CT_PY_POOL_HEADER_MAX;
+}
+
+uintptr_t ct_py_pool_of(const struct ct_pyver *v, uintptr_t addr)
+{
+    return addr & ~(uintptr_t)(v->L.pool_size - 1);
+}
+
+uint32_t ct_py_pool_block_size(const struct ct_pyver *v, const struct ct_memread *m, uintptr_t p)
+{
+    const struct ct_pylayout *L = &v->L;
+    uint8_t hdr[CT_PY_POOL_HEADER_MAX];
+    uint32_t len = ct_py_pool_header_len(v);
+    if (len < 4 || ct_mem_read(m, p, hdr, len))
+        return 0;
+    /* pool_header's fields are 32-bit (uint count, szidx, nextoffset, maxnextoffset) */
+    uint32_t count = get_u32(hdr + L->pool_count);
+    uint32_t szidx = get_u32(hdr + L->pool_szidx);
+    uint32_t next = get_u32(hdr + L->pool_nextoffset);
+    uint32_t maxnext = get_u32(hdr + L->pool_maxnextoffset);
+    if (!L->alignment || szidx >= L->small_request_threshold / L->alignment)
+        return 0;
+    uint32_t size = (szidx + 1) * L->alignment;
+    if (maxnext != L->pool_size - size || next < L->pool_overhead || next > L->pool_size ||
+        (next - L->pool_overhead) % size != 0 || count > (L->pool_size - L->pool_overhead) / size)
+        return 0;
+    return size;
+}
+
+/* ---- types ---------------------------------------------------------------- */
+
+static bool is_metatype(const struct ct_pydecoder *d, uintptr_t m)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    uint64_t f;
+    return m && !(m & 7) && ct_mem_u64(d->mem, m + L->tp_flags, &f) == 0 && (f & L->tpflags_type_subclass) &&
+           (f & L->tpflags_ready);
+}
+
+/* A type must be initialised (READY), its type and its type's type must be
+ * types, and its name must start like an identifier. */
+bool ct_py_read_type(const struct ct_pydecoder *d, uintptr_t t, struct ct_pytypeinfo *info)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    uint64_t meta, metameta, name_ptr;
+    char c;
+    info->index = 0;
+    if ((t & 7) || t < 4096 || ct_mem_u64(d->mem, t + L->ob_type, &meta) || !is_metatype(d, meta) ||
+        ct_mem_u64(d->mem, meta + L->ob_type, &metameta) || !is_metatype(d, metameta))
+        return false;
+    if (ct_mem_u64(d->mem, t + L->tp_flags, &info->flags) || !(info->flags & L->tpflags_ready) ||
+        ct_mem_read(d->mem, t + L->tp_basicsize, &info->basicsize, sizeof info->basicsize) ||
+        ct_mem_u64(d->mem, t + L->tp_name, &name_ptr) || ct_mem_read(d->mem, name_ptr, &c, 1) ||
+        !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'))
+        return false;
+    return info->basicsize >= (int64_t)L->object_size && info->basicsize < (1 << 24) && !(info->basicsize & 7);
+}
+
+const struct ct_pytypeinfo *ct_py_type(const struct ct_pydecoder *d, uintptr_t t, struct ct_pytypeinfo *scratch)
+{
+    if (d->type_of)
+        return d->type_of(d->type_ctx, t, scratch);
+    return t && ct_py_read_type(d, t, scratch) ? scratch : NULL;
+}
+
+bool ct_pytype_has_gc(const struct ct_pyver *v, uint64_t tp_flags)
+{
+    return (tp_flags & v->L.tpflags_have_gc) != 0;
+}
+
+bool ct_pytype_has_managed_dict(const struct ct_pyver *v, uint64_t tp_flags)
+{
+    return (tp_flags & v->L.tpflags_managed_dict) != 0;
+}
+
+uint32_t ct_py_preheader(const struct ct_pyver *v, uint64_t tp_flags)
+{
+    uint32_t n = 0;
+    if (ct_pytype_has_gc(v, tp_flags))
+        n += v->L.gc_head_size;
+    if (ct_pytype_has_managed_dict(v, tp_flags))
+        n += v->L.managed_dict_preheader;
+    return n;
+}
+
+/* ---- objects -------------------------------------------------------------- */
+
+const struct ct_pytypeinfo *ct_py_object_at(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t obj,
+                                            uint32_t before, struct ct_pytypeinfo *scratch)
+{
+    uint64_t t;
+    if (ct_mem_u64(m, obj + d->v->L.ob_type, &t))
+        return NULL;
+    const struct ct_pytypeinfo *e = ct_py_type(d, (uintptr_t)t, scratch);
+    if (!e)
+        return NULL;
+    if (before == CT_PY_BEFORE_GC)
+        return ct_pytype_has_gc(d->v, e->flags) ? e : NULL;
+    if (before != CT_PY_BEFORE_ANY && ct_py_preheader(d->v, e->flags) != before)
+        return NULL;
+    return e;
+}
+
+const struct ct_pytypeinfo *ct_py_block_object(const struct ct_pydecoder *d, const struct ct_memread *m,
+                                               uintptr_t block, uint32_t size, uintptr_t *obj,
+                                               struct ct_pytypeinfo *scratch)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    /* A block starts with the object, or its GC head, or the managed-dict
+     * pre-header and the GC head. */
+    static const uint8_t gc_md[3][2] = {{0, 0}, {1, 0}, {1, 1}};
+    for (int i = 0; i < 3; i++) {
+        uint32_t before = gc_md[i][0] * L->gc_head_size + gc_md[i][1] * L->managed_dict_preheader;
+        const struct ct_pytypeinfo *e = ct_py_object_at(d, m, block + before, before, scratch);
+        /* Not basicsize: a compact str is smaller than PyUnicode_Type says. */
+        if (e && before + L->object_size <= size) {
+            *obj = block + before;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memread *m, uintptr_t block,
+                                uint32_t size)
+{
+    const struct ct_pylayout *L = &v->L;
+    switch (v->dict_keys) {
+    case CT_DICTKEYS_NONE:
+        return false;
+    case CT_DICTKEYS_311: {
+        uint8_t k[64];
+        uint32_t len = (uint32_t)L->dk_indices + 8;
+        if (len > sizeof k || ct_mem_read(m, block, k, len))
+            return false;
+        int64_t refcnt = (int64_t)get_u64(k + L->dk_refcnt);
+        int64_t usable = (int64_t)get_u64(k + L->dk_usable);
+        int64_t nentries = (int64_t)get_u64(k + L->dk_nentries);
+        uint8_t log2_size = k[L->dk_log2_size], log2_index = k[L->dk_log2_index_bytes], kind = k[L->dk_kind];
+        if (refcnt < 1 || refcnt > (1 << 24) || log2_size < 3 || log2_size > 30 || kind > 2 ||
+            log2_index < log2_size || log2_index > log2_size + 3)
+            return false;
+        int64_t capacity = ((int64_t)2 << log2_size) / 3;   /* USABLE_FRACTION */
+        if (usable < 0 || nentries < 0 || usable + nentries > capacity)
+            return false;
+        return (uint64_t)L->dk_indices + (1ull << log2_index) <= size;
+    }
+    }
+    return false;
+}
+
+static void note_object(const struct ct_pyver *v, const struct ct_memread *m, struct ct_pyfound *out, uintptr_t obj,
+                        uint8_t how)
+{
+    uint64_t t = 0;
+    ct_mem_u64(m, obj + v->L.ob_type, &t);
+    out->obj = obj;
+    out->type = (uintptr_t)t;
+    out->obj_how = how;
+}
+
+void ct_py_find(const struct ct_pydecoder *d, const struct ct_memread *near, uintptr_t addr, uintptr_t dict_type,
+                struct ct_pyfound *out)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    struct ct_pytypeinfo scratch;
+    *out = (struct ct_pyfound){0};
+    uintptr_t a = addr & ~(uintptr_t)7;
+    uintptr_t pool = ct_py_pool_of(d->v, a);
+    uint32_t size = ct_py_pool_block_size(d->v, near, pool);
+    if (size) {
+        if (a < pool + L->pool_overhead) {
+            out->where = CT_WHERE_POOL_HEADER;
+            return;
+        }
+        uintptr_t block = pool + L->pool_overhead + ((a - pool - L->pool_overhead) / size) * size;
+        out->where = CT_WHERE_POOL_BLOCK;
+        out->block = block;
+        out->block_size = size;
+        uintptr_t obj;
+        if (ct_py_block_object(d, near, block, size, &obj, &scratch)) {
+            note_object(d->v, near, out, obj, CT_OBJ_BLOCK);
+        } else if (dict_type && ct_py_looks_like_dict_keys(d->v, near, block, size) &&
+                   ct_py_type(d, dict_type, &scratch)) {
+            out->obj = block;
+            out->type = dict_type;
+            out->obj_how = CT_OBJ_DICT_KEYS;
+        }
+        return;
+    }
+    out->where = CT_WHERE_OUTSIDE;
+    /* Not pymalloc: a header write is recognisable from the address itself:
+     * the object's start, or the first or second word of its GC head. */
+    if (ct_py_object_at(d, near, a, CT_PY_BEFORE_ANY, &scratch))
+        note_object(d->v, near, out, a, CT_OBJ_AT);
+    else if (ct_py_object_at(d, near, a + L->gc_head_size, CT_PY_BEFORE_GC, &scratch))
+        note_object(d->v, near, out, a + L->gc_head_size, CT_OBJ_GC_NEXT);
+    else if (ct_py_object_at(d, near, a + 8, CT_PY_BEFORE_GC, &scratch))
+        note_object(d->v, near, out, a + 8, CT_OBJ_GC_PREV);
+}
+
+/* ---- parts of an object --------------------------------------------------- */
+
+/* The reference count is the word at ob_refcnt; ob_type follows it in
+ * every CPython the tables describe, so its width is the distance. */
+static uint64_t refcnt_size(const struct ct_pylayout *L)
+{
+    return L->ob_type > L->ob_refcnt ? (uint64_t)(L->ob_type - L->ob_refcnt) : 8;
+}
+
+enum ct_pypart ct_py_part_of(const struct ct_pyver *v, uint64_t addr, uint64_t obj)
+{
+    const struct ct_pylayout *L = &v->L;
+    if (addr >= obj) {
+        uint64_t off = addr - obj;
+        if (off >= L->ob_refcnt && off < L->ob_refcnt + refcnt_size(L))
+            return CT_PYPART_REFCNT;
+        return CT_PYPART_FIELDS;
+    }
+    uint64_t before = obj - addr;
+    if (before <= L->gc_head_size)
+        return CT_PYPART_GC_HEAD;
+    if (before <= (uint64_t)L->gc_head_size + L->managed_dict_preheader)
+        return CT_PYPART_PREHEADER;
+    return CT_PYPART_BEFORE;
+}

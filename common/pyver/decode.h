@@ -1,0 +1,104 @@
+/*
+ * decode.h - from an address to what CPython keeps there.
+ *
+ * Promise: given an address in a CPython process and a reader of its
+ * memory, the decoder says whether it lies in a pymalloc pool (header or
+ * block, and the block's size class), which object starts in that block or
+ * at the address, the object's type (validated: a pointer that merely
+ * lands on memory looking like a type does not pass), whether the block
+ * holds a dict's keys table, and which part of an object a byte belongs to
+ * (reference count, other fields, GC links, managed-dict pre-header).
+ * Everything is read through struct ct_memread; nothing here allocates or
+ * calls libc, so the shim runs it in its fault handlers.
+ */
+#ifndef COWTRACE_PYVER_DECODE_H
+#define COWTRACE_PYVER_DECODE_H
+
+#include <stdbool.h>
+
+#include "memread.h"
+#include "pyver.h"
+
+/* What the decoder knows of a type object. */
+struct ct_pytypeinfo {
+    uint64_t flags;                /* tp_flags */
+    int64_t basicsize;             /* tp_basicsize */
+    uint32_t index;                /* the caller's number for it (0: none) */
+};
+
+struct ct_pydecoder {
+    const struct ct_pyver *v;
+    const struct ct_memread *mem;  /* the process's memory */
+    /* Type lookup: the info for type pointer t, or NULL if t is not a type.
+     * A caller that caches types (the shim) puts its cache here; NULL means
+     * ct_py_read_type into *scratch every time. */
+    const struct ct_pytypeinfo *(*type_of)(void *ctx, uintptr_t t, struct ct_pytypeinfo *scratch);
+    void *type_ctx;
+};
+
+/* Bytes of a pool header to read for ct_py_pool_block_size_of, at most
+ * CT_PY_POOL_HEADER_MAX. */
+#define CT_PY_POOL_HEADER_MAX 64
+uint32_t ct_py_pool_header_len(const struct ct_pyver *v);
+/* The pool holding addr. */
+uintptr_t ct_py_pool_of(const struct ct_pyver *v, uintptr_t addr);
+/* The size class of the pool at p, or 0 if p does not hold a pool header.
+ * Reads ct_py_pool_header_len bytes at p through m. */
+uint32_t ct_py_pool_block_size(const struct ct_pyver *v, const struct ct_memread *m, uintptr_t p);
+
+/* Is t a type object? Fills *info (index 0). Reads through d->mem. */
+bool ct_py_read_type(const struct ct_pydecoder *d, uintptr_t t, struct ct_pytypeinfo *info);
+
+/* The type of t through d->type_of (or ct_py_read_type), or NULL. */
+const struct ct_pytypeinfo *ct_py_type(const struct ct_pydecoder *d, uintptr_t t, struct ct_pytypeinfo *scratch);
+
+/* Bytes in front of an object of a type with these flags: GC head,
+ * managed-dict pre-header. */
+uint32_t ct_py_preheader(const struct ct_pyver *v, uint64_t tp_flags);
+bool ct_pytype_has_gc(const struct ct_pyver *v, uint64_t tp_flags);
+bool ct_pytype_has_managed_dict(const struct ct_pyver *v, uint64_t tp_flags);
+
+/* An object whose header starts at `obj` (its ob_type read through m)?
+ * `before` says what must precede it: an exact pre-header size (a pymalloc
+ * block's start), or CT_PY_BEFORE_ANY, or CT_PY_BEFORE_GC (a GC head at
+ * least). */
+#define CT_PY_BEFORE_ANY (~0u)
+#define CT_PY_BEFORE_GC  (~1u)
+const struct ct_pytypeinfo *ct_py_object_at(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t obj,
+                                            uint32_t before, struct ct_pytypeinfo *scratch);
+
+/* The object in a pymalloc block of this size class, if the block holds a
+ * live one: its address in *obj. */
+const struct ct_pytypeinfo *ct_py_block_object(const struct ct_pydecoder *d, const struct ct_memread *m,
+                                               uintptr_t block, uint32_t size, uintptr_t *obj,
+                                               struct ct_pytypeinfo *scratch);
+
+/* Does the block hold a dict's keys table (PyDictKeysObject has no object
+ * header, but a shape random data rarely has)? */
+bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memread *m, uintptr_t block,
+                                uint32_t size);
+
+/* What holds the byte at addr (see CT_WHERE_* and CT_OBJ_* in ct_format.h). */
+struct ct_pyfound {
+    uintptr_t obj, type, block;
+    uint32_t block_size;
+    uint8_t where, obj_how;
+};
+
+/* The whole search for one written address: `near` reads the memory
+ * around it (the shim: the page being written, in place), dict_type is
+ * &PyDict_Type in the process (0: unknown) and names keys tables. */
+void ct_py_find(const struct ct_pydecoder *d, const struct ct_memread *near, uintptr_t addr, uintptr_t dict_type,
+                struct ct_pyfound *out);
+
+/* Which part of an object starting at obj the byte at addr is. */
+enum ct_pypart {
+    CT_PYPART_REFCNT,              /* ob_refcnt */
+    CT_PYPART_FIELDS,              /* ob_type and everything after it */
+    CT_PYPART_GC_HEAD,             /* PyGC_Head, just before the object */
+    CT_PYPART_PREHEADER,           /* the managed-dict pre-header, before the GC head */
+    CT_PYPART_BEFORE,              /* further before: not this object's */
+};
+enum ct_pypart ct_py_part_of(const struct ct_pyver *v, uint64_t addr, uint64_t obj);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * frames.c - see frames.h.
+ */
+#include "frames.h"
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+uintptr_t ct_py_thread_state(const struct ct_pydecoder *d, uintptr_t rt, int tid)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    const struct ct_memread *m = d->mem;
+    uint64_t t = 0, native = 0;
+    /* Usually the writing thread holds the GIL: try that first. */
+    if (!ct_mem_u64(m, rt + L->rt_tstate_current, &t) && t &&
+        !ct_mem_u64(m, t + L->ts_native_thread_id, &native) && native == (uint64_t)tid)
+        return (uintptr_t)t;
+    uint64_t interp = 0;
+    if (ct_mem_u64(m, rt + L->rt_interpreters_head, &interp))
+        return 0;
+    for (int ni = 0; interp && ni < 64; ni++) {
+        uint64_t ts = 0;
+        ct_mem_u64(m, interp + L->is_threads_head, &ts);
+        for (int nt = 0; ts && nt < 4096; nt++) {
+            if (!ct_mem_u64(m, ts + L->ts_native_thread_id, &native) && native == (uint64_t)tid)
+                return (uintptr_t)ts;
+            if (ct_mem_u64(m, ts + L->ts_next, &ts))
+                break;
+        }
+        if (ct_mem_u64(m, interp + L->is_next, &interp))
+            break;
+    }
+    return 0;
+}
+
+/* The thread's innermost frame, or 0. */
+static uint64_t current_frame(const struct ct_pydecoder *d, uintptr_t ts)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    switch (d->v->frame_chain) {
+    case CT_PYCHAIN_NONE:
+        return 0;
+    case CT_PYCHAIN_CFRAME_311: {
+        uint64_t cframe = 0, frame = 0;
+        if (!ts || ct_mem_u64(d->mem, ts + L->ts_cframe, &cframe) || !cframe ||
+            ct_mem_u64(d->mem, cframe + L->cframe_current_frame, &frame))
+            return 0;
+        return frame;
+    }
+    }
+    return 0;
+}
+
+int ct_py_frames(const struct ct_pydecoder *d, uintptr_t ts, struct ct_pyframe *out, int max, int *truncated)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    uint64_t frame = current_frame(d, ts);
+    *truncated = 0;
+    int n = 0;
+    uint8_t f[128];
+    size_t flen = (size_t)L->fr_owner + 1;
+    if (flen > sizeof f)
+        return 0;
+    while (frame && n < max) {
+        if (ct_mem_read(d->mem, frame, f, flen))
+            break;
+        uint64_t code = get_u64(f + L->fr_code), prev = get_u64(f + L->fr_previous);
+        uint64_t instr = get_u64(f + L->fr_prev_instr);
+        if (code) {
+            int64_t lasti = ((int64_t)instr - (int64_t)(code + L->co_code_adaptive)) / L->code_unit;
+            out[n].code = code;
+            out[n].lasti = lasti < -1 || lasti > (1 << 30) ? -1 : (int32_t)lasti;
+            out[n].flags = f[L->fr_is_entry] ? CT_PYFRAME_ENTRY : 0;
+            n++;
+        }
+        frame = prev;
+    }
+    *truncated = frame != 0;
+    return n;
+}
+
+size_t ct_py_read_ascii(const struct ct_pydecoder *d, uintptr_t obj, char *out, size_t cap)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    uint8_t hdr[128];
+    if (!obj || L->compact_size > sizeof hdr || ct_mem_read(d->mem, obj, hdr, L->compact_size))
+        return 0;
+    int64_t len = (int64_t)get_u64(hdr + L->ascii_length);
+    uint32_t state;
+    __builtin_memcpy(&state, hdr + L->ascii_state, 4);
+    unsigned kind = (state >> L->unicode_kind_shift) & 7, compact = (state >> L->unicode_compact_bit) & 1,
+             ascii = (state >> L->unicode_ascii_bit) & 1;
+    if (!compact || kind != 1 || len < 0)   /* kind 1: PyUnicode_1BYTE_KIND */
+        return 0;
+    size_t n = (size_t)len < cap ? (size_t)len : cap;
+    uintptr_t data = obj + (ascii ? L->ascii_size : L->compact_size);
+    return ct_mem_read(d->mem, data, out, n) ? 0 : n;
+}
+
+int ct_py_read_code(const struct ct_pydecoder *d, uintptr_t code, struct ct_pycodeinfo *out)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    uint8_t co[256];
+    if (L->co_code_adaptive > sizeof co || ct_mem_read(d->mem, code, co, L->co_code_adaptive))
+        return -1;
+    out->filename = (uintptr_t)get_u64(co + L->co_filename);
+    out->qualname = (uintptr_t)get_u64(co + L->co_qualname);
+    out->linetable = (uintptr_t)get_u64(co + L->co_linetable);
+    __builtin_memcpy(&out->firstlineno, co + L->co_firstlineno, 4);
+    return 0;
+}
+
+int64_t ct_py_bytes_len(const struct ct_pydecoder *d, uintptr_t bytes)
+{
+    int64_t len = -1;
+    if (!bytes || ct_mem_read(d->mem, bytes + d->v->L.ob_size, &len, sizeof len))
+        return -1;
+    return len;
+}
+
+uintptr_t ct_py_bytes_data(const struct ct_pydecoder *d, uintptr_t bytes)
+{
+    return bytes + d->v->L.bytes_sval;
+}

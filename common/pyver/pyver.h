@@ -1,0 +1,121 @@
+/*
+ * pyver.h - everything cowtrace knows about a CPython version, as data.
+ *
+ * Promise: this folder (common/pyver/) is the one place that knows CPython.
+ * A minor version is one `struct ct_pyver` (v3_11.c); ct_pyver_for() is the
+ * only code that decodes a PY_VERSION_HEX; what differs between versions as
+ * an algorithm rather than an offset (how frames chain, how line tables
+ * encode, how dict-keys tables look) is an enum here, switched in exactly
+ * one function (frames.c, linetable.c, decode.c), so a new enum value is
+ * found by -Wswitch. No file outside this folder compares a version number.
+ *
+ * Adding a CPython minor: a v3_NN.c with its offsets (checked against its
+ * internal headers with offsetof), one line in registry.c, and, only when
+ * an algorithm changed, one enum value and one case in the function that
+ * switches on it. The shim and the analyzer pick it up unchanged, and a
+ * trace records the layout it was decoded with (CT_REC_PYLAYOUT, fields.c),
+ * which the analyzer prefers over its own table.
+ *
+ * Everything here is safe in a signal handler: constant data and pure
+ * functions (no allocation, no libc); memory is read only through a
+ * struct ct_memread (memread.h).
+ *
+ * Offsets are in bytes, for 64-bit builds without Py_TRACE_REFS or
+ * Py_DEBUG (a debug build has a different object header).
+ */
+#ifndef COWTRACE_PYVER_H
+#define COWTRACE_PYVER_H
+
+#include <stdint.h>
+
+/* The offsets and constants of one CPython minor. */
+struct ct_pylayout {
+    /* PyObject / PyVarObject */
+    uint16_t ob_refcnt, ob_type, ob_size;
+    uint16_t object_size;          /* sizeof(PyObject) */
+    /* Memory before a GC object: PyGC_Head, and for types with
+     * Py_TPFLAGS_MANAGED_DICT the managed-dict pre-header before that. */
+    uint16_t gc_head_size;
+    uint16_t managed_dict_preheader;
+
+    /* PyTypeObject */
+    uint16_t tp_name, tp_basicsize, tp_itemsize, tp_flags;
+    uint64_t tpflags_managed_dict, tpflags_have_gc, tpflags_heaptype, tpflags_type_subclass, tpflags_ready;
+
+    /* obmalloc: pools of one size class inside arenas */
+    uint32_t pool_size, arena_size, pool_overhead, alignment, small_request_threshold;
+    uint16_t pool_count, pool_szidx, pool_nextoffset, pool_maxnextoffset; /* pool_header fields (uint32) */
+
+    /* PyDictKeysObject: not a PyObject, recognised by its shape */
+    uint16_t dk_refcnt, dk_log2_size, dk_log2_index_bytes, dk_kind, dk_usable, dk_nentries, dk_indices;
+
+    /* Thread and frame state, for Python stacks */
+    uint16_t rt_interpreters_head, rt_tstate_current;
+    uint16_t is_next, is_threads_head, ts_next, ts_cframe, ts_native_thread_id;
+    uint16_t code_unit;            /* bytes per instruction unit (2) */
+    uint16_t cframe_current_frame;
+    uint16_t fr_code, fr_previous, fr_prev_instr, fr_owner, fr_is_entry;
+    uint16_t co_filename, co_name, co_qualname, co_firstlineno, co_linetable, co_code_adaptive;
+    uint16_t ascii_length, ascii_state, ascii_size, compact_size;   /* PyASCIIObject, PyCompactUnicodeObject */
+    uint16_t bytes_sval;           /* PyBytesObject.ob_sval */
+    /* PyASCIIObject.state bits */
+    uint8_t unicode_kind_shift, unicode_compact_bit, unicode_ascii_bit;
+};
+
+/* How a thread's frames chain (frames.c). */
+enum ct_pychain {
+    CT_PYCHAIN_NONE = 0,           /* unknown: no Python stacks */
+    CT_PYCHAIN_CFRAME_311 = 1,     /* tstate->cframe->current_frame, then frame->previous */
+};
+
+/* How co_linetable encodes lines (linetable.c). */
+enum ct_linetable_format {
+    CT_LINETABLE_UNKNOWN = 0,      /* no decoder: frames get no line */
+    CT_LINETABLE_PEP657 = 1,       /* 3.11: PEP 657 location table, 2-byte code units */
+};
+
+/* Which rules a PyDictKeysObject's shape follows (decode.c). */
+enum ct_dictkeys_shape {
+    CT_DICTKEYS_NONE = 0,          /* unknown: no dict-keys recognition */
+    CT_DICTKEYS_311 = 1,           /* log2 sizes, USABLE_FRACTION 2/3, kinds 0..2 */
+};
+
+/* Where the shim got its struct ct_pyver (recorded in PYLAYOUT). */
+enum ct_pyver_source {
+    CT_PYVER_TABLE = 0,            /* a static table of this folder */
+    CT_PYVER_DISCOVERED = 1,       /* read from the process (reserved: 3.13's _Py_DebugOffsets) */
+};
+
+#define CT_PYVER_MAX_EVAL_FUNCS 4
+
+struct ct_pyver {
+    const char *name;              /* "3.11" */
+    uint32_t major, minor;
+    struct ct_pylayout L;
+    enum ct_pychain frame_chain;
+    enum ct_linetable_format linetable;
+    enum ct_dictkeys_shape dict_keys;
+    /* The C functions that evaluate Python frames (GCC may split off a
+     * ".cold" part: the same C frame). NULL-terminated. */
+    const char *eval_funcs[CT_PYVER_MAX_EVAL_FUNCS + 1];
+    enum ct_pyver_source source;
+};
+
+/* The table for a hexversion (PY_VERSION_HEX), or NULL. */
+const struct ct_pyver *ct_pyver_for(uint64_t hexversion);
+
+/* The parts of a hexversion. */
+struct ct_pyversion {
+    uint32_t major, minor, micro;
+};
+struct ct_pyversion ct_pyversion_of(uint64_t hexversion);
+
+/* "3.11.7" into buf (NUL-terminated, truncated to cap); returns the length.
+ * Async-signal-safe. */
+unsigned ct_pyversion_format(uint64_t hexversion, char *buf, unsigned cap);
+
+/* Is func an evaluation-loop function of this interpreter (NULL: of any
+ * interpreter this folder knows)? */
+int ct_pyver_is_eval_func(const struct ct_pyver *v, const char *func);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * registry.c - the known CPython versions, and the only decoding of a
+ * PY_VERSION_HEX in cowtrace (see pyver.h).
+ */
+#include <stddef.h>
+
+#include "pyver.h"
+
+extern const struct ct_pyver ct_pyver_3_11;
+
+static const struct ct_pyver *const known[] = {
+    &ct_pyver_3_11,
+};
+
+struct ct_pyversion ct_pyversion_of(uint64_t hexversion)
+{
+    /* PY_VERSION_HEX: 0xMMmmppLS (major, minor, micro, release level, serial) */
+    return (struct ct_pyversion){
+        .major = (uint32_t)(hexversion >> 24) & 0xff,
+        .minor = (uint32_t)(hexversion >> 16) & 0xff,
+        .micro = (uint32_t)(hexversion >> 8) & 0xff,
+    };
+}
+
+const struct ct_pyver *ct_pyver_for(uint64_t hexversion)
+{
+    struct ct_pyversion v = ct_pyversion_of(hexversion);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (known[i]->major == v.major && known[i]->minor == v.minor)
+            return known[i];
+    return NULL;
+}
+
+static unsigned put_decimal(char *buf, unsigned at, unsigned cap, uint32_t n)
+{
+    char digits[10];
+    unsigned nd = 0;
+    do {
+        digits[nd++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (nd && at + 1 < cap)
+        buf[at++] = digits[--nd];
+    return at;
+}
+
+unsigned ct_pyversion_format(uint64_t hexversion, char *buf, unsigned cap)
+{
+    if (!cap)
+        return 0;
+    struct ct_pyversion v = ct_pyversion_of(hexversion);
+    unsigned n = put_decimal(buf, 0, cap, v.major);
+    if (n + 1 < cap)
+        buf[n++] = '.';
+    n = put_decimal(buf, n, cap, v.minor);
+    if (n + 1 < cap)
+        buf[n++] = '.';
+    n = put_decimal(buf, n, cap, v.micro);
+    buf[n] = 0;
+    return n;
+}
+
+static int is_eval_name(const char *name, const char *func)
+{
+    size_t n = 0;
+    while (name[n] && func[n] == name[n])
+        n++;
+    /* GCC splits hot and cold parts: _PyEval_EvalFrameDefault.cold is the
+     * same C frame. */
+    return !name[n] && (func[n] == '\0' || func[n] == '.');
+}
+
+int ct_pyver_is_eval_func(const struct ct_pyver *v, const char *func)
+{
+    if (!func)
+        return 0;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        const struct ct_pyver *k = v ? v : known[i];
+        for (size_t j = 0; j < CT_PYVER_MAX_EVAL_FUNCS && k->eval_funcs[j]; j++)
+            if (is_eval_name(k->eval_funcs[j], func))
+                return 1;
+        if (v)
+            break;
+    }
+    return 0;
+}

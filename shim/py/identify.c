@@ -1,0 +1,65 @@
+/*
+ * identify.c - in the parent, before fork: which interpreter is this, and
+ * where is it? (Py_Version, _PyRuntime, the ELF object defining them.)
+ * What the version means is common/pyver's business (setup.c asks it).
+ */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
+
+#include "py.h"
+
+struct find_object {
+    uintptr_t addr;
+    int found;
+    int main_program;
+    char path[PATH_MAX];
+};
+
+static int find_defining_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    struct find_object *f = data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && f->addr >= lo && f->addr < lo + ph->p_memsz) {
+            f->found = 1;
+            f->main_program = !info->dlpi_name || !info->dlpi_name[0];
+            if (!f->main_program) {
+                size_t n = ct_strlen(info->dlpi_name);
+                if (n >= sizeof f->path)
+                    n = sizeof f->path - 1;
+                ct_memcpy(f->path, info->dlpi_name, n);
+                f->path[n] = 0;
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Libraries can still be loaded later (an embedding host dlopens its
+ * Python plugin), so a miss is retried at the next fork. */
+void ct_py_identify(void)
+{
+    if (ct_cfg.py_hexversion)
+        return;
+    const unsigned long *ver = dlsym(RTLD_DEFAULT, "Py_Version");
+    void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
+    if (!ver || !runtime)
+        return;
+    struct find_object f = {.addr = (uintptr_t)runtime};
+    dl_iterate_phdr(find_defining_object, &f);
+    if (!f.found)
+        return;
+    if (f.main_program) {
+        long n = ct_sys4(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", f.path, sizeof f.path - 1);
+        f.path[ct_is_err(n) ? 0 : n] = 0;
+    }
+    ct_memcpy(ct_cfg.py_path, f.path, sizeof ct_cfg.py_path);
+    ct_cfg.py_runtime = (uintptr_t)runtime;
+    ct_cfg.py_dict_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyDict_Type");
+    ct_cfg.py_shared = !f.main_program;
+    ct_cfg.py_hexversion = *ver;
+}

@@ -1,0 +1,63 @@
+/*
+ * py.h - the shim's CPython part (shim/py/), internal to it and stacks.c.
+ *
+ * What a write hit, in CPython's terms. At fork the parent's interpreter is
+ * identified (identify.c); in the child its version's data comes from
+ * common/pyver/ (setup.c, which also records it: PYTHON and PYLAYOUT). For
+ * the first write to a page (sync backends: evidence.c) or for each written
+ * page (uffd-async: summary.c) the memory around the address is decoded by
+ * common/pyver's decoder, reading through guarded loads (peek.c), and types
+ * seen are cached and recorded once each (types.c). Deciding the cause from
+ * that evidence is the analyzer's job. gc_freeze.c runs gc.freeze() in the
+ * parent when asked.
+ *
+ * No file here knows a CPython offset or compares a version: that is all
+ * in common/pyver/.
+ */
+#ifndef COWTRACE_SHIM_PY_H
+#define COWTRACE_SHIM_PY_H
+
+#include <sys/uio.h>
+
+#include "ct_shim.h"
+#include "decode.h"
+#include "memread.h"
+#include "pyver.h"
+
+#define CT_TYPESET_SIZE 16384u   /* power of two */
+
+struct ct_typeent {
+    _Atomic uintptr_t addr;      /* 0 = empty */
+    _Atomic int ready;
+    struct ct_pytypeinfo info;   /* index: 1-based, the PYTYPE record's */
+};
+
+/* Per-child state, in the arena; ct_py is NULL when there is no layout. */
+struct ct_pyinfo {
+    const struct ct_pyver *v;
+    struct ct_memread mem;       /* guarded loads of our own memory (peek.c) */
+    struct ct_pydecoder dec;     /* v, &mem, the type cache below */
+    int guarded;                 /* our probe handler stands by: reads allowed */
+    struct ct_state *st;         /* for the type cache's PYTYPE records */
+    struct ct_typeent *types;
+    _Atomic uint32_t ntypes;
+};
+extern struct ct_pyinfo *ct_py;
+
+/* peek.c: the guarded reader, and many pieces in one probe (a piece that
+ * faults is zeroed). */
+int ct_py_guarded_read(void *ctx, uintptr_t addr, void *dst, size_t len);
+void ct_py_guarded_copy_many(struct iovec *local, const struct iovec *remote, size_t n);
+
+/* types.c: the decoder's type lookup, caching and recording (PYTYPE). */
+const struct ct_pytypeinfo *ct_py_type_cached(void *info, uintptr_t t, struct ct_pytypeinfo *scratch);
+
+/* summary.c: its working memory, allocated at set-up when wanted. */
+void ct_py_summary_setup(int wanted);
+
+/* For stacks.c: the decoder in use (NULL: no layout), and its guarded read
+ * as a trace_records.h ct_rec_read_fn (a line table read into its record). */
+const struct ct_pydecoder *ct_py_decoder(void);
+int ct_py_read(uintptr_t addr, void *out, size_t n);
+
+#endif

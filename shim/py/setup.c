@@ -1,0 +1,60 @@
+/*
+ * setup.c - in the child, at set-up: the interpreter's version data
+ * (common/pyver/), the PYTHON record, the PYLAYOUT record (the layout the
+ * evidence will be decoded with, so the analyzer uses the same), and the
+ * per-child state of shim/py/.
+ */
+#include "fields.h"
+#include "py.h"
+
+static int write_python(struct ct_state *st, const struct ct_pyver *v)
+{
+    char version[32];
+    size_t vlen = ct_pyversion_format(ct_cfg.py_hexversion, version, sizeof version);
+    return ct_rec_python(&st->w, ct_cfg.py_hexversion, ct_cfg.py_runtime, v != NULL,
+                         (ct_cfg.py_shared ? CT_PY_SHARED : 0) | ct_cfg.gc_freeze_flags, version, vlen,
+                         ct_cfg.py_path);
+}
+
+/* The layout as (id, value) pairs (common/pyver/fields.h). */
+static void layout_field(const void *v, size_t i, uint32_t *id, uint64_t *value)
+{
+    ct_pyver_field(v, i, id, value);
+}
+
+static int write_pylayout(struct ct_state *st, const struct ct_pyver *v)
+{
+    return ct_rec_pylayout(&st->w, (uint32_t)ct_pyver_nfields(), layout_field, v, v->name);
+}
+
+int ct_py_setup(struct ct_state *st)
+{
+    ct_py = NULL;
+    if (!ct_cfg.py_hexversion)
+        return 0;   /* not a Python process */
+    const struct ct_pyver *v = ct_pyver_for(ct_cfg.py_hexversion);
+    if (write_python(st, v))
+        return -1;
+    if (!v)
+        return 0;
+    if (write_pylayout(st, v))
+        return -1;
+    struct ct_pyinfo *info = ct_arena_alloc(sizeof *info);
+    struct ct_typeent *types = ct_arena_alloc(CT_TYPESET_SIZE * sizeof *types);
+    if (!info || !types)
+        return -1;
+    info->v = v;
+    info->st = st;
+    info->types = types;
+    info->mem = (struct ct_memread){ct_py_guarded_read, info};
+    info->dec = (struct ct_pydecoder){.v = v, .mem = &info->mem, .type_of = ct_py_type_cached, .type_ctx = info};
+    info->guarded = st->mode != CT_MODE_UFFD_ASYNC;   /* uffd-async: once its handler is in */
+    ct_py_summary_setup(st->mode == CT_MODE_UFFD_ASYNC);
+    ct_py = info;
+    return 0;
+}
+
+const struct ct_pydecoder *ct_py_decoder(void)
+{
+    return ct_py ? &ct_py->dec : NULL;
+}
