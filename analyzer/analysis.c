@@ -62,6 +62,21 @@ void ct_analyze(struct ct_trace *t, bool keep_pages, struct ct_proc *p)
     p->t = *t;
     memset(t, 0, sizeof *t);
     t = &p->t;
+    p->info = (struct ct_proc_info){
+        .file = t->file, .pid = t->pid, .ppid = t->ppid, .mode = t->mode,
+        .page_size = t->page_size, .page_shift = t->page_shift,
+        .fork_time_ns = t->fork_time_ns, .fork_nonce = t->fork_nonce,
+        .reap_valid = t->reap_valid, .reap_status = t->reap_status,
+        .mode_reason = t->mode_reason, .exe = t->exe, .comm = t->comm,
+        .flush_interval_ms = t->flush_interval_ms,
+        .have_exec = t->have_exec, .exec_path = t->exec_path,
+        .notes = t->notes, .nnotes = t->nnotes,
+        .regions = t->regions, .nregions = t->nregions,
+        .untracks = t->untracks, .nuntracks = t->nuntracks,
+        .have_python = t->have_python, .python = t->python,
+        .nwrites = t->nwrites, .end_faults = t->end_faults, .end_scans = t->end_scans,
+        .captured_pages = t->captured_pages, .stacks_missing = t->stacks_missing,
+    };
     ct_exit_string(t, p->exit, sizeof p->exit);
     p->complete = ct_trace_complete(t);
 

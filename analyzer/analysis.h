@@ -58,8 +58,35 @@ struct ct_page_cause {
     uint8_t cause;
 };
 
+/* What the trace says about its process, as renderers see it: they read
+ * this, never p->t (the reader's tables; frames come resolved, where.h).
+ * Strings and arrays point into p->t and live as long as p. */
+struct ct_proc_info {
+    const char *file;         /* the trace file */
+    int32_t pid, ppid;
+    uint32_t mode;            /* CT_MODE_* of the header */
+    uint32_t page_size, page_shift;
+    uint64_t fork_time_ns, fork_nonce;
+    bool reap_valid;          /* the parent's wait status was written back */
+    int32_t reap_status;
+    struct ct_str mode_reason, exe, comm;
+    uint32_t flush_interval_ms;
+    bool have_exec;
+    struct ct_str exec_path;
+    const struct ct_note *notes;
+    size_t nnotes;
+    const struct ct_region *regions;
+    size_t nregions;
+    const struct ct_untrack *untracks;
+    size_t nuntracks;
+    bool have_python;
+    struct ct_python python;
+    uint64_t nwrites, end_faults, end_scans, captured_pages, stacks_missing;
+};
+
 struct ct_proc {
-    struct ct_trace t;        /* page sets dropped after analysis */
+    struct ct_trace t;        /* the reader's view; page sets dropped after analysis */
+    struct ct_proc_info info;
     char exit[40];            /* "exit 0", "signal 9 (core)", "exec", "unknown" */
     bool complete;
     uint64_t tracked, cow, fresh, early;
@@ -92,6 +119,10 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
 /* The name of type id `type` in p ("?" and "(before tracking)" for the
  * special ids, NULL for none). */
 const char *ct_type_name(const struct ct_proc *p, int32_t type, size_t *len);
+
+/* The order of (type name, cause) keys: no name first, then names by
+ * bytes (a prefix first), then cause. */
+int ct_type_key_cmp(const char *an, size_t alen, uint32_t acause, const char *bn, size_t blen, uint32_t bcause);
 
 /* Merges entries of equal (name, cause), drops empty ones, and sorts by
  * pages descending (then name, cause). Returns the new count. */

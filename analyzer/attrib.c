@@ -352,20 +352,25 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
     free(interp);
 }
 
+int ct_type_key_cmp(const char *an, size_t alen, uint32_t acause, const char *bn, size_t blen, uint32_t bcause)
+{
+    if (!an != !bn)
+        return an ? 1 : -1;
+    if (an) {
+        size_t n = alen < blen ? alen : blen;
+        int c = memcmp(an, bn, n);
+        if (c)
+            return c;
+        if (alen != blen)
+            return alen < blen ? -1 : 1;
+    }
+    return acause < bcause ? -1 : acause > bcause;
+}
+
 static int cmp_name_cause(const void *x, const void *y)
 {
     const struct ct_type_count *a = x, *b = y;
-    if (!a->name != !b->name)
-        return a->name ? 1 : -1;
-    if (a->name) {
-        size_t n = a->len < b->len ? a->len : b->len;
-        int c = memcmp(a->name, b->name, n);
-        if (c)
-            return c;
-        if (a->len != b->len)
-            return a->len < b->len ? -1 : 1;
-    }
-    return a->cause < b->cause ? -1 : a->cause > b->cause;
+    return ct_type_key_cmp(a->name, a->len, a->cause, b->name, b->len, b->cause);
 }
 
 static int cmp_pages(const void *x, const void *y)

@@ -1,10 +1,13 @@
 /*
- * cmd_report.c - `cowtrace report`: option parsing and exit status.
+ * cmd_report.c - `cowtrace report`: options, the format from the registry
+ * (render.h), and the exit status.
  *
  * Promise: a bad trace never hides the good ones. Every readable trace is
  * reported; every unreadable one gets a line on stderr naming the file and
  * byte offset (and an entry in the JSON "errors" list), and then the exit
- * status is 2 so scripts notice.
+ * status is 2 so scripts notice. Formats, and which options each takes,
+ * come from the registry only: --help lists them, and an option the
+ * chosen format does not take is a usage error.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -12,36 +15,93 @@
 #include <string.h>
 
 #include "cli.h"
-#include "report.h"
+#include "render.h"
+
+#define CMD "cowtrace report"
+
+/* The options only some formats take, in --help order. */
+static const struct {
+    unsigned opt;
+    const char *synopsis, *help;
+} format_opts[] = {
+    { CT_OPT_PAGES, "  -p, --pages       ", "also list every copied (cow) and fresh page" },
+    { CT_OPT_NO_STACKS, "      --no-stacks   ",
+      "leave out the table of stacks (and the stack\n"
+      "of each page); locations stay. Keeps the report of\n"
+      "thousands of processes small" },
+    { CT_OPT_FRAMES, "      --frames WHAT ",
+      "python (Python frames, then the native frames\n"
+      "the interpreter called), native, or both (each Python\n"
+      "frame under its evaluation-loop frame); default: python\n"
+      "if any stack has Python frames, else native" },
+    { CT_OPT_LEAF, "      --leaf WHAT   ",
+      "end each stack with cause:..., type:..., both,\n"
+      "or none (default: cause)" },
+};
+
+static const char *const frames_names[] = { "python", "native", "both", NULL };
+static const enum ct_frames frames_values[] = { CT_FRAMES_PYTHON, CT_FRAMES_NATIVE, CT_FRAMES_BOTH };
+static const char *const leaf_names[] = { "cause", "type", "both", "none", NULL };
+static const enum ct_leaf leaf_values[] = { CT_LEAF_CAUSE, CT_LEAF_TYPE, CT_LEAF_BOTH, CT_LEAF_NONE };
+
+/* " (text, json)": the formats that take opt, after open. */
+static void takers(FILE *f, unsigned opt, const char *open)
+{
+    int n = 0;
+    fputs(open, f);
+    for (size_t i = 0; ct_renderers[i]; i++)
+        if (ct_renderers[i]->accepts & opt)
+            fprintf(f, "%s%s", n++ ? ", " : "", ct_renderers[i]->name);
+    fputs(n ? ")" : "none)", f);
+}
 
 void usage_report(FILE *f)
 {
-    fputs("usage: cowtrace report [--format text|json|folded] [--pages] [--no-stacks] DIR|FILE\n"
-          "       cowtrace report --format folded [--frames python|native|both]\n"
-          "                       [--leaf cause|type|both|none] DIR|FILE\n"
+    fputs("usage: cowtrace report [--format FMT] [--pages] [--no-stacks]\n"
+          "                       [--frames python|native|both] [--leaf cause|type|both|none]\n"
+          "                       DIR|FILE\n"
           "\n"
           "Summarize the traces (*.cowtrace) in DIR, or one trace FILE.\n"
           "\n"
-          "  -f, --format FMT  text (default), json (a stable, documented schema), or\n"
-          "                    folded: one line per stack of first writes and its copied\n"
-          "                    pages, for flamegraph.pl, inferno or speedscope\n"
-          "  -p, --pages       also list every copied (cow) and fresh page\n"
-          "      --no-stacks   json: leave out the table of stacks (and the stack\n"
-          "                    of each page); locations stay. Keeps the report of\n"
-          "                    thousands of processes small\n"
-          "      --frames WHAT folded: python (Python frames, then the native frames\n"
-          "                    the interpreter called), native, or both (Python frames\n"
-          "                    inside the evaluation loop); default: python if any\n"
-          "                    stack has Python frames, else native\n"
-          "      --leaf WHAT   folded: end each stack with cause:..., type:..., both,\n"
-          "                    or none (default: cause)\n"
-          "  -h, --help        show this help\n"
+          "  -f, --format FMT  one of\n", f);
+    ct_render_usage(f, false);
+    fputs("Options of some formats (the formats that take them in parentheses):\n", f);
+    for (size_t i = 0; i < sizeof format_opts / sizeof format_opts[0]; i++) {
+        const char *h = format_opts[i].help;
+        fputs(format_opts[i].synopsis, f);
+        for (;;) {
+            size_t n = strcspn(h, "\n");
+            fwrite(h, 1, n, f);
+            if (!h[n])
+                break;
+            fprintf(f, "\n%20s", "");
+            h += n + 1;
+        }
+        takers(f, format_opts[i].opt, " (");
+        fputc('\n', f);
+    }
+    fputs("  -h, --help        show this help\n"
           "\n"
           "Native frames are symbolized from the files the traced process mapped, if\n"
           "their build id still matches (else shown as module+offset, with a note).\n"
           "\n"
           "Exit status: 0 on success, 2 on a usage error or if any trace could not\n"
           "be read (the readable ones are still reported).\n", f);
+}
+
+/* "text, json or folded" for the message about an unknown format. */
+static int find_format(const char *name, const struct ct_renderer **out)
+{
+    const char *names[16];
+    size_t n = 0;
+    for (; ct_renderers[n] && n + 1 < sizeof names / sizeof names[0]; n++)
+        names[n] = ct_renderers[n]->name;
+    names[n] = NULL;
+    int k;
+    if (ct_opt_enum(CMD, "format", name, names, &k))
+        return -1;
+    *out = ct_renderers[k];
+    return 0;
 }
 
 int cmd_report(int argc, char **argv)
@@ -55,113 +115,74 @@ int cmd_report(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    enum { TEXT, JSON, FOLDED } format = TEXT;
-    bool pages = false, stacks = true;
-    enum ct_frames frames = CT_FRAMES_AUTO;
-    enum ct_leaf leaf = CT_LEAF_CAUSE;
-    const char *frames_arg = NULL, *leaf_arg = NULL;
-    int c;
+    const struct ct_renderer *format = ct_renderers[0];
+    struct ct_render_opts ro = CT_RENDER_OPTS_DEFAULT;
+    unsigned given = 0;                 /* CT_OPT_* on the command line */
+    int c, k;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:ph", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (!strcmp(optarg, "json"))
-                format = JSON;
-            else if (!strcmp(optarg, "text"))
-                format = TEXT;
-            else if (!strcmp(optarg, "folded"))
-                format = FOLDED;
-            else {
-                fprintf(stderr, "cowtrace report: unknown format '%s' (use text, json or folded)\n", optarg);
+            if (find_format(optarg, &format))
                 return EXIT_USAGE;
-            }
             break;
         case 'F':
-            frames_arg = optarg;
-            if (!strcmp(optarg, "python"))
-                frames = CT_FRAMES_PYTHON;
-            else if (!strcmp(optarg, "native"))
-                frames = CT_FRAMES_NATIVE;
-            else if (!strcmp(optarg, "both"))
-                frames = CT_FRAMES_BOTH;
-            else {
-                fprintf(stderr, "cowtrace report: unknown --frames '%s' (use python, native or both)\n", optarg);
+            if (ct_opt_enum(CMD, "--frames", optarg, frames_names, &k))
                 return EXIT_USAGE;
-            }
+            ro.frames = frames_values[k];
+            given |= CT_OPT_FRAMES;
             break;
         case 'L':
-            leaf_arg = optarg;
-            if (!strcmp(optarg, "cause"))
-                leaf = CT_LEAF_CAUSE;
-            else if (!strcmp(optarg, "type"))
-                leaf = CT_LEAF_TYPE;
-            else if (!strcmp(optarg, "both"))
-                leaf = CT_LEAF_BOTH;
-            else if (!strcmp(optarg, "none"))
-                leaf = CT_LEAF_NONE;
-            else {
-                fprintf(stderr, "cowtrace report: unknown --leaf '%s' (use cause, type, both or none)\n", optarg);
+            if (ct_opt_enum(CMD, "--leaf", optarg, leaf_names, &k))
                 return EXIT_USAGE;
-            }
+            ro.leaf = leaf_values[k];
+            given |= CT_OPT_LEAF;
             break;
         case 'p':
-            pages = true;
+            ro.pages = true;
+            given |= CT_OPT_PAGES;
             break;
         case 'S':
-            stacks = false;
+            ro.stacks = false;
+            given |= CT_OPT_NO_STACKS;
             break;
         case 'h':
             usage_report(stdout);
             return 0;
         default:
-            if (optopt && strchr("fFL", optopt))
-                fprintf(stderr, "cowtrace report: option '%s' needs a value\n", argv[optind - 1]);
-            else
-                fprintf(stderr, "cowtrace report: unknown option '%s'\n", argv[optind - 1]);
-            usage_report(stderr);
-            return EXIT_USAGE;
+            return ct_opt_error(CMD, argv, "fFL", usage_report);
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "cowtrace report: %s\n",
+        fprintf(stderr, CMD ": %s\n",
                 optind == argc ? "missing DIR (the -o directory of cowtrace run)" : "too many arguments");
         usage_report(stderr);
         return EXIT_USAGE;
     }
-    if ((frames_arg || leaf_arg) && format != FOLDED) {
-        fprintf(stderr, "cowtrace report: %s only applies to --format folded\n", frames_arg ? "--frames" : "--leaf");
-        return EXIT_USAGE;
-    }
-    if (!stacks && format != JSON) {
-        fprintf(stderr, "cowtrace report: --no-stacks only applies to --format json\n");
-        return EXIT_USAGE;
-    }
-    if (pages && format == FOLDED) {
-        fprintf(stderr, "cowtrace report: --pages does not apply to --format folded\n");
-        return EXIT_USAGE;
-    }
+    for (unsigned opt = 1; opt <= CT_OPT_ALL; opt <<= 1)
+        if (given & opt & ~format->accepts) {
+            fprintf(stderr, CMD ": %s does not apply to --format %s", ct_opt_name(opt), format->name);
+            takers(stderr, opt, " (only to ");
+            fputc('\n', stderr);
+            return EXIT_USAGE;
+        }
     const char *path = argv[optind];
-    struct ct_report r;
+    struct ct_load_opts lo = {
+        .keep_pages = ro.pages,
+        .resolve = format->needs & CT_NEED_STACKS,
+        .open_files = true,
+    };
+    struct ct_run r;
     struct ct_err err;
-    if (ct_report_build(path, pages, &r, &err)) {
+    if (ct_run_load(path, &lo, &r, &err)) {
         fprintf(stderr, "cowtrace: %s: %s\n", path, err.msg);
         return EXIT_USAGE;
     }
     for (size_t i = 0; i < r.nerrors; i++)
         fprintf(stderr, "cowtrace: %s: %s\n", r.errors[i].file, r.errors[i].msg);
-    ct_report_resolve(&r, true);
-    if (format == JSON)
-        ct_report_json(stdout, &r, (pages ? CT_JSON_PAGES : 0) | (stacks ? CT_JSON_STACKS : 0));
-    else if (format == FOLDED)
-        ct_report_folded(stdout, &r, frames, leaf);
-    else
-        ct_report_text(stdout, &r, pages);
+    format->run(stdout, &r, &ro);
     int status = r.nerrors ? EXIT_USAGE : 0;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        perror("cowtrace: writing the report");
-        status = EXIT_USAGE;
-    }
-    ct_report_free(&r);
+    ct_run_free(&r);
     return status;
 }

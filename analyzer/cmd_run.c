@@ -32,8 +32,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ct_format.h"
 #include "shim_path.h"
 #include "tracedir.h"
+
+#define CT_STRINGIFY_(x) #x
+#define CT_STRINGIFY(x) CT_STRINGIFY_(x)
 
 void usage_run(FILE *f)
 {
@@ -56,7 +60,7 @@ void usage_run(FILE *f)
           "  --stacks WHICH    stacks of first writes (precise modes): both (default),\n"
           "                    python, native or none\n"
           "  --no-stacks       same as --stacks none: the cheapest precise tracing\n"
-          "  --stack-depth N   native frames kept per stack, 1 to 128 (default 32)\n"
+          "  --stack-depth N   native frames kept per stack, 1 to " CT_STRINGIFY(CT_MAX_STACK_DEPTH) " (default 32)\n"
           "  --capture-pages   also store the contents of each copied page as it was\n"
           "                    before the first write (off by default: a heap can hold\n"
           "                    secrets; traces get much larger)\n"
@@ -283,28 +287,23 @@ int cmd_run(int argc, char **argv)
             usage_run(stdout);
             return 0;
         default:
-            if (optopt && strchr("omSD", optopt))
-                fprintf(stderr, "cowtrace run: option '%s' needs a value\n", argv[optind - 1]);
-            else
-                fprintf(stderr, "cowtrace run: unknown option '%s'\n", argv[optind - 1]);
-            usage_run(stderr);
-            return EXIT_USAGE;
+            return ct_opt_error("cowtrace run", argv, "omSD", usage_run);
         }
     }
-    if (strcmp(mode, "auto") && strcmp(mode, "uffd-async") && strcmp(mode, "uffd") && strcmp(mode, "mprotect")) {
-        fprintf(stderr, "cowtrace run: unknown mode '%s' (use auto, uffd-async, uffd or mprotect)\n", mode);
+    /* The words the shim accepts in COWTRACE_MODE and COWTRACE_STACKS. */
+    static const char *const modes[] = { "auto", "uffd-async", "uffd", "mprotect", NULL };
+    static const char *const stack_kinds[] = { "both", "python", "native", "none", NULL };
+    int k;
+    if (ct_opt_enum("cowtrace run", "mode", mode, modes, &k)
+        || ct_opt_enum("cowtrace run", "--stacks", stacks, stack_kinds, &k))
         return EXIT_USAGE;
-    }
-    if (strcmp(stacks, "both") && strcmp(stacks, "python") && strcmp(stacks, "native") && strcmp(stacks, "none")) {
-        fprintf(stderr, "cowtrace run: unknown --stacks '%s' (use both, python, native or none)\n", stacks);
-        return EXIT_USAGE;
-    }
     if (depth) {
         char *end;
         errno = 0;
         long v = strtol(depth, &end, 10);
-        if (errno || *end || v < 1 || v > 128) {
-            fprintf(stderr, "cowtrace run: --stack-depth takes a number from 1 to 128, not '%s'\n", depth);
+        if (errno || *end || v < 1 || v > CT_MAX_STACK_DEPTH) {
+            fprintf(stderr, "cowtrace run: --stack-depth takes a number from 1 to %d, not '%s'\n",
+                    CT_MAX_STACK_DEPTH, depth);
             return EXIT_USAGE;
         }
     }

@@ -1,45 +1,12 @@
 /*
- * jsonw.c - see jsonw.h. The UTF-8 check follows the table of well-formed
- * byte sequences in the Unicode standard (section 3.9, table 3-7), which
- * rules out overlongs and surrogates by the range allowed for the second
- * byte.
+ * jsonw.c - see jsonw.h. Which bytes are well-formed UTF-8 is decided by
+ * textsafe.c, the one place that rule lives.
  */
 #include "jsonw.h"
 
 #include <string.h>
 
-size_t utf8_seq_len(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else
-        return 0;
-    if (avail < n)
-        return 0;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return n;
-}
+#include "textsafe.h"
 
 void json_str(FILE *f, const char *str, size_t len)
 {
@@ -86,4 +53,23 @@ void json_str(FILE *f, const char *str, size_t len)
 void json_cstr(FILE *f, const char *s)
 {
     json_str(f, s, strlen(s));
+}
+
+void json_list_begin(struct json_list *l, FILE *f, const char *open, const char *sep)
+{
+    *l = (struct json_list){ f, sep, false };
+    fputs(open, f);
+}
+
+void json_list_item(struct json_list *l, const char *lead)
+{
+    if (l->any)
+        fputs(l->sep, l->f);
+    l->any = true;
+    fputs(lead, l->f);
+}
+
+void json_list_end(struct json_list *l, const char *close_any, const char *close_empty)
+{
+    fputs(l->any ? close_any : close_empty, l->f);
 }

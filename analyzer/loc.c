@@ -44,11 +44,10 @@ static bool innermost(const struct ct_proc *p, const struct ct_rstack *rs, bool 
         const struct ct_pframe *f = &p->where->pframes[rs->p0];
         loc->line = f->line;
         if (f->pycode >= 0) {
-            const struct ct_pycode *pc = &p->t.pycodes[f->pycode];
-            loc->func = pc->qualname.s;
-            loc->func_len = pc->qualname.len;
-            loc->file = pc->filename.s;
-            loc->file_len = pc->filename.len;
+            loc->func = f->qualname;
+            loc->func_len = f->qualname_len;
+            loc->file = f->filename;
+            loc->file_len = f->filename_len;
         } else
             loc->code = f->code;
         sb_add(key, "P", 1);
@@ -56,8 +55,10 @@ static bool innermost(const struct ct_proc *p, const struct ct_rstack *rs, bool 
         if (!rs->nn)
             return false;
         const struct ct_nframe *f = &p->where->nframes[rs->n0];
-        if (f->module >= 0)
-            loc->module = ct_module_basename(&p->t.modules[f->module], &loc->module_len);
+        if (f->module >= 0) {
+            loc->module = f->module_base;
+            loc->module_len = f->module_base_len;
+        }
         if (f->func) {
             loc->func = f->func;
             loc->func_len = strlen(f->func);
@@ -164,7 +165,7 @@ static void add_proc(const struct ct_proc *p, bool python, struct loc_entry **lo
     }
 }
 
-void ct_locations(const struct ct_report *r, long proc, bool python, struct ct_locs *out)
+void ct_locations(const struct ct_run *r, long proc, bool python, struct ct_locs *out)
 {
     memset(out, 0, sizeof *out);
     struct loc_entry *locs = NULL, *le, *lt;

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "report.h"
+#include "run.h"
 
 struct ct_loc {
     /* Strings point into the report (traces, symbolizer); not cleaned. */
@@ -46,8 +46,8 @@ struct ct_locs {
 
 /* The locations of process `proc` of r, or of all processes if proc < 0;
  * python selects Python lines, else native functions. r must be resolved
- * (ct_report_resolve). */
-void ct_locations(const struct ct_report *r, long proc, bool python, struct ct_locs *out);
+ * (ct_run_load resolves them). */
+void ct_locations(const struct ct_run *r, long proc, bool python, struct ct_locs *out);
 void ct_locs_free(struct ct_locs *l);
 
 #endif

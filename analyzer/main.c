@@ -1,33 +1,105 @@
 /*
- * main.c - the cowtrace command: dispatch to `run`, `report` and `diff`.
+ * main.c - the cowtrace command: a table of commands, the top-level usage
+ * generated from it, and the one check that standard output was written.
  *
- * Promise: `cowtrace --help` and `cowtrace --version` exit 0; anything the
- * command does not understand is a usage error with exit status 2 and a
- * message on stderr, never a silent default.
+ * Promise: `cowtrace --help`, `cowtrace help [COMMAND]`, `cowtrace COMMAND
+ * --help` and `cowtrace --version` exit 0; anything the command does not
+ * understand is a usage error with exit status 2 and a message on stderr,
+ * never a silent default. Whatever a command prints, a failed write of
+ * standard output (a full disk, a closed pipe) makes the status 2 with a
+ * message, for every command alike. Adding a command is one line in
+ * commands[] (and its file).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "ct_format.h"
+#include "render.h"
+
+struct ct_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    void (*usage)(FILE *f);
+    const char *synopsis;     /* the arguments, for the top-level usage */
+    const char *summary;      /* what it does, for the top-level usage (may hold "\n") */
+    const char *output;       /* what it writes to stdout, for the write-error message */
+};
+
+static const struct ct_cmd commands[] = {
+    { "run", cmd_run, usage_run,
+      "[-o DIR] [--mode MODE] [--gc-freeze] [--stacks WHICH]\n"
+      "[--stack-depth N] [--capture-pages] [-q] [--force] -- CMD [ARG...]",
+      "run CMD with the tracing library preloaded; every forked\n"
+      "process writes DIR/<pid>.cowtrace", "output" },
+    { "report", cmd_report, usage_report,
+      "[--format FMT] [--pages] [--no-stacks] [--frames WHAT]\n"
+      "[--leaf WHAT] DIR|FILE",
+      "summarize the traces in DIR: how much each process copied,\n"
+      "where, and why (reference counts, gc, allocator, ...)", "report" },
+    { "diff", cmd_diff, usage_diff, "[--format FMT] A B",
+      "compare two runs by total, cause and type", "diff" },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* Prints s, each line after the first indented by indent columns. */
+static void lines(FILE *f, const char *s, int indent)
+{
+    for (;;) {
+        size_t n = strcspn(s, "\n");
+        fwrite(s, 1, n, f);
+        fputc('\n', f);
+        if (!s[n])
+            break;
+        s += n + 1;
+        fprintf(f, "%*s", indent, "");
+    }
+}
 
 static void usage(FILE *f)
 {
-    fputs("usage: cowtrace run [-o DIR] [--mode MODE] [--gc-freeze] [-q] [--force] -- CMD [ARG...]\n"
-          "       cowtrace report [--format text|json] [--pages] DIR|FILE\n"
-          "       cowtrace diff [--format text|json] A B\n"
-          "       cowtrace --version | --help | help COMMAND\n"
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        int w = fprintf(f, "%s cowtrace %s ", i ? "      " : "usage:", commands[i].name);
+        lines(f, commands[i].synopsis, w);
+    }
+    fputs("       cowtrace --version | --help | help COMMAND\n"
           "\n"
           "Find out which memory pages the forked workers of a program copied\n"
           "(copy-on-write), and which pages they allocated fresh.\n"
-          "\n"
-          "  run      run CMD with the tracing library preloaded; every forked\n"
-          "           process writes DIR/<pid>.cowtrace\n"
-          "  report   summarize the traces in DIR: how much each process copied,\n"
-          "           where, and why (reference counts, gc, allocator, ...)\n"
-          "  diff     compare two runs by total, cause and type\n"
-          "\n"
+          "\n", f);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        fprintf(f, "  %-8s ", commands[i].name);
+        lines(f, commands[i].summary, 11);
+    }
+    /* The formats, from the registry. */
+    for (int diff = 0; diff < 2; diff++) {
+        fprintf(f, "%s", diff ? "\n  diff --format:" : "\n  report --format:");
+        for (size_t i = 0; ct_renderers[i]; i++)
+            if (!diff || ct_renderers[i]->diff)
+                fprintf(f, " %s", ct_renderers[i]->name);
+    }
+    fputs("\n\n"
           "Run `cowtrace COMMAND --help` for the options of a command.\n", f);
+}
+
+static const struct ct_cmd *find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+/* The one place that checks standard output: buffered output is only
+ * known to be written once it is flushed. */
+static int finish_stdout(int status, const char *what)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "cowtrace: writing the %s: %s\n", what, strerror(errno));
+        return EXIT_USAGE;
+    }
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -36,39 +108,33 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
         usage(stdout);
-        return 0;
+        return finish_stdout(0, "help");
     }
-    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+    if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
         printf("cowtrace %s (trace format %d)\n", COWTRACE_VERSION, CT_FORMAT_VERSION);
-        return 0;
+        return finish_stdout(0, "version");
     }
-    if (!strcmp(cmd, "help")) {
-        if (argc > 2 && !strcmp(argv[2], "run"))
-            usage_run(stdout);
-        else if (argc > 2 && !strcmp(argv[2], "report"))
-            usage_report(stdout);
-        else if (argc > 2 && !strcmp(argv[2], "diff"))
-            usage_diff(stdout);
-        else if (argc > 2) {
-            fprintf(stderr, "cowtrace: no such command '%s'\n", argv[2]);
-            return EXIT_USAGE;
+    if (!strcmp(name, "help")) {
+        if (argc > 2) {
+            const struct ct_cmd *c = find(argv[2]);
+            if (!c) {
+                fprintf(stderr, "cowtrace: no such command '%s'\n", argv[2]);
+                return EXIT_USAGE;
+            }
+            c->usage(stdout);
         } else
             usage(stdout);
-        return 0;
+        return finish_stdout(0, "help");
     }
-    if (!strcmp(cmd, "run"))
-        return cmd_run(argc - 1, argv + 1);
-    if (!strcmp(cmd, "report"))
-        return cmd_report(argc - 1, argv + 1);
-    if (!strcmp(cmd, "diff"))
-        return cmd_diff(argc - 1, argv + 1);
-    if (cmd[0] == '-')
-        fprintf(stderr, "cowtrace: unknown option '%s'\n", cmd);
-    else
-        fprintf(stderr, "cowtrace: unknown command '%s'\n", cmd);
-    usage(stderr);
-    return EXIT_USAGE;
+    const struct ct_cmd *c = find(name);
+    if (!c) {
+        fprintf(stderr, "cowtrace: unknown %s '%s'\n", name[0] == '-' ? "option" : "command", name);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    int status = c->fn(argc - 1, argv + 1);
+    return finish_stdout(status, c->output);
 }

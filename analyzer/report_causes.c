@@ -83,21 +83,14 @@ static void top_types(const struct ct_type_count *v, size_t n, uint32_t cause, u
     }
 }
 
-/* inferred: 0 none, 1 some processes, 2 all (that copied anything). */
-static void cause_table(FILE *f, const struct ct_report *r, uint64_t cow, int inferred)
+static void cause_table(FILE *f, const struct ct_run *r)
 {
-    double mib[CT_NCAUSES] = {0};
-    uint64_t pages[CT_NCAUSES] = {0};
-    for (size_t i = 0; i < r->nprocs; i++)
-        for (int c = 0; c < CT_NCAUSES; c++) {
-            pages[c] += r->procs[i].causes[c];
-            mib[c] += ct_mib(r->procs[i].causes[c], r->procs[i].t.page_size);
-        }
-    size_t ntypes;
-    struct ct_type_count *types = ct_report_types(r, &ntypes);
+    const uint64_t *pages = r->total.causes, cow = r->total.cow;
+    const double *mib = r->total.cause_mib;
     /* Types are merged over processes by pages; one run has one page size. */
-    uint32_t page_size = r->procs[0].t.page_size;
-    const char *how = inferred == 2 ? ", inferred" : inferred ? ", partly inferred" : "";
+    uint32_t page_size = r->page_size;
+    const char *how = r->total.inferred == CT_INFERRED_ALL ? ", inferred"
+                    : r->total.inferred == CT_INFERRED_SOME ? ", partly inferred" : "";
     fprintf(f, "\nwhy pages were copied (%s%s):\n", r->nprocs == 1 ? "cow pages" : "all processes", how);
     fprintf(f, "  %-12s %9s %8s %6s  %s\n", "CAUSE", "PAGES", "MiB", "%", "TOP TYPES (MiB)");
     for (int c = 0; c < CT_NCAUSES; c++) {
@@ -105,7 +98,7 @@ static void cause_table(FILE *f, const struct ct_report *r, uint64_t cow, int in
             continue;
         char m[16], pc[16], top[200];
         snprintf(pc, sizeof pc, "%.1f%%", 100.0 * (double)pages[c] / (double)cow);
-        top_types(types, ntypes, (uint32_t)c, page_size, top, sizeof top);
+        top_types(r->types, r->ntypes, (uint32_t)c, page_size, top, sizeof top);
         fprintf(f, "  %-12s %9llu %8s %6s%s%s\n", ct_cause_name(c), (unsigned long long)pages[c],
                 ct_fmt_mib(m, sizeof m, mib[c]), pc, top[0] ? "  " : "", top);
     }
@@ -125,16 +118,15 @@ static void cause_table(FILE *f, const struct ct_report *r, uint64_t cow, int in
     }
     if (!any)
         fprintf(f, "  nothing stands out\n");
-    free(types);
 }
 
 /* One line per process: its causes by share, the top type of each. */
-static void proc_lines(FILE *f, const struct ct_report *r)
+static void proc_lines(FILE *f, const struct ct_run *r)
 {
     fprintf(f, "\ncauses by process (share of its copied pages, top type):\n");
     for (size_t i = 0; i < r->nprocs; i++) {
         const struct ct_proc *p = &r->procs[i];
-        fprintf(f, "  %7d ", p->t.pid);
+        fprintf(f, "  %7d ", p->info.pid);
         if (!p->cow) {
             fputs(" nothing copied\n", f);
             continue;
@@ -172,7 +164,7 @@ static void proc_lines(FILE *f, const struct ct_report *r)
 /* A line of text per process; processes with equal lines are grouped. */
 typedef void (*line_fn)(const struct ct_proc *p, char *out, size_t len);
 
-static void grouped(FILE *f, const struct ct_report *r, line_fn fn)
+static void grouped(FILE *f, const struct ct_run *r, line_fn fn)
 {
     char (*lines)[240] = xcalloc(r->nprocs, sizeof *lines);
     for (size_t i = 0; i < r->nprocs; i++)
@@ -191,7 +183,7 @@ static void grouped(FILE *f, const struct ct_report *r, line_fn fn)
             if (strcmp(lines[m], lines[i]))
                 continue;
             if (shown < MAX_PIDS) {
-                fprintf(f, " %d", r->procs[m].t.pid);
+                fprintf(f, " %d", r->procs[m].info.pid);
                 shown++;
             } else
                 more++;
@@ -205,8 +197,8 @@ static void grouped(FILE *f, const struct ct_report *r, line_fn fn)
 
 static void python_line(const struct ct_proc *p, char *out, size_t len)
 {
-    const struct ct_python *py = &p->t.python;
-    if (!p->t.have_python) {
+    const struct ct_python *py = &p->info.python;
+    if (!p->info.have_python) {
         out[0] = '\0';                      /* the cause note says so */
         return;
     }
@@ -227,18 +219,11 @@ static void note_line(const struct ct_proc *p, char *out, size_t len)
     ct_cause_note(p, out, len);
 }
 
-void ct_report_text_causes(FILE *f, const struct ct_report *r)
+void ct_report_text_causes(FILE *f, const struct ct_run *r)
 {
-    uint64_t cow = 0;
-    size_t ninferred = 0, ncopied = 0;
-    for (size_t i = 0; i < r->nprocs; i++) {
-        cow += r->procs[i].cow;
-        ncopied += r->procs[i].cow != 0;
-        ninferred += r->procs[i].causes_inferred && r->procs[i].cow;
-    }
-    if (!cow)
+    if (!r->total.cow)
         return;
-    cause_table(f, r, cow, ninferred == ncopied ? 2 : ninferred ? 1 : 0);
+    cause_table(f, r);
     if (r->nprocs > 1)
         proc_lines(f, r);
     fprintf(f, "\ninterpreter:\n");

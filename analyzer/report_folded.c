@@ -17,12 +17,16 @@
  *           collector, a C extension, the allocator), all native frames if
  *           no evaluation loop was captured;
  *   native  native frames only;
- *   both    native frames, with the Python frames inserted at the innermost
- *           _PyEval_EvalFrameDefault. In 3.11 one evaluation-loop C frame
- *           runs several Python frames (calls between Python functions do
- *           not recurse in C) and the trace does not say which, so all
- *           Python frames go to the innermost evaluation loop; with none
- *           captured, Python frames come first, as in `python`.
+ *   both    native frames, each Python frame under the evaluation-loop
+ *           frame (_PyEval_EvalFrameDefault) that ran it. In 3.11 one C
+ *           call of the loop runs several Python frames (calls between
+ *           Python functions do not recurse in C); the shim marks the
+ *           first frame each call ran (CT_PYFRAME_ENTRY), so, from the
+ *           innermost, the frames up to the first mark belong to the
+ *           innermost loop frame, those up to the next mark to the next
+ *           one, and so on. Frames whose loop frame was not captured (the
+ *           native stack cut at its depth limit) come first; with no loop
+ *           frame at all, Python frames come first, as in `python`.
  * Default (auto): python if any stack of the report has a Python frame,
  * else native. Pages without a stack are the line "(no stack)"; a stack
  * taken while no Python frame ran starts with "(no python frame)" in
@@ -34,34 +38,10 @@
 #include <string.h>
 #include <uthash.h>
 
-#include "jsonw.h"
-#include "report.h"
+#include "render.h"
 #include "strbuf.h"
+#include "textsafe.h"
 #include "where.h"
-
-/* Appends trace bytes as a frame name that cannot break the format. */
-static void clean(struct strbuf *b, const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t start = b->len;
-    for (size_t i = 0; i < len;) {
-        size_t n = s[i] >= 0x20 && s[i] != 0x7f ? utf8_seq_len(s + i, len - i) : 0;
-        if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)
-            n = 0;                          /* C1 controls */
-        if (n == 1 && (s[i] == ';' || s[i] == ' ')) {
-            sb_add(b, "_", 1);
-            i++;
-        } else if (n == 0) {
-            sb_add(b, "?", 1);
-            i++;
-        } else {
-            sb_add(b, s + i, n);
-            i += n;
-        }
-    }
-    if (b->len == start)
-        sb_add(b, "?", 1);
-}
 
 static void sep(struct strbuf *b)
 {
@@ -69,31 +49,28 @@ static void sep(struct strbuf *b)
         sb_add(b, ";", 1);
 }
 
-static void native_frame(struct strbuf *b, const struct ct_proc *p, const struct ct_nframe *f)
+static void native_frame(struct strbuf *b, const struct ct_nframe *f)
 {
     sep(b);
     if (f->func)
-        clean(b, f->func, strlen(f->func));
+        ct_frame_clean(b, f->func, strlen(f->func));
     else if (f->module >= 0) {
-        size_t n;
-        const char *base = ct_module_basename(&p->t.modules[f->module], &n);
-        clean(b, base, n);
+        ct_frame_clean(b, f->module_base, f->module_base_len);
         sb_addf(b, "+0x%llx", (unsigned long long)f->off);
     } else
         sb_addf(b, "0x%llx", (unsigned long long)f->ip);
 }
 
-static void python_frame(struct strbuf *b, const struct ct_proc *p, const struct ct_pframe *f)
+static void python_frame(struct strbuf *b, const struct ct_pframe *f)
 {
     sep(b);
     if (f->pycode < 0) {
         sb_addf(b, "?_(code_0x%llx)", (unsigned long long)f->code);
         return;
     }
-    const struct ct_pycode *pc = &p->t.pycodes[f->pycode];
-    clean(b, pc->qualname.s, pc->qualname.len);
+    ct_frame_clean(b, f->qualname, f->qualname_len);
     sb_add(b, " (", 2);
-    clean(b, pc->filename.s, pc->filename.len);
+    ct_frame_clean(b, f->filename, f->filename_len);
     if (f->line >= 0)
         sb_addf(b, ":%d", f->line);
     sb_add(b, ")", 1);
@@ -109,13 +86,61 @@ static void marker(struct strbuf *b, const char *m)
 static void natives(struct strbuf *b, const struct ct_proc *p, const struct ct_rstack *rs, size_t lo, size_t hi)
 {
     for (size_t k = hi; k-- > lo;)
-        native_frame(b, p, &p->where->nframes[rs->n0 + k]);
+        native_frame(b, &p->where->nframes[rs->n0 + k]);
 }
 
 static void pythons(struct strbuf *b, const struct ct_proc *p, const struct ct_rstack *rs)
 {
     for (size_t k = rs->np; k-- > 0;)
-        python_frame(b, p, &p->where->pframes[rs->p0 + k]);
+        python_frame(b, &p->where->pframes[rs->p0 + k]);
+}
+
+/* Python frames [lo, hi) of rs (innermost-first indexes), outermost first. */
+static void python_range(struct strbuf *b, const struct ct_proc *p, const struct ct_rstack *rs, size_t lo, size_t hi)
+{
+    for (size_t k = hi; k-- > lo;)
+        python_frame(b, &p->where->pframes[rs->p0 + k]);
+}
+
+/* End (exclusive, innermost-first index) of the group of Python frames
+ * that starts at lo: up to and including the next CT_PYFRAME_ENTRY. */
+static size_t group_end(const struct ct_proc *p, const struct ct_rstack *rs, size_t lo)
+{
+    size_t k = lo;
+    while (k < rs->np && !p->where->pframes[rs->p0 + k].entry)
+        k++;
+    return k < rs->np ? k + 1 : rs->np;
+}
+
+/* --frames both with an evaluation-loop frame: natives outermost first,
+ * each loop frame followed by its group of Python frames (the j-th loop
+ * frame from the innermost runs the j-th group); groups beyond the loop
+ * frames captured come first. */
+static void interleaved(struct strbuf *b, const struct ct_proc *p, const struct ct_rstack *rs)
+{
+    const struct ct_nframe *nf = &p->where->nframes[rs->n0];
+    size_t nev = 0;
+    for (size_t k = 0; k < rs->nn; k++)
+        nev += nf[k].eval;
+    /* group_lo[j]: where group j starts; ngroups of them. Groups are at
+     * least one frame each, so np + 1 bounds them. */
+    size_t *group_lo = xmalloc((rs->np + 1) * sizeof *group_lo), ngroups = 0;
+    for (size_t lo = 0; lo < rs->np; lo = group_end(p, rs, lo))
+        group_lo[ngroups++] = lo;
+    group_lo[ngroups] = rs->np;
+    /* Groups whose loop frame is missing: the outermost ones. */
+    if (ngroups > nev)
+        python_range(b, p, rs, group_lo[nev], rs->np);
+    size_t j = nev;                     /* loop frames left, counting from the innermost */
+    for (size_t k = rs->nn; k-- > 0;) {
+        native_frame(b, &nf[k]);
+        if (!nf[k].eval)
+            continue;
+        j--;
+        if (j < ngroups)
+            python_range(b, p, rs, group_lo[j], group_lo[j + 1]);
+    }
+    free(group_lo);
 }
 
 /* Index of the innermost evaluation-loop frame, or nn if none. */
@@ -127,11 +152,6 @@ static size_t innermost_eval(const struct ct_proc *p, const struct ct_rstack *rs
     return rs->nn;
 }
 
-static bool has_python(const struct ct_rstack *rs)
-{
-    return rs->np > 0 && !(rs->flags & CT_STACK_NO_PYTHON);
-}
-
 static void fold(struct strbuf *b, const struct ct_proc *p, uint32_t stack, enum ct_frames mode)
 {
     if (!stack || !p->where) {
@@ -139,7 +159,7 @@ static void fold(struct strbuf *b, const struct ct_proc *p, uint32_t stack, enum
         return;
     }
     const struct ct_rstack *rs = &p->where->stacks[stack - 1];
-    bool py = has_python(rs);
+    bool py = ct_rstack_has_python(rs);
     bool ntrunc = rs->flags & CT_STACK_NATIVE_TRUNCATED, ptrunc = rs->flags & CT_STACK_PY_TRUNCATED;
     size_t ev = innermost_eval(p, rs);
     switch (mode) {
@@ -164,9 +184,7 @@ static void fold(struct strbuf *b, const struct ct_proc *p, uint32_t stack, enum
         if (ev < rs->nn) {
             if (ntrunc)
                 marker(b, "(truncated)");
-            natives(b, p, rs, ev, rs->nn);      /* down to the innermost eval loop, inclusive */
-            pythons(b, p, rs);
-            natives(b, p, rs, 0, ev);
+            interleaved(b, p, rs);
             return;
         }
         if (ptrunc)
@@ -201,23 +219,12 @@ static int cmp_line(const void *x, const void *y)
     return strcmp((*(struct line *const *)x)->key, (*(struct line *const *)y)->key);
 }
 
-enum ct_frames ct_frames_auto(const struct ct_report *r)
+static void folded_run(FILE *f, const struct ct_run *r, const struct ct_render_opts *o)
 {
-    for (size_t i = 0; i < r->nprocs; i++) {
-        const struct ct_proc *p = &r->procs[i];
-        if (!p->where)
-            continue;
-        for (size_t s = 0; s < p->t.nstacks; s++)
-            if (has_python(&p->where->stacks[s]))
-                return CT_FRAMES_PYTHON;
-    }
-    return CT_FRAMES_NATIVE;
-}
-
-void ct_report_folded(FILE *f, const struct ct_report *r, enum ct_frames frames, enum ct_leaf leaf)
-{
+    enum ct_frames frames = o->frames;
+    enum ct_leaf leaf = o->leaf;
     if (frames == CT_FRAMES_AUTO)
-        frames = ct_frames_auto(r);
+        frames = r->python_stacks ? CT_FRAMES_PYTHON : CT_FRAMES_NATIVE;
     struct line *lines = NULL, *e, *tmp;
     struct strbuf b;
     sb_init(&b);
@@ -234,7 +241,7 @@ void ct_report_folded(FILE *f, const struct ct_report *r, enum ct_frames frames,
                 const char *tname = ct_type_name(p, sc->type, &tlen);
                 sb_adds(&b, ";type:");
                 if (tname)
-                    clean(&b, tname, tlen);
+                    ct_frame_clean(&b, tname, tlen);
                 else
                     sb_adds(&b, "(none)");
             }
@@ -262,3 +269,12 @@ void ct_report_folded(FILE *f, const struct ct_report *r, enum ct_frames frames,
     }
     free(v);
 }
+
+const struct ct_renderer ct_render_folded = {
+    .name = "folded",
+    .help = "one line per stack of first writes and its copied pages,\nfor flamegraph.pl, inferno or speedscope",
+    .accepts = CT_OPT_FRAMES | CT_OPT_LEAF,
+    .needs = CT_NEED_STACKS,
+    .run = folded_run,
+    .diff = NULL,
+};

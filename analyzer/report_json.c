@@ -4,7 +4,7 @@
  * add keys freely, never rename or remove one. Numbers are exact integers;
  * addresses are hex strings because JSON readers lose integers past 2^53.
  */
-#include "report.h"
+#include "render.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,18 +54,16 @@ static void json_pages(FILE *f, const struct ct_proc *p, bool stacks)
 {
     size_t nseg;
     struct ct_seg *seg = ct_page_segments(p, &nseg);
-    int first = 1;
     uint64_t listed = 0;
-    fputs(",\n   \"pages\": [", f);
+    struct json_list list;
+    json_list_begin(&list, f, ",\n   \"pages\": [", ",");
     for (size_t i = 0; i < nseg && listed < MAX_LISTED_PAGES; i++) {
         const struct ct_seg *s = &seg[i];
         size_t tlen;
         const char *tname = ct_type_name(p, s->type, &tlen);
         for (uint64_t pg = s->start; pg < s->end && listed < MAX_LISTED_PAGES; pg++, listed++) {
-            fputs(first ? "\n    " : ",\n    ", f);
-            first = 0;
-            fputs("{\"addr\": ", f);
-            hex(f, pg << p->t.page_shift);
+            json_list_item(&list, "\n    {\"addr\": ");
+            hex(f, pg << p->info.page_shift);
             fprintf(f, ", \"kind\": \"%s\"", s->cow ? "cow" : "fresh");
             if (s->cow) {
                 fprintf(f, ", \"cause\": \"%s\"", ct_cause_name(s->cause));
@@ -76,40 +74,45 @@ static void json_pages(FILE *f, const struct ct_proc *p, bool stacks)
                 if (s->flags & CT_WRITE_KERNEL)
                     fprintf(f, ", \"syscall\": %u", s->flags >> CT_WRITE_SYSCALL_SHIFT);
                 if (s->stack && stacks)
-                    fprintf(f, ", \"stack\": %u", p->t.stacks[s->stack - 1].id);
+                    fprintf(f, ", \"stack\": %u", p->where->stacks[s->stack - 1].id);
             }
             fputc('}', f);
         }
     }
     free(seg);
-    fputs(first ? "]" : "\n   ]", f);
+    json_list_end(&list, "\n   ]", "]");
     if (p->cow + p->fresh > MAX_LISTED_PAGES)
         fprintf(f, ", \"pages_truncated\": true");
 }
 
 static void json_causes(FILE *f, const uint64_t causes[CT_NCAUSES])
 {
-    fputs("\"causes\": {", f);
-    for (int c = 0; c < CT_NCAUSES; c++)
-        fprintf(f, "%s\"%s\": %llu", c ? ", " : "", ct_cause_name(c), (unsigned long long)causes[c]);
-    fputc('}', f);
+    struct json_list list;
+    json_list_begin(&list, f, "\"causes\": {", ", ");
+    for (int c = 0; c < CT_NCAUSES; c++) {
+        json_list_item(&list, "");
+        fprintf(f, "\"%s\": %llu", ct_cause_name(c), (unsigned long long)causes[c]);
+    }
+    json_list_end(&list, "}", "}");
 }
 
 static void json_types(FILE *f, const struct ct_type_count *v, size_t n, const char *indent)
 {
-    fputs("\"types\": [", f);
+    struct json_list list;
+    json_list_begin(&list, f, "\"types\": [", ",");
     for (size_t i = 0; i < n; i++) {
-        fprintf(f, "%s%s{\"name\": ", i ? "," : "", indent);
+        json_list_item(&list, indent);
+        fputs("{\"name\": ", f);
         type_name(f, v[i].name, v[i].len);
         fprintf(f, ", \"cause\": \"%s\", \"cow_pages\": %llu}", ct_cause_name(v[i].cause),
                 (unsigned long long)v[i].pages);
     }
-    fputs(n ? "]" : "]", f);
+    json_list_end(&list, "]", "]");
 }
 
 static void json_python(FILE *f, const struct ct_proc *p)
 {
-    const struct ct_python *py = &p->t.python;
+    const struct ct_python *py = &p->info.python;
     fputs(",\n   \"python\": {\"version\": ", f);
     json_str(f, py->version.s, py->version.len);
     fprintf(f, ", \"hexversion\": %llu, \"build\": \"%s\", \"path\": ", (unsigned long long)py->hexversion,
@@ -135,14 +138,15 @@ static void str_or_null(FILE *f, const char *s, size_t len)
 static void json_frames(FILE *f, const struct ct_proc *p, const struct ct_rstack *rs)
 {
     const struct ct_resolved *w = p->where;
-    fputs("{\"native\": [", f);
+    struct json_list list;
+    json_list_begin(&list, f, "{\"native\": [", ", ");
     for (size_t k = 0; k < rs->nn; k++) {
         const struct ct_nframe *n = &w->nframes[rs->n0 + k];
-        fputs(k ? ", {\"ip\": " : "{\"ip\": ", f);
+        json_list_item(&list, "{\"ip\": ");
         hex(f, n->ip);
         fputs(", \"module\": ", f);
         if (n->module >= 0)
-            json_str(f, p->t.modules[n->module].path.s, p->t.modules[n->module].path.len);
+            json_str(f, n->module_path, n->module_path_len);
         else
             fputs("null", f);
         fputs(", \"function\": ", f);
@@ -156,14 +160,14 @@ static void json_frames(FILE *f, const struct ct_proc *p, const struct ct_rstack
         else
             fputs(", \"line\": null}", f);
     }
-    fputs("], \"python\": [", f);
+    json_list_end(&list, "]", "]");
+    json_list_begin(&list, f, ", \"python\": [", ", ");
     for (size_t k = 0; k < rs->np; k++) {
         const struct ct_pframe *pf = &w->pframes[rs->p0 + k];
-        const struct ct_pycode *pc = pf->pycode >= 0 ? &p->t.pycodes[pf->pycode] : NULL;
-        fputs(k ? ", {\"function\": " : "{\"function\": ", f);
-        str_or_null(f, pc ? pc->qualname.s : NULL, pc ? pc->qualname.len : 0);
+        json_list_item(&list, "{\"function\": ");
+        str_or_null(f, pf->qualname, pf->qualname_len);
         fputs(", \"file\": ", f);
-        str_or_null(f, pc ? pc->filename.s : NULL, pc ? pc->filename.len : 0);
+        str_or_null(f, pf->filename, pf->filename_len);
         if (pf->line >= 0)
             fprintf(f, ", \"line\": %d", pf->line);
         else
@@ -172,27 +176,29 @@ static void json_frames(FILE *f, const struct ct_proc *p, const struct ct_rstack
         hex(f, pf->code);
         fputc('}', f);
     }
-    fputs("], \"flags\": [", f);
+    json_list_end(&list, "]", "]");
+    json_list_begin(&list, f, ", \"flags\": [", ", ");
     static const char *const names[] = { "native_truncated", "python_truncated", "no_python", "no_native" };
-    int first = 1;
     for (int b = 0; b < 4; b++)
         if (rs->flags & (1u << b)) {
-            fprintf(f, "%s\"%s\"", first ? "" : ", ", names[b]);
-            first = 0;
+            json_list_item(&list, "");
+            fprintf(f, "\"%s\"", names[b]);
         }
-    fputs("]}", f);
+    json_list_end(&list, "]}", "]}");
 }
 
 /* A list of locations (loc.h) under its key, then what no location
  * explains. */
-static void json_locs(FILE *f, const struct ct_report *r, long proc, bool python, const char *indent)
+static void json_locs(FILE *f, const struct ct_run *r, long proc, bool python, const char *indent)
 {
     struct ct_locs L;
     ct_locations(r, proc, python, &L);
-    fprintf(f, "\"%s\": [", python ? "python_locations" : "native_functions");
+    struct json_list list;
+    json_list_begin(&list, f, python ? "\"python_locations\": [" : "\"native_functions\": [", ",");
     for (size_t i = 0; i < L.n; i++) {
         const struct ct_loc *l = &L.v[i];
-        fprintf(f, "%s%s{\"function\": ", i ? "," : "", indent);
+        json_list_item(&list, indent);
+        fputs("{\"function\": ", f);
         str_or_null(f, l->func, l->func_len);
         if (python) {
             fputs(", \"file\": ", f);
@@ -218,49 +224,53 @@ static void json_locs(FILE *f, const struct ct_report *r, long proc, bool python
         type_name(f, l->type, l->type_len);
         fputc('}', f);
     }
-    fputs("]", f);
+    json_list_end(&list, "]", "]");
     fprintf(f, ", \"%s\": {\"no_stack\": %llu, \"no_frame\": %llu}",
             python ? "python_unlocated" : "native_unlocated", (unsigned long long)L.no_stack,
             (unsigned long long)L.no_frame);
     ct_locs_free(&L);
 }
 
-/* The stacks of a process (resolved: ct_report_resolve), its notes about
+/* The stacks of a process (resolved by ct_run_load), its notes about
  * unusable modules, and its locations. */
-static void json_stacks(FILE *f, const struct ct_report *r, size_t idx, bool table)
+static void json_stacks(FILE *f, const struct ct_run *r, size_t idx, bool table)
 {
     const struct ct_proc *p = &r->procs[idx];
-    const struct ct_trace *t = &p->t;
+    const struct ct_proc_info *t = &p->info;
     fprintf(f, ",\n   \"stacks_missing\": %llu", (unsigned long long)t->stacks_missing);
     if (!p->where)
         return;
     if (table) {
-        fputs(",\n   \"stacks\": {", f);
-        for (size_t s = 0; s < t->nstacks; s++) {
-            fprintf(f, "%s\"%u\": ", s ? ",\n    " : "\n    ", t->stacks[s].id);
+        struct json_list list;
+        json_list_begin(&list, f, ",\n   \"stacks\": {", ",");
+        for (size_t s = 0; s < p->where->nstacks; s++) {
+            json_list_item(&list, "\n    ");
+            fprintf(f, "\"%u\": ", p->where->stacks[s].id);
             json_frames(f, p, &p->where->stacks[s]);
         }
-        fputs("}", f);
+        json_list_end(&list, "}", "}");
     }
-    fputs(",\n   \"symbol_notes\": [", f);
+    struct json_list notes;
+    json_list_begin(&notes, f, ",\n   \"symbol_notes\": [", ", ");
     for (size_t i = 0; i < p->where->nbad; i++) {
         const struct ct_badmod *b = &p->where->bad[i];
-        fputs(i ? ", {\"module\": " : "{\"module\": ", f);
-        json_str(f, t->modules[b->module].path.s, t->modules[b->module].path.len);
+        json_list_item(&notes, "{\"module\": ");
+        json_str(f, b->path, b->path_len);
         fprintf(f, ", \"state\": \"%s\", \"reason\": ", ct_modstate_name(b->state));
         json_cstr(f, b->why);
         fprintf(f, ", \"frames\": %llu}", (unsigned long long)b->frames);
     }
-    fputs("],\n   ", f);
+    json_list_end(&notes, "]", "]");
+    fputs(",\n   ", f);
     json_locs(f, r, (long)idx, true, "\n    ");
     fputs(",\n   ", f);
     json_locs(f, r, (long)idx, false, "\n    ");
 }
 
-static void json_proc(FILE *f, const struct ct_report *r, size_t idx, unsigned what)
+static void json_proc(FILE *f, const struct ct_run *r, size_t idx, const struct ct_render_opts *o)
 {
     const struct ct_proc *p = &r->procs[idx];
-    const struct ct_trace *t = &p->t;
+    const struct ct_proc_info *t = &p->info;
     fprintf(f, "  {\"pid\": %d, \"ppid\": %d, \"file\": ", t->pid, t->ppid);
     json_cstr(f, t->file);
     fprintf(f, ", \"mode\": \"%s\", \"mode_reason\": ", ct_mode_name(t->mode));
@@ -279,37 +289,41 @@ static void json_proc(FILE *f, const struct ct_report *r, size_t idx, unsigned w
         fputs(", \"exec_path\": ", f);
         json_str(f, t->exec_path.s, t->exec_path.len);
     }
-    fputs(",\n   \"notes\": [", f);
+    struct json_list list;
+    json_list_begin(&list, f, ",\n   \"notes\": [", ", ");
     for (size_t i = 0; i < t->nnotes; i++) {
-        if (i)
-            fputs(", ", f);
+        json_list_item(&list, "");
         json_str(f, t->notes[i].text.s, t->notes[i].text.len);
     }
-    fputs("],\n   \"note_levels\": [", f);
-    for (size_t i = 0; i < t->nnotes; i++)
-        fprintf(f, "%s\"%s\"", i ? ", " : "", note_level(t->notes[i].level));
-    fputs("],\n   \"warnings\": [", f);
+    json_list_end(&list, "]", "]");
+    json_list_begin(&list, f, ",\n   \"note_levels\": [", ", ");
+    for (size_t i = 0; i < t->nnotes; i++) {
+        json_list_item(&list, "");
+        fprintf(f, "\"%s\"", note_level(t->notes[i].level));
+    }
+    json_list_end(&list, "]", "]");
+    json_list_begin(&list, f, ",\n   \"warnings\": [", ", ");
     char w[16][160];
     size_t nw = ct_proc_warnings(p, w, 16);
     for (size_t i = 0; i < nw; i++) {
-        if (i)
-            fputs(", ", f);
+        json_list_item(&list, "");
         json_cstr(f, w[i]);
     }
-    fprintf(f, "],\n   \"tracked_pages\": %llu, \"cow_pages\": %llu, \"fresh_pages\": %llu, \"early_pages\": %llu",
+    json_list_end(&list, "]", "]");
+    fprintf(f, ",\n   \"tracked_pages\": %llu, \"cow_pages\": %llu, \"fresh_pages\": %llu, \"early_pages\": %llu",
             (unsigned long long)p->tracked, (unsigned long long)p->cow,
             (unsigned long long)p->fresh, (unsigned long long)p->early);
     fprintf(f, ", \"captured_pages\": %llu", (unsigned long long)t->captured_pages);
     fprintf(f, ",\n   \"write_events\": %llu, \"faults\": %llu, \"scans\": %llu, \"flush_interval_ms\": %u",
             (unsigned long long)t->nwrites, (unsigned long long)t->end_faults,
             (unsigned long long)t->end_scans, t->flush_interval_ms);
-    fputs(",\n   \"regions\": [", f);
+    json_list_begin(&list, f, ",\n   \"regions\": [", ",");
     for (size_t i = 0; i < t->nregions; i++) {
         const struct ct_region *r = &t->regions[i];
         const struct ct_region_stats *s = &p->rs[i];
         char prot[4];
         prot_str(r->prot, prot);
-        fputs(i ? ",\n    {\"start\": " : "\n    {\"start\": ", f);
+        json_list_item(&list, "\n    {\"start\": ");
         hex(f, r->start);
         fputs(", \"end\": ", f);
         hex(f, r->end);
@@ -324,16 +338,16 @@ static void json_proc(FILE *f, const struct ct_report *r, size_t idx, unsigned w
                 (unsigned long long)s->present, (unsigned long long)s->tracked,
                 (unsigned long long)s->cow, (unsigned long long)s->fresh, (unsigned long long)s->early);
     }
-    fputs(t->nregions ? "\n   ]" : "]", f);
-    fputs(",\n   \"untracked\": [", f);
+    json_list_end(&list, "\n   ]", "]");
+    json_list_begin(&list, f, ",\n   \"untracked\": [", ", ");
     for (size_t i = 0; i < t->nuntracks; i++) {
-        fputs(i ? ", {\"start\": " : "{\"start\": ", f);
+        json_list_item(&list, "{\"start\": ");
         hex(f, t->untracks[i].start);
         fputs(", \"end\": ", f);
         hex(f, t->untracks[i].end);
         fprintf(f, ", \"reason\": \"%s\"}", ct_untrack_reason_name(t->untracks[i].reason));
     }
-    fputc(']', f);
+    json_list_end(&list, "]", "]");
     fputs(",\n   ", f);
     json_causes(f, p->causes);
     fprintf(f, ", \"causes_inferred\": %s", p->causes_inferred ? "true" : "false");
@@ -344,58 +358,93 @@ static void json_proc(FILE *f, const struct ct_report *r, size_t idx, unsigned w
         json_cstr(f, note);
     fputs("],\n   ", f);
     json_types(f, p->types, p->ntypes, "\n    ");
-    if (p->t.have_python)
+    if (p->info.have_python)
         json_python(f, p);
-    json_stacks(f, r, idx, what & CT_JSON_STACKS);
-    if (what & CT_JSON_PAGES)
-        json_pages(f, p, what & CT_JSON_STACKS);
+    json_stacks(f, r, idx, o->stacks);
+    if (o->pages)
+        json_pages(f, p, o->stacks);
     fputs("}", f);
 }
 
-void ct_report_json(FILE *f, const struct ct_report *r, unsigned what)
+static void json_run(FILE *f, const struct ct_run *r, const struct ct_render_opts *o)
 {
-    uint64_t cow = 0, fresh = 0, tracked = 0, early = 0, causes[CT_NCAUSES] = {0};
-    size_t ntypes;
-    struct ct_type_count *types = ct_report_types(r, &ntypes);
+    const struct ct_totals *T = &r->total;
     fputs("{\"format\": \"cowtrace-report\", \"version\": 1, \"source\": ", f);
     json_cstr(f, r->source ? r->source : "");
-    fputs(",\n \"processes\": [", f);
+    struct json_list list;
+    json_list_begin(&list, f, ",\n \"processes\": [", ",");
     for (size_t i = 0; i < r->nprocs; i++) {
-        fputs(i ? ",\n" : "\n", f);
-        json_proc(f, r, i, what);
-        cow += r->procs[i].cow;
-        fresh += r->procs[i].fresh;
-        tracked += r->procs[i].tracked;
-        early += r->procs[i].early;
-        for (int c = 0; c < CT_NCAUSES; c++)
-            causes[c] += r->procs[i].causes[c];
+        json_list_item(&list, "\n");
+        json_proc(f, r, i, o);
     }
-    fputs(r->nprocs ? "\n ],\n" : "],\n", f);
+    json_list_end(&list, "\n ],\n", "],\n");
     fprintf(f, " \"total\": {\"processes\": %zu, \"cow_pages\": %llu, \"fresh_pages\": %llu"
                ", \"tracked_pages\": %llu, \"early_pages\": %llu,\n  ",
-            r->nprocs, (unsigned long long)cow, (unsigned long long)fresh,
-            (unsigned long long)tracked, (unsigned long long)early);
-    json_causes(f, causes);
+            r->nprocs, (unsigned long long)T->cow, (unsigned long long)T->fresh,
+            (unsigned long long)T->tracked, (unsigned long long)T->early);
+    json_causes(f, T->causes);
     fputs(",\n  ", f);
-    json_types(f, types, ntypes, "\n   ");
-    bool resolved = false;
-    for (size_t i = 0; i < r->nprocs; i++)
-        resolved = resolved || r->procs[i].where;
-    if (resolved) {
+    json_types(f, r->types, r->ntypes, "\n   ");
+    if (r->resolved && r->nprocs) {
         fputs(",\n  ", f);
         json_locs(f, r, -1, true, "\n   ");
         fputs(",\n  ", f);
         json_locs(f, r, -1, false, "\n   ");
     }
     fputs("},\n", f);
-    free(types);
-    fputs(" \"errors\": [", f);
+    json_list_begin(&list, f, " \"errors\": [", ", ");
     for (size_t i = 0; i < r->nerrors; i++) {
-        fputs(i ? ", {\"file\": " : "{\"file\": ", f);
+        json_list_item(&list, "{\"file\": ");
         json_cstr(f, r->errors[i].file);
         fputs(", \"message\": ", f);
         json_cstr(f, r->errors[i].msg);
         fputc('}', f);
     }
-    fputs("]}\n", f);
+    json_list_end(&list, "]}\n", "]}\n");
 }
+
+/* One side of a diff ("cowtrace-diff", version 1, a contract like the
+ * report's). */
+static void json_side(FILE *f, const struct ct_run *r)
+{
+    fputs("{\"source\": ", f);
+    json_cstr(f, r->source);
+    fprintf(f, ", \"processes\": %zu, \"cow_pages\": %llu, \"cow_mib\": %.3f, \"fresh_pages\": %llu"
+               ", \"tracked_pages\": %llu, \"errors\": %zu}",
+            r->nprocs, (unsigned long long)r->total.cow, r->total.cow_mib, (unsigned long long)r->total.fresh,
+            (unsigned long long)r->total.tracked, r->nerrors);
+}
+
+static void json_diff(FILE *f, const struct ct_diff *d)
+{
+    fputs("{\"format\": \"cowtrace-diff\", \"version\": 1,\n \"a\": ", f);
+    json_side(f, d->a);
+    fputs(",\n \"b\": ", f);
+    json_side(f, d->b);
+    struct json_list list;
+    json_list_begin(&list, f, ",\n \"causes\": {", ", ");
+    for (int c = 0; c < CT_NCAUSES; c++) {
+        json_list_item(&list, "");
+        fprintf(f, "\"%s\": {\"a\": %llu, \"b\": %llu}", ct_cause_name(c),
+                (unsigned long long)d->a->total.causes[c], (unsigned long long)d->b->total.causes[c]);
+    }
+    json_list_end(&list, "}", "}");
+    json_list_begin(&list, f, ",\n \"types\": [", ",");
+    for (size_t i = 0; i < d->ntypes; i++) {
+        const struct ct_type_ab *v = &d->types[i];
+        json_list_item(&list, "\n  {\"name\": ");
+        json_str(f, v->name, v->len);
+        fprintf(f, ", \"cause\": \"%s\", \"a\": %llu, \"b\": %llu}", ct_cause_name(v->cause),
+                (unsigned long long)v->a, (unsigned long long)v->b);
+    }
+    json_list_end(&list, "]}\n", "]}\n");
+}
+
+const struct ct_renderer ct_render_json = {
+    .name = "json",
+    .help = "a stable, documented schema (docs/trace-format.md)",
+    .accepts = CT_OPT_PAGES | CT_OPT_NO_STACKS,
+    .needs = CT_NEED_STACKS,
+    .run = json_run,
+    .diff = json_diff,
+};

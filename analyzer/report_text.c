@@ -13,42 +13,16 @@
 #include <string.h>
 #include <uthash.h>
 
-#include "jsonw.h"
+#include "render.h"
+#include "where.h"
 
 #define TOP_REGIONS 3
 #define MAX_NOTES_PER_PROC 5
 #define MAX_PIDS_PER_MODE 8
+#define DIFF_TOP_TYPES 10
 /* Notes are deduplicated by a quadratic scan, so only this many are looked
  * at: a hostile trace with millions of notes must not stall the report. */
 #define MAX_NOTES_SCANNED 1000
-
-/* Copies s into out as printable text, truncated to fit. */
-void ct_text_clean(const char *str, size_t len, char *out, size_t outlen)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 1 < outlen;) {
-        size_t n = s[i] >= 0x20 && s[i] != 0x7f ? utf8_seq_len(s + i, len - i) : 0;
-        /* C1 controls (U+0080..U+009F) are terminal escapes too. */
-        if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)
-            n = 0;
-        if (n == 0) {
-            out[o++] = '?';
-            i++;
-        } else if (o + n < outlen) {
-            memcpy(out + o, s + i, n);
-            o += n;
-            i += n;
-        } else
-            break;
-    }
-    out[o] = '\0';
-}
-
-double ct_mib(uint64_t pages, uint32_t page_size)
-{
-    return (double)pages * page_size / (1024.0 * 1024.0);
-}
 
 /* MiB with one decimal, but never "0.0" for something that is not zero:
  * one copied page must not look like none. */
@@ -69,13 +43,8 @@ static void region_label(const struct ct_region *r, char *out, size_t outlen)
         snprintf(out, outlen, "%s", ct_kind_name(r->kind));
         return;
     }
-    const char *s = r->name.s;
     size_t len = r->name.len;
-    const char *slash = memrchr(s, '/', len);
-    if (slash && (size_t)(slash - s) + 1 < len) {
-        len -= (size_t)(slash - s) + 1;
-        s = slash + 1;
-    }
+    const char *s = ct_basename(r->name.s, &len);
     ct_text_clean(s, len, out, outlen);
 }
 
@@ -98,11 +67,11 @@ static void top_regions(const struct ct_proc *p, char *out, size_t outlen)
     struct label_sum *sums = NULL, *e, *tmp;
     size_t n = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < p->t.nregions; i++) {
+    for (size_t i = 0; i < p->info.nregions; i++) {
         if (!p->rs[i].cow)
             continue;
         char label[48];
-        region_label(&p->t.regions[i], label, sizeof label);
+        region_label(&p->info.regions[i], label, sizeof label);
         HASH_FIND_STR(sums, label, e);
         if (!e) {
             e = xcalloc(1, sizeof *e);
@@ -122,7 +91,7 @@ static void top_regions(const struct ct_proc *p, char *out, size_t outlen)
     for (size_t i = 0; i < n && i < TOP_REGIONS && o < outlen; i++) {
         char m[16];
         int w = snprintf(out + o, outlen - o, "%s%s %s", i ? ", " : "", v[i]->label,
-                         ct_fmt_mib(m, sizeof m, ct_mib(v[i]->cow, p->t.page_size)));
+                         ct_fmt_mib(m, sizeof m, ct_mib(v[i]->cow, p->info.page_size)));
         if (w > 0)
             o += (size_t)w;
     }
@@ -145,11 +114,11 @@ static void print_pages(FILE *f, const struct ct_proc *p)
 {
     size_t n;
     struct ct_seg *seg = ct_page_segments(p, &n);
-    fprintf(f, "\npages of %d (%s):\n", p->t.pid, n ? "address range, kind, pages, cause, type" : "none");
+    fprintf(f, "\npages of %d (%s):\n", p->info.pid, n ? "address range, kind, pages, cause, type" : "none");
     for (size_t i = 0; i < n; i++) {
         const struct ct_seg *s = &seg[i];
-        fprintf(f, "  0x%llx-0x%llx  %-5s  %llu", (unsigned long long)(s->start << p->t.page_shift),
-                (unsigned long long)(s->end << p->t.page_shift), s->cow ? "cow" : "fresh",
+        fprintf(f, "  0x%llx-0x%llx  %-5s  %llu", (unsigned long long)(s->start << p->info.page_shift),
+                (unsigned long long)(s->end << p->info.page_shift), s->cow ? "cow" : "fresh",
                 (unsigned long long)(s->end - s->start));
         if (s->cow) {
             size_t len;
@@ -161,7 +130,7 @@ static void print_pages(FILE *f, const struct ct_proc *p)
             if (s->flags & CT_WRITE_KERNEL)
                 fprintf(f, " (syscall %u)", s->flags >> CT_WRITE_SYSCALL_SHIFT);
             if (s->stack)
-                fprintf(f, " (stack %u)", p->t.stacks[s->stack - 1].id);
+                fprintf(f, " (stack %u)", p->where->stacks[s->stack - 1].id);
         }
         fputc('\n', f);
     }
@@ -174,19 +143,11 @@ struct mode_group {
     size_t first, count;
 };
 
-void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
+/* One aligned row per process, then the TOTAL row. */
+static void process_table(FILE *f, const struct ct_run *r)
 {
-    char src[256];
-    ct_text_clean(r->source ? r->source : "", r->source ? strlen(r->source) : 0, src, sizeof src);
-    fprintf(f, "cowtrace report: %s, %zu process%s\n", src, r->nprocs, r->nprocs == 1 ? "" : "es");
-    if (!r->nprocs) {
-        fprintf(f, "no traces to report (did the program fork? was the shim loaded?)\n");
-        return;
-    }
     fprintf(f, "\n%7s %7s  %-10s  %-16s %8s %6s %9s %11s  %s\n", "PID", "PPID", "MODE", "EXIT",
             "COW MiB", "COW%", "FRESH MiB", "TRACKED MiB", "MOST COPIED (MiB)");
-    double cow = 0, fresh = 0, tracked = 0;
-    size_t incomplete = 0;
     for (size_t i = 0; i < r->nprocs; i++) {
         const struct ct_proc *p = &r->procs[i];
         char exit[48], pc[16], top[160];
@@ -194,15 +155,14 @@ void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
         pct(pc, sizeof pc, p->cow, p->tracked);
         top_regions(p, top, sizeof top);
         char m1[16], m2[16], m3[16];
-        fprintf(f, "%7d %7d  %-10s  %-16s %8s %6s %9s %11s  %s\n", p->t.pid, p->t.ppid,
-                ct_mode_name(p->t.mode), exit, ct_fmt_mib(m1, sizeof m1, ct_mib(p->cow, p->t.page_size)), pc,
-                ct_fmt_mib(m2, sizeof m2, ct_mib(p->fresh, p->t.page_size)),
-                ct_fmt_mib(m3, sizeof m3, ct_mib(p->tracked, p->t.page_size)), top);
-        cow += ct_mib(p->cow, p->t.page_size);
-        fresh += ct_mib(p->fresh, p->t.page_size);
-        tracked += ct_mib(p->tracked, p->t.page_size);
-        incomplete += !p->complete;
+        fprintf(f, "%7d %7d  %-10s  %-16s %8s %6s %9s %11s  %s\n", p->info.pid, p->info.ppid,
+                ct_mode_name(p->info.mode), exit, ct_fmt_mib(m1, sizeof m1, ct_mib(p->cow, p->info.page_size)), pc,
+                ct_fmt_mib(m2, sizeof m2, ct_mib(p->fresh, p->info.page_size)),
+                ct_fmt_mib(m3, sizeof m3, ct_mib(p->tracked, p->info.page_size)), top);
     }
+    const struct ct_totals *T = &r->total;
+    double cow = T->cow_mib, fresh = T->fresh_mib, tracked = T->tracked_mib;
+    size_t incomplete = T->incomplete;
     char pc[16], procs[32];
     if (tracked > 0)
         snprintf(pc, sizeof pc, "%.1f%%", 100.0 * cow / tracked);
@@ -214,16 +174,16 @@ void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
             ct_fmt_mib(m2, sizeof m2, fresh), ct_fmt_mib(m3, sizeof m3, tracked));
     if (incomplete)
         fprintf(f, "* incomplete trace (%zu): counts are a lower bound, see below\n", incomplete);
+}
 
-    ct_report_text_causes(f, r);
-    ct_report_text_where(f, r);
-
-    /* Modes: one line per distinct (mode, reason), so 100 workers that all
-     * chose uffd-async for the same reason take one line. */
+/* Modes: one line per distinct (mode, reason), so 100 workers that all
+ * chose uffd-async for the same reason take one line. */
+static void modes(FILE *f, const struct ct_run *r)
+{
     struct mode_group *g = xcalloc(r->nprocs, sizeof *g);
     size_t ng = 0;
     for (size_t i = 0; i < r->nprocs; i++) {
-        const struct ct_trace *t = &r->procs[i].t;
+        const struct ct_proc_info *t = &r->procs[i].info;
         size_t k;
         for (k = 0; k < ng; k++) {
             const struct ct_str *a = g[k].reason;
@@ -247,7 +207,7 @@ void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
                 reason);
         size_t shown = 0;
         for (size_t i = g[k].first; i < r->nprocs && shown < MAX_PIDS_PER_MODE; i++) {
-            const struct ct_trace *t = &r->procs[i].t;
+            const struct ct_proc_info *t = &r->procs[i].info;
             if (t->mode == g[k].mode && t->mode_reason.len == g[k].reason->len
                 && (t->mode_reason.len == 0 || memcmp(t->mode_reason.s, g[k].reason->s, t->mode_reason.len) == 0)) {
                 fprintf(f, " %d", t->pid);
@@ -259,12 +219,16 @@ void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
         fputc('\n', f);
     }
     free(g);
+}
 
-    /* Notes and warnings, only for processes that have some. */
+/* Notes and warnings, only for processes that have some; repeated notes
+ * once with a count. */
+static void notes(FILE *f, const struct ct_run *r)
+{
     int header = 0;
     for (size_t i = 0; i < r->nprocs; i++) {
         const struct ct_proc *p = &r->procs[i];
-        const struct ct_trace *t = &p->t;
+        const struct ct_proc_info *t = &p->info;
         char w[16][160];
         size_t nw = ct_proc_warnings(p, w, 16);
         if (!t->nnotes && !nw)
@@ -304,7 +268,79 @@ void ct_report_text(FILE *f, const struct ct_report *r, bool pages)
         if (shown == MAX_NOTES_PER_PROC && t->nnotes > shown)
             fprintf(f, "  %7d  (more notes: cowtrace report --format json)\n", t->pid);
     }
-    if (pages)
+}
+
+static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opts *o)
+{
+    char src[256];
+    ct_text_clean(r->source ? r->source : "", r->source ? strlen(r->source) : 0, src, sizeof src);
+    fprintf(f, "cowtrace report: %s, %zu process%s\n", src, r->nprocs, r->nprocs == 1 ? "" : "es");
+    if (!r->nprocs) {
+        fprintf(f, "no traces to report (did the program fork? was the shim loaded?)\n");
+        return;
+    }
+    process_table(f, r);
+    ct_report_text_causes(f, r);
+    ct_report_text_where(f, r);
+    modes(f, r);
+    notes(f, r);
+    if (o->pages)
         for (size_t i = 0; i < r->nprocs; i++)
             print_pages(f, &r->procs[i]);
 }
+
+static void ratio(char *buf, size_t len, double a, double b)
+{
+    if (a > 0)
+        snprintf(buf, len, "%.2f", b / a);
+    else
+        snprintf(buf, len, "-");
+}
+
+static void row_pages(FILE *f, const char *label, uint64_t a, uint64_t b)
+{
+    char r[16];
+    ratio(r, sizeof r, (double)a, (double)b);
+    fprintf(f, "  %-28s %10llu %10llu %+11lld %7s\n", label, (unsigned long long)a, (unsigned long long)b,
+            (long long)(b - a), r);
+}
+
+static void text_diff(FILE *f, const struct ct_diff *d)
+{
+    const struct ct_run *a = d->a, *b = d->b;
+    const struct ct_totals *A = &a->total, *B = &b->total;
+    char ca[120], cb[120], r[16];
+    ct_text_clean(a->source, strlen(a->source), ca, sizeof ca);
+    ct_text_clean(b->source, strlen(b->source), cb, sizeof cb);
+    fprintf(f, "cowtrace diff: A = %s (%zu process%s), B = %s (%zu process%s)\n\n", ca, a->nprocs,
+            a->nprocs == 1 ? "" : "es", cb, b->nprocs, b->nprocs == 1 ? "" : "es");
+    fprintf(f, "  %-28s %10s %10s %11s %7s\n", "", "A", "B", "DELTA", "B/A");
+    ratio(r, sizeof r, A->cow_mib, B->cow_mib);
+    fprintf(f, "  %-28s %10.1f %10.1f %+11.1f %7s\n", "COW MiB", A->cow_mib, B->cow_mib, B->cow_mib - A->cow_mib, r);
+    row_pages(f, "COW pages", A->cow, B->cow);
+    for (int c = 0; c < CT_NCAUSES; c++) {
+        if (!A->causes[c] && !B->causes[c])
+            continue;
+        char label[40];
+        snprintf(label, sizeof label, "  %s", ct_cause_name(c));
+        row_pages(f, label, A->causes[c], B->causes[c]);
+    }
+    if (d->ntypes)
+        fprintf(f, "\n  top types (COW pages):\n");
+    for (size_t i = 0; i < d->ntypes && i < DIFF_TOP_TYPES; i++) {
+        const struct ct_type_ab *v = &d->types[i];
+        char name[40], label[64];
+        ct_text_clean(v->name, v->len, name, sizeof name);
+        snprintf(label, sizeof label, "  %s (%s)", name, ct_cause_name(v->cause));
+        row_pages(f, label, v->a, v->b);
+    }
+}
+
+const struct ct_renderer ct_render_text = {
+    .name = "text",
+    .help = "for people: processes, causes, locations, notes",
+    .accepts = CT_OPT_PAGES,
+    .needs = CT_NEED_STACKS,
+    .run = text_run,
+    .diff = text_diff,
+};

@@ -13,6 +13,7 @@
 
 #include "loc.h"
 #include "report_text.h"
+#include "where.h"
 
 #define TOP_ALL 10
 #define TOP_PROC 3
@@ -63,7 +64,7 @@ static void main_cause(const struct ct_loc *l, char *out, size_t len)
              l->pages ? 100.0 * (double)l->main_pages / (double)l->pages : 0.0);
 }
 
-static void list(FILE *f, const struct ct_report *r, long proc, bool python, size_t top, uint32_t page_size,
+static void list(FILE *f, const struct ct_run *r, long proc, bool python, size_t top, uint32_t page_size,
                  const char *indent)
 {
     struct ct_locs L;
@@ -89,17 +90,14 @@ static void list(FILE *f, const struct ct_report *r, long proc, bool python, siz
     ct_locs_free(&L);
 }
 
-void ct_report_text_where(FILE *f, const struct ct_report *r)
+void ct_report_text_where(FILE *f, const struct ct_run *r)
 {
     size_t with = 0;
-    uint64_t cow = 0;
-    for (size_t i = 0; i < r->nprocs; i++) {
-        with += r->procs[i].t.nstacks > 0 && r->procs[i].where != NULL;
-        cow += r->procs[i].cow;
-    }
-    if (!with || !cow)
+    for (size_t i = 0; i < r->nprocs; i++)
+        with += r->procs[i].where && r->procs[i].where->nstacks > 0;
+    if (!with || !r->total.cow)
         return;
-    uint32_t page_size = r->procs[0].t.page_size;
+    uint32_t page_size = r->page_size;
     fprintf(f, "\nwhere pages were copied (the first write to each page; `--format folded` for a flame graph):\n");
     list(f, r, -1, true, TOP_ALL, page_size, "  ");
     list(f, r, -1, false, TOP_ALL, page_size, "  ");
@@ -107,10 +105,10 @@ void ct_report_text_where(FILE *f, const struct ct_report *r)
         return;
     for (size_t i = 0; i < r->nprocs; i++) {
         const struct ct_proc *p = &r->procs[i];
-        if (!p->t.nstacks || !p->cow || !p->where)
+        if (!p->where || !p->where->nstacks || !p->cow)
             continue;
-        fprintf(f, "\n  pid %d:\n", p->t.pid);
-        list(f, r, (long)i, true, TOP_PROC, p->t.page_size, "    ");
-        list(f, r, (long)i, false, TOP_PROC, p->t.page_size, "    ");
+        fprintf(f, "\n  pid %d:\n", p->info.pid);
+        list(f, r, (long)i, true, TOP_PROC, p->info.page_size, "    ");
+        list(f, r, (long)i, false, TOP_PROC, p->info.page_size, "    ");
     }
 }

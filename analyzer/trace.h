@@ -111,7 +111,7 @@ struct ct_pycode {
 struct ct_pyframe_r {
     uint64_t code;                /* PyCodeObject address, as recorded */
     int32_t lasti;                /* instruction index in code units; < 0: not started */
-    uint32_t flags;               /* reserved in the format, kept as read */
+    uint32_t flags;               /* CT_PYFRAME_* (unknown bits kept) */
     int32_t pycode;               /* index into t.pycodes, -1 if no PYCODE names it */
 };
 

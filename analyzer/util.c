@@ -99,3 +99,13 @@ void ct_warnx(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
 }
+
+const char *ct_basename(const char *s, size_t *len)
+{
+    const char *slash = memrchr(s, '/', *len);
+    if (slash && (size_t)(slash - s) + 1 < *len) {
+        *len -= (size_t)(slash - s) + 1;
+        s = slash + 1;
+    }
+    return s;
+}

@@ -36,6 +36,10 @@ char *xstrdup(const char *s);
 /* Copies len bytes and adds a terminator; the copy may contain NULs. */
 char *xmemdup0(const void *p, size_t len);
 
+/* The last component of the path s[0, *len): after the last '/', unless
+ * that leaves nothing (then all of s). Sets *len to its length. */
+const char *ct_basename(const char *s, size_t *len);
+
 /* Prints "cowtrace: " + message to stderr. */
 void ct_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

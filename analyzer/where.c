@@ -20,15 +20,8 @@ bool ct_is_eval_loop(const char *func)
 
 const char *ct_module_basename(const struct ct_module *m, size_t *len)
 {
-    const char *s = m->path.s ? m->path.s : "";
-    size_t n = m->path.len;
-    const char *slash = memrchr(s, '/', n);
-    if (slash && (size_t)(slash - s) + 1 < n) {
-        n -= (size_t)(slash - s) + 1;
-        s = slash + 1;
-    }
-    *len = n;
-    return s;
+    *len = m->path.len;
+    return ct_basename(m->path.s ? m->path.s : "", len);
 }
 
 struct mod_key {
@@ -71,7 +64,7 @@ static void note_bad(struct ct_resolved *w, size_t *cap, int32_t module, uint8_t
         *cap = *cap ? 2 * *cap : 8;
         w->bad = xreallocarray(w->bad, *cap, sizeof *w->bad);
     }
-    w->bad[w->nbad++] = (struct ct_badmod){ module, state, why, 1 };
+    w->bad[w->nbad++] = (struct ct_badmod){ module, NULL, 0, state, why, 1 };
 }
 
 void ct_where_resolve(struct ct_proc *p, struct ct_symbolizer *S)
@@ -82,6 +75,7 @@ void ct_where_resolve(struct ct_proc *p, struct ct_symbolizer *S)
     struct ct_resolved *w = xcalloc(1, sizeof *w);
     p->where = w;
     w->stacks = xcalloc(t->nstacks ? t->nstacks : 1, sizeof *w->stacks);
+    w->nstacks = t->nstacks;
     w->nframes = xcalloc(t->nstack_ips ? t->nstack_ips : 1, sizeof *w->nframes);
     w->pframes = xcalloc(t->nstack_py ? t->nstack_py : 1, sizeof *w->pframes);
     struct mod_key *mods = xmalloc((t->nmodules ? t->nmodules : 1) * sizeof *mods);
@@ -102,6 +96,9 @@ void ct_where_resolve(struct ct_proc *p, struct ct_symbolizer *S)
             if (f->module < 0)
                 continue;
             const struct ct_module *m = &t->modules[f->module];
+            f->module_path = m->path.s ? m->path.s : "";
+            f->module_path_len = m->path.len;
+            f->module_base = ct_module_basename(m, &f->module_base_len);
             f->off = ip - m->base;
             /* A return address is looked up at the call before it. */
             uint64_t look = k > 0 && f->off > 0 ? f->off - 1 : f->off;
@@ -124,14 +121,24 @@ void ct_where_resolve(struct ct_proc *p, struct ct_symbolizer *S)
         for (size_t k = 0; k < st->py_depth; k++) {
             const struct ct_pyframe_r *fr = &t->stack_py[st->py + k];
             struct ct_pframe *f = &w->pframes[st->py + k];
-            *f = (struct ct_pframe){ fr->pycode, fr->code, -1 };
+            *f = (struct ct_pframe){ .pycode = fr->pycode, .code = fr->code, .line = -1,
+                                     .entry = fr->flags & CT_PYFRAME_ENTRY };
             if (fr->pycode >= 0) {
                 const struct ct_pycode *pc = &t->pycodes[fr->pycode];
+                f->qualname = pc->qualname.s;
+                f->qualname_len = pc->qualname.len;
+                f->filename = pc->filename.s;
+                f->filename_len = pc->filename.len;
                 f->line = ct_py_line(fmt, pc->linetable, pc->linetable_len, pc->firstlineno, fr->lasti);
             }
         }
     }
     free(mods);
+    for (size_t i = 0; i < w->nbad; i++) {
+        const struct ct_module *m = &t->modules[w->bad[i].module];
+        w->bad[i].path = m->path.s ? m->path.s : "";
+        w->bad[i].path_len = m->path.len;
+    }
 }
 
 void ct_where_free(struct ct_resolved *w)

@@ -28,6 +28,10 @@
 struct ct_nframe {
     uint64_t ip;
     int32_t module;           /* index into t.modules, -1: in no module */
+    const char *module_path;  /* the module's path (NULL: in no module), not cleaned */
+    size_t module_path_len;
+    const char *module_base;  /* its base name, for module+offset */
+    size_t module_base_len;
     uint8_t state;            /* enum ct_modstate of the module (CT_MOD_OK if none) */
     bool eval;                /* the function is CPython's evaluation loop */
     const char *func;         /* NULL: unknown (owned by the symbolizer) */
@@ -38,8 +42,15 @@ struct ct_nframe {
 
 struct ct_pframe {
     int32_t pycode;           /* index into t.pycodes, -1: no record names the code */
+    const char *qualname;     /* the code's names (NULL when pycode < 0), not cleaned */
+    size_t qualname_len;
+    const char *filename;
+    size_t filename_len;
     uint64_t code;
     int line;                 /* -1: unknown */
+    bool entry;               /* CT_PYFRAME_ENTRY: the first frame its C call of the
+                               * evaluation loop ran (frames up to it, from the
+                               * innermost, belong to that call) */
 };
 
 struct ct_rstack {
@@ -49,9 +60,17 @@ struct ct_rstack {
     uint32_t id;              /* the file's id */
 };
 
+/* Does the stack hold a Python frame that ran (not a marker of none)? */
+static inline bool ct_rstack_has_python(const struct ct_rstack *rs)
+{
+    return rs->np > 0 && !(rs->flags & CT_STACK_NO_PYTHON);
+}
+
 /* A module some frame fell into and that could not be used. */
 struct ct_badmod {
     int32_t module;
+    const char *path;         /* the module's path, not cleaned */
+    size_t path_len;
     uint8_t state;
     const char *why;          /* owned by the symbolizer */
     uint64_t frames;          /* frames of this process's stacks inside it */
@@ -59,6 +78,7 @@ struct ct_badmod {
 
 struct ct_resolved {
     struct ct_rstack *stacks; /* parallel to t.stacks */
+    size_t nstacks;
     struct ct_nframe *nframes;
     struct ct_pframe *pframes;
     struct ct_badmod *bad;

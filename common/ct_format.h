@@ -263,6 +263,9 @@ struct ct_rec_stack {
                                          * (start-up, shutdown, the collector between
                                          * frames, a C thread) */
 #define CT_STACK_NO_NATIVE        0x8u  /* native capture off (--no-stacks native) or failed */
+/* The most native frames a stack holds: the limit of COWTRACE_STACK_DEPTH
+ * that the shim and `cowtrace run --stack-depth` both enforce. */
+#define CT_MAX_STACK_DEPTH 128
 
 struct ct_pyframe {
     uint64_t code;            /* PyCodeObject address: see CT_REC_PYCODE */

@@ -59,7 +59,8 @@ static void usage(FILE *f)
           "Stacks (precise modes, with evidence):\n"
           "  --module PATH,BASE,START,END[,BUILDID_HEX]   a MODULE record (repeatable)\n"
           "  --pycode ADDR,FIRSTLINE,LINETABLE_HEX,QUALNAME,FILENAME   a PYCODE record\n"
-          "  --stack ID:FLAGS:IP/IP/...:CODE@LASTI/...    a STACK record, innermost first\n"
+          "  --stack ID:FLAGS:IP/IP/...:CODE@LASTI[!]/...    a STACK record, innermost first\n"
+          "                                (!: the frame is CT_PYFRAME_ENTRY)\n"
           "  an --evidence item CAUSE[:TYPE]=N@ID gives its pages stack ID\n"
           "  --stacks N   N synthetic stacks (24 native frames in the first --module,\n"
           "               8 Python frames over 64 code objects) cycled over evidence pages\n", f);
@@ -240,7 +241,13 @@ static void stack_arg(struct mkt *m, const char *arg)
             exit(2);
         }
         *atc = '\0';
-        pf[np++] = (struct ct_pyframe){ .code = num("--stack", tok), .lasti = (int32_t)strtol(atc + 1, NULL, 0) };
+        /* A trailing '!' marks the frame CT_PYFRAME_ENTRY. */
+        size_t len = strlen(atc + 1);
+        bool entry = len && atc[len] == '!';
+        if (entry)
+            atc[len] = '\0';
+        pf[np++] = (struct ct_pyframe){ .code = num("--stack", tok), .lasti = (int32_t)strtol(atc + 1, NULL, 0),
+                                        .flags = entry ? CT_PYFRAME_ENTRY : 0 };
     }
     mkt_stack(m, id, flags, ips, ni, pf, np);
     free(copy);

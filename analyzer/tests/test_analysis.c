@@ -15,7 +15,7 @@
 #include "leb128.h"
 #include "mktrace.h"
 #include "pyver.h"
-#include "report.h"
+#include "run.h"
 
 #define PG 4096ull
 #define R0 0x10000ull                 /* heap, 16 pages */
@@ -376,9 +376,9 @@ static void test_report_dir(void)
     f = fopen(path, "w");
     fclose(f);
 
-    struct ct_report r;
+    struct ct_run r;
     struct ct_err err;
-    CHECK(ct_report_build(dir, false, &r, &err) == 0);
+    CHECK(ct_run_load(dir, &(struct ct_load_opts){ 0 }, &r, &err) == 0);
     CHECK_U64(r.nprocs, 3);
     CHECK_U64(r.nerrors, 1);
     if (r.nprocs == 3) {
@@ -390,8 +390,8 @@ static void test_report_dir(void)
     }
     if (r.nerrors == 1)
         CHECK_STR(r.errors[0].msg, "offset 0: bad magic, not a cowtrace trace");
-    ct_report_free(&r);
-    CHECK(ct_report_build("/nonexistent/dir", false, &r, &err) == -1);
+    ct_run_free(&r);
+    CHECK(ct_run_load("/nonexistent/dir", &(struct ct_load_opts){ 0 }, &r, &err) == -1);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);

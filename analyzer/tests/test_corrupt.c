@@ -8,7 +8,7 @@
 #include "analysis.h"
 #include "check.h"
 #include "mktrace.h"
-#include "report.h"
+#include "render.h"
 #include "symbolize.h"
 
 #define PG 4096ull
@@ -530,16 +530,15 @@ static void test_stack_records(void)
             CHECK(t.events[0].stack == 1 && !t.events[1].stack && !t.events[2].stack && !t.events[3].stack);
         struct ct_proc p;
         ct_analyze(&t, false, &p);
-        struct ct_report r = { .procs = &p, .nprocs = 1 };
         char w[16][160];
         size_t nw = ct_proc_warnings(&p, w, 16);
         int found = 0;
         for (size_t i = 0; i < nw; i++)
             found += strstr(w[i], "2 write events name a stack the trace does not hold") != NULL;
         CHECK(found == 1);
-        ct_report_resolve(&r, false);
-        ct_proc_free(&p);
-        ct_symbolizer_free(r.sym);
+        struct ct_run r;
+        ct_run_of_proc(&r, "stack ids", &p, &(struct ct_load_opts){ .resolve = true });
+        ct_run_free(&r);
     }
     mkt_free(&m);
 }
@@ -666,16 +665,19 @@ static void test_fuzz(int iterations)
         }
         bad_sum += stacked != p.cow;
         with_stacks += with > 0;
-        struct ct_report rep = { .source = (char *)"fuzz", .procs = &p, .nprocs = 1 };
-        /* Module files named by a mutated trace are not opened. */
-        ct_report_resolve(&rep, false);
         /* Listing a hostile 2^28 pages one by one is slow, not wrong. */
         bool pages = p.cow + p.fresh < (1u << 20);
-        ct_report_json(devnull, &rep, CT_JSON_STACKS | (pages ? CT_JSON_PAGES : 0));
-        ct_report_text(devnull, &rep, pages);
-        ct_report_folded(devnull, &rep, (enum ct_frames)(it % 4), (enum ct_leaf)(it / 4 % 4));
-        ct_proc_free(&p);
-        ct_symbolizer_free(rep.sym);
+        /* Module files named by a mutated trace are not opened. */
+        struct ct_run rep;
+        ct_run_of_proc(&rep, "fuzz", &p, &(struct ct_load_opts){ .keep_pages = true, .resolve = true });
+        /* Every format, each iteration with another of its option sets. */
+        for (size_t i = 0; ct_renderers[i]; i++) {
+            const struct ct_renderer *R = ct_renderers[i];
+            struct ct_render_opts o = ct_render_opts_nth(R, (size_t)it % ct_render_opts_count(R));
+            o.pages = o.pages && pages;
+            R->run(devnull, &rep, &o);
+        }
+        ct_run_free(&rep);
     }
     fclose(devnull);
     fprintf(stderr, "fuzz: %d iterations, %d parsed (%d with causes, %d with stacks), %d clean errors\n",

@@ -13,7 +13,7 @@
 #include "mktrace.h"
 #include "pyver.h"
 #include "linetable.h"
-#include "report.h"
+#include "render.h"
 #include "symbolize.h"
 #include "where.h"
 
@@ -133,7 +133,7 @@ static void stack_trace(struct mkt *m, uint32_t layout_known)
     mkt_end(m, CT_END_EXIT, 0);
 }
 
-static int load(struct mkt *m, struct ct_report *r)
+static int load(struct mkt *m, struct ct_run *r)
 {
     struct ct_trace t;
     struct ct_err err;
@@ -142,19 +142,21 @@ static int load(struct mkt *m, struct ct_report *r)
         fprintf(stderr, "parse error at %llu: %s\n", (unsigned long long)err.offset, err.msg);
         return -1;
     }
-    r->procs = xcalloc(1, sizeof *r->procs);
-    r->nprocs = 1;
-    ct_analyze(&t, true, &r->procs[0]);
-    ct_report_resolve(r, false);
+    struct ct_proc p;
+    ct_analyze(&t, true, &p);
+    ct_run_of_proc(r, "stacks", &p, &(struct ct_load_opts){ .keep_pages = true, .resolve = true });
     return 0;
 }
 
-static char *folded(struct ct_report *r, enum ct_frames fr, enum ct_leaf leaf)
+static char *folded(struct ct_run *r, enum ct_frames fr, enum ct_leaf leaf)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    ct_report_folded(f, r, fr, leaf);
+    struct ct_render_opts o = CT_RENDER_OPTS_DEFAULT;
+    o.frames = fr;
+    o.leaf = leaf;
+    ct_render_folded.run(f, r, &o);
     fclose(f);
     return buf;
 }
@@ -163,7 +165,7 @@ static void test_reader_and_folding(void)
 {
     struct mkt m;
     stack_trace(&m, 1);
-    struct ct_report r;
+    struct ct_run r;
     CHECK(load(&m, &r) == 0);
     if (!r.nprocs)
         return;
@@ -231,7 +233,7 @@ static void test_reader_and_folding(void)
     if (L.n == 2)
         CHECK(L.v[0].pages == 5 && !L.v[0].func && L.v[0].off == 0x1000 && L.v[0].module_len == 20);
     ct_locs_free(&L);
-    ct_report_free(&r);
+    ct_run_free(&r);
     mkt_free(&m);
 }
 
@@ -240,7 +242,7 @@ static void test_no_layout(void)
 {
     struct mkt m;
     stack_trace(&m, 0);
-    struct ct_report r;
+    struct ct_run r;
     CHECK(load(&m, &r) == 0);
     if (!r.nprocs)
         return;
@@ -259,7 +261,7 @@ static void test_no_layout(void)
     char *s = folded(&r, CT_FRAMES_PYTHON, CT_LEAF_NONE);
     CHECK(strstr(s, "main_loop? (/app/m_y.py);f (/app/t.py)") != NULL);
     free(s);
-    ct_report_free(&r);
+    ct_run_free(&r);
     mkt_free(&m);
 }
 
@@ -280,12 +282,12 @@ static void test_folded_hostile_names(void)
     struct mkt_ev e = { .addr = H0 + 64, .obj = H0 + 64, .type = T_INT, .where = CT_WHERE_POOL_BLOCK,
                         .obj_how = CT_OBJ_AT, .stack = 1 };
     mkt_write_ev(&m, &e);
-    struct ct_report r;
+    struct ct_run r;
     CHECK(load(&m, &r) == 0);
     char *s = folded(&r, CT_FRAMES_AUTO, CT_LEAF_BOTH);
     CHECK_STR(s, "x??[0m_9 (a_b?c);? (?);cause:refcount;type:a_b_c?7 1\n");
     free(s);
-    ct_report_free(&r);
+    ct_run_free(&r);
     mkt_free(&m);
 }
 

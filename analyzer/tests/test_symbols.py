@@ -78,6 +78,34 @@ with tempfile.TemporaryDirectory() as tmp:
     check(got[0] == "(no python frame);main;cow_leaf;cause:object;type:dict 7", f"folded leaf both: {got}")
     check(sum(int(l.rpartition(" ")[2]) for l in got) == 162, "folded lines sum to the cow pages")
 
+    # ---- --frames both: each Python frame under the evaluation-loop frame
+    # that ran it (CT_PYFRAME_ENTRY marks the first frame of each loop call) ----
+    entry = os.path.join(tmp, "entry")
+    os.mkdir(entry)
+    ip, pf = S.ip, S.pyframe
+    args = S.args()
+    at = [i for i, a in enumerate(args) if a == "--stack"]
+    ev = ip("_PyEval_EvalFrameDefault", 9)
+    nat1 = "/".join(hex(x) for x in (ip("cow_leaf"), ip("cow_middle", 5), ev, ip("run_python", 9), ev, ip("main", 9)))
+    args[at[0] + 1] = f"1:0:{nat1}:{pf('load')}/{pf('worker')}!/{pf('<module>')}!"
+    # stack 3: native frames cut above run_python, so <module>'s and
+    # worker's loop frame is missing: they come first
+    nat3 = "/".join(hex(x) for x in (ip("cow_leaf"), ev, ip("run_python", 9)))
+    args[at[2] + 1] = f"3:1:{nat3}:{pf('load')}!/{pf('worker')}/{pf('<module>')}!"
+    subprocess.run([MKTRACE, os.path.join(entry, "71.cowtrace"), "--pid", "71"] + args, check=True)
+    got = folded(entry, "--frames", "both", "--leaf", "none")
+    want = ["(no stack) 2",
+            f"(truncated);<module> ({A}:10);worker ({A}:8);run_python;_PyEval_EvalFrameDefault;load ({A}:4);"
+            "cow_leaf 3",
+            f"main;_PyEval_EvalFrameDefault;<module> ({A}:10);run_python;_PyEval_EvalFrameDefault;"
+            f"worker ({A}:8);load ({A}:4);cow_middle;cow_leaf 150",
+            "main;cow_leaf 7"]
+    check(got == want, "folded both with entry frames:\n  got  " + "\n       ".join(got)
+          + "\n  want " + "\n       ".join(want))
+    got = folded(entry, "--frames", "python", "--leaf", "none")
+    check(f"<module> ({A}:10);worker ({A}:8);load ({A}:4);cow_middle;cow_leaf 150" in got,
+          f"folded python ignores the entry marks: {got}")
+
     # ---- JSON ----
     p = report("--format", "json", "--pages", good)
     check(p.returncode == 0, f"json: {p.stderr}")

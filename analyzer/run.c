@@ -1,26 +1,23 @@
 /*
- * report.c - see report.h: gathering the processes of a run. Page sets are
- * dropped as soon as each process is analyzed (unless a page listing was
- * asked for), so a report over many large traces holds only one trace's
- * page data at a time.
+ * run.c - see run.h: gathering the processes of a run and completing the
+ * model. Page sets are dropped as soon as each process is analyzed (unless
+ * a page listing was asked for), so a run over many large traces holds
+ * only one trace's page data at a time.
  */
-#include "report.h"
+#include "run.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
-#include "report_text.h"
 #include "symbolize.h"
+#include "textsafe.h"
 #include "tracedir.h"
 #include "where.h"
 
-void ct_format_error(const char *file, const struct ct_err *err, char *buf, size_t len)
+double ct_mib(uint64_t pages, uint32_t page_size)
 {
-    if (err->has_offset)
-        snprintf(buf, len, "%s: offset %llu: %s", file, (unsigned long long)err->offset, err->msg);
-    else
-        snprintf(buf, len, "%s: %s", file, err->msg);
+    return (double)pages * page_size / (1024.0 * 1024.0);
 }
 
 static int cmp_proc(const void *x, const void *y)
@@ -33,7 +30,20 @@ static int cmp_proc(const void *x, const void *y)
     return strcmp(a->t.file, b->t.file);
 }
 
-int ct_report_build(const char *path, bool keep_pages, struct ct_report *r, struct ct_err *err)
+static void add_error(struct ct_run *r, const char *file, const struct ct_err *e)
+{
+    char buf[CT_ERR_MSG + 64];
+    if (e->has_offset)
+        snprintf(buf, sizeof buf, "offset %llu: %s", (unsigned long long)e->offset, e->msg);
+    else
+        snprintf(buf, sizeof buf, "%s", e->msg);
+    r->errors = xreallocarray(r->errors, r->nerrors + 1, sizeof *r->errors);
+    r->errors[r->nerrors].file = xstrdup(file);
+    r->errors[r->nerrors].msg = xstrdup(buf);
+    r->nerrors++;
+}
+
+int ct_run_load(const char *path, const struct ct_load_opts *o, struct ct_run *r, struct ct_err *err)
 {
     struct ct_tracelist list;
     memset(r, 0, sizeof *r);
@@ -45,26 +55,91 @@ int ct_report_build(const char *path, bool keep_pages, struct ct_report *r, stru
         struct ct_trace t;
         struct ct_err e;
         if (ct_trace_load(list.paths[i], &t, &e)) {
-            char buf[CT_ERR_MSG + 64];
-            if (e.has_offset)
-                snprintf(buf, sizeof buf, "offset %llu: %s", (unsigned long long)e.offset, e.msg);
-            else
-                snprintf(buf, sizeof buf, "%s", e.msg);
-            r->errors = xreallocarray(r->errors, r->nerrors + 1, sizeof *r->errors);
-            r->errors[r->nerrors].file = xstrdup(list.paths[i]);
-            r->errors[r->nerrors].msg = xstrdup(buf);
-            r->nerrors++;
+            add_error(r, list.paths[i], &e);
             continue;
         }
-        ct_analyze(&t, keep_pages, &r->procs[r->nprocs++]);
+        ct_analyze(&t, o->keep_pages, &r->procs[r->nprocs++]);
     }
     ct_tracelist_free(&list);
-    if (r->nprocs > 1)
-        qsort(r->procs, r->nprocs, sizeof *r->procs, cmp_proc);
+    ct_run_finish(r, o);
     return 0;
 }
 
-void ct_report_free(struct ct_report *r)
+/* The types of all processes merged by (name, cause), sorted by pages
+ * descending (names stay owned by the processes). */
+static void merge_types(struct ct_run *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nprocs; i++)
+        n += r->procs[i].ntypes;
+    struct ct_type_count *v = xcalloc(n ? n : 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < r->nprocs; i++) {
+        memcpy(v + k, r->procs[i].types, r->procs[i].ntypes * sizeof *v);
+        k += r->procs[i].ntypes;
+    }
+    r->ntypes = ct_types_merge(v, n);
+    r->types = v;
+}
+
+static void sum_totals(struct ct_run *r)
+{
+    struct ct_totals *T = &r->total;
+    size_t ninferred = 0, ncopied = 0;
+    memset(T, 0, sizeof *T);
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const struct ct_proc *p = &r->procs[i];
+        uint32_t ps = p->t.page_size;
+        T->cow += p->cow;
+        T->fresh += p->fresh;
+        T->tracked += p->tracked;
+        T->early += p->early;
+        T->cow_mib += ct_mib(p->cow, ps);
+        T->fresh_mib += ct_mib(p->fresh, ps);
+        T->tracked_mib += ct_mib(p->tracked, ps);
+        for (int c = 0; c < CT_NCAUSES; c++) {
+            T->causes[c] += p->causes[c];
+            T->cause_mib[c] += ct_mib(p->causes[c], ps);
+        }
+        T->incomplete += !p->complete;
+        ncopied += p->cow != 0;
+        ninferred += p->causes_inferred && p->cow;
+    }
+    T->inferred = ninferred == ncopied ? CT_INFERRED_ALL : ninferred ? CT_INFERRED_SOME : CT_INFERRED_NONE;
+}
+
+void ct_run_finish(struct ct_run *r, const struct ct_load_opts *o)
+{
+    if (r->nprocs > 1)
+        qsort(r->procs, r->nprocs, sizeof *r->procs, cmp_proc);
+    if (o->resolve) {
+        if (!r->sym)
+            r->sym = ct_symbolizer_new(o->open_files);
+        for (size_t i = 0; i < r->nprocs; i++) {
+            const struct ct_proc *p = &r->procs[i];
+            ct_where_resolve(&r->procs[i], r->sym);
+            for (size_t s = 0; s < p->where->nstacks && !r->python_stacks; s++)
+                r->python_stacks = ct_rstack_has_python(&p->where->stacks[s]);
+        }
+        r->resolved = true;
+    }
+    r->page_size = r->nprocs ? r->procs[0].t.page_size : 0;
+    sum_totals(r);
+    merge_types(r);
+}
+
+void ct_run_of_proc(struct ct_run *r, const char *source, struct ct_proc *p, const struct ct_load_opts *o)
+{
+    memset(r, 0, sizeof *r);
+    r->source = xstrdup(source);
+    r->procs = xcalloc(1, sizeof *r->procs);
+    r->procs[0] = *p;
+    r->nprocs = 1;
+    memset(p, 0, sizeof *p);
+    ct_run_finish(r, o);
+}
+
+void ct_run_free(struct ct_run *r)
 {
     for (size_t i = 0; i < r->nprocs; i++)
         ct_proc_free(&r->procs[i]);
@@ -75,17 +150,10 @@ void ct_report_free(struct ct_report *r)
     }
     free(r->errors);
     free(r->source);
+    free(r->types);
     /* After the processes: their resolved stacks point into it. */
     ct_symbolizer_free(r->sym);
     memset(r, 0, sizeof *r);
-}
-
-void ct_report_resolve(struct ct_report *r, bool open_files)
-{
-    if (!r->sym)
-        r->sym = ct_symbolizer_new(open_files);
-    for (size_t i = 0; i < r->nprocs; i++)
-        ct_where_resolve(&r->procs[i], r->sym);
 }
 
 size_t ct_proc_warnings(const struct ct_proc *p, char out[][160], size_t max)
@@ -136,19 +204,4 @@ size_t ct_proc_warnings(const struct ct_proc *p, char out[][160], size_t max)
         W("process record says mode %s, header says %s", ct_mode_name(t->proc_mode), ct_mode_name(t->mode));
 #undef W
     return n;
-}
-
-struct ct_type_count *ct_report_types(const struct ct_report *r, size_t *np)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < r->nprocs; i++)
-        n += r->procs[i].ntypes;
-    struct ct_type_count *v = xcalloc(n ? n : 1, sizeof *v);
-    size_t k = 0;
-    for (size_t i = 0; i < r->nprocs; i++) {
-        memcpy(v + k, r->procs[i].types, r->procs[i].ntypes * sizeof *v);
-        k += r->procs[i].ntypes;
-    }
-    *np = ct_types_merge(v, n);
-    return v;
 }
