@@ -5,6 +5,7 @@
  * process it only reads its configuration and registers fork handlers. In each
  * child made by fork() it write-tracks the memory the child inherited and logs
  * the pages the child writes into a trace file (common/ct_format.h).
+ * docs/architecture.md follows the whole path, from fork to report.
  *
  * Modules:
  *   entry.c       the constructor, the fork handlers, the exit hook
