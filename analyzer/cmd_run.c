@@ -291,7 +291,9 @@ int cmd_run(int argc, char **argv)
         }
     }
     /* The words the shim accepts in COWTRACE_MODE and COWTRACE_STACKS. */
-    static const char *const modes[] = { "auto", "uffd-async", "uffd", "mprotect", NULL };
+#define CT_MODE_WORD_(id, value, name) name,
+    static const char *const modes[] = { "auto", CT_MODE_TABLE(CT_MODE_WORD_) NULL };
+#undef CT_MODE_WORD_
     static const char *const stack_kinds[] = { "both", "python", "native", "none", NULL };
     int k;
     if (ct_opt_enum("cowtrace run", "mode", mode, modes, &k)

@@ -55,13 +55,10 @@ static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) 
 
 const char *ct_mode_name(uint32_t mode)
 {
-    switch (mode) {
-    case CT_MODE_NONE: return "none";
-    case CT_MODE_UFFD_ASYNC: return "uffd-async";
-    case CT_MODE_UFFD: return "uffd";
-    case CT_MODE_MPROTECT: return "mprotect";
-    }
-    return "unknown";
+    if (mode == CT_MODE_NONE)
+        return "none";
+    const char *w = ct_mode_word(mode);
+    return w ? w : "unknown";
 }
 
 const char *ct_kind_name(uint32_t kind)

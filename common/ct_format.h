@@ -39,13 +39,33 @@
 #define CT_FILE_SUFFIX ".cowtrace"   /* files are named <pid>.cowtrace (or <pid>.<n>.cowtrace) */
 #define CT_REAP_MAGIC 0x50414552u    /* "REAP": reap_status below is valid */
 
-/* Which write-tracking method traced the process (ct_header.mode). */
+/* Which write-tracking method traced the process (ct_header.mode): each
+ * method's value and its one name, the word COWTRACE_MODE, `cowtrace run
+ * --mode` and the reports use. The shim's backend of that mode, the reader
+ * and the command line all take it from here: a new method is one line. */
+#define CT_MODE_TABLE(X)                                                                    \
+    X(CT_MODE_UFFD_ASYNC, 1, "uffd-async") /* userfaultfd WP_ASYNC + PAGEMAP_SCAN: page sets */ \
+    X(CT_MODE_UFFD, 2, "uffd")             /* userfaultfd write-protect, SIGBUS per first write */ \
+    X(CT_MODE_MPROTECT, 3, "mprotect")     /* PROT_READ + SIGSEGV per first write */
+
+#define CT_MODE_ENUM_(id, value, name) id = value,
 enum ct_mode {
     CT_MODE_NONE = 0,
-    CT_MODE_UFFD_ASYNC = 1,   /* userfaultfd WP_ASYNC + PAGEMAP_SCAN: page sets, no per-write events */
-    CT_MODE_UFFD = 2,         /* userfaultfd write-protect, SIGBUS per first write */
-    CT_MODE_MPROTECT = 3,     /* PROT_READ + SIGSEGV per first write */
+    CT_MODE_TABLE(CT_MODE_ENUM_)
 };
+#undef CT_MODE_ENUM_
+
+/* The name of a tracking mode; NULL for CT_MODE_NONE and unknown values.
+ * Pure: safe in a signal handler. */
+static inline const char *ct_mode_word(uint32_t mode)
+{
+#define CT_MODE_CASE_(id, value, name) case id: return name;
+    switch (mode) {
+    CT_MODE_TABLE(CT_MODE_CASE_)
+    }
+#undef CT_MODE_CASE_
+    return (const char *)0;
+}
 
 /* Offsets the reap slot's pwrite relies on. */
 #define CT_HEADER_REAP_OFFSET 48
