@@ -20,8 +20,8 @@
  * Both record the exact address, instruction pointer and thread of the first
  * write, in the signal handler. The handler runs on the shim's own signal
  * stack and allocates nothing. Besides raw system calls it reads Python
- * objects with guarded loads (python.c, which may recover from a fault with
- * siglongjmp), captures the stack with libunwind (stacks.c; the unwinder
+ * objects with guarded loads (shim/py/peek.c, which may recover from a fault
+ * with siglongjmp), captures the stack with libunwind (stacks.c; the unwinder
  * takes the dynamic loader's lock in dl_iterate_phdr, which is why the
  * loader's pages are never protected, see shim_dependency), and hands
  * faults that are not first writes to the program's handler (hooks_signal.c).

@@ -23,8 +23,11 @@
  *   kerndat.c     kernel features, probed once per child; opening a userfaultfd
  *   backend_uffd_async.c  uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher thread
  *   backend_sync.c        the core of uffd and mprotect: first-write faults,
- *                         kernel writes (backend_uffd.c, backend_mprotect.c
- *                         are their ops tables)
+ *                         kernel writes (backend_sync.h is its interface to
+ *                         backend_uffd.c and backend_mprotect.c, their ops
+ *                         tables)
+ *   kernel_compat.h  userfaultfd and PAGEMAP_SCAN definitions newer than the
+ *                 system headers
  *   py/           CPython: which interpreter, and what object a write hit
  *                 (py/py.h; the version knowledge is common/pyver/)
  *   modules.c     the ELF objects mapped at fork, for offline symbolization
@@ -33,6 +36,7 @@
  *   glibc_heap.c  when glibc's free() may give memory back to the kernel
  *   hooks_*.c     interposed libc functions (exit/exec/wait, signals, I/O,
  *                 memory leaving the process)
+ *   sys.h, sys.c  raw system calls and string helpers that never touch errno
  *
  * Invariants every module keeps:
  *   - After tracking starts, shim code never writes memory the child

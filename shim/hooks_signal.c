@@ -1,9 +1,11 @@
 /*
  * hooks_signal.c - the program keeps its own SIGSEGV and SIGBUS handlers.
  *
- * While a sync backend owns the kernel's disposition of SIGSEGV (and SIGBUS
- * for uffd), the program's sigaction() and signal() calls for them are kept
- * here instead, and answered as if they had reached the kernel. A fault that
+ * While the shim owns the kernel's disposition of SIGSEGV and SIGBUS
+ * (ct_signal_take: a sync backend's fault handler, or the guarded reads'
+ * handler under uffd-async), the program's sigaction() and signal() calls
+ * for them are kept here instead, and answered as if they had reached the
+ * kernel. A fault that
  * is not a first write to a tracked page is handed to the program's handler
  * as the kernel would have: with its mask, SA_SIGINFO or not, SA_RESETHAND;
  * with no handler, the default action runs (core dump, death by the same

@@ -4,8 +4,8 @@
  * ct_child_after_fork runs in the child from the fork handler, before fork()
  * returns there. It discards what a grandchild inherited from its traced
  * parent, chooses a backend (backends.c: the one COWTRACE_MODE names, or
- * auto: uffd, then mprotect; uffd-async only on request), opens the trace
- * file, protects the regions and records what was present. If anything
+ * the first of the auto order that can run), opens the trace file, protects
+ * the regions and records what was present. If anything
  * fails the child runs on untraced after one line on stderr. ct_finish
  * writes the end record from exit and _exit.
  *

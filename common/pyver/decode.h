@@ -36,7 +36,7 @@ struct ct_pydecoder {
     void *type_ctx;
 };
 
-/* Bytes of a pool header to read for ct_py_pool_block_size_of, at most
+/* Bytes of a pool header to read for ct_py_pool_block_size, at most
  * CT_PY_POOL_HEADER_MAX. */
 #define CT_PY_POOL_HEADER_MAX 64
 uint32_t ct_py_pool_header_len(const struct ct_pyver *v);
