@@ -3,8 +3,9 @@
  *
  * Promise: a writer hands out space for records and publishes them so that
  * a reader, or a process killed at any instant, sees only whole records
- * (ct_format.h). Reserving and publishing are lock-free and async-signal-
- * safe. Only shim/trace_records.c calls ct_writer_reserve/ct_writer_publish
+ * (ct_format.h). Reserving and publishing are async-signal-safe, and
+ * lock-free except while the file grows: then other writers wait (a spin on
+ * grow_lock) for the one growing it. Only shim/trace_records.c calls ct_writer_reserve/ct_writer_publish
  * (scripts/check-structure checks it): everything else writes records
  * through its ct_rec_* encoders.
  *
