@@ -66,7 +66,6 @@
 #include "trace_records.h"
 
 #define CT_EXPORT __attribute__((visibility("default")))
-#define CT_HIDDEN __attribute__((visibility("hidden")))
 #define ct_likely(x) __builtin_expect(!!(x), 1)
 #define ct_unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -169,6 +168,7 @@ struct ct_py_summary {
 
 /* Page summaries (uffd-async): what each written page holds. Pages are
  * examined in batches (ct_py_summarize_batch), then encoded. */
+#define CT_SUM_BATCH 64
 struct ct_sums {
     struct ct_writer *w;
     struct ct_state *st;
@@ -178,8 +178,8 @@ struct ct_sums {
     uint8_t buf[4000];
     int failed;
     size_t npending;
-    uintptr_t pending[64];
-    struct ct_py_summary results[64];
+    uintptr_t pending[CT_SUM_BATCH];
+    struct ct_py_summary results[CT_SUM_BATCH];
 };
 
 void ct_sums_add(struct ct_sums *s, struct ct_state *st, uintptr_t page);
@@ -196,7 +196,6 @@ struct ct_state {
     const struct ct_backend_ops *backend;
     void *backend_state;       /* the backend's own, opaque to everyone else */
     int backend_fd;            /* the backend's descriptor (a userfaultfd), -1 if none */
-    int mode;                  /* enum ct_mode: backend->mode */
     const char *mode_reason;
     int pagemap_fd;
     struct ct_writer w;
@@ -269,12 +268,10 @@ void *ct_py_probe_handler(void);            /* a SIGSEGV/SIGBUS handler for just
 void ct_py_gc_freeze(void);                 /* parent, before fork, if asked */
 int ct_py_setup(struct ct_state *st);       /* child: PYTHON record, layout */
 void ct_py_examine(struct ct_state *st, uintptr_t addr, struct ct_py_evidence *ev);
-#define CT_SUM_BATCH 64
 void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n, struct ct_py_summary *out);
 
 /* ---- signals seen by the program (hooks_signal.c) ---------------------- */
 
-int ct_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 void ct_chain_signal(int sig, siginfo_t *si, void *uc);  /* to the program's handler */
 /* Our handler for sig, the program's kept for ct_chain_signal; and back. */
 void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *));

@@ -33,7 +33,7 @@ void *ct_real(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
-int ct_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+static int ct_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     if (!real_sigaction_p)
         real_sigaction_p = (sigaction_fn *)ct_real("sigaction");

@@ -47,7 +47,7 @@ static int write_process(struct ct_state *st)
     char comm[17] = "";
     ct_sys2(SYS_prctl, PR_GET_NAME, comm);
     /* A backend that scans (not precise) does so every flush_ms. */
-    return ct_rec_process(&st->w, (uint32_t)st->mode, st->backend->precise ? 0 : ct_cfg.flush_ms,
+    return ct_rec_process(&st->w, st->backend->mode, st->backend->precise ? 0 : ct_cfg.flush_ms,
                           st->mode_reason, exe, comm);
 }
 
@@ -114,7 +114,7 @@ static void setup(void)
         .page_size = (uint32_t)ct_cfg.page_size,
         .pid = st->pid,
         .ppid = st->ppid,
-        .mode = (uint32_t)st->mode,
+        .mode = st->backend->mode,
         .fork_time_ns = ct_clock_ns(CLOCK_REALTIME),
         .fork_nonce = ct_cfg.fork_counter,
         .flags = ct_cfg.capture_pages ? CT_HDR_RAW_PAGES : 0,
