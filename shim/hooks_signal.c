@@ -75,7 +75,7 @@ void ct_chain_signal(int sig, siginfo_t *si, void *uc)
          * recur (returning re-executes the instruction) or send the signal
          * again; it stays pending until this handler returns. */
         struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
+        ct_memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         atomic_store(&taken[sig], 0);
         ct_real_sigaction(sig, &dfl, NULL);
@@ -94,7 +94,7 @@ void ct_chain_signal(int sig, siginfo_t *si, void *uc)
             sigdelset(&block, s);
     ct_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &block, NULL, _NSIG / 8);
     if (a.sa_flags & SA_RESETHAND) {
-        memset(&program_action[sig], 0, sizeof program_action[sig]);
+        ct_memset(&program_action[sig], 0, sizeof program_action[sig]);
         program_action[sig].sa_handler = SIG_DFL;
     }
     if (a.sa_flags & SA_SIGINFO)
