@@ -43,12 +43,17 @@
  *     inherited: state lives in mappings the child made itself (the arena),
  *     system calls go through sys.h (no errno), nothing calls malloc.
  *   - Code reachable from a signal handler or the flusher thread is
- *     async-signal-safe. The locks it takes are compare-and-swap spins that
- *     no handler of ours re-enters on the same thread: the writer's
- *     grow_lock (trace_file.c), uffd-async's scan_lock, the wait for a stack
- *     id's record (stacks.c); and, in the sync fault handler, the dynamic
- *     loader's lock, which libunwind takes (dl_iterate_phdr) - the loader's
- *     pages are never protected for that reason (backend_sync.c).
+ *     async-signal-safe. The locks it takes are compare-and-swap spins:
+ *     uffd-async's scan_lock (held with the program's signals blocked, so
+ *     no handler of ours waits for its own thread); the writer's grow_lock
+ *     (held by a thread id: a handler that interrupted its own thread's
+ *     growing refuses its record instead, trace_file.c); the wait for a
+ *     stack id's record (stacks.c: a fault nested in the insertion of the
+ *     very same stack would wait for itself, which only Python-only stacks
+ *     make possible - native ones include the signal frames); and, in the
+ *     sync fault handler, the dynamic loader's lock, which libunwind takes
+ *     (dl_iterate_phdr) - the loader's pages are never protected for that
+ *     reason (backend_sync.c).
  */
 #ifndef COWTRACE_CT_SHIM_H
 #define COWTRACE_CT_SHIM_H
