@@ -120,10 +120,9 @@ struct ct_region {
     size_t npages;
     _Atomic uint64_t *seen;    /* page's first write recorded (uffd-async: its
                                 * run and summary are in the trace) */
-    _Atomic uint64_t *open;    /* sync: page currently writable */
 };
 
-/* Page bitmaps of a region (seen, open): lock-free, any thread. */
+/* Page bitmaps of a region (seen, a backend's own): lock-free, any thread. */
 static inline int ct_bit_test(_Atomic uint64_t *bm, size_t i)
 {
     return (int)((atomic_load_explicit(&bm[i >> 6], memory_order_relaxed) >> (i & 63)) & 1);
