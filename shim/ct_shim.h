@@ -48,10 +48,9 @@
  *     no handler of ours waits for its own thread); the writer's grow_lock
  *     (held by a thread id: a handler that interrupted its own thread's
  *     growing refuses its record instead, trace_file.c); the wait for a
- *     stack id's record (stacks.c: a fault nested in the insertion of the
- *     very same stack would wait for itself, which only Python-only stacks
- *     make possible - native ones include the signal frames); and, in the
- *     sync fault handler, the dynamic loader's lock, which libunwind takes
+ *     stack id's record (stacks.c: a capture runs inside ct_busy_enter, so
+ *     a fault nested in it is the shim's own and captures nothing); and, in
+ *     the sync fault handler, the dynamic loader's lock, which libunwind takes
  *     (dl_iterate_phdr) - the loader's pages are never protected for that
  *     reason (backend_sync.c).
  */
