@@ -79,7 +79,7 @@ struct ct_backend_ops {
 /* Every backend by COWTRACE_MODE name; NULL if none is called that. */
 const struct ct_backend_ops *ct_backend_named(const char *name);
 /* Choose this child's backend: the requested one, or the first of the auto
- * list whose probe succeeds. Sets st->backend, st->mode, st->backend_fd and
+ * list whose probe succeeds. Sets st->backend, st->backend_fd and
  * writes the reason (for the PROCESS record, or the warning) into
  * reason[cap]. 0, or -1 if none can run. */
 int ct_backend_choose(struct ct_state *st, const struct ct_backend_ops *requested, char *reason,

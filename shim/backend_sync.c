@@ -20,8 +20,8 @@
  * Both record the exact address, instruction pointer and thread of the first
  * write, in the signal handler. The handler runs on the shim's own signal
  * stack and allocates nothing. Besides raw system calls it reads Python
- * objects with guarded loads (python.c, which may recover from a fault with
- * siglongjmp), captures the stack with libunwind (stacks.c; the unwinder
+ * objects with guarded loads (shim/py/peek.c, which may recover from a fault
+ * with siglongjmp), captures the stack with libunwind (stacks.c; the unwinder
  * takes the dynamic loader's lock in dl_iterate_phdr, which is why the
  * loader's pages are never protected, see shim_dependency), and hands
  * faults that are not first writes to the program's handler (hooks_signal.c).
@@ -48,6 +48,12 @@
 static inline struct ct_sync_state *sync_state(const struct ct_state *st)
 {
     return st->backend_state;
+}
+
+/* Region r's bitmap of pages currently writable. */
+static inline _Atomic uint64_t *open_bits(const struct ct_state *st, const struct ct_region *r)
+{
+    return sync_state(st)->open[r - st->regions];
 }
 
 static inline int is_sync(const struct ct_region *r)
@@ -116,7 +122,7 @@ static void mark_exclusions_open(struct ct_state *st)
         for (uintptr_t p = ss->excl[i][0]; p < ss->excl[i][1]; p += (uintptr_t)ct_cfg.page_size) {
             struct ct_region *r = ct_region_of(p);
             if (r && is_sync(r))
-                ct_bit_test_and_set(r->open, (p - r->start) >> ct_cfg.page_shift);
+                ct_bit_test_and_set(open_bits(st, r), (p - r->start) >> ct_cfg.page_shift);
         }
     }
 }
@@ -131,7 +137,7 @@ static void reprotect_round(struct ct_state *st)
         protect_region(st, r);
         size_t words = (r->npages + 63) / 64;
         for (size_t w = 0; w < words; w++)
-            atomic_store_explicit(&r->open[w], 0, memory_order_relaxed);
+            atomic_store_explicit(&open_bits(st, r)[w], 0, memory_order_relaxed);
     }
     mark_exclusions_open(st);
     atomic_store(&sync_state(st)->vma_delta, 0);
@@ -143,8 +149,8 @@ static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
     long rc;
     if (r->tracking == CT_TRACK_MPROTECT) {
         struct ct_sync_state *ss = sync_state(st);
-        int left = pg > 0 && ct_bit_test(r->open, pg - 1);
-        int right = pg + 1 < r->npages && ct_bit_test(r->open, pg + 1);
+        int left = pg > 0 && ct_bit_test(open_bits(st, r), pg - 1);
+        int right = pg + 1 < r->npages && ct_bit_test(open_bits(st, r), pg + 1);
         long delta = (!left && !right) ? 2 : (left && right) ? -2 : 0;
         if (delta > 0 && atomic_load(&ss->vma_delta) + delta > ss->vma_budget)
             reprotect_round(st);
@@ -163,7 +169,7 @@ static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
         ct_stop_tracking("cannot lift write protection");
         return;
     }
-    ct_bit_test_and_set(r->open, pg);
+    ct_bit_test_and_set(open_bits(st, r), pg);
 }
 
 static void record_write(struct ct_state *st, uintptr_t addr, uintptr_t ip, uint32_t flags,
@@ -332,14 +338,17 @@ int ct_sync_start(struct ct_state *st)
     ss->vma_budget = (read_max_map_count() - used) / 2;
     if (ss->vma_budget < 64)
         ss->vma_budget = 64;
+    ss->open = ct_arena_alloc(st->nregions * sizeof *ss->open);
+    if (!ss->open)
+        return -ENOMEM;
     for (uint32_t i = 0; i < st->nregions; i++) {
         struct ct_region *r = &st->regions[i];
         if (!is_sync(r))
             continue;
         size_t words = (r->npages + 63) / 64;
         r->seen = ct_arena_alloc(words * sizeof(uint64_t));
-        r->open = ct_arena_alloc(words * sizeof(uint64_t));
-        if (!r->seen || !r->open)
+        ss->open[i] = ct_arena_alloc(words * sizeof(uint64_t));
+        if (!r->seen || !ss->open[i])
             return -ENOMEM;
     }
     /* Handlers first: from the moment a page is protected, a write to it
@@ -427,7 +436,7 @@ static void for_each_tracked_page(struct ct_state *st, const void *p, size_t len
 static void kw_open(struct ct_state *st, struct ct_region *r, size_t pg, uintptr_t lo, uintptr_t hi, void *arg)
 {
     (void)lo, (void)hi, (void)arg;
-    if (!ct_bit_test(r->open, pg))
+    if (!ct_bit_test(open_bits(st, r), pg))
         open_page(st, r, pg);
 }
 
@@ -453,7 +462,7 @@ static void kw_close(struct ct_state *st, struct ct_region *r, size_t pg, uintpt
         return;
     /* The kernel did not write it: protect it again so a later write counts. */
     if (!ct_is_err(protect_range(st, r, a, a + (uintptr_t)ct_cfg.page_size, 1)))
-        ct_bit_clear(r->open, pg);
+        ct_bit_clear(open_bits(st, r), pg);
 }
 
 void ct_sync_kwrite_begin(const void *p, size_t len)

@@ -22,6 +22,7 @@ struct ct_sync_state {
     size_t altstack_size;
     int nexcl;                 /* ranges never protected (signal stacks, TLS) */
     uintptr_t excl[CT_MAX_EXCL][2];
+    _Atomic uint64_t **open;   /* per region (by index): page currently writable */
 };
 
 /* Which regions each method takes; uffd_for_anonymous: userfaultfd (in

@@ -14,6 +14,12 @@
  * A flusher thread scans every flush_ms so a child killed by SIGKILL loses at
  * most that much; exit, _exit and exec scan one last time.
  *
+ * Promise: the ops table of mode uffd-async. A page the child writes is in
+ * the trace (a WRITTEN run and, in a Python process, a page summary) after
+ * the next scan: every flush_ms, before memory leaves through an interposed
+ * call (hooks_release.c), and at exit, _exit and exec. It never learns who
+ * wrote, where in the page, or the stack (not precise, no stacks).
+ *
  * Locks: scan_lock (a compare-and-swap spin) lets one scan run at a time -
  * the flusher's, a release's or the final one - and guards the scan buffers
  * and the page summaries; the final scan keeps it, so nothing is recorded

@@ -44,11 +44,6 @@ static void say(struct text *t, const char *s)
     *t->p = 0;
 }
 
-static void chosen(struct ct_state *st, const struct ct_backend_ops *b)
-{
-    st->backend = b;
-    st->mode = (int)b->mode;
-}
 
 int ct_backend_choose(struct ct_state *st, const struct ct_backend_ops *requested, char *reason, size_t cap)
 {
@@ -57,7 +52,7 @@ int ct_backend_choose(struct ct_state *st, const struct ct_backend_ops *requeste
     *reason = 0;
     if (requested) {
         if (requested->probe(st, &why) == 0) {
-            chosen(st, requested);
+            st->backend = requested;
             say(&t, "requested");
             return 0;
         }
@@ -71,7 +66,7 @@ int ct_backend_choose(struct ct_state *st, const struct ct_backend_ops *requeste
     for (size_t i = 0; i < COUNT(ct_auto_order); i++) {
         const struct ct_backend_ops *b = ct_auto_order[i];
         if (b->probe(st, &why) == 0) {
-            chosen(st, b);
+            st->backend = b;
             say(&t, b->auto_says);
             return 0;
         }

@@ -24,8 +24,11 @@
  *   kerndat.c     kernel features, probed once per child; opening a userfaultfd
  *   backend_uffd_async.c  uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher thread
  *   backend_sync.c        the core of uffd and mprotect: first-write faults,
- *                         kernel writes (backend_uffd.c, backend_mprotect.c
- *                         are their ops tables)
+ *                         kernel writes (backend_sync.h is its interface to
+ *                         backend_uffd.c and backend_mprotect.c, their ops
+ *                         tables)
+ *   kernel_compat.h  userfaultfd and PAGEMAP_SCAN definitions newer than the
+ *                 system headers
  *   py/           CPython: which interpreter, and what object a write hit
  *                 (py/py.h; the version knowledge is common/pyver/)
  *   modules.c     the ELF objects mapped at fork, for offline symbolization
@@ -34,18 +37,23 @@
  *   glibc_heap.c  when glibc's free() may give memory back to the kernel
  *   hooks_*.c     interposed libc functions (exit/exec/wait, signals, I/O,
  *                 memory leaving the process)
+ *   sys.h, sys.c  raw system calls and string helpers that never touch errno
  *
  * Invariants every module keeps:
  *   - After tracking starts, shim code never writes memory the child
  *     inherited: state lives in mappings the child made itself (the arena),
  *     system calls go through sys.h (no errno), nothing calls malloc.
  *   - Code reachable from a signal handler or the flusher thread is
- *     async-signal-safe. The locks it takes are compare-and-swap spins that
- *     no handler of ours re-enters on the same thread: the writer's
- *     grow_lock (trace_file.c), uffd-async's scan_lock, the wait for a stack
- *     id's record (stacks.c); and, in the sync fault handler, the dynamic
- *     loader's lock, which libunwind takes (dl_iterate_phdr) - the loader's
- *     pages are never protected for that reason (backend_sync.c).
+ *     async-signal-safe. The locks it takes are compare-and-swap spins:
+ *     uffd-async's scan_lock (held with the program's signals blocked, so
+ *     no handler of ours waits for its own thread); the writer's grow_lock
+ *     (held by a thread id: a handler that interrupted its own thread's
+ *     growing refuses its record instead, trace_file.c); the wait for a
+ *     stack id's record (stacks.c: a capture runs inside ct_busy_enter, so
+ *     a fault nested in it is the shim's own and captures nothing); and, in
+ *     the sync fault handler, the dynamic loader's lock, which libunwind takes
+ *     (dl_iterate_phdr) - the loader's pages are never protected for that
+ *     reason (backend_sync.c).
  */
 #ifndef COWTRACE_CT_SHIM_H
 #define COWTRACE_CT_SHIM_H
@@ -63,7 +71,6 @@
 #include "trace_records.h"
 
 #define CT_EXPORT __attribute__((visibility("default")))
-#define CT_HIDDEN __attribute__((visibility("hidden")))
 #define ct_likely(x) __builtin_expect(!!(x), 1)
 #define ct_unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -113,10 +120,9 @@ struct ct_region {
     size_t npages;
     _Atomic uint64_t *seen;    /* page's first write recorded (uffd-async: its
                                 * run and summary are in the trace) */
-    _Atomic uint64_t *open;    /* sync: page currently writable */
 };
 
-/* Page bitmaps of a region (seen, open): lock-free, any thread. */
+/* Page bitmaps of a region (seen, a backend's own): lock-free, any thread. */
 static inline int ct_bit_test(_Atomic uint64_t *bm, size_t i)
 {
     return (int)((atomic_load_explicit(&bm[i >> 6], memory_order_relaxed) >> (i & 63)) & 1);
@@ -166,6 +172,7 @@ struct ct_py_summary {
 
 /* Page summaries (uffd-async): what each written page holds. Pages are
  * examined in batches (ct_py_summarize_batch), then encoded. */
+#define CT_SUM_BATCH 64
 struct ct_sums {
     struct ct_writer *w;
     struct ct_state *st;
@@ -175,8 +182,8 @@ struct ct_sums {
     uint8_t buf[4000];
     int failed;
     size_t npending;
-    uintptr_t pending[64];
-    struct ct_py_summary results[64];
+    uintptr_t pending[CT_SUM_BATCH];
+    struct ct_py_summary results[CT_SUM_BATCH];
 };
 
 void ct_sums_add(struct ct_sums *s, struct ct_state *st, uintptr_t page);
@@ -193,7 +200,6 @@ struct ct_state {
     const struct ct_backend_ops *backend;
     void *backend_state;       /* the backend's own, opaque to everyone else */
     int backend_fd;            /* the backend's descriptor (a userfaultfd), -1 if none */
-    int mode;                  /* enum ct_mode: backend->mode */
     const char *mode_reason;
     int pagemap_fd;
     struct ct_writer w;
@@ -266,12 +272,10 @@ void *ct_py_probe_handler(void);            /* a SIGSEGV/SIGBUS handler for just
 void ct_py_gc_freeze(void);                 /* parent, before fork, if asked */
 int ct_py_setup(struct ct_state *st);       /* child: PYTHON record, layout */
 void ct_py_examine(struct ct_state *st, uintptr_t addr, struct ct_py_evidence *ev);
-#define CT_SUM_BATCH 64
 void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n, struct ct_py_summary *out);
 
 /* ---- signals seen by the program (hooks_signal.c) ---------------------- */
 
-int ct_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 void ct_chain_signal(int sig, siginfo_t *si, void *uc);  /* to the program's handler */
 /* Our handler for sig, the program's kept for ct_chain_signal; and back. */
 void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *));

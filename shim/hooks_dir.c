@@ -8,7 +8,7 @@
  * stream's block is opened for the kernel when the stream is made, and
  * when it is closed the pages the stream's life left exclusively mapped
  * are recorded as written by getdents64 (the rest protected again).
- * Outside the sync modes each hook is one load and a call.
+ * When no backend watches kernel writes each hook is one load and a call.
  */
 #include <dirent.h>
 #include <malloc.h>

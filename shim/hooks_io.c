@@ -7,8 +7,9 @@
  * reports having filled (the byte count of read, recv, getdents...) as
  * written by that system call, and protect the rest again. Buffers filled in
  * full (stat, poll, pipe) are recorded whole when the call succeeds.
- * Under uffd-async, or in a process that is not traced, each wrapper is one
- * load and a call.
+ * When the backend does not watch kernel writes (one that scans page tables
+ * sees them like any other write), or in a process that is not traced, each
+ * wrapper is one load and a call.
  *
  * Calls libc makes internally (fread's refill, getpwnam's file reads) do not
  * pass through here: under a sync backend they can still fail with EFAULT

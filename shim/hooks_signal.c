@@ -1,9 +1,11 @@
 /*
  * hooks_signal.c - the program keeps its own SIGSEGV and SIGBUS handlers.
  *
- * While a sync backend owns the kernel's disposition of SIGSEGV (and SIGBUS
- * for uffd), the program's sigaction() and signal() calls for them are kept
- * here instead, and answered as if they had reached the kernel. A fault that
+ * While the shim owns the kernel's disposition of SIGSEGV and SIGBUS
+ * (ct_signal_take: a sync backend's fault handler, or the guarded reads'
+ * handler under uffd-async), the program's sigaction() and signal() calls
+ * for them are kept here instead, and answered as if they had reached the
+ * kernel. A fault that
  * is not a first write to a tracked page is handed to the program's handler
  * as the kernel would have: with its mask, SA_SIGINFO or not, SA_RESETHAND;
  * with no handler, the default action runs (core dump, death by the same
@@ -31,7 +33,7 @@ void *ct_real(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
-int ct_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+static int ct_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     if (!real_sigaction_p)
         real_sigaction_p = (sigaction_fn *)ct_real("sigaction");
@@ -73,7 +75,7 @@ void ct_chain_signal(int sig, siginfo_t *si, void *uc)
          * recur (returning re-executes the instruction) or send the signal
          * again; it stays pending until this handler returns. */
         struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
+        ct_memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         atomic_store(&taken[sig], 0);
         ct_real_sigaction(sig, &dfl, NULL);
@@ -92,7 +94,7 @@ void ct_chain_signal(int sig, siginfo_t *si, void *uc)
             sigdelset(&block, s);
     ct_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &block, NULL, _NSIG / 8);
     if (a.sa_flags & SA_RESETHAND) {
-        memset(&program_action[sig], 0, sizeof program_action[sig]);
+        ct_memset(&program_action[sig], 0, sizeof program_action[sig]);
         program_action[sig].sa_handler = SIG_DFL;
     }
     if (a.sa_flags & SA_SIGINFO)

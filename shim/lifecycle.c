@@ -4,8 +4,8 @@
  * ct_child_after_fork runs in the child from the fork handler, before fork()
  * returns there. It discards what a grandchild inherited from its traced
  * parent, chooses a backend (backends.c: the one COWTRACE_MODE names, or
- * auto: uffd, then mprotect; uffd-async only on request), opens the trace
- * file, protects the regions and records what was present. If anything
+ * the first of the auto order that can run), opens the trace file, protects
+ * the regions and records what was present. If anything
  * fails the child runs on untraced after one line on stderr. ct_finish
  * writes the end record from exit and _exit.
  *
@@ -47,7 +47,7 @@ static int write_process(struct ct_state *st)
     char comm[17] = "";
     ct_sys2(SYS_prctl, PR_GET_NAME, comm);
     /* A backend that scans (not precise) does so every flush_ms. */
-    return ct_rec_process(&st->w, (uint32_t)st->mode, st->backend->precise ? 0 : ct_cfg.flush_ms,
+    return ct_rec_process(&st->w, st->backend->mode, st->backend->precise ? 0 : ct_cfg.flush_ms,
                           st->mode_reason, exe, comm);
 }
 
@@ -114,7 +114,7 @@ static void setup(void)
         .page_size = (uint32_t)ct_cfg.page_size,
         .pid = st->pid,
         .ppid = st->ppid,
-        .mode = (uint32_t)st->mode,
+        .mode = st->backend->mode,
         .fork_time_ns = ct_clock_ns(CLOCK_REALTIME),
         .fork_nonce = ct_cfg.fork_counter,
         .flags = ct_cfg.capture_pages ? CT_HDR_RAW_PAGES : 0,

@@ -130,14 +130,21 @@ void ct_writer_init_memory(struct ct_writer *w, void *buf, size_t cap, const str
     atomic_store(&w->used, used);
 }
 
-static void grow(struct ct_writer *w, size_t need)
+/* 0 when the caller may try again, -1 when it must not wait: the lock is
+ * held by this very thread, interrupted while growing by a signal whose
+ * handler (the program's, then our fault handler) now writes a record.
+ * Waiting for itself would hang the program; the record is refused. */
+static int grow(struct ct_writer *w, size_t need)
 {
+    int tid = ct_gettid();
     int expected = 0;
-    if (!atomic_compare_exchange_strong(&w->grow_lock, &expected, 1)) {
+    if (!atomic_compare_exchange_strong(&w->grow_lock, &expected, tid)) {
+        if (expected == tid)
+            return -1;
         /* Another thread is growing the file; let it finish. */
         while (atomic_load(&w->grow_lock))
             ct_sys0(SYS_sched_yield);
-        return;
+        return 0;
     }
     size_t alloc = atomic_load(&w->alloc);
     if (w->in_memory) {
@@ -156,6 +163,7 @@ static void grow(struct ct_writer *w, size_t need)
             atomic_store(&w->full, 1);
     }
     atomic_store(&w->grow_lock, 0);
+    return 0;
 }
 
 void *ct_writer_reserve(struct ct_writer *w, size_t size, int final)
@@ -171,9 +179,8 @@ void *ct_writer_reserve(struct ct_writer *w, size_t size, int final)
                 return w->map + off;
             continue;
         }
-        if (atomic_load(&w->full))
+        if (atomic_load(&w->full) || grow(w, off + size))
             return NULL;
-        grow(w, off + size);
     }
 }
 

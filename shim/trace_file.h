@@ -3,8 +3,10 @@
  *
  * Promise: a writer hands out space for records and publishes them so that
  * a reader, or a process killed at any instant, sees only whole records
- * (ct_format.h). Reserving and publishing are lock-free and async-signal-
- * safe. Only shim/trace_records.c calls ct_writer_reserve/ct_writer_publish
+ * (ct_format.h). Reserving and publishing are async-signal-safe, and
+ * lock-free except while the file grows: then other threads wait (a spin on
+ * grow_lock) for the one growing it, and a signal handler that interrupted
+ * the growing thread itself gets no space (it cannot wait for itself). Only shim/trace_records.c calls ct_writer_reserve/ct_writer_publish
  * (scripts/check-structure checks it): everything else writes records
  * through its ct_rec_* encoders.
  *
@@ -37,7 +39,7 @@ struct ct_writer {
     size_t map_cap;            /* bytes reserved for the view */
     _Atomic size_t used;       /* bytes handed out */
     _Atomic size_t alloc;      /* bytes backed by fallocate (memory: the buffer) */
-    _Atomic int grow_lock;
+    _Atomic int grow_lock;     /* the id of the thread growing the file, or 0 */
     _Atomic int full;          /* growing failed: only final records fit */
 };
 

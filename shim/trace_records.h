@@ -6,8 +6,9 @@
  * the record and publishes it; it returns 0, or -ENOSPC when the trace is
  * full (nothing was written). Strings are cut to the limit the format or
  * the record's use sets (noted per function), never longer than a length
- * word holds. Every encoder is async-signal-safe: no allocation, no locks,
- * no errno; they may run in a fault handler or the flusher thread.
+ * word holds. Every encoder is async-signal-safe: no allocation, no errno,
+ * no lock but the writer's wait while the file grows (trace_file.h); they
+ * may run in a fault handler or the flusher thread.
  *
  * Callers hand over values, not layouts: run lists (runs.c) and page
  * summaries are built elsewhere as byte strings (ct_wire.h's LEB128) and

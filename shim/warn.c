@@ -29,12 +29,16 @@ static const char *errno_text(long err)
     }
 }
 
+/* Room kept after the message and its detail: " ", ": " and the longest
+ * errno_text (54 bytes), "; running untraced\n", the NUL. */
+#define CT_WARN_TAIL 96
+
 /* One line, one write(2): lines from many children never interleave. */
 void ct_warn(const char *msg, const char *detail, long err)
 {
     char line[PATH_MAX + 256];
     char *p = ct_stpcpy(line, "cowtrace: ");
-    char *end = line + sizeof line - 64;
+    char *end = line + sizeof line - CT_WARN_TAIL;
     for (const char *s = msg; *s && p < end; s++)
         *p++ = *s;
     if (detail) {

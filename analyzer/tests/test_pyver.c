@@ -335,6 +335,16 @@ static void test_decoder(void)
     CHECK(f.obj == keys && f.type == (uintptr_t)&list && f.obj_how == CT_OBJ_DICT_KEYS);
     put64((void *)keys, L->dk_usable, 6);                  /* 6 + 1 > USABLE_FRACTION(8) */
     CHECK(!ct_py_looks_like_dict_keys(v, &mem, keys, 64));
+    put64((void *)keys, L->dk_usable, 4);
+
+    /* Offsets from a hostile layout that lie past the bytes read: no
+     * answer, and no read outside the decoder's buffers (ASan). */
+    struct ct_pyver hv = *v;
+    hv.L.pool_szidx = 200;
+    CHECK(ct_py_pool_header_len(&hv) == 0 && ct_py_pool_block_size(&hv, &mem, (uintptr_t)pool) == 0);
+    hv = *v;
+    hv.L.dk_usable = 100;
+    CHECK(ct_py_looks_like_dict_keys(v, &mem, keys, 64) && !ct_py_looks_like_dict_keys(&hv, &mem, keys, 64));
 
     /* a view answers inside its window and passes the rest on */
     uint8_t copy[64];
@@ -409,6 +419,19 @@ static void test_frames(void)
     CHECK(ct_py_read_ascii(&d, ci.filename, text, sizeof text) == 0);
     CHECK(ct_py_bytes_len(&d, ci.linetable) == 3);
     CHECK(!memcmp((const void *)ct_py_bytes_data(&d, ci.linetable), "\x80\x81\x82", 3));
+
+    /* A layout from a trace may put a field past the bytes a structure is
+     * read into: the decoder declines (under ASan, an overread would fail). */
+    struct ct_pyver hv = *v;
+    struct ct_pydecoder hd = { .v = &hv, .mem = &mem };
+    hv.L.fr_code = 4000;
+    CHECK(ct_py_frames(&hd, (uintptr_t)&ts2, fr, 4, &truncated) == 0);
+    hv = *v;
+    hv.L.co_filename = 1000;
+    CHECK(ct_py_read_code(&hd, (uintptr_t)&code, &ci) == -1);
+    hv = *v;
+    hv.L.ascii_state = 500;
+    CHECK(ct_py_read_ascii(&hd, (uintptr_t)&qualname, text, sizeof text) == 0);
 }
 
 /* ---- process_vm_readv, on a child ------------------------------------------ */

@@ -22,6 +22,7 @@
 
 #include "check.h"
 #include "ct_wire.h"
+#include "sys.h"
 #include "fields.h"
 #include "pyver.h"
 #include "trace.h"
@@ -702,6 +703,27 @@ static void test_full(void)
 }
 
 /* The shim's file writer: names, a reused pid, the reap slot. */
+/* A record written from a signal handler that interrupted its own thread
+ * while it grew the trace (the program's handler, then our fault handler):
+ * the writer refuses the record rather than wait for itself forever. */
+static void test_grow_reentered(void)
+{
+    size_t cap = CT_HEADER_SIZE + 64;
+    uint8_t *buf = malloc(cap);
+    struct ct_writer w;
+    struct ct_header h = header(7, 6);
+    ct_writer_init_memory(&w, buf, cap, &h);
+    atomic_store(&w.grow_lock, ct_gettid());   /* this thread, "inside" grow */
+    alarm(10);                                  /* a hang fails the test, by SIGALRM */
+    CHECK(ct_rec_note(&w, CT_NOTE_INFO, "a note too long for the 64 bytes left in this buffer, so it must grow") != 0);
+    alarm(0);
+    CHECK(!atomic_load(&w.full));               /* refused, not grown: the outer call decides */
+    atomic_store(&w.grow_lock, 0);
+    CHECK(ct_rec_note(&w, CT_NOTE_INFO, "a note too long for the 64 bytes left in this buffer, so it must grow") != 0);
+    CHECK(atomic_load(&w.full));
+    free(buf);
+}
+
 static void test_files(void)
 {
     char dir[] = "/tmp/ct-roundtrip-XXXXXX";
@@ -771,6 +793,7 @@ int main(void)
         page_bytes[i] = (uint8_t)(i ^ 0x5a);
     test_all_types();
     test_full();
+    test_grow_reentered();
     test_files();
     return check_done("roundtrip");
 }

@@ -25,15 +25,10 @@ static uint64_t get_u64(const uint8_t *p)
 uint32_t ct_py_pool_header_len(const struct ct_pyver *v)
 {
     const struct ct_pylayout *L = &v->L;
-    uint32_t end = L->pool_count;
-    if (L->pool_szidx > end)
-        end = L->pool_szidx;
-    if (L->pool_nextoffset > end)
-        end = L->pool_nextoffset;
-    if (L->pool_maxnextoffset > end)
-        end = L->pool_maxnextoffset;
-    end += 4;
-    return end < CT_PY_POOL_HEADER_MAX ? end : CT_PY_POOL_HEADER_MAX;
+    const uint32_t f[][2] = {{L->pool_count, 4}, {L->pool_szidx, 4}, {L->pool_nextoffset, 4},
+                             {L->pool_maxnextoffset, 4}};
+    uint32_t end = ct_py_fields_end(f, sizeof f / sizeof f[0]);
+    return end <= CT_PY_POOL_HEADER_MAX ? end : 0;
 }
 
 uintptr_t ct_py_pool_of(const struct ct_pyver *v, uintptr_t addr)
@@ -165,7 +160,9 @@ bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memrea
         return false;
     case CT_DICTKEYS_311: {
         uint8_t k[64];
-        uint32_t len = (uint32_t)L->dk_indices + 8;
+        const uint32_t f[][2] = {{L->dk_refcnt, 8}, {L->dk_log2_size, 1}, {L->dk_log2_index_bytes, 1},
+                                 {L->dk_kind, 1}, {L->dk_usable, 8}, {L->dk_nentries, 8}, {L->dk_indices, 8}};
+        uint32_t len = ct_py_fields_end(f, sizeof f / sizeof f[0]);
         if (len > sizeof k || ct_mem_read(m, block, k, len))
             return false;
         int64_t refcnt = (int64_t)get_u64(k + L->dk_refcnt);

@@ -36,8 +36,21 @@ struct ct_pydecoder {
     void *type_ctx;
 };
 
-/* Bytes of a pool header to read for ct_py_pool_block_size_of, at most
- * CT_PY_POOL_HEADER_MAX. */
+/* The end of the furthest of n (offset, size) fields of a structure: how
+ * many bytes to read so that every field decoded from them lies in them. A
+ * layout may come from a trace (CT_REC_PYLAYOUT), so every offset is
+ * checked against the buffer it indexes before it is used, never trusted. */
+static inline uint32_t ct_py_fields_end(const uint32_t (*f)[2], size_t n)
+{
+    uint32_t end = 0;
+    for (size_t i = 0; i < n; i++)
+        if (f[i][0] + f[i][1] > end)
+            end = f[i][0] + f[i][1];
+    return end;
+}
+
+/* Bytes of a pool header to read for ct_py_pool_block_size, at most
+ * CT_PY_POOL_HEADER_MAX; 0 when its fields do not fit in that. */
 #define CT_PY_POOL_HEADER_MAX 64
 uint32_t ct_py_pool_header_len(const struct ct_pyver *v);
 /* The pool holding addr. */

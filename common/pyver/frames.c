@@ -62,7 +62,9 @@ int ct_py_frames(const struct ct_pydecoder *d, uintptr_t ts, struct ct_pyframe *
     *truncated = 0;
     int n = 0;
     uint8_t f[128];
-    size_t flen = (size_t)L->fr_owner + 1;
+    const uint32_t fields[][2] = {{L->fr_code, 8}, {L->fr_previous, 8}, {L->fr_prev_instr, 8},
+                                  {L->fr_is_entry, 1}, {L->fr_owner, 1}};
+    size_t flen = ct_py_fields_end(fields, sizeof fields / sizeof fields[0]);
     if (flen > sizeof f)
         return 0;
     while (frame && n < max) {
@@ -87,7 +89,9 @@ size_t ct_py_read_ascii(const struct ct_pydecoder *d, uintptr_t obj, char *out, 
 {
     const struct ct_pylayout *L = &d->v->L;
     uint8_t hdr[128];
-    if (!obj || L->compact_size > sizeof hdr || ct_mem_read(d->mem, obj, hdr, L->compact_size))
+    const uint32_t fields[][2] = {{L->ascii_length, 8}, {L->ascii_state, 4}};
+    if (!obj || L->compact_size > sizeof hdr || ct_py_fields_end(fields, 2) > L->compact_size ||
+        ct_mem_read(d->mem, obj, hdr, L->compact_size))
         return 0;
     int64_t len = (int64_t)get_u64(hdr + L->ascii_length);
     uint32_t state;
@@ -105,7 +109,10 @@ int ct_py_read_code(const struct ct_pydecoder *d, uintptr_t code, struct ct_pyco
 {
     const struct ct_pylayout *L = &d->v->L;
     uint8_t co[256];
-    if (L->co_code_adaptive > sizeof co || ct_mem_read(d->mem, code, co, L->co_code_adaptive))
+    const uint32_t fields[][2] = {{L->co_filename, 8}, {L->co_qualname, 8}, {L->co_linetable, 8},
+                                  {L->co_firstlineno, 4}};
+    if (L->co_code_adaptive > sizeof co || ct_py_fields_end(fields, 4) > L->co_code_adaptive ||
+        ct_mem_read(d->mem, code, co, L->co_code_adaptive))
         return -1;
     out->filename = (uintptr_t)get_u64(co + L->co_filename);
     out->qualname = (uintptr_t)get_u64(co + L->co_qualname);

@@ -9,8 +9,9 @@
  * one function (frames.c, linetable.c, decode.c), so a new enum value is
  * found by -Wswitch. No file outside this folder compares a version number.
  *
- * Adding a CPython minor: a v3_NN.c with its offsets (checked against its
- * internal headers with offsetof), one line in registry.c, and, only when
+ * Adding a CPython minor: a v3_NN.c with its offsets (and their check
+ * against its internal headers, analyzer/tests/test_pyver_offsets.c), one
+ * line in registry.c, and, only when
  * an algorithm changed, one enum value and one case in the function that
  * switches on it. The shim and the analyzer pick it up unchanged, and a
  * trace records the layout it was decoded with (CT_REC_PYLAYOUT, fields.c),

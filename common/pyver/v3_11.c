@@ -1,10 +1,11 @@
 /*
  * v3_11.c - CPython 3.11 (64-bit, release build).
  *
- * The offsets were checked against the 3.11.7 internal headers with
- * offsetof; no test recomputes them yet (the stacks, where-* and cause
- * scenario tests would fail on a wrong one). Debian's 3.11.2 shares the
- * layout: the 3.11 ABI froze at 3.11.0.
+ * analyzer/tests/test_pyver_offsets.c recomputes every offset that has a
+ * struct in the installed 3.11's headers (internal ones included) with
+ * offsetof; pymalloc's pool header and the managed-dict pre-header have
+ * none (the where-* and cause scenario tests would fail on a wrong one).
+ * Debian's 3.11.2 shares the layout: the 3.11 ABI froze at 3.11.0.
  */
 #include "pyver.h"
 

@@ -13,6 +13,13 @@
  *
  * No file here knows a CPython offset or compares a version: that is all
  * in common/pyver/.
+ *
+ * Promise: in a traced child, shim/py/ reads the program's memory only
+ * where a read can neither fault nor copy a shared page (the page being
+ * written, in place; everything else by guarded loads, peek.c), allocates
+ * only from the arena and only at set-up, and is async-signal-safe.
+ * identify.c and gc_freeze.c run in the parent, inside fork(), and may use
+ * libc.
  */
 #ifndef COWTRACE_SHIM_PY_H
 #define COWTRACE_SHIM_PY_H
