@@ -33,8 +33,8 @@
 struct ct_state;
 
 struct ct_backend_ops {
-    const char *name;          /* its COWTRACE_MODE value */
-    uint32_t mode;             /* enum ct_mode: the header and PROCESS record */
+    uint32_t mode;             /* enum ct_mode: the header and PROCESS record; its
+                                * name (COWTRACE_MODE) is ct_mode_word(mode) */
     bool precise;              /* sees each first write as it happens (a fault per
                                 * page): evidence per write; otherwise it learns
                                 * page sets by scanning, summarized per page */

@@ -22,7 +22,6 @@ static void plan(struct ct_state *st)
 }
 
 const struct ct_backend_ops ct_backend_mprotect = {
-    .name = "mprotect",
     .mode = CT_MODE_MPROTECT,
     .auto_says = "mprotect (precise)",
     .probe = probe,

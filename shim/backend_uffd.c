@@ -34,7 +34,6 @@ static void plan(struct ct_state *st)
 }
 
 const struct ct_backend_ops ct_backend_uffd = {
-    .name = "uffd",
     .mode = CT_MODE_UFFD,
     .auto_says = "userfaultfd write-protection available (precise)",
     .probe = probe,

@@ -427,7 +427,6 @@ static void forget_inherited(struct ct_state *old)
 }
 
 const struct ct_backend_ops ct_backend_uffd_async = {
-    .name = "uffd-async",
     .mode = CT_MODE_UFFD_ASYNC,
     .precise = false,
     .stacks = false,

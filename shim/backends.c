@@ -6,7 +6,8 @@
  * whose probe succeeds. auto means precise: it lists only backends that see
  * each first write (uffd, then mprotect, which always can); uffd-async,
  * which records page sets only, runs when asked for. A new backend is one
- * file and one line here (and in auto_order if auto may pick it).
+ * file and one line here (and in auto_order if auto may pick it); its mode
+ * and name are one line of CT_MODE_TABLE (ct_format.h).
  */
 #include "ct_shim.h"
 
@@ -28,7 +29,7 @@ static const struct ct_backend_ops *const ct_auto_order[] = {
 const struct ct_backend_ops *ct_backend_named(const char *name)
 {
     for (size_t i = 0; i < COUNT(ct_backends); i++)
-        if (!ct_strcmp(ct_backends[i]->name, name))
+        if (!ct_strcmp(ct_mode_word(ct_backends[i]->mode), name))
             return ct_backends[i];
     return NULL;
 }
@@ -56,7 +57,7 @@ int ct_backend_choose(struct ct_state *st, const struct ct_backend_ops *requeste
             say(&t, "requested");
             return 0;
         }
-        say(&t, requested->name);
+        say(&t, ct_mode_word(requested->mode));
         say(&t, " unavailable: ");
         say(&t, why);
         return -1;
@@ -70,7 +71,7 @@ int ct_backend_choose(struct ct_state *st, const struct ct_backend_ops *requeste
             say(&t, b->auto_says);
             return 0;
         }
-        say(&t, b->name);
+        say(&t, ct_mode_word(b->mode));
         say(&t, " unavailable (");
         say(&t, why);
         say(&t, "), ");
