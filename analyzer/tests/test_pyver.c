@@ -20,6 +20,7 @@
 #include "pyver.h"
 
 #define PY311 0x030b07f0ull
+#define PY312 0x030c01f0ull
 #define PY399 0x036300f0ull
 #define PG 4096ull
 #define H0 0x10000ull
@@ -34,6 +35,9 @@ static void test_registry(void)
     CHECK_STR(v->name, "3.11");
     CHECK(v->linetable == CT_LINETABLE_PEP657 && v->frame_chain == CT_PYCHAIN_CFRAME_311);
     CHECK(ct_pyver_for(0x030b0000) == v);
+    const struct ct_pyver *v12 = ct_pyver_for(PY312);
+    CHECK(v12 != NULL && v12 != v && !strcmp(v12->name, "3.12") && v12->frame_chain == CT_PYCHAIN_CFRAME_312 &&
+          v12->immortal == CT_IMMORTAL_LOW32_ALL_ONES && v->immortal == CT_IMMORTAL_NONE);
     CHECK(ct_pyver_for(PY399) == NULL && ct_pyver_for(0) == NULL);
     char buf[32];
     CHECK(ct_pyversion_format(PY311, buf, sizeof buf) == 6 && !strcmp(buf, "3.11.7"));
@@ -352,6 +356,44 @@ static void test_decoder(void)
 
 /* ---- the frame walk, on interpreter structures built here ------------------ */
 
+/* 3.12: no current thread state in the runtime, and no is_entry: each C
+ * call of the evaluation loop links a frame owned by the C stack (owner 3)
+ * after the first frame it runs, which is skipped and marks that frame. */
+static void test_frames_312(void)
+{
+    const struct ct_pyver *v = ct_pyver_for(PY312);
+    const struct ct_pylayout *L = &v->L;
+    struct ct_memread mem = { read_self, NULL };
+    struct ct_pydecoder d = { .v = v, .mem = &mem };
+    static struct { uint8_t b[1024]; } rt;
+    static struct fake_type interp, ts1, cframe, f1, shim1, f2, f3, shim2, code;
+    CHECK(L->rt_tstate_current == 0);
+    memset(&rt, 0xff, sizeof rt);                          /* no word of the runtime is a tstate */
+    put64(&rt, L->rt_interpreters_head, (uintptr_t)&interp);
+    put64(&interp, L->is_next, 0);
+    put64(&interp, L->is_threads_head, (uintptr_t)&ts1);
+    put64(&ts1, L->ts_native_thread_id, 111);
+    put64(&ts1, L->ts_cframe, (uintptr_t)&cframe);
+    put64(&cframe, L->cframe_current_frame, (uintptr_t)&f1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111) == (uintptr_t)&ts1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222) == 0);
+    /* f1 (entry of the inner call) -> shim1 -> f2 -> f3 (entry of the outer call) -> shim2 */
+    struct fake_type *chain[] = {&f1, &shim1, &f2, &f3, &shim2};
+    for (size_t i = 0; i < sizeof chain / sizeof chain[0]; i++) {
+        put64(chain[i], L->fr_code, (uintptr_t)&code);
+        put64(chain[i], L->fr_prev_instr, (uintptr_t)&code + L->co_code_adaptive + i * L->code_unit);
+        put64(chain[i], L->fr_previous, i + 1 < sizeof chain / sizeof chain[0] ? (uintptr_t)chain[i + 1] : 0);
+    }
+    shim1.b[L->fr_owner] = 3;
+    shim2.b[L->fr_owner] = 3;
+    struct ct_pyframe fr[8];
+    int truncated = -1;
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts1, fr, 8, &truncated) == 3 && truncated == 0);
+    CHECK(fr[0].lasti == 0 && fr[0].flags == CT_PYFRAME_ENTRY);
+    CHECK(fr[1].lasti == 2 && fr[1].flags == 0);
+    CHECK(fr[2].lasti == 3 && fr[2].flags == CT_PYFRAME_ENTRY);
+}
+
 static void test_frames(void)
 {
     const struct ct_pyver *v = ct_pyver_for(PY311);
@@ -461,6 +503,7 @@ int main(void)
     test_record_hostile();
     test_decoder();
     test_frames();
+    test_frames_312();
     test_remote();
     return check_done("test_pyver");
 }

@@ -33,8 +33,9 @@ struct ct_pylayout {
     /* PyObject / PyVarObject */
     uint16_t ob_refcnt, ob_type, ob_size;
     uint16_t object_size;          /* sizeof(PyObject) */
-    /* Memory before a GC object: PyGC_Head, and for types with
-     * Py_TPFLAGS_MANAGED_DICT the managed-dict pre-header before that. */
+    /* Memory before a GC object: PyGC_Head, and for types with a flag of
+     * tpflags_managed_dict (3.11: MANAGED_DICT; 3.12+: MANAGED_DICT or
+     * MANAGED_WEAKREF) the managed-dict pre-header before that. */
     uint16_t gc_head_size;
     uint16_t managed_dict_preheader;
 
@@ -50,7 +51,8 @@ struct ct_pylayout {
     uint16_t dk_refcnt, dk_log2_size, dk_log2_index_bytes, dk_kind, dk_usable, dk_nentries, dk_indices;
 
     /* Thread and frame state, for Python stacks */
-    uint16_t rt_interpreters_head, rt_tstate_current;
+    uint16_t rt_interpreters_head;
+    uint16_t rt_tstate_current;    /* 0: not in _PyRuntime (3.12+: thread-local) */
     uint16_t is_next, is_threads_head, ts_next, ts_cframe, ts_native_thread_id;
     uint16_t code_unit;            /* bytes per instruction unit (2) */
     uint16_t cframe_current_frame;
@@ -66,6 +68,9 @@ struct ct_pylayout {
 enum ct_pychain {
     CT_PYCHAIN_NONE = 0,           /* unknown: no Python stacks */
     CT_PYCHAIN_CFRAME_311 = 1,     /* tstate->cframe->current_frame, then frame->previous */
+    CT_PYCHAIN_CFRAME_312 = 2,     /* as 3.11, but no is_entry: each C call of the evaluation
+                                    * loop links a frame owned by the C stack (owner 3) after
+                                    * its first frame; skipped, it marks that frame the entry */
 };
 
 /* How co_linetable encodes lines (linetable.c). */
@@ -78,6 +83,12 @@ enum ct_linetable_format {
 enum ct_dictkeys_shape {
     CT_DICTKEYS_NONE = 0,          /* unknown: no dict-keys recognition */
     CT_DICTKEYS_311 = 1,           /* log2 sizes, USABLE_FRACTION 2/3, kinds 0..2 */
+};
+
+/* Which reference counts Py_INCREF/Py_DECREF leave alone (decode.c). */
+enum ct_immortal_rule {
+    CT_IMMORTAL_NONE = 0,          /* up to 3.11: every reference writes the count */
+    CT_IMMORTAL_LOW32_ALL_ONES = 1,/* 3.12, 3.13: the low 32 bits of ob_refcnt are 0xFFFFFFFF */
 };
 
 /* Where the shim got its struct ct_pyver (recorded in PYLAYOUT). */
@@ -95,6 +106,7 @@ struct ct_pyver {
     enum ct_pychain frame_chain;
     enum ct_linetable_format linetable;
     enum ct_dictkeys_shape dict_keys;
+    enum ct_immortal_rule immortal;
     /* The C functions that evaluate Python frames (GCC may split off a
      * ".cold" part: the same C frame). NULL-terminated. */
     const char *eval_funcs[CT_PYVER_MAX_EVAL_FUNCS + 1];

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Known answers on one CPython interpreter, named by its pyenv version.
+
+usage: test_versions.py --mode MODE --python X.Y.Z
+
+The interpreter is $(pyenv root)/versions/X.Y.Z/bin/python3 (PYENV_ROOT,
+else ~/.pyenv); a machine without it skips with a printed line. Workload:
+tests/workloads/versions.py.
+  ints - a child iterating 1,000,000 distinct ints: >= 90% of its copied
+         pages are `refcount` on `int`; in the precise modes (uffd,
+         mprotect) the heaviest Python line is the loop's line;
+  gc   - a child running gc.collect() over 300,000 instances of a class
+         defined in the workload (Node): in the precise modes >= 85% of its
+         copied pages are `gc` on Node. uffd-async infers causes from what
+         written pages hold after the fact, and a page of GC objects reads
+         as `refcount` there: it checks that >= 85% are charged to Node
+         (any cause), and says so.
+The interpreter runs with -I -S: the objects a machine's site-packages
+import at start-up (hundreds of GC pages on a well-stocked 3.11) are not
+the workload's, and would make the shares depend on the machine.
+Both also check that the report names the interpreter's version and a
+known layout (not "the shim knows no memory layout").
+"""
+import os
+import re
+import subprocess
+
+import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import ct  # noqa: E402
+
+PRECISE = ("uffd", "mprotect")
+
+
+def interpreter(version):
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    path = os.path.join(root, "versions", version, "bin", "python3")
+    if not os.access(path, os.X_OK):
+        raise ct.Skip(f"Python {version} is not on this machine ({path} missing)")
+    return path
+
+
+def loop_line():
+    with open(ct.workload("versions.py")) as f:
+        for i, line in enumerate(f, 1):
+            if "VERSIONS-LOOP" in line:
+                return i
+    raise ct.Fail("no VERSIONS-LOOP line in versions.py")
+
+
+def traced(t, py, version, scenario, n, mode):
+    out = t.sub(f"out-{scenario}")
+    cmd = [ct.cowtrace_bin(), "run", "-o", out, "--mode", mode, "-q", "--",
+           py, "-I", "-S", ct.workload("versions.py"), scenario, str(n)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=ct.clean_env())
+    ct.check(r.returncode == 0, f"{' '.join(cmd)} exited {r.returncode}: {r.stderr[-1500:]}")
+    m = re.search(r"child (\d+) exit 0", r.stdout)
+    ct.check(m, f"workload did not report its child: {r.stdout!r}")
+    p = ct.get_process(ct.report(out), int(m.group(1)))
+    ct.check_mode(p, mode)
+    info = p.get("python") or {}
+    ct.check(info.get("version") == version, f"{scenario}: the report's interpreter is {info}, not {version}")
+    ct.check(info.get("layout"), f"{scenario}: no memory layout for {version}: {info}")
+    ct.check("causes" in p, f"no causes in the report for {scenario}")
+    ct.log(f"  {version} {mode} {scenario}: cow {p['cow_pages']} causes {p['causes']}; top types "
+           f"{[(x['name'], x['cause'], x['cow_pages']) for x in p.get('types', [])[:3]]}")
+    return p
+
+
+def share(p, name, cause=None):
+    pages = sum(x["cow_pages"] for x in p.get("types", [])
+                if x.get("name") == name and (cause is None or x.get("cause") == cause))
+    return pages, pages / max(1, p["cow_pages"])
+
+
+def run():
+    args = ct.parse_args(extra=lambda ap: ap.add_argument("--python", required=True),
+                         modes=("uffd", "mprotect", "uffd-async"))
+    ct.require_build()
+    py = interpreter(args.python)
+    t = ct.tempdir(f"versions-{args.python}")
+    bad = []
+
+    it = traced(t, py, args.python, "ints", 1000000, args.mode)
+    pages, frac = share(it, "int", "refcount")
+    ct.log(f"  ints: refcount on int {pages} of {it['cow_pages']} cow pages ({100 * frac:.1f}%)")
+    if frac < 0.90:
+        bad.append(f"ints: refcount on int {pages} of {it['cow_pages']} cow pages (< 90%)")
+    if args.mode in PRECISE:
+        locs = it.get("python_locations") or []
+        want = loop_line()
+        top = locs[0] if locs else None
+        ct.log(f"  ints: heaviest Python line {top and (os.path.basename(top['file']), top['line'])}")
+        if not top or not top["file"].endswith("versions.py") or top["line"] != want:
+            bad.append(f"ints: the heaviest Python line is {top}, not versions.py:{want}")
+
+    g = traced(t, py, args.python, "gc", 300000, args.mode)
+    if args.mode in PRECISE:
+        pages, frac = share(g, "Node", "gc")
+        ct.log(f"  gc: gc on Node {pages} of {g['cow_pages']} cow pages ({100 * frac:.1f}%)")
+        if frac < 0.85:
+            bad.append(f"gc: gc on Node {pages} of {g['cow_pages']} cow pages (< 85%)")
+    else:
+        pages, frac = share(g, "Node")
+        ct.log(f"  gc: note: {args.mode} infers causes after the fact and cannot tell a GC-head write "
+               f"from a refcount write; checking the type only: Node {pages} of {g['cow_pages']} "
+               f"cow pages ({100 * frac:.1f}%)")
+        if frac < 0.85:
+            bad.append(f"gc: Node {pages} of {g['cow_pages']} cow pages (< 85%)")
+    ct.check(not bad, "; ".join(bad))
+
+
+ct.main(run)

@@ -1,0 +1,37 @@
+"""Known answers on every CPython version.  usage: versions.py SCENARIO [N]
+  ints   the child iterates a list of N distinct ints (refcount on int)
+  gc     the child runs gc.collect() over N instances of Node, a class
+         defined here (gc headers: gc on Node)
+The parent waits for the child and prints the child's pid."""
+import gc
+import os
+import sys
+
+
+class Node:
+    def __init__(self, i):
+        self.value = i
+
+
+scenario = sys.argv[1]
+n = int(sys.argv[2]) if len(sys.argv) > 2 else 300000
+if scenario == "ints":
+    data = list(range(10**7, 10**7 + n))
+elif scenario == "gc":
+    data = [Node(i) for i in range(n)]
+    gc.collect()
+else:
+    sys.exit(f"unknown scenario {scenario}")
+gc.disable()  # only the child's explicit collect runs
+sys.stdout.flush()
+pid = os.fork()
+if pid == 0:
+    if scenario == "ints":
+        s = 0
+        for x in data:  # VERSIONS-LOOP
+            s += x
+    else:
+        gc.collect()
+    os._exit(0)
+_, st = os.waitpid(pid, 0)
+print(f"child {pid} exit {os.waitstatus_to_exitcode(st)}")
