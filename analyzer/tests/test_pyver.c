@@ -21,6 +21,7 @@
 
 #define PY311 0x030b07f0ull
 #define PY312 0x030c01f0ull
+#define PY313 0x030d00f0ull
 #define PY399 0x036300f0ull
 #define PG 4096ull
 #define H0 0x10000ull
@@ -392,6 +393,27 @@ static void test_frames_312(void)
     CHECK(fr[0].lasti == 0 && fr[0].flags == CT_PYFRAME_ENTRY);
     CHECK(fr[1].lasti == 2 && fr[1].flags == 0);
     CHECK(fr[2].lasti == 3 && fr[2].flags == CT_PYFRAME_ENTRY);
+
+    /* 3.13: the same chain, reached from the thread state directly */
+    const struct ct_pyver *v13 = ct_pyver_for(PY313);
+    CHECK(v13 != NULL && v13->frame_chain == CT_PYCHAIN_TSTATE_313);
+    if (!v13)
+        return;
+    const struct ct_pylayout *M = &v13->L;
+    static struct fake_type ts13;
+    static struct { uint8_t b[256]; } g1, gshim, g2, code13;
+    struct ct_pydecoder d13 = { .v = v13, .mem = &mem };
+    put64(&ts13, M->ts_current_frame, (uintptr_t)&g1);
+    put64(&g1, M->fr_code, (uintptr_t)&code13);
+    put64(&g1, M->fr_prev_instr, (uintptr_t)&code13 + M->co_code_adaptive + 7 * M->code_unit);
+    put64(&g1, M->fr_previous, (uintptr_t)&gshim);
+    gshim.b[M->fr_owner] = 3;
+    put64(&gshim, M->fr_previous, (uintptr_t)&g2);
+    put64(&g2, M->fr_code, (uintptr_t)&code13);
+    put64(&g2, M->fr_prev_instr, (uintptr_t)&code13 + M->co_code_adaptive);
+    CHECK(ct_py_frames(&d13, (uintptr_t)&ts13, fr, 8, &truncated) == 2 && truncated == 0);
+    CHECK(fr[0].code == (uintptr_t)&code13 && fr[0].lasti == 7 && fr[0].flags == CT_PYFRAME_ENTRY);
+    CHECK(fr[1].lasti == 0 && fr[1].flags == 0);
 }
 
 static void test_frames(void)

@@ -38,6 +38,7 @@ static const struct field fields[] = {
     LF(CT_PYF_CODE_UNIT, code_unit), LF(CT_PYF_CFRAME_CURRENT_FRAME, cframe_current_frame),
     LF(CT_PYF_FR_CODE, fr_code), LF(CT_PYF_FR_PREVIOUS, fr_previous), LF(CT_PYF_FR_PREV_INSTR, fr_prev_instr),
     LF(CT_PYF_FR_OWNER, fr_owner), LF(CT_PYF_FR_IS_ENTRY, fr_is_entry),
+    LF(CT_PYF_TS_CURRENT_FRAME, ts_current_frame),
     LF(CT_PYF_CO_FILENAME, co_filename), LF(CT_PYF_CO_NAME, co_name), LF(CT_PYF_CO_QUALNAME, co_qualname),
     LF(CT_PYF_CO_FIRSTLINENO, co_firstlineno), LF(CT_PYF_CO_LINETABLE, co_linetable),
     LF(CT_PYF_CO_CODE_ADAPTIVE, co_code_adaptive),

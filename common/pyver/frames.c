@@ -53,6 +53,12 @@ static uint64_t current_frame(const struct ct_pydecoder *d, uintptr_t ts)
             return 0;
         return frame;
     }
+    case CT_PYCHAIN_TSTATE_313: {
+        uint64_t frame = 0;
+        if (!ts || ct_mem_u64(d->mem, ts + L->ts_current_frame, &frame))
+            return 0;
+        return frame;
+    }
     }
     return 0;
 }
@@ -69,7 +75,8 @@ static enum frame_kind frame_kind(const struct ct_pyver *v, const uint8_t *f)
     case CT_PYCHAIN_CFRAME_311:
         return f[L->fr_is_entry] ? FRAME_PYTHON_ENTRY : FRAME_PYTHON;
     case CT_PYCHAIN_CFRAME_312:
-        /* FRAME_OWNED_BY_CSTACK (3.12): the shim frame
+    case CT_PYCHAIN_TSTATE_313:
+        /* FRAME_OWNED_BY_CSTACK (3.12, 3.13): the shim frame
          * _PyEval_EvalFrameDefault links in before the frames it runs */
         return f[L->fr_owner] == 3 ? FRAME_SHIM : FRAME_PYTHON;
     }

@@ -54,6 +54,7 @@ struct ct_pylayout {
     uint16_t rt_interpreters_head;
     uint16_t rt_tstate_current;    /* 0: not in _PyRuntime (3.12+: thread-local) */
     uint16_t is_next, is_threads_head, ts_next, ts_cframe, ts_native_thread_id;
+    uint16_t ts_current_frame;     /* 3.13+: the innermost frame, in the thread state */
     uint16_t code_unit;            /* bytes per instruction unit (2) */
     uint16_t cframe_current_frame;
     uint16_t fr_code, fr_previous, fr_prev_instr, fr_owner, fr_is_entry;
@@ -71,6 +72,7 @@ enum ct_pychain {
     CT_PYCHAIN_CFRAME_312 = 2,     /* as 3.11, but no is_entry: each C call of the evaluation
                                     * loop links a frame owned by the C stack (owner 3) after
                                     * its first frame; skipped, it marks that frame the entry */
+    CT_PYCHAIN_TSTATE_313 = 3,     /* tstate->current_frame (no cframe), then as 3.12 */
 };
 
 /* How co_linetable encodes lines (linetable.c). */
