@@ -9,6 +9,12 @@ tests/workloads/versions.py.
   ints - a child iterating 1,000,000 distinct ints: >= 90% of its copied
          pages are `refcount` on `int`; in the precise modes (uffd,
          mprotect) the heaviest Python line is the loop's line;
+  small - a child iterating a list of 1,000,000 references to small ints
+         and None: almost nothing is copied (<= 128 pages, where the ints
+         of `ints` take ~7,800) and at most 8 pages are `refcount` on int
+         (the loop's own few mortal ints). From 3.12 these objects are
+         immortal; before, they are static objects in the interpreter's
+         data, a few pages either way;
   gc   - a child running gc.collect() over 300,000 instances of a class
          defined in the workload (Node): in the precise modes >= 85% of its
          copied pages are `gc` on Node. uffd-async infers causes from what
@@ -93,6 +99,12 @@ def run():
         ct.log(f"  ints: heaviest Python line {top and (os.path.basename(top['file']), top['line'])}")
         if not top or not top["file"].endswith("versions.py") or top["line"] != want:
             bad.append(f"ints: the heaviest Python line is {top}, not versions.py:{want}")
+
+    sm = traced(t, py, args.python, "small", 1000000, args.mode)
+    pages, _ = share(sm, "int", "refcount")
+    ct.log(f"  small: cow {sm['cow_pages']} pages, refcount on int {pages}")
+    if sm["cow_pages"] > 128 or pages > 8:
+        bad.append(f"small: cow {sm['cow_pages']} pages (> 128) or refcount on int {pages} (> 8)")
 
     g = traced(t, py, args.python, "gc", 300000, args.mode)
     if args.mode in PRECISE:

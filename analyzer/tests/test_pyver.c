@@ -322,6 +322,22 @@ static void test_decoder(void)
     CHECK(ct_py_part_of(v, obj + L->ob_type, obj) == CT_PYPART_FIELDS);
     CHECK(ct_py_part_of(v, obj - L->gc_head_size - 8, obj) == CT_PYPART_PREHEADER);
     CHECK(ct_py_part_of(v, obj - 64, obj) == CT_PYPART_BEFORE);
+    /* an immortal count (3.12's rule): not a reference-count write, so the
+     * object is not named for it; its GC head still is. 3.11 has no rule. */
+    const struct ct_pyver *v12 = ct_pyver_for(PY312);
+    struct ct_pydecoder d12 = { .v = v12, .mem = &mem };
+    CHECK(!ct_py_is_immortal(v, 0xFFFFFFFFull) && ct_py_is_immortal(v12, 0xFFFFFFFFull) &&
+          !ct_py_is_immortal(v12, 5) && !ct_py_is_immortal(v12, 0xFFFFFFFEull));
+    put64((void *)obj, L->ob_refcnt, 0xFFFFFFFFull);
+    ct_py_find(&d12, &mem, obj + 3, 0, &f);
+    CHECK(f.where == CT_WHERE_POOL_BLOCK && f.block == block && f.obj == 0 && f.type == 0 &&
+          f.obj_how == CT_OBJ_NONE);
+    ct_py_find(&d12, &mem, block + 8, 0, &f);
+    CHECK(f.obj == obj && f.obj_how == CT_OBJ_BLOCK);
+    ct_py_find(&d, &mem, obj + 3, 0, &f);
+    CHECK(f.obj == obj && f.obj_how == CT_OBJ_BLOCK);
+    put64((void *)obj, L->ob_refcnt, 5);
+
     ct_py_find(&d, &mem, (uintptr_t)pool + 8, 0, &f);      /* the pool header */
     CHECK(f.where == CT_WHERE_POOL_HEADER);
     ct_py_find(&d, &mem, block - 64 + 8, 0, &f);           /* an empty block */

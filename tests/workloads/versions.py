@@ -1,5 +1,7 @@
 """Known answers on every CPython version.  usage: versions.py SCENARIO [N]
   ints   the child iterates a list of N distinct ints (refcount on int)
+  small  the child iterates a list of N references to small ints and None
+         (immortal from 3.12: nothing to copy for them)
   gc     the child runs gc.collect() over N instances of Node, a class
          defined here (gc headers: gc on Node)
 The parent waits for the child and prints the child's pid."""
@@ -17,6 +19,8 @@ scenario = sys.argv[1]
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 300000
 if scenario == "ints":
     data = list(range(10**7, 10**7 + n))
+elif scenario == "small":
+    data = [None if i % 7 == 0 else i % 200 for i in range(n)]
 elif scenario == "gc":
     data = [Node(i) for i in range(n)]
     gc.collect()
@@ -26,10 +30,10 @@ gc.disable()  # only the child's explicit collect runs
 sys.stdout.flush()
 pid = os.fork()
 if pid == 0:
-    if scenario == "ints":
+    if scenario in ("ints", "small"):
         s = 0
         for x in data:  # VERSIONS-LOOP
-            s += x
+            s += x or 0
     else:
         gc.collect()
     os._exit(0)
