@@ -20,7 +20,9 @@ tests/workloads/versions.py.
          copied pages are `gc` on Node. uffd-async infers causes from what
          written pages hold after the fact, and a page of GC objects reads
          as `refcount` there: it checks that >= 85% are charged to Node
-         (any cause), and says so.
+         (any cause), and says so. With `cowtrace run --gc-freeze` the
+         same child's `gc` pages (uffd-async: Node pages) fall below 2% of
+         that.
 The interpreter runs with -I -S: the objects a machine's site-packages
 import at start-up (hundreds of GC pages on a well-stocked 3.11) are not
 the workload's, and would make the shares depend on the machine.
@@ -54,9 +56,9 @@ def loop_line():
     raise ct.Fail("no VERSIONS-LOOP line in versions.py")
 
 
-def traced(t, py, version, scenario, n, mode):
-    out = t.sub(f"out-{scenario}")
-    cmd = [ct.cowtrace_bin(), "run", "-o", out, "--mode", mode, "-q", "--",
+def traced(t, py, version, scenario, n, mode, extra=()):
+    out = t.sub(f"out-{scenario}{''.join(extra)}")
+    cmd = [ct.cowtrace_bin(), "run", "-o", out, "--mode", mode, "-q"] + list(extra) + ["--",
            py, "-I", "-S", ct.workload("versions.py"), scenario, str(n)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=ct.clean_env())
     ct.check(r.returncode == 0, f"{' '.join(cmd)} exited {r.returncode}: {r.stderr[-1500:]}")
@@ -68,7 +70,7 @@ def traced(t, py, version, scenario, n, mode):
     ct.check(info.get("version") == version, f"{scenario}: the report's interpreter is {info}, not {version}")
     ct.check(info.get("layout"), f"{scenario}: no memory layout for {version}: {info}")
     ct.check("causes" in p, f"no causes in the report for {scenario}")
-    ct.log(f"  {version} {mode} {scenario}: cow {p['cow_pages']} causes {p['causes']}; top types "
+    ct.log(f"  {version} {mode} {scenario}{' ' + ' '.join(extra) if extra else ''}: cow {p['cow_pages']} causes {p['causes']}; top types "
            f"{[(x['name'], x['cause'], x['cow_pages']) for x in p.get('types', [])[:3]]}")
     return p
 
@@ -119,6 +121,15 @@ def run():
                f"cow pages ({100 * frac:.1f}%)")
         if frac < 0.85:
             bad.append(f"gc: Node {pages} of {g['cow_pages']} cow pages (< 85%)")
+    fz = traced(t, py, args.python, "gc", 300000, args.mode, ("--gc-freeze",))
+    ct.check(fz["python"].get("gc_frozen"), f"--gc-freeze: the report does not say gc was frozen: {fz['python']}")
+    if args.mode in PRECISE:
+        before, after = g["causes"].get("gc", 0), fz["causes"].get("gc", 0)
+    else:
+        before, after = share(g, "Node")[0], share(fz, "Node")[0]
+    ct.log(f"  gc --gc-freeze: {'gc' if args.mode in PRECISE else 'Node'} pages {before} -> {after}")
+    if after > 0.02 * max(1, before):
+        bad.append(f"gc --gc-freeze: {after} pages vs {before} without (> 2%)")
     ct.check(not bad, "; ".join(bad))
 
 
