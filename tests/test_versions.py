@@ -9,6 +9,11 @@ tests/workloads/versions.py.
   ints - a child iterating 1,000,000 distinct ints: >= 90% of its copied
          pages are `refcount` on `int`; in the precise modes (uffd,
          mprotect) the heaviest Python line is the loop's line;
+  nested - (precise modes) a child whose writes happen in touch(), which
+         outer() calls through map(): in the heaviest folded stack
+         (--frames both) touch sits right under its own
+         _PyEval_EvalFrameDefault, below outer's, so each Python frame is
+         under the C call of the evaluation loop that ran it;
   small - a child iterating a list of 1,000,000 references to small ints
          and None: almost nothing is copied (<= 128 pages, where the ints
          of `ints` take ~7,800) and at most 8 pages are `refcount` on int
@@ -101,6 +106,27 @@ def run():
         ct.log(f"  ints: heaviest Python line {top and (os.path.basename(top['file']), top['line'])}")
         if not top or not top["file"].endswith("versions.py") or top["line"] != want:
             bad.append(f"ints: the heaviest Python line is {top}, not versions.py:{want}")
+
+    if args.mode in PRECISE:
+        ns = traced(t, py, args.python, "nested", 300000, args.mode)
+        # the trace holds the child only: the workload's parent is the
+        # process cowtrace run started, which is not traced
+        r = subprocess.run([ct.cowtrace_bin(), "report", "--format", "folded", "--frames", "both",
+                            t.sub("out-nested")],
+                           capture_output=True, text=True, timeout=120)
+        ct.check(r.returncode == 0, f"report --format folded exited {r.returncode}: {r.stderr[-500:]}")
+        lines = [ln.rsplit(" ", 1) for ln in r.stdout.splitlines() if ln.strip()]
+        top = max(lines, key=lambda x: int(x[1]))[0].split(";") if lines else []
+        names = [f.split(" (")[0] for f in top]
+        ct.log(f"  nested: heaviest stack ends {names[-8:]}")
+        ok = "outer" in names and "touch" in names and names.index("outer") < names.index("touch")
+        if ok:
+            i_outer, i_touch = names.index("outer"), names.index("touch")
+            evals = [i for i, nm in enumerate(names) if nm.startswith("_PyEval_EvalFrameDefault")]
+            ok = (i_touch - 1 in evals and any(i < i_outer for i in evals)
+                  and not any(i_outer < i < i_touch - 1 for i in evals))
+        if not ok:
+            bad.append(f"nested: touch is not under its own evaluation-loop frame below outer's: {names}")
 
     sm = traced(t, py, args.python, "small", 1000000, args.mode)
     pages, _ = share(sm, "int", "refcount")
