@@ -2,12 +2,13 @@
  * pyver.h - everything cowtrace knows about a CPython version, as data.
  *
  * Promise: this folder (common/pyver/) is the one place that knows CPython.
- * A minor version is one `struct ct_pyver` (v3_11.c); ct_pyver_for() is the
+ * A minor version is one `struct ct_pyver` (v3_NN.c); ct_pyver_for() is the
  * only code that decodes a PY_VERSION_HEX; what differs between versions as
  * an algorithm rather than an offset (how frames chain, how line tables
- * encode, how dict-keys tables look) is an enum here, switched in exactly
- * one function (frames.c, linetable.c, decode.c), so a new enum value is
- * found by -Wswitch. No file outside this folder compares a version number.
+ * encode, how dict-keys tables look, which reference counts are immortal)
+ * is an enum here, switched only in the file that owns it (frames.c:
+ * where the chain starts and what each frame is; linetable.c; decode.c),
+ * so a new enum value is found by -Wswitch. No file outside this folder compares a version number.
  *
  * Adding a CPython minor: a v3_NN.c with its offsets (checked against its
  * internal headers with offsetof), one line in registry.c, and, only when
