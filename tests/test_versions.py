@@ -4,7 +4,9 @@
 usage: test_versions.py --mode MODE --python X.Y.Z
 
 The interpreter is $(pyenv root)/versions/X.Y.Z/bin/python3 (PYENV_ROOT,
-else ~/.pyenv); a machine without it skips with a printed line. Workload:
+else ~/.pyenv), or one of that version among the paths in
+COWTRACE_TEST_PYTHONS (colon-separated); a machine without it skips with a
+printed line. Workload:
 tests/workloads/versions.py.
   ints - a child iterating 1,000,000 distinct ints: >= 90% of its copied
          pages are `refcount` on `int`; in the precise modes (uffd,
@@ -45,12 +47,26 @@ import ct  # noqa: E402
 PRECISE = ("uffd", "mprotect")
 
 
+def version_of(path):
+    try:
+        r = subprocess.run([path, "-I", "-S", "-c", "import platform; print(platform.python_version())"],
+                           capture_output=True, text=True, timeout=30)
+    except OSError:
+        return None
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
 def interpreter(version):
+    """pyenv's X.Y.Z, else an interpreter of that version listed in
+    COWTRACE_TEST_PYTHONS (colon-separated paths), else skip."""
     root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
     path = os.path.join(root, "versions", version, "bin", "python3")
-    if not os.access(path, os.X_OK):
-        raise ct.Skip(f"Python {version} is not on this machine ({path} missing)")
-    return path
+    if os.access(path, os.X_OK):
+        return path
+    for other in filter(None, os.environ.get("COWTRACE_TEST_PYTHONS", "").split(":")):
+        if os.access(other, os.X_OK) and version_of(other) == version:
+            return other
+    raise ct.Skip(f"Python {version} is not on this machine ({path} missing, none in COWTRACE_TEST_PYTHONS)")
 
 
 def loop_line():
