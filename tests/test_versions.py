@@ -47,28 +47,6 @@ import ct  # noqa: E402
 PRECISE = ("uffd", "mprotect")
 
 
-def version_of(path):
-    try:
-        r = subprocess.run([path, "-I", "-S", "-c", "import platform; print(platform.python_version())"],
-                           capture_output=True, text=True, timeout=30)
-    except OSError:
-        return None
-    return r.stdout.strip() if r.returncode == 0 else None
-
-
-def interpreter(version):
-    """pyenv's X.Y.Z, else an interpreter of that version listed in
-    COWTRACE_TEST_PYTHONS (colon-separated paths), else skip."""
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    path = os.path.join(root, "versions", version, "bin", "python3")
-    if os.access(path, os.X_OK):
-        return path
-    for other in filter(None, os.environ.get("COWTRACE_TEST_PYTHONS", "").split(":")):
-        if os.access(other, os.X_OK) and version_of(other) == version:
-            return other
-    raise ct.Skip(f"Python {version} is not on this machine ({path} missing, none in COWTRACE_TEST_PYTHONS)")
-
-
 def loop_line():
     with open(ct.workload("versions.py")) as f:
         for i, line in enumerate(f, 1):
@@ -106,7 +84,7 @@ def run():
     args = ct.parse_args(extra=lambda ap: ap.add_argument("--python", required=True),
                          modes=("uffd", "mprotect", "uffd-async"))
     ct.require_build()
-    py = interpreter(args.python)
+    py = ct.python_of_version(args.python)
     t = ct.tempdir(f"versions-{args.python}")
     bad = []
 
