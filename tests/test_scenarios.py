@@ -51,6 +51,8 @@ def run():
     args = ct.parse_args(lambda ap: ap.add_argument("--python", default=None), modes=("auto",))
     ct.require_build()
     py = args.python or ct.python()
+    if "/" not in py:
+        py = ct.python_of_version(py)   # X.Y.Z: pyenv's, or from COWTRACE_TEST_PYTHONS
     if not os.access(py, os.X_OK):
         raise ct.Skip(f"{py} is not installed")
     t = ct.tempdir("scenarios")

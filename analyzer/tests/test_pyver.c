@@ -20,6 +20,8 @@
 #include "pyver.h"
 
 #define PY311 0x030b07f0ull
+#define PY312 0x030c01f0ull
+#define PY313 0x030d00f0ull
 #define PY399 0x036300f0ull
 #define PG 4096ull
 #define H0 0x10000ull
@@ -34,6 +36,9 @@ static void test_registry(void)
     CHECK_STR(v->name, "3.11");
     CHECK(v->linetable == CT_LINETABLE_PEP657 && v->frame_chain == CT_PYCHAIN_CFRAME_311);
     CHECK(ct_pyver_for(0x030b0000) == v);
+    const struct ct_pyver *v12 = ct_pyver_for(PY312);
+    CHECK(v12 != NULL && v12 != v && !strcmp(v12->name, "3.12") && v12->frame_chain == CT_PYCHAIN_CFRAME_312 &&
+          v12->immortal == CT_IMMORTAL_LOW32_ALL_ONES && v->immortal == CT_IMMORTAL_NONE);
     CHECK(ct_pyver_for(PY399) == NULL && ct_pyver_for(0) == NULL);
     char buf[32];
     CHECK(ct_pyversion_format(PY311, buf, sizeof buf) == 6 && !strcmp(buf, "3.11.7"));
@@ -317,6 +322,22 @@ static void test_decoder(void)
     CHECK(ct_py_part_of(v, obj + L->ob_type, obj) == CT_PYPART_FIELDS);
     CHECK(ct_py_part_of(v, obj - L->gc_head_size - 8, obj) == CT_PYPART_PREHEADER);
     CHECK(ct_py_part_of(v, obj - 64, obj) == CT_PYPART_BEFORE);
+    /* an immortal count (3.12's rule): not a reference-count write, so the
+     * object is not named for it; its GC head still is. 3.11 has no rule. */
+    const struct ct_pyver *v12 = ct_pyver_for(PY312);
+    struct ct_pydecoder d12 = { .v = v12, .mem = &mem };
+    CHECK(!ct_py_is_immortal(v, 0xFFFFFFFFull) && ct_py_is_immortal(v12, 0xFFFFFFFFull) &&
+          !ct_py_is_immortal(v12, 5) && !ct_py_is_immortal(v12, 0xFFFFFFFEull));
+    put64((void *)obj, L->ob_refcnt, 0xFFFFFFFFull);
+    ct_py_find(&d12, &mem, obj + 3, 0, &f);
+    CHECK(f.where == CT_WHERE_POOL_BLOCK && f.block == block && f.obj == 0 && f.type == 0 &&
+          f.obj_how == CT_OBJ_NONE);
+    ct_py_find(&d12, &mem, block + 8, 0, &f);
+    CHECK(f.obj == obj && f.obj_how == CT_OBJ_BLOCK);
+    ct_py_find(&d, &mem, obj + 3, 0, &f);
+    CHECK(f.obj == obj && f.obj_how == CT_OBJ_BLOCK);
+    put64((void *)obj, L->ob_refcnt, 5);
+
     ct_py_find(&d, &mem, (uintptr_t)pool + 8, 0, &f);      /* the pool header */
     CHECK(f.where == CT_WHERE_POOL_HEADER);
     ct_py_find(&d, &mem, block - 64 + 8, 0, &f);           /* an empty block */
@@ -361,6 +382,65 @@ static void test_decoder(void)
 }
 
 /* ---- the frame walk, on interpreter structures built here ------------------ */
+
+/* 3.12: no current thread state in the runtime, and no is_entry: each C
+ * call of the evaluation loop links a frame owned by the C stack (owner 3)
+ * after the first frame it runs, which is skipped and marks that frame. */
+static void test_frames_312(void)
+{
+    const struct ct_pyver *v = ct_pyver_for(PY312);
+    const struct ct_pylayout *L = &v->L;
+    struct ct_memread mem = { read_self, NULL };
+    struct ct_pydecoder d = { .v = v, .mem = &mem };
+    static struct { uint8_t b[1024]; } rt;
+    static struct fake_type interp, ts1, cframe, f1, shim1, f2, f3, shim2, code;
+    CHECK(L->rt_tstate_current == 0);
+    memset(&rt, 0xff, sizeof rt);                          /* no word of the runtime is a tstate */
+    put64(&rt, L->rt_interpreters_head, (uintptr_t)&interp);
+    put64(&interp, L->is_next, 0);
+    put64(&interp, L->is_threads_head, (uintptr_t)&ts1);
+    put64(&ts1, L->ts_native_thread_id, 111);
+    put64(&ts1, L->ts_cframe, (uintptr_t)&cframe);
+    put64(&cframe, L->cframe_current_frame, (uintptr_t)&f1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111) == (uintptr_t)&ts1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222) == 0);
+    /* f1 (entry of the inner call) -> shim1 -> f2 -> f3 (entry of the outer call) -> shim2 */
+    struct fake_type *chain[] = {&f1, &shim1, &f2, &f3, &shim2};
+    for (size_t i = 0; i < sizeof chain / sizeof chain[0]; i++) {
+        put64(chain[i], L->fr_code, (uintptr_t)&code);
+        put64(chain[i], L->fr_prev_instr, (uintptr_t)&code + L->co_code_adaptive + i * L->code_unit);
+        put64(chain[i], L->fr_previous, i + 1 < sizeof chain / sizeof chain[0] ? (uintptr_t)chain[i + 1] : 0);
+    }
+    shim1.b[L->fr_owner] = 3;
+    shim2.b[L->fr_owner] = 3;
+    struct ct_pyframe fr[8];
+    int truncated = -1;
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts1, fr, 8, &truncated) == 3 && truncated == 0);
+    CHECK(fr[0].lasti == 0 && fr[0].flags == CT_PYFRAME_ENTRY);
+    CHECK(fr[1].lasti == 2 && fr[1].flags == 0);
+    CHECK(fr[2].lasti == 3 && fr[2].flags == CT_PYFRAME_ENTRY);
+
+    /* 3.13: the same chain, reached from the thread state directly */
+    const struct ct_pyver *v13 = ct_pyver_for(PY313);
+    CHECK(v13 != NULL && v13->frame_chain == CT_PYCHAIN_TSTATE_313);
+    if (!v13)
+        return;
+    const struct ct_pylayout *M = &v13->L;
+    static struct fake_type ts13;
+    static struct { uint8_t b[256]; } g1, gshim, g2, code13;
+    struct ct_pydecoder d13 = { .v = v13, .mem = &mem };
+    put64(&ts13, M->ts_current_frame, (uintptr_t)&g1);
+    put64(&g1, M->fr_code, (uintptr_t)&code13);
+    put64(&g1, M->fr_prev_instr, (uintptr_t)&code13 + M->co_code_adaptive + 7 * M->code_unit);
+    put64(&g1, M->fr_previous, (uintptr_t)&gshim);
+    gshim.b[M->fr_owner] = 3;
+    put64(&gshim, M->fr_previous, (uintptr_t)&g2);
+    put64(&g2, M->fr_code, (uintptr_t)&code13);
+    put64(&g2, M->fr_prev_instr, (uintptr_t)&code13 + M->co_code_adaptive);
+    CHECK(ct_py_frames(&d13, (uintptr_t)&ts13, fr, 8, &truncated) == 2 && truncated == 0);
+    CHECK(fr[0].code == (uintptr_t)&code13 && fr[0].lasti == 7 && fr[0].flags == CT_PYFRAME_ENTRY);
+    CHECK(fr[1].lasti == 0 && fr[1].flags == 0);
+}
 
 static void test_frames(void)
 {
@@ -484,6 +564,7 @@ int main(void)
     test_record_hostile();
     test_decoder();
     test_frames();
+    test_frames_312();
     test_remote();
     return check_done("test_pyver");
 }

@@ -181,6 +181,19 @@ bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memrea
     return false;
 }
 
+bool ct_py_is_immortal(const struct ct_pyver *v, uint64_t refcnt)
+{
+    switch (v->immortal) {
+    case CT_IMMORTAL_NONE:
+        return false;
+    case CT_IMMORTAL_LOW32_ALL_ONES:
+        /* Py_INCREF adds to the low 32 bits and does not store a sum that
+         * wraps to 0; Py_DECREF tests the sign of the low word first. */
+        return (uint32_t)refcnt == UINT32_MAX;
+    }
+    return false;   /* a value from a hostile PYLAYOUT record */
+}
+
 static void note_object(const struct ct_pyver *v, const struct ct_memread *m, struct ct_pyfound *out, uintptr_t obj,
                         uint8_t how)
 {
@@ -191,8 +204,33 @@ static void note_object(const struct ct_pyver *v, const struct ct_memread *m, st
     out->obj_how = how;
 }
 
+/* The object found is not what the write at addr hit when addr is its
+ * reference count and the object is immortal. */
+static void forget_immortal_refcount(const struct ct_pyver *v, const struct ct_memread *m, uintptr_t addr,
+                                     struct ct_pyfound *out)
+{
+    uint64_t refcnt;
+    if (out->obj_how == CT_OBJ_NONE || out->obj_how == CT_OBJ_DICT_KEYS ||
+        ct_py_part_of(v, addr, out->obj) != CT_PYPART_REFCNT ||
+        ct_mem_u64(m, out->obj + v->L.ob_refcnt, &refcnt) || !ct_py_is_immortal(v, refcnt))
+        return;
+    out->obj = 0;
+    out->type = 0;
+    out->obj_how = CT_OBJ_NONE;
+}
+
+static void find_object(const struct ct_pydecoder *d, const struct ct_memread *near, uintptr_t addr,
+                        uintptr_t dict_type, struct ct_pyfound *out);
+
 void ct_py_find(const struct ct_pydecoder *d, const struct ct_memread *near, uintptr_t addr, uintptr_t dict_type,
                 struct ct_pyfound *out)
+{
+    find_object(d, near, addr, dict_type, out);
+    forget_immortal_refcount(d->v, near, addr, out);
+}
+
+static void find_object(const struct ct_pydecoder *d, const struct ct_memread *near, uintptr_t addr,
+                        uintptr_t dict_type, struct ct_pyfound *out)
 {
     const struct ct_pylayout *L = &d->v->L;
     struct ct_pytypeinfo scratch;

@@ -91,7 +91,17 @@ const struct ct_pytypeinfo *ct_py_block_object(const struct ct_pydecoder *d, con
 bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memread *m, uintptr_t block,
                                 uint32_t size);
 
-/* What holds the byte at addr (see CT_WHERE_* and CT_OBJ_* in ct_format.h). */
+/* Does Py_INCREF/Py_DECREF leave an object with this ob_refcnt alone (an
+ * immortal object, by the version's enum ct_immortal_rule)? Such an
+ * object's count is never written by reference counting, so a write to it
+ * is not a refcount write. */
+bool ct_py_is_immortal(const struct ct_pyver *v, uint64_t refcnt);
+
+/* What holds the byte at addr (see CT_WHERE_* and CT_OBJ_* in ct_format.h).
+ * An immortal object is never named for a write to its reference count:
+ * reference counting does not write there, so the object found would
+ * explain the write wrongly (the memory is read before the write lands in
+ * the precise modes). */
 struct ct_pyfound {
     uintptr_t obj, type, block;
     uint32_t block_size;

@@ -17,7 +17,7 @@ struct field {
 static const struct field fields[] = {
     VF(CT_PYF_MAJOR, major), VF(CT_PYF_MINOR, minor),
     VF(CT_PYF_FRAME_CHAIN, frame_chain), VF(CT_PYF_LINETABLE, linetable), VF(CT_PYF_DICT_KEYS, dict_keys),
-    VF(CT_PYF_SOURCE, source),
+    VF(CT_PYF_SOURCE, source), VF(CT_PYF_IMMORTAL, immortal),
     LF(CT_PYF_OB_REFCNT, ob_refcnt), LF(CT_PYF_OB_TYPE, ob_type), LF(CT_PYF_OB_SIZE, ob_size),
     LF(CT_PYF_OBJECT_SIZE, object_size), LF(CT_PYF_GC_HEAD_SIZE, gc_head_size),
     LF(CT_PYF_MANAGED_DICT_PREHEADER, managed_dict_preheader),
@@ -38,6 +38,7 @@ static const struct field fields[] = {
     LF(CT_PYF_CODE_UNIT, code_unit), LF(CT_PYF_CFRAME_CURRENT_FRAME, cframe_current_frame),
     LF(CT_PYF_FR_CODE, fr_code), LF(CT_PYF_FR_PREVIOUS, fr_previous), LF(CT_PYF_FR_PREV_INSTR, fr_prev_instr),
     LF(CT_PYF_FR_OWNER, fr_owner), LF(CT_PYF_FR_IS_ENTRY, fr_is_entry),
+    LF(CT_PYF_TS_CURRENT_FRAME, ts_current_frame),
     LF(CT_PYF_CO_FILENAME, co_filename), LF(CT_PYF_CO_NAME, co_name), LF(CT_PYF_CO_QUALNAME, co_qualname),
     LF(CT_PYF_CO_FIRSTLINENO, co_firstlineno), LF(CT_PYF_CO_LINETABLE, co_linetable),
     LF(CT_PYF_CO_CODE_ADAPTIVE, co_code_adaptive),
@@ -48,7 +49,8 @@ static const struct field fields[] = {
 };
 
 _Static_assert(sizeof(enum ct_pychain) == 4 && sizeof(enum ct_linetable_format) == 4 &&
-               sizeof(enum ct_dictkeys_shape) == 4 && sizeof(enum ct_pyver_source) == 4,
+               sizeof(enum ct_dictkeys_shape) == 4 && sizeof(enum ct_pyver_source) == 4 &&
+               sizeof(enum ct_immortal_rule) == 4,
                "enums are stored as 32-bit fields");
 
 size_t ct_pyver_nfields(void)

@@ -15,8 +15,9 @@ uintptr_t ct_py_thread_state(const struct ct_pydecoder *d, uintptr_t rt, int tid
     const struct ct_pylayout *L = &d->v->L;
     const struct ct_memread *m = d->mem;
     uint64_t t = 0, native = 0;
-    /* Usually the writing thread holds the GIL: try that first. */
-    if (!ct_mem_u64(m, rt + L->rt_tstate_current, &t) && t &&
+    /* Usually the writing thread holds the GIL: try that first, where the
+     * runtime records it. */
+    if (L->rt_tstate_current && !ct_mem_u64(m, rt + L->rt_tstate_current, &t) && t &&
         !ct_mem_u64(m, t + L->ts_native_thread_id, &native) && native == (uint64_t)tid)
         return (uintptr_t)t;
     uint64_t interp = 0;
@@ -44,15 +45,42 @@ static uint64_t current_frame(const struct ct_pydecoder *d, uintptr_t ts)
     switch (d->v->frame_chain) {
     case CT_PYCHAIN_NONE:
         return 0;
-    case CT_PYCHAIN_CFRAME_311: {
+    case CT_PYCHAIN_CFRAME_311:
+    case CT_PYCHAIN_CFRAME_312: {
         uint64_t cframe = 0, frame = 0;
         if (!ts || ct_mem_u64(d->mem, ts + L->ts_cframe, &cframe) || !cframe ||
             ct_mem_u64(d->mem, cframe + L->cframe_current_frame, &frame))
             return 0;
         return frame;
     }
+    case CT_PYCHAIN_TSTATE_313: {
+        uint64_t frame = 0;
+        if (!ts || ct_mem_u64(d->mem, ts + L->ts_current_frame, &frame))
+            return 0;
+        return frame;
+    }
     }
     return 0;
+}
+
+enum frame_kind { FRAME_PYTHON, FRAME_PYTHON_ENTRY, FRAME_SHIM };
+
+/* What the frame f (its first fr_owner + 1 bytes) is, by the chain's rules. */
+static enum frame_kind frame_kind(const struct ct_pyver *v, const uint8_t *f)
+{
+    const struct ct_pylayout *L = &v->L;
+    switch (v->frame_chain) {
+    case CT_PYCHAIN_NONE:
+        break;
+    case CT_PYCHAIN_CFRAME_311:
+        return f[L->fr_is_entry] ? FRAME_PYTHON_ENTRY : FRAME_PYTHON;
+    case CT_PYCHAIN_CFRAME_312:
+    case CT_PYCHAIN_TSTATE_313:
+        /* FRAME_OWNED_BY_CSTACK (3.12, 3.13): the shim frame
+         * _PyEval_EvalFrameDefault links in before the frames it runs */
+        return f[L->fr_owner] == 3 ? FRAME_SHIM : FRAME_PYTHON;
+    }
+    return FRAME_PYTHON;
 }
 
 int ct_py_frames(const struct ct_pydecoder *d, uintptr_t ts, struct ct_pyframe *out, int max, int *truncated)
@@ -72,12 +100,22 @@ int ct_py_frames(const struct ct_pydecoder *d, uintptr_t ts, struct ct_pyframe *
             break;
         uint64_t code = get_u64(f + L->fr_code), prev = get_u64(f + L->fr_previous);
         uint64_t instr = get_u64(f + L->fr_prev_instr);
-        if (code) {
+        switch (frame_kind(d->v, f)) {
+        case FRAME_SHIM:
+            /* 3.12: the C call's own frame, after the first frame it ran */
+            if (n)
+                out[n - 1].flags |= CT_PYFRAME_ENTRY;
+            break;
+        case FRAME_PYTHON:
+        case FRAME_PYTHON_ENTRY:
+            if (!code)
+                break;
             int64_t lasti = ((int64_t)instr - (int64_t)(code + L->co_code_adaptive)) / L->code_unit;
             out[n].code = code;
             out[n].lasti = lasti < -1 || lasti > (1 << 30) ? -1 : (int32_t)lasti;
-            out[n].flags = f[L->fr_is_entry] ? CT_PYFRAME_ENTRY : 0;
+            out[n].flags = frame_kind(d->v, f) == FRAME_PYTHON_ENTRY ? CT_PYFRAME_ENTRY : 0;
             n++;
+            break;
         }
         frame = prev;
     }

@@ -2,12 +2,13 @@
  * pyver.h - everything cowtrace knows about a CPython version, as data.
  *
  * Promise: this folder (common/pyver/) is the one place that knows CPython.
- * A minor version is one `struct ct_pyver` (v3_11.c); ct_pyver_for() is the
+ * A minor version is one `struct ct_pyver` (v3_NN.c); ct_pyver_for() is the
  * only code that decodes a PY_VERSION_HEX; what differs between versions as
  * an algorithm rather than an offset (how frames chain, how line tables
- * encode, how dict-keys tables look) is an enum here, switched in exactly
- * one function (frames.c, linetable.c, decode.c), so a new enum value is
- * found by -Wswitch. No file outside this folder compares a version number.
+ * encode, how dict-keys tables look, which reference counts are immortal)
+ * is an enum here, switched only in the file that owns it (frames.c:
+ * where the chain starts and what each frame is; linetable.c; decode.c),
+ * so a new enum value is found by -Wswitch. No file outside this folder compares a version number.
  *
  * Adding a CPython minor: a v3_NN.c with its offsets (and their check
  * against its internal headers, analyzer/tests/test_pyver_offsets.c), one
@@ -34,8 +35,9 @@ struct ct_pylayout {
     /* PyObject / PyVarObject */
     uint16_t ob_refcnt, ob_type, ob_size;
     uint16_t object_size;          /* sizeof(PyObject) */
-    /* Memory before a GC object: PyGC_Head, and for types with
-     * Py_TPFLAGS_MANAGED_DICT the managed-dict pre-header before that. */
+    /* Memory before a GC object: PyGC_Head, and for types with a flag of
+     * tpflags_managed_dict (3.11: MANAGED_DICT; 3.12+: MANAGED_DICT or
+     * MANAGED_WEAKREF) the managed-dict pre-header before that. */
     uint16_t gc_head_size;
     uint16_t managed_dict_preheader;
 
@@ -51,8 +53,10 @@ struct ct_pylayout {
     uint16_t dk_refcnt, dk_log2_size, dk_log2_index_bytes, dk_kind, dk_usable, dk_nentries, dk_indices;
 
     /* Thread and frame state, for Python stacks */
-    uint16_t rt_interpreters_head, rt_tstate_current;
+    uint16_t rt_interpreters_head;
+    uint16_t rt_tstate_current;    /* 0: not in _PyRuntime (3.12+: thread-local) */
     uint16_t is_next, is_threads_head, ts_next, ts_cframe, ts_native_thread_id;
+    uint16_t ts_current_frame;     /* 3.13+: the innermost frame, in the thread state */
     uint16_t code_unit;            /* bytes per instruction unit (2) */
     uint16_t cframe_current_frame;
     uint16_t fr_code, fr_previous, fr_prev_instr, fr_owner, fr_is_entry;
@@ -67,6 +71,10 @@ struct ct_pylayout {
 enum ct_pychain {
     CT_PYCHAIN_NONE = 0,           /* unknown: no Python stacks */
     CT_PYCHAIN_CFRAME_311 = 1,     /* tstate->cframe->current_frame, then frame->previous */
+    CT_PYCHAIN_CFRAME_312 = 2,     /* as 3.11, but no is_entry: each C call of the evaluation
+                                    * loop links a frame owned by the C stack (owner 3) after
+                                    * its first frame; skipped, it marks that frame the entry */
+    CT_PYCHAIN_TSTATE_313 = 3,     /* tstate->current_frame (no cframe), then as 3.12 */
 };
 
 /* How co_linetable encodes lines (linetable.c). */
@@ -79,6 +87,12 @@ enum ct_linetable_format {
 enum ct_dictkeys_shape {
     CT_DICTKEYS_NONE = 0,          /* unknown: no dict-keys recognition */
     CT_DICTKEYS_311 = 1,           /* log2 sizes, USABLE_FRACTION 2/3, kinds 0..2 */
+};
+
+/* Which reference counts Py_INCREF/Py_DECREF leave alone (decode.c). */
+enum ct_immortal_rule {
+    CT_IMMORTAL_NONE = 0,          /* up to 3.11: every reference writes the count */
+    CT_IMMORTAL_LOW32_ALL_ONES = 1,/* 3.12, 3.13: the low 32 bits of ob_refcnt are 0xFFFFFFFF */
 };
 
 /* Where the shim got its struct ct_pyver (recorded in PYLAYOUT). */
@@ -96,6 +110,7 @@ struct ct_pyver {
     enum ct_pychain frame_chain;
     enum ct_linetable_format linetable;
     enum ct_dictkeys_shape dict_keys;
+    enum ct_immortal_rule immortal;
     /* The C functions that evaluate Python frames (GCC may split off a
      * ".cold" part: the same C frame). NULL-terminated. */
     const char *eval_funcs[CT_PYVER_MAX_EVAL_FUNCS + 1];

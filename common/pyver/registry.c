@@ -7,9 +7,13 @@
 #include "pyver.h"
 
 extern const struct ct_pyver ct_pyver_3_11;
+extern const struct ct_pyver ct_pyver_3_12;
+extern const struct ct_pyver ct_pyver_3_13;
 
 static const struct ct_pyver *const known[] = {
     &ct_pyver_3_11,
+    &ct_pyver_3_12,
+    &ct_pyver_3_13,
 };
 
 struct ct_pyversion ct_pyversion_of(uint64_t hexversion)

@@ -82,6 +82,7 @@ const struct ct_pyver ct_pyver_3_11 = {
     .frame_chain = CT_PYCHAIN_CFRAME_311,
     .linetable = CT_LINETABLE_PEP657,
     .dict_keys = CT_DICTKEYS_311,
+    .immortal = CT_IMMORTAL_NONE,           /* every reference writes the count */
     .eval_funcs = {"_PyEval_EvalFrameDefault", 0},
     .source = CT_PYVER_TABLE,
 };

@@ -135,7 +135,12 @@ void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n
             if (!ct_py_block_object(d, &sr, b, size_of[i], &obj, &scratch))
                 continue;
             out[i].objects++;
-            uint64_t t = 0;
+            /* An immortal object's count is never written: it does not
+             * say why the page was copied (its type would be charged
+             * `refcount`). */
+            uint64_t t = 0, refcnt = 0;
+            if (!ct_mem_u64(&sr, obj + L->ob_refcnt, &refcnt) && ct_py_is_immortal(v, refcnt))
+                continue;
             ct_mem_u64(&sr, obj + L->ob_type, &t);
             for (int j = 0; j < CT_SAMPLES; j++) {
                 if (seen[j].t == t || !seen[j].t) {

@@ -54,6 +54,28 @@ def python():
     return os.path.realpath(sys.executable)
 
 
+def python_version_of(path):
+    try:
+        r = subprocess.run([path, "-I", "-S", "-c", "import platform; print(platform.python_version())"],
+                           capture_output=True, text=True, timeout=30)
+    except OSError:
+        return None
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+def python_of_version(version):
+    """pyenv's X.Y.Z, else an interpreter of that version listed in
+    COWTRACE_TEST_PYTHONS (colon-separated paths), else skip."""
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    path = os.path.join(root, "versions", version, "bin", "python3")
+    if os.access(path, os.X_OK):
+        return path
+    for other in filter(None, os.environ.get("COWTRACE_TEST_PYTHONS", "").split(":")):
+        if os.access(other, os.X_OK) and python_version_of(other) == version:
+            return other
+    raise Skip(f"Python {version} is not on this machine ({path} missing, none in COWTRACE_TEST_PYTHONS)")
+
+
 def workload(name):
     return os.path.join(WORKLOADS, name)
 

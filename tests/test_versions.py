@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Known answers on one CPython interpreter, named by its pyenv version.
+
+usage: test_versions.py --mode MODE --python X.Y.Z
+
+The interpreter is $(pyenv root)/versions/X.Y.Z/bin/python3 (PYENV_ROOT,
+else ~/.pyenv), or one of that version among the paths in
+COWTRACE_TEST_PYTHONS (colon-separated); a machine without it skips with a
+printed line. Workload:
+tests/workloads/versions.py.
+  ints - a child iterating 1,000,000 distinct ints: >= 90% of its copied
+         pages are `refcount` on `int`; in the precise modes (uffd,
+         mprotect) the heaviest Python line is the loop's line;
+  nested - (precise modes) a child whose writes happen in touch(), which
+         outer() calls through map(): in the heaviest folded stack
+         (--frames both) touch sits right under its own
+         _PyEval_EvalFrameDefault, below outer's, so each Python frame is
+         under the C call of the evaluation loop that ran it;
+  small - a child iterating a list of 1,000,000 references to small ints
+         and None: almost nothing is copied (<= 128 pages, where the ints
+         of `ints` take ~7,800) and at most 8 pages are `refcount` on int
+         (the loop's own few mortal ints). From 3.12 these objects are
+         immortal; before, they are static objects in the interpreter's
+         data, a few pages either way;
+  gc   - a child running gc.collect() over 300,000 instances of a class
+         defined in the workload (Node): in the precise modes >= 85% of its
+         copied pages are `gc` on Node. uffd-async infers causes from what
+         written pages hold after the fact, and a page of GC objects reads
+         as `refcount` there: it checks that >= 85% are charged to Node
+         (any cause), and says so. With `cowtrace run --gc-freeze` the
+         same child's `gc` pages (uffd-async: Node pages) fall below 2% of
+         that.
+The interpreter runs with -I -S: the objects a machine's site-packages
+import at start-up (hundreds of GC pages on a well-stocked 3.11) are not
+the workload's, and would make the shares depend on the machine.
+Both also check that the report names the interpreter's version and a
+known layout (not "the shim knows no memory layout").
+"""
+import os
+import re
+import subprocess
+
+import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import ct  # noqa: E402
+
+PRECISE = ("uffd", "mprotect")
+
+
+def loop_line():
+    with open(ct.workload("versions.py")) as f:
+        for i, line in enumerate(f, 1):
+            if "VERSIONS-LOOP" in line:
+                return i
+    raise ct.Fail("no VERSIONS-LOOP line in versions.py")
+
+
+def traced(t, py, version, scenario, n, mode, extra=()):
+    out = t.sub(f"out-{scenario}{''.join(extra)}")
+    cmd = [ct.cowtrace_bin(), "run", "-o", out, "--mode", mode, "-q"] + list(extra) + ["--",
+           py, "-I", "-S", ct.workload("versions.py"), scenario, str(n)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=ct.clean_env())
+    ct.check(r.returncode == 0, f"{' '.join(cmd)} exited {r.returncode}: {r.stderr[-1500:]}")
+    m = re.search(r"child (\d+) exit 0", r.stdout)
+    ct.check(m, f"workload did not report its child: {r.stdout!r}")
+    p = ct.get_process(ct.report(out), int(m.group(1)))
+    ct.check_mode(p, mode)
+    info = p.get("python") or {}
+    ct.check(info.get("version") == version, f"{scenario}: the report's interpreter is {info}, not {version}")
+    ct.check(info.get("layout"), f"{scenario}: no memory layout for {version}: {info}")
+    ct.check("causes" in p, f"no causes in the report for {scenario}")
+    ct.log(f"  {version} {mode} {scenario}{' ' + ' '.join(extra) if extra else ''}: cow {p['cow_pages']} causes {p['causes']}; top types "
+           f"{[(x['name'], x['cause'], x['cow_pages']) for x in p.get('types', [])[:3]]}")
+    return p
+
+
+def share(p, name, cause=None):
+    pages = sum(x["cow_pages"] for x in p.get("types", [])
+                if x.get("name") == name and (cause is None or x.get("cause") == cause))
+    return pages, pages / max(1, p["cow_pages"])
+
+
+def run():
+    args = ct.parse_args(extra=lambda ap: ap.add_argument("--python", required=True),
+                         modes=("uffd", "mprotect", "uffd-async"))
+    ct.require_build()
+    py = ct.python_of_version(args.python)
+    t = ct.tempdir(f"versions-{args.python}")
+    bad = []
+
+    it = traced(t, py, args.python, "ints", 1000000, args.mode)
+    pages, frac = share(it, "int", "refcount")
+    ct.log(f"  ints: refcount on int {pages} of {it['cow_pages']} cow pages ({100 * frac:.1f}%)")
+    if frac < 0.90:
+        bad.append(f"ints: refcount on int {pages} of {it['cow_pages']} cow pages (< 90%)")
+    if args.mode in PRECISE:
+        locs = it.get("python_locations") or []
+        want = loop_line()
+        top = locs[0] if locs else None
+        ct.log(f"  ints: heaviest Python line {top and (os.path.basename(top['file']), top['line'])}")
+        if not top or not top["file"].endswith("versions.py") or top["line"] != want:
+            bad.append(f"ints: the heaviest Python line is {top}, not versions.py:{want}")
+
+    if args.mode in PRECISE:
+        ns = traced(t, py, args.python, "nested", 300000, args.mode)
+        # the trace holds the child only: the workload's parent is the
+        # process cowtrace run started, which is not traced
+        r = subprocess.run([ct.cowtrace_bin(), "report", "--format", "folded", "--frames", "both",
+                            t.sub("out-nested")],
+                           capture_output=True, text=True, timeout=120)
+        ct.check(r.returncode == 0, f"report --format folded exited {r.returncode}: {r.stderr[-500:]}")
+        lines = [ln.rsplit(" ", 1) for ln in r.stdout.splitlines() if ln.strip()]
+        top = max(lines, key=lambda x: int(x[1]))[0].split(";") if lines else []
+        names = [f.split(" (")[0] for f in top]
+        ct.log(f"  nested: heaviest stack ends {names[-8:]}")
+        ok = "outer" in names and "touch" in names and names.index("outer") < names.index("touch")
+        if ok:
+            i_outer, i_touch = names.index("outer"), names.index("touch")
+            evals = [i for i, nm in enumerate(names) if nm.startswith("_PyEval_EvalFrameDefault")]
+            ok = (i_touch - 1 in evals and any(i < i_outer for i in evals)
+                  and not any(i_outer < i < i_touch - 1 for i in evals))
+        if not ok:
+            bad.append(f"nested: touch is not under its own evaluation-loop frame below outer's: {names}")
+
+    sm = traced(t, py, args.python, "small", 1000000, args.mode)
+    pages, _ = share(sm, "int", "refcount")
+    ct.log(f"  small: cow {sm['cow_pages']} pages, refcount on int {pages}")
+    if sm["cow_pages"] > 128 or pages > 8:
+        bad.append(f"small: cow {sm['cow_pages']} pages (> 128) or refcount on int {pages} (> 8)")
+
+    g = traced(t, py, args.python, "gc", 300000, args.mode)
+    if args.mode in PRECISE:
+        pages, frac = share(g, "Node", "gc")
+        ct.log(f"  gc: gc on Node {pages} of {g['cow_pages']} cow pages ({100 * frac:.1f}%)")
+        if frac < 0.85:
+            bad.append(f"gc: gc on Node {pages} of {g['cow_pages']} cow pages (< 85%)")
+    else:
+        pages, frac = share(g, "Node")
+        ct.log(f"  gc: note: {args.mode} infers causes after the fact and cannot tell a GC-head write "
+               f"from a refcount write; checking the type only: Node {pages} of {g['cow_pages']} "
+               f"cow pages ({100 * frac:.1f}%)")
+        if frac < 0.85:
+            bad.append(f"gc: Node {pages} of {g['cow_pages']} cow pages (< 85%)")
+    fz = traced(t, py, args.python, "gc", 300000, args.mode, ("--gc-freeze",))
+    ct.check(fz["python"].get("gc_frozen"), f"--gc-freeze: the report does not say gc was frozen: {fz['python']}")
+    if args.mode in PRECISE:
+        before, after = g["causes"].get("gc", 0), fz["causes"].get("gc", 0)
+    else:
+        before, after = share(g, "Node")[0], share(fz, "Node")[0]
+    ct.log(f"  gc --gc-freeze: {'gc' if args.mode in PRECISE else 'Node'} pages {before} -> {after}")
+    if after > 0.02 * max(1, before):
+        bad.append(f"gc --gc-freeze: {after} pages vs {before} without (> 2%)")
+    ct.check(not bad, "; ".join(bad))
+
+
+ct.main(run)

@@ -1,0 +1,56 @@
+"""Known answers on every CPython version.  usage: versions.py SCENARIO [N]
+  ints   the child iterates a list of N distinct ints (refcount on int)
+  small  the child iterates a list of N references to small ints and None
+         (immortal from 3.12: nothing to copy for them)
+  nested the child sums N ints in touch(), which outer() calls through
+         map(): a C call into the evaluation loop between them
+  gc     the child runs gc.collect() over N instances of Node, a class
+         defined here (gc headers: gc on Node)
+The parent waits for the child and prints the child's pid."""
+import gc
+import os
+import sys
+
+
+class Node:
+    def __init__(self, i):
+        self.value = i
+
+
+def touch(d):
+    s = 0
+    for x in d:
+        s += x
+    return s
+
+
+def outer(d):
+    return list(map(touch, [d]))
+
+
+scenario = sys.argv[1]
+n = int(sys.argv[2]) if len(sys.argv) > 2 else 300000
+if scenario in ("ints", "nested"):
+    data = list(range(10**7, 10**7 + n))
+elif scenario == "small":
+    data = [None if i % 7 == 0 else i % 200 for i in range(n)]
+elif scenario == "gc":
+    data = [Node(i) for i in range(n)]
+    gc.collect()
+else:
+    sys.exit(f"unknown scenario {scenario}")
+gc.disable()  # only the child's explicit collect runs
+sys.stdout.flush()
+pid = os.fork()
+if pid == 0:
+    if scenario in ("ints", "small"):
+        s = 0
+        for x in data:  # VERSIONS-LOOP
+            s += x or 0
+    elif scenario == "nested":
+        outer(data)
+    else:
+        gc.collect()
+    os._exit(0)
+_, st = os.waitpid(pid, 0)
+print(f"child {pid} exit {os.waitstatus_to_exitcode(st)}")
