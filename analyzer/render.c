@@ -9,6 +9,7 @@ const struct ct_renderer *const ct_renderers[] = {
     &ct_render_text,
     &ct_render_json,
     &ct_render_folded,
+    &ct_render_pprof,
     NULL,
 };
 

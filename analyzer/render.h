@@ -57,7 +57,8 @@ struct ct_renderer {
     void (*diff)(FILE *f, const struct ct_diff *d);
 };
 
-extern const struct ct_renderer ct_render_text, ct_render_json, ct_render_folded;
+extern const struct ct_renderer ct_render_text, ct_render_json, ct_render_folded,
+    ct_render_pprof;
 
 /* Every format, NULL-terminated, in the order --help lists them; the
  * first is the default. */

@@ -4,7 +4,7 @@
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-ct_packages=(meson ninja-build pkg-config gcc libunwind-dev uthash-dev libdw-dev libelf-dev python3 python3-bitarray python3-numpy libdevel-nytprof-perl)
+ct_packages=(meson ninja-build pkg-config gcc libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev python3 python3-bitarray python3-numpy libdevel-nytprof-perl)
 
 ct_install_packages() {
     local missing=() p st

@@ -1,0 +1,344 @@
+/*
+ * report_pprof.c - `cowtrace report --format pprof`: copied pages as a
+ * gzipped pprof profile (github.com/google/pprof, proto/profile.proto),
+ * for `go tool pprof`, Pyroscope, Parca and other pprof readers.
+ *
+ * Promise: two sample types, cow_pages (count) and cow_bytes (bytes),
+ * cow_pages the default; one sample per process and (stack, cause, type)
+ * with copied pages, labelled pid (a number), cause and type (when the
+ * page had one), so the samples' cow_pages sum to the report's cow pages.
+ * Frames are the folded format's default choice (report_folded.c): with
+ * any Python stack in the run, Python frames under the native frames the
+ * innermost evaluation loop had called, else native frames; markers
+ * "(no stack)", "(no python frame)", "(no native frames)", "(truncated)"
+ * are functions of their own, outermost. Each frame is one Location with
+ * one Line (function, line); a Function has a name and a file (Python:
+ * qualname and file name; native: symbol or module+0xoffset and, with
+ * debug information, source file). Every string is printable UTF-8 (other
+ * bytes become '?'); the string table starts with "". Output is the
+ * profile gzipped by zlib with a zero timestamp, so equal input gives
+ * equal bytes. It is binary and written even to a terminal: redirect it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+#include <zlib.h>
+
+#include "pbwrite.h"
+#include "render.h"
+#include "strbuf.h"
+#include "textsafe.h"
+#include "util.h"
+#include "where.h"
+
+/* profile.proto field numbers. */
+enum {
+    PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_LOCATION = 4,
+    PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_DEFAULT_SAMPLE_TYPE = 14,
+    VALUETYPE_TYPE = 1, VALUETYPE_UNIT = 2,
+    SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
+    LABEL_KEY = 1, LABEL_STR = 2, LABEL_NUM = 3,
+    LOCATION_ID = 1, LOCATION_LINE = 4,
+    LINE_FUNCTION_ID = 1, LINE_LINE = 2,
+    FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_FILENAME = 4,
+};
+
+/* A string, function or location already in the profile, by its key. */
+struct entry {
+    char *key;
+    size_t keylen;
+    uint64_t id;
+    UT_hash_handle hh;
+};
+
+struct pprof {
+    struct entry *strings, *funcs, *locs;
+    uint64_t nstrings, nfuncs, nlocs;
+    struct strbuf strtab, functab, loctab, samples;
+    struct strbuf tmp, key, name, file;
+};
+
+/* The id of key in *h, adding it with id (*n)++ (*added tells). */
+static uint64_t intern(struct entry **h, uint64_t *n, const char *key, size_t len, bool *added)
+{
+    struct entry *e;
+    HASH_FIND(hh, *h, key, len, e);
+    *added = !e;
+    if (e)
+        return e->id;
+    e = xcalloc(1, sizeof *e);
+    e->key = xmemdup0(key, len);
+    e->keylen = len;
+    e->id = (*n)++;
+    HASH_ADD_KEYPTR(hh, *h, e->key, len, e);
+    return e->id;
+}
+
+static uint64_t str_id(struct pprof *pp, const char *s, size_t len)
+{
+    bool added;
+    uint64_t id = intern(&pp->strings, &pp->nstrings, s, len, &added);
+    if (added)
+        pb_bytes(&pp->strtab, PROFILE_STRING_TABLE, s, len);
+    return id;
+}
+
+/* Appends s to b as printable UTF-8, anything else as '?'. */
+static void clean(struct strbuf *b, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        size_t n = ct_printable_len(u + i, len - i);
+        if (n) {
+            sb_add(b, s + i, n);
+            i += n;
+        } else {
+            sb_add(b, "?", 1);
+            i++;
+        }
+    }
+}
+
+/* Appends the location of a frame pp->name (in pp->file, line; line < 1:
+ * unknown) to the sample's location ids. */
+static void frame(struct pprof *pp, struct strbuf *ids, int line)
+{
+    if (!pp->name.len)
+        sb_adds(&pp->name, "?");
+    /* Function: by (name, file). */
+    sb_reset(&pp->key);
+    sb_add(&pp->key, pp->name.s, pp->name.len);
+    sb_add(&pp->key, "", 1);
+    sb_add(&pp->key, pp->file.s ? pp->file.s : "", pp->file.len);
+    bool added;
+    uint64_t fid = intern(&pp->funcs, &pp->nfuncs, pp->key.s, pp->key.len, &added) + 1;
+    if (added) {
+        sb_reset(&pp->tmp);
+        pb_uint(&pp->tmp, FUNCTION_ID, fid);
+        pb_uint(&pp->tmp, FUNCTION_NAME, str_id(pp, pp->name.s, pp->name.len));
+        pb_uint(&pp->tmp, FUNCTION_FILENAME, str_id(pp, pp->file.s ? pp->file.s : "", pp->file.len));
+        pb_bytes(&pp->functab, PROFILE_FUNCTION, pp->tmp.s, pp->tmp.len);
+    }
+    /* Location: by (function, line). */
+    uint64_t lkey[2] = { fid, line > 0 ? (uint64_t)line : 0 };
+    uint64_t lid = intern(&pp->locs, &pp->nlocs, (const char *)lkey, sizeof lkey, &added) + 1;
+    if (added) {
+        struct strbuf ln;
+        sb_init(&ln);
+        pb_uint(&ln, LINE_FUNCTION_ID, fid);
+        if (lkey[1])
+            pb_uint(&ln, LINE_LINE, lkey[1]);
+        sb_reset(&pp->tmp);
+        pb_uint(&pp->tmp, LOCATION_ID, lid);
+        pb_bytes(&pp->tmp, LOCATION_LINE, ln.s, ln.len);
+        pb_bytes(&pp->loctab, PROFILE_LOCATION, pp->tmp.s, pp->tmp.len);
+        sb_free(&ln);
+    }
+    pb_varint(ids, lid);
+    sb_reset(&pp->name);
+    sb_reset(&pp->file);
+}
+
+static void marker(struct pprof *pp, struct strbuf *ids, const char *m)
+{
+    sb_adds(&pp->name, m);
+    frame(pp, ids, 0);
+}
+
+static void native(struct pprof *pp, struct strbuf *ids, const struct ct_nframe *f)
+{
+    if (f->func)
+        clean(&pp->name, f->func, strlen(f->func));
+    else if (f->module >= 0) {
+        clean(&pp->name, f->module_base, f->module_base_len);
+        sb_addf(&pp->name, "+0x%llx", (unsigned long long)f->off);
+    } else
+        sb_addf(&pp->name, "0x%llx", (unsigned long long)f->ip);
+    if (f->file)
+        clean(&pp->file, f->file, strlen(f->file));
+    frame(pp, ids, f->file ? f->line : 0);
+}
+
+static void python(struct pprof *pp, struct strbuf *ids, const struct ct_pframe *f)
+{
+    if (f->pycode < 0) {
+        sb_addf(&pp->name, "?(code 0x%llx)", (unsigned long long)f->code);
+        frame(pp, ids, 0);
+        return;
+    }
+    clean(&pp->name, f->qualname, f->qualname_len);
+    clean(&pp->file, f->filename, f->filename_len);
+    frame(pp, ids, f->line);
+}
+
+/* The location ids of a stack, innermost first (pprof's order). */
+static void stack_ids(struct pprof *pp, struct strbuf *ids, const struct ct_proc *p, uint32_t stack, bool py_mode)
+{
+    if (!stack || !p->where) {
+        marker(pp, ids, "(no stack)");
+        return;
+    }
+    const struct ct_rstack *rs = &p->where->stacks[stack - 1];
+    const struct ct_nframe *nf = &p->where->nframes[rs->n0];
+    const struct ct_pframe *pf = &p->where->pframes[rs->p0];
+    bool ntrunc = rs->flags & CT_STACK_NATIVE_TRUNCATED, ptrunc = rs->flags & CT_STACK_PY_TRUNCATED;
+    if (py_mode && ct_rstack_has_python(rs)) {
+        for (size_t k = 0; k < rs->nn && !nf[k].eval; k++)
+            native(pp, ids, &nf[k]);
+        for (size_t k = 0; k < rs->np; k++)
+            python(pp, ids, &pf[k]);
+        if (ptrunc)
+            marker(pp, ids, "(truncated)");
+        return;
+    }
+    for (size_t k = 0; k < rs->nn; k++)
+        native(pp, ids, &nf[k]);
+    if (ntrunc)
+        marker(pp, ids, "(truncated)");
+    if (py_mode)
+        marker(pp, ids, "(no python frame)");
+    else if (!rs->nn)
+        marker(pp, ids, "(no native frames)");
+}
+
+static void label(struct pprof *pp, struct strbuf *sample, const char *key, const char *str, size_t len, int64_t num)
+{
+    struct strbuf l;
+    sb_init(&l);
+    pb_uint(&l, LABEL_KEY, str_id(pp, key, strlen(key)));
+    if (str) {
+        sb_reset(&pp->name);
+        clean(&pp->name, str, len);
+        pb_uint(&l, LABEL_STR, str_id(pp, pp->name.s ? pp->name.s : "", pp->name.len));
+        sb_reset(&pp->name);
+    } else
+        pb_uint(&l, LABEL_NUM, (uint64_t)num);
+    pb_bytes(sample, SAMPLE_LABEL, l.s, l.len);
+    sb_free(&l);
+}
+
+static void value_type(struct pprof *pp, struct strbuf *out, const char *type, const char *unit)
+{
+    struct strbuf v;
+    sb_init(&v);
+    pb_uint(&v, VALUETYPE_TYPE, str_id(pp, type, strlen(type)));
+    pb_uint(&v, VALUETYPE_UNIT, str_id(pp, unit, strlen(unit)));
+    pb_bytes(out, PROFILE_SAMPLE_TYPE, v.s, v.len);
+    sb_free(&v);
+}
+
+static void free_entries(struct entry **h)
+{
+    struct entry *e, *tmp;
+    HASH_ITER(hh, *h, e, tmp) {
+        HASH_DEL(*h, e);
+        free(e->key);
+        free(e);
+    }
+}
+
+/* Writes b gzipped to f. */
+static void gzip_write(FILE *f, const struct strbuf *b)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    /* 15 + 16: the largest window, with a gzip header (mtime 0). */
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        {
+        /* Only out of memory: as xmalloc, nothing useful is left to do. */
+        ct_warnx("zlib: cannot start compressing");
+        abort();
+    }
+    unsigned char out[16384];
+    z.next_in = (unsigned char *)(b->s ? b->s : "");
+    z.avail_in = (uInt)b->len;   /* the profile is far below 4 GiB */
+    int st;
+    do {
+        z.next_out = out;
+        z.avail_out = sizeof out;
+        st = deflate(&z, Z_FINISH);
+        if (st == Z_STREAM_ERROR)
+        {
+            ct_warnx("zlib: compressing failed");
+            abort();
+        }
+        fwrite(out, 1, sizeof out - z.avail_out, f);
+    } while (st != Z_STREAM_END);
+    deflateEnd(&z);
+}
+
+static void pprof_run(FILE *f, const struct ct_run *r, const struct ct_render_opts *o)
+{
+    (void)o;
+    struct pprof pp;
+    memset(&pp, 0, sizeof pp);
+    sb_init(&pp.strtab);
+    sb_init(&pp.functab);
+    sb_init(&pp.loctab);
+    sb_init(&pp.samples);
+    sb_init(&pp.tmp);
+    sb_init(&pp.key);
+    sb_init(&pp.name);
+    sb_init(&pp.file);
+    struct strbuf head, ids, sample;
+    sb_init(&head);
+    sb_init(&ids);
+    sb_init(&sample);
+    str_id(&pp, "", 0);
+    value_type(&pp, &head, "cow_pages", "count");
+    value_type(&pp, &head, "cow_bytes", "bytes");
+    pb_uint(&head, PROFILE_DEFAULT_SAMPLE_TYPE, str_id(&pp, "cow_pages", 9));
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const struct ct_proc *p = &r->procs[i];
+        for (size_t k = 0; k < p->nstack_counts; k++) {
+            const struct ct_stack_count *sc = &p->stack_counts[k];
+            if (!sc->pages)
+                continue;
+            sb_reset(&ids);
+            stack_ids(&pp, &ids, p, sc->stack, r->python_stacks);
+            sb_reset(&sample);
+            pb_bytes(&sample, SAMPLE_LOCATION_ID, ids.s, ids.len);
+            struct strbuf vals;
+            sb_init(&vals);
+            pb_varint(&vals, sc->pages);
+            pb_varint(&vals, sc->pages * p->info.page_size);
+            pb_bytes(&sample, SAMPLE_VALUE, vals.s, vals.len);
+            sb_free(&vals);
+            label(&pp, &sample, "pid", NULL, 0, p->info.pid);
+            const char *cause = ct_cause_name(sc->cause);
+            label(&pp, &sample, "cause", cause, strlen(cause), 0);
+            size_t tlen;
+            const char *tname = ct_type_name(p, sc->type, &tlen);
+            if (tname)
+                label(&pp, &sample, "type", tname, tlen, 0);
+            pb_bytes(&pp.samples, PROFILE_SAMPLE, sample.s, sample.len);
+        }
+    }
+    struct strbuf all;
+    sb_init(&all);
+    sb_add(&all, head.s, head.len);
+    sb_add(&all, pp.samples.s, pp.samples.len);
+    sb_add(&all, pp.loctab.s, pp.loctab.len);
+    sb_add(&all, pp.functab.s, pp.functab.len);
+    sb_add(&all, pp.strtab.s, pp.strtab.len);
+    gzip_write(f, &all);
+    sb_free(&all);
+    sb_free(&head);
+    sb_free(&ids);
+    sb_free(&sample);
+    struct strbuf *bufs[] = { &pp.strtab, &pp.functab, &pp.loctab, &pp.samples, &pp.tmp, &pp.key, &pp.name, &pp.file };
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        sb_free(bufs[i]);
+    free_entries(&pp.strings);
+    free_entries(&pp.funcs);
+    free_entries(&pp.locs);
+}
+
+const struct ct_renderer ct_render_pprof = {
+    .name = "pprof",
+    .help = "copied pages by stack as a gzipped pprof profile (binary,\nalso to a terminal: redirect it), for go tool pprof,\nPyroscope or Parca",
+    .accepts = 0,
+    .needs = CT_NEED_STACKS,
+    .run = pprof_run,
+    .diff = NULL,
+};
