@@ -19,6 +19,7 @@
 #include "mktrace.h"
 #include "pyver.h"
 
+#define PY309 0x030912f0ull
 #define PY310 0x030a0df0ull
 #define PY311 0x030b07f0ull
 #define PY312 0x030c01f0ull
@@ -52,6 +53,10 @@ static void test_registry(void)
     CHECK(v10 != NULL && !strcmp(v10->name, "3.10") && v10->frame_chain == CT_PYCHAIN_NONE &&
           !ct_pyver_has_stacks(v10) && v10->L.managed_dict_preheader == 0 && v10->L.pool_size == 16384);
     CHECK(ct_pyver_has_stacks(v) && ct_pyver_has_stacks(v12));
+    /* 3.9: the same, with 4 KiB pools in 256 KiB arenas */
+    const struct ct_pyver *v9 = ct_pyver_for(PY309);
+    CHECK(v9 != NULL && !strcmp(v9->name, "3.9") && !ct_pyver_has_stacks(v9) && v9->L.pool_size == 4096 &&
+          v9->L.arena_size == 256 * 1024);
     /* Py_GetVersion()'s text, for interpreters without Py_Version */
     CHECK(ct_pyversion_parse("3.10.13 (main, Dec  1 2026, 10:00:00) [GCC 12.2.0]") == PY310);
     CHECK(ct_pyversion_parse("3.11.7") == PY311);

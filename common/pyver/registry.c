@@ -6,12 +6,14 @@
 
 #include "pyver.h"
 
+extern const struct ct_pyver ct_pyver_3_9;
 extern const struct ct_pyver ct_pyver_3_10;
 extern const struct ct_pyver ct_pyver_3_11;
 extern const struct ct_pyver ct_pyver_3_12;
 extern const struct ct_pyver ct_pyver_3_13;
 
 static const struct ct_pyver *const known[] = {
+    &ct_pyver_3_9,
     &ct_pyver_3_10,
     &ct_pyver_3_11,
     &ct_pyver_3_12,
