@@ -123,6 +123,10 @@ static void json_python(FILE *f, const struct ct_proc *p)
         json_cstr(f, p->layout->name);
     else
         fputs("null", f);
+    /* only where it is false, so that the reports of versions with stacks
+     * stay as they were */
+    if (p->layout && !ct_pyver_has_stacks(p->layout))
+        fputs(", \"python_stacks\": false", f);
     fprintf(f, ", \"gc_frozen\": %s, \"gc_freeze_nogil\": %s}", py->flags & CT_PY_GC_FROZEN ? "true" : "false",
             py->flags & CT_PY_GC_NOGIL ? "true" : "false");
 }

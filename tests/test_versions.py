@@ -30,6 +30,10 @@ tests/workloads/versions.py.
          (any cause), and says so. With `cowtrace run --gc-freeze` the
          same child's `gc` pages (uffd-async: Node pages) fall below 2% of
          that.
+On an interpreter whose frames cowtrace cannot walk (NO_STACKS: 3.9 and 3.10 so
+far) the checks of Python lines (ints' heaviest line, nested) are replaced
+by one: the report says, in text and JSON, that there are no Python stacks
+or lines for it, and has none.
 The interpreter runs with -I -S: the objects a machine's site-packages
 import at start-up (hundreds of GC pages on a well-stocked 3.11) are not
 the workload's, and would make the shares depend on the machine.
@@ -45,6 +49,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 import ct  # noqa: E402
 
 PRECISE = ("uffd", "mprotect")
+# minor versions whose Python frames cowtrace does not walk (causes and
+# types only): the test's expectation, checked against the report
+NO_STACKS = ("3.9", "3.10")
+NO_STACKS_TEXT = "cowtrace cannot walk this version's frames: no Python stacks or lines"
 
 
 def loop_line():
@@ -88,12 +96,23 @@ def run():
     t = ct.tempdir(f"versions-{args.python}")
     bad = []
 
+    stacks = ".".join(args.python.split(".")[:2]) not in NO_STACKS
     it = traced(t, py, args.python, "ints", 1000000, args.mode)
+    if not stacks:
+        r = subprocess.run([ct.cowtrace_bin(), "report", t.sub("out-ints")], capture_output=True, text=True,
+                           timeout=120)
+        ct.check(r.returncode == 0, f"report exited {r.returncode}: {r.stderr[-500:]}")
+        said = NO_STACKS_TEXT in r.stdout and it["python"].get("python_stacks") is False
+        ct.log(f"  ints: the report says there are no Python stacks: {said}; "
+               f"python_locations {len(it.get('python_locations') or [])}")
+        if not said or it.get("python_locations"):
+            bad.append(f"ints: {args.python} has no Python stacks, and the report does not say so "
+                       f"(or has Python lines): {it['python']}")
     pages, frac = share(it, "int", "refcount")
     ct.log(f"  ints: refcount on int {pages} of {it['cow_pages']} cow pages ({100 * frac:.1f}%)")
     if frac < 0.90:
         bad.append(f"ints: refcount on int {pages} of {it['cow_pages']} cow pages (< 90%)")
-    if args.mode in PRECISE:
+    if args.mode in PRECISE and stacks:
         locs = it.get("python_locations") or []
         want = loop_line()
         top = locs[0] if locs else None
@@ -101,7 +120,7 @@ def run():
         if not top or not top["file"].endswith("versions.py") or top["line"] != want:
             bad.append(f"ints: the heaviest Python line is {top}, not versions.py:{want}")
 
-    if args.mode in PRECISE:
+    if args.mode in PRECISE and stacks:
         ns = traced(t, py, args.python, "nested", 300000, args.mode)
         # the trace holds the child only: the workload's parent is the
         # process cowtrace run started, which is not traced

@@ -19,6 +19,8 @@
 #include "mktrace.h"
 #include "pyver.h"
 
+#define PY309 0x030912f0ull
+#define PY310 0x030a0df0ull
 #define PY311 0x030b07f0ull
 #define PY312 0x030c01f0ull
 #define PY313 0x030d00f0ull
@@ -46,6 +48,23 @@ static void test_registry(void)
     struct ct_pyversion pv = ct_pyversion_of(PY399);
     CHECK(pv.major == 3 && pv.minor == 99 && pv.micro == 0);
     CHECK(ct_pyver_is_eval_func(v, "_PyEval_EvalFrameDefault"));
+    /* 3.10: causes and types, no frame walker, and the report says so */
+    const struct ct_pyver *v10 = ct_pyver_for(PY310);
+    CHECK(v10 != NULL && !strcmp(v10->name, "3.10") && v10->frame_chain == CT_PYCHAIN_NONE &&
+          !ct_pyver_has_stacks(v10) && v10->L.managed_dict_preheader == 0 && v10->L.pool_size == 16384);
+    CHECK(ct_pyver_has_stacks(v) && ct_pyver_has_stacks(v12));
+    /* 3.9: the same, with 4 KiB pools in 256 KiB arenas */
+    const struct ct_pyver *v9 = ct_pyver_for(PY309);
+    CHECK(v9 != NULL && !strcmp(v9->name, "3.9") && !ct_pyver_has_stacks(v9) && v9->L.pool_size == 4096 &&
+          v9->L.arena_size == 256 * 1024);
+    /* Py_GetVersion()'s text, for interpreters without Py_Version */
+    CHECK(ct_pyversion_parse("3.10.13 (main, Dec  1 2026, 10:00:00) [GCC 12.2.0]") == PY310);
+    CHECK(ct_pyversion_parse("3.11.7") == PY311);
+    CHECK(ct_pyversion_parse("3.13.0rc2 (main)") == 0x030d00c2ull);
+    CHECK(ct_pyversion_parse("3.14.0a7+") == 0x030e00a7ull && ct_pyversion_parse("3.12.0b1") == 0x030c00b1ull);
+    CHECK(ct_pyversion_parse(NULL) == 0 && ct_pyversion_parse("") == 0 && ct_pyversion_parse("3.10") == 0 &&
+          ct_pyversion_parse("3..1") == 0 && ct_pyversion_parse("3.1000.1") == 0 &&
+          ct_pyversion_parse("3.10.1rc") == 0 && ct_pyversion_parse("x3.10.1") == 0);
     CHECK(ct_pyver_is_eval_func(NULL, "_PyEval_EvalFrameDefault.cold"));
     CHECK(!ct_pyver_is_eval_func(v, "_PyEval_EvalFrameDefaultX"));
     CHECK(!ct_pyver_is_eval_func(v, "_PyEval_EvalFrame") && !ct_pyver_is_eval_func(v, NULL));

@@ -38,6 +38,19 @@ uintptr_t ct_py_thread_state(const struct ct_pydecoder *d, uintptr_t rt, int tid
     return 0;
 }
 
+int ct_pyver_has_stacks(const struct ct_pyver *v)
+{
+    switch (v->frame_chain) {
+    case CT_PYCHAIN_NONE:
+        return 0;
+    case CT_PYCHAIN_CFRAME_311:
+    case CT_PYCHAIN_CFRAME_312:
+    case CT_PYCHAIN_TSTATE_313:
+        return 1;
+    }
+    return 0;   /* a value from a hostile PYLAYOUT record */
+}
+
 /* The thread's innermost frame, or 0. */
 static uint64_t current_frame(const struct ct_pydecoder *d, uintptr_t ts)
 {

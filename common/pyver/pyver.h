@@ -117,8 +117,18 @@ struct ct_pyver {
     enum ct_pyver_source source;
 };
 
+/* Can this version's Python frames be walked (frames.c)? Without a walker
+ * (CT_PYCHAIN_NONE) a trace has causes and types but no Python stacks or
+ * lines, and the report says so. */
+int ct_pyver_has_stacks(const struct ct_pyver *v);
+
 /* The table for a hexversion (PY_VERSION_HEX), or NULL. */
 const struct ct_pyver *ct_pyver_for(uint64_t hexversion);
+
+/* The hexversion of a version string as Py_GetVersion() begins
+ * ("3.10.13 (main, ...", "3.13.0rc2 ..."), or 0. For interpreters
+ * without Py_Version (before 3.11). Async-signal-safe. */
+uint64_t ct_pyversion_parse(const char *s);
 
 /* The parts of a hexversion. */
 struct ct_pyversion {

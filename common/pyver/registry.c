@@ -6,11 +6,15 @@
 
 #include "pyver.h"
 
+extern const struct ct_pyver ct_pyver_3_9;
+extern const struct ct_pyver ct_pyver_3_10;
 extern const struct ct_pyver ct_pyver_3_11;
 extern const struct ct_pyver ct_pyver_3_12;
 extern const struct ct_pyver ct_pyver_3_13;
 
 static const struct ct_pyver *const known[] = {
+    &ct_pyver_3_9,
+    &ct_pyver_3_10,
     &ct_pyver_3_11,
     &ct_pyver_3_12,
     &ct_pyver_3_13,
@@ -24,6 +28,32 @@ struct ct_pyversion ct_pyversion_of(uint64_t hexversion)
         .minor = (uint32_t)(hexversion >> 16) & 0xff,
         .micro = (uint32_t)(hexversion >> 8) & 0xff,
     };
+}
+
+/* "X.Y.Z" then a release level ("a", "b", "rc" and a serial) or not, then
+ * anything (Py_GetVersion() continues " (main, date) [compiler]"). */
+static const char *get_decimal(const char *s, uint32_t *n)
+{
+    const char *start = s;
+    *n = 0;
+    while (*s >= '0' && *s <= '9' && s - start < 3)
+        *n = *n * 10 + (uint32_t)(*s++ - '0');
+    return s > start && *n <= 0xff ? s : NULL;
+}
+
+uint64_t ct_pyversion_parse(const char *s)
+{
+    uint32_t major, minor, micro, level = 0xf, serial = 0;
+    if (!s || !(s = get_decimal(s, &major)) || *s++ != '.' || !(s = get_decimal(s, &minor)) || *s++ != '.' ||
+        !(s = get_decimal(s, &micro)))
+        return 0;
+    if (s[0] == 'a' || s[0] == 'b' || (s[0] == 'r' && s[1] == 'c')) {
+        level = s[0] == 'a' ? 0xa : s[0] == 'b' ? 0xb : 0xc;
+        s += s[0] == 'r' ? 2 : 1;
+        if (!(s = get_decimal(s, &serial)) || serial > 0xf)
+            return 0;
+    }
+    return (uint64_t)major << 24 | (uint64_t)minor << 16 | (uint64_t)micro << 8 | level << 4 | serial;
 }
 
 const struct ct_pyver *ct_pyver_for(uint64_t hexversion)

@@ -1,6 +1,7 @@
 /*
  * identify.c - in the parent, before fork: which interpreter is this, and
- * where is it? (Py_Version, _PyRuntime, the ELF object defining them.)
+ * where is it? (Py_Version, or before 3.11 Py_GetVersion(); _PyRuntime;
+ * the ELF object defining them.)
  * What the version means is common/pyver's business (setup.c asks it).
  */
 #include <dlfcn.h>
@@ -47,7 +48,15 @@ void ct_py_identify(void)
         return;
     const unsigned long *ver = dlsym(RTLD_DEFAULT, "Py_Version");
     void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
-    if (!ver || !runtime)
+    uint64_t hexversion = ver ? *ver : 0;
+    if (!ver) {
+        /* Before 3.11 the version is only a string: Py_GetVersion()
+         * formats a static buffer, and we run in the parent before fork,
+         * where the interpreter is the caller. */
+        const char *(*get_version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
+        hexversion = get_version ? ct_pyversion_parse(get_version()) : 0;
+    }
+    if (!hexversion || !runtime)
         return;
     struct find_object f = {.addr = (uintptr_t)runtime};
     dl_iterate_phdr(find_defining_object, &f);
@@ -61,5 +70,5 @@ void ct_py_identify(void)
     ct_cfg.py_runtime = (uintptr_t)runtime;
     ct_cfg.py_dict_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyDict_Type");
     ct_cfg.py_shared = !f.main_program;
-    ct_cfg.py_hexversion = *ver;
+    ct_cfg.py_hexversion = hexversion;
 }

@@ -106,6 +106,12 @@ void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n
         uintptr_t end = pages[i] + psize < pool + L->pool_size ? pages[i] + psize : pool + L->pool_size;
         uintptr_t nblocks = end > first ? (end - first) / size : 0;
         uintptr_t stride = (nblocks + CT_SAMPLES - 1) / CT_SAMPLES * size;
+        /* An odd number of blocks apart: objects often alternate with a
+         * block of another kind in one size class (3.10: each instance,
+         * then its dict's values array, 48 bytes each), and an even stride
+         * would sample only one of the two. */
+        if (stride >= 2 * size && (stride / size) % 2 == 0)
+            stride -= size;
         if (!stride)
             stride = size;
         int k = 0;

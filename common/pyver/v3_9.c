@@ -1,0 +1,85 @@
+/*
+ * v3_9.c - CPython 3.9 (64-bit, release build): causes and types only.
+ *
+ * Every offset with a struct in the 3.9.18 headers (pyenv's
+ * include/python3.9, internal/ included, compiled with Py_BUILD_CORE) was
+ * measured with offsetof/sizeof on 2026-12-01; they equal 3.10's except the
+ * frame and code fields this table does not use. pymalloc's pool header
+ * is private to Objects/obmalloc.c; its layout is 3.12's (the struct text
+ * is the same). 3.9 has no radix tree: its pools are 4 KiB in 256 KiB
+ * arenas (shared/notes/cpython-versions.md section 5: pool headers read
+ * consistently only at 4 KiB alignment in a live 3.9).
+ * What differs from 3.11, and how it is expressed here:
+ *  - no managed-dict pre-header: instance attributes live in a dict
+ *    (tpflags_managed_dict 0, managed_dict_preheader 0);
+ *  - PyDictKeysObject has the 3.6-3.10 shape (a Py_ssize_t dk_size and a
+ *    lookup function pointer), which decode.c does not know:
+ *    CT_DICTKEYS_NONE, so a dict-keys block is not recognised;
+ *  - frames are PyFrameObjects chained by f_back from tstate->frame, with
+ *    lnotab line tables: no walker, so CT_PYCHAIN_NONE and
+ *    CT_LINETABLE_UNKNOWN (no Python stacks or lines on 3.9; the thread
+ *    and code offsets below are measured but unused);
+ *  - PyASCIIObject is 48 bytes (wstr), the state bits as in 3.11.
+ */
+#include "pyver.h"
+
+const struct ct_pyver ct_pyver_3_9 = {
+    .name = "3.9",
+    .major = 3,
+    .minor = 9,
+    .L = {
+        .ob_refcnt = 0,
+        .ob_type = 8,
+        .ob_size = 16,
+        .object_size = 16,
+        .gc_head_size = 16,
+        .managed_dict_preheader = 0,        /* none before 3.11 */
+
+        .tp_name = 24,
+        .tp_basicsize = 32,
+        .tp_itemsize = 40,
+        .tp_flags = 168,
+        .tpflags_managed_dict = 0,
+        .tpflags_have_gc = 1ull << 14,
+        .tpflags_heaptype = 1ull << 9,
+        .tpflags_type_subclass = 1ull << 31,
+        .tpflags_ready = 1ull << 12,
+
+        .pool_size = 4096,                  /* no radix tree: small pools */
+        .arena_size = 1 << 18,
+        .pool_overhead = 48,
+        .alignment = 16,
+        .small_request_threshold = 512,
+        .pool_count = 0,
+        .pool_szidx = 36,
+        .pool_nextoffset = 40,
+        .pool_maxnextoffset = 44,
+
+        /* dk_*: unused (CT_DICTKEYS_NONE) */
+
+        .rt_interpreters_head = 32,
+        .rt_tstate_current = 568,
+        .is_next = 0,
+        .is_threads_head = 8,
+        .ts_next = 8,
+        .code_unit = 2,
+        .co_filename = 104,
+        .co_name = 112,
+        .co_firstlineno = 40,
+        .co_linetable = 120,                /* co_lnotab */
+        .ascii_length = 16,
+        .ascii_state = 32,
+        .ascii_size = 48,
+        .compact_size = 72,
+        .bytes_sval = 32,
+        .unicode_kind_shift = 2,
+        .unicode_compact_bit = 5,
+        .unicode_ascii_bit = 6,
+    },
+    .frame_chain = CT_PYCHAIN_NONE,
+    .linetable = CT_LINETABLE_UNKNOWN,
+    .dict_keys = CT_DICTKEYS_NONE,
+    .immortal = CT_IMMORTAL_NONE,
+    .eval_funcs = {"_PyEval_EvalFrameDefault", 0},
+    .source = CT_PYVER_TABLE,
+};
