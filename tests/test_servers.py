@@ -243,13 +243,34 @@ def app_env(args, **extra):
     return env
 
 
-def settle(s, nworkers, timeout=60):
-    """Wait until gunicorn has replaced every worker that exited (so the
-    stop signal does not meet a worker on its way out)."""
+def _exited(pid):
+    """Has process pid ended (gone, or a zombie its parent has not reaped)?"""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+
+
+def settle(s, nworkers, bodies, maxreq, timeout=60):
+    """Wait until every worker that served its --max-requests has ended and
+    gunicorn has booted its replacements, so the stop signal does not meet a
+    worker on its way out. (A worker finishing its last request logs
+    "Worker exiting" and then the interpreter finalizes; finalization
+    restores SIGTERM's default action, so a stop signal then kills it:
+    "terminated due to signal 15". Waiting a fixed time after the log line
+    was not enough for a traced worker, whose finalization copies pages, nor
+    for the worker that served the very last request, which may not have
+    logged anything yet when its response arrives.)"""
+    counts = {}
+    for pid in (int(b.split()[0]) for b in bodies):
+        counts[pid] = counts.get(pid, 0) + 1
+    leaving = [pid for pid, n in counts.items() if n >= maxreq]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         log = s.log()
-        if len(worker_pids_gunicorn(log)) - log.count("Worker exiting") >= nworkers:
+        if (all(_exited(pid) for pid in leaving)
+                and len(worker_pids_gunicorn(log)) - log.count("Worker exiting") >= nworkers):
             time.sleep(0.5)
             return
         time.sleep(0.1)
@@ -264,7 +285,7 @@ def serve(t, tag, cmd_for_port, mode, env, stop_signal, nreq, bad, path="/", aft
         bodies, errors = load(port, nreq, path)
         dt = time.monotonic() - t0
         if after_load:
-            after_load(s)
+            after_load(s, bodies)
     except BaseException:
         s.kill()
         raise
@@ -390,9 +411,9 @@ def scenario_recycle(t, args, bad):
     maxreq, nreq = 4, args.requests
     cmd = gunicorn_cmd(["--max-requests", str(maxreq)])
     plain = serve(t, "recycle-untraced", cmd, None, env, signal.SIGTERM, nreq, bad,
-                  after_load=lambda s: settle(s, 2))
+                  after_load=lambda s, bodies: settle(s, 2, bodies, maxreq))
     traced = serve(t, "recycle", cmd, args.mode, env, signal.SIGTERM, nreq, bad,
-                   after_load=lambda s: settle(s, 2))
+                   after_load=lambda s, bodies: settle(s, 2, bodies, maxreq))
     for s in (plain, traced):
         if s.status != 0:
             bad.append(f"{s.tag}: gunicorn exited {s.status}")
