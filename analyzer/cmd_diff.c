@@ -6,7 +6,8 @@
  * Promise: the same reading rules and exit status as `report` (an
  * unreadable trace is named on stderr and makes the status 2; the readable
  * ones still count). The model is diff.h; the formats are the registry's
- * renderers that have a diff (render.h).
+ * renderers that have a diff (render.h). -o FILE as for report
+ * (output.h).
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -14,13 +15,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "output.h"
 #include "render.h"
 
 #define CMD "cowtrace diff"
 
 void usage_diff(FILE *f)
 {
-    fputs("usage: cowtrace diff [--format FMT] A B\n"
+    fputs("usage: cowtrace diff [--format FMT] [-o FILE] A B\n"
           "\n"
           "Compare two runs (trace directories or single trace files): copied pages in\n"
           "total, by cause and by type, with A, B, the change and the ratio B/A. For\n"
@@ -31,7 +33,10 @@ void usage_diff(FILE *f)
           "\n"
           "  -f, --format FMT  one of\n", f);
     ct_render_usage(f, true);
-    fputs("  -h, --help        show this help\n"
+    fputs("  -o, --output FILE write to FILE instead of standard output: a new file\n"
+          "                    beside it, renamed over FILE once the whole diff is\n"
+          "                    written (FILE is left as it was if anything fails)\n"
+          "  -h, --help        show this help\n"
           "\n"
           "Exit status: 0 on success, 2 on a usage error or if any trace could not\n"
           "be read (the readable ones are still compared).\n", f);
@@ -73,24 +78,29 @@ int cmd_diff(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "format", required_argument, NULL, 'f' },
+        { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const struct ct_renderer *format = ct_renderers[0];
+    const char *output = NULL;          /* -o FILE */
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (find_format(optarg, &format))
                 return EXIT_USAGE;
             break;
+        case 'o':
+            output = optarg;
+            break;
         case 'h':
             usage_diff(stdout);
             return 0;
         default:
-            return ct_opt_error(CMD, argv, "f", usage_diff);
+            return ct_opt_error(CMD, argv, "fo", usage_diff);
         }
     }
     if (argc - optind != 2) {
@@ -98,6 +108,9 @@ int cmd_diff(int argc, char **argv)
         usage_diff(stderr);
         return EXIT_USAGE;
     }
+    FILE *out = ct_output_open(CMD, output);
+    if (!out)
+        return EXIT_USAGE;
     struct ct_run a, b;
     if (load(argv[optind], &a))
         return EXIT_USAGE;
@@ -107,7 +120,8 @@ int cmd_diff(int argc, char **argv)
     }
     struct ct_diff d;
     ct_diff_build(&a, &b, &d);
-    format->diff(stdout, &d);
+    format->diff(out, &d);
+    ct_output_done();
     int status = a.nerrors || b.nerrors ? EXIT_USAGE : 0;
     ct_diff_free(&d);
     ct_run_free(&a);

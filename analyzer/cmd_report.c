@@ -7,7 +7,8 @@
  * byte offset (and an entry in the JSON "errors" list), and then the exit
  * status is 2 so scripts notice. Formats, and which options each takes,
  * come from the registry only: --help lists them, and an option the
- * chosen format does not take is a usage error.
+ * chosen format does not take is a usage error. -o FILE gets the same
+ * bytes standard output would, written whole or not at all (output.h).
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "output.h"
 #include "render.h"
 
 #define CMD "cowtrace report"
@@ -57,7 +59,7 @@ static void takers(FILE *f, unsigned opt, const char *open)
 
 void usage_report(FILE *f)
 {
-    fputs("usage: cowtrace report [--format FMT] [--pages] [--no-stacks]\n"
+    fputs("usage: cowtrace report [--format FMT] [-o FILE] [--pages] [--no-stacks]\n"
           "                       [--frames python|native|both] [--leaf cause|type|both|none]\n"
           "                       DIR|FILE\n"
           "\n"
@@ -65,7 +67,10 @@ void usage_report(FILE *f)
           "\n"
           "  -f, --format FMT  one of\n", f);
     ct_render_usage(f, false);
-    fputs("Options of some formats (the formats that take them in parentheses):\n", f);
+    fputs("  -o, --output FILE write to FILE instead of standard output: a new file\n"
+          "                    beside it, renamed over FILE once the whole report is\n"
+          "                    written (FILE is left as it was if anything fails)\n"
+          "Options of some formats (the formats that take them in parentheses):\n", f);
     for (size_t i = 0; i < sizeof format_opts / sizeof format_opts[0]; i++) {
         const char *h = format_opts[i].help;
         fputs(format_opts[i].synopsis, f);
@@ -108,6 +113,7 @@ int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "format", required_argument, NULL, 'f' },
+        { "output", required_argument, NULL, 'o' },
         { "pages", no_argument, NULL, 'p' },
         { "no-stacks", no_argument, NULL, 'S' },
         { "frames", required_argument, NULL, 'F' },
@@ -118,14 +124,18 @@ int cmd_report(int argc, char **argv)
     const struct ct_renderer *format = ct_renderers[0];
     struct ct_render_opts ro = CT_RENDER_OPTS_DEFAULT;
     unsigned given = 0;                 /* CT_OPT_* on the command line */
+    const char *output = NULL;          /* -o FILE */
     int c, k;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:ph", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:o:ph", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (find_format(optarg, &format))
                 return EXIT_USAGE;
+            break;
+        case 'o':
+            output = optarg;
             break;
         case 'F':
             if (ct_opt_enum(CMD, "--frames", optarg, frames_names, &k))
@@ -151,7 +161,7 @@ int cmd_report(int argc, char **argv)
             usage_report(stdout);
             return 0;
         default:
-            return ct_opt_error(CMD, argv, "fFL", usage_report);
+            return ct_opt_error(CMD, argv, "foFL", usage_report);
         }
     }
     if (optind != argc - 1) {
@@ -167,6 +177,10 @@ int cmd_report(int argc, char **argv)
             fputc('\n', stderr);
             return EXIT_USAGE;
         }
+    /* Before the (possibly long) load, so a bad -o fails at once. */
+    FILE *out = ct_output_open(CMD, output);
+    if (!out)
+        return EXIT_USAGE;
     const char *path = argv[optind];
     struct ct_load_opts lo = {
         .keep_pages = ro.pages,
@@ -181,7 +195,8 @@ int cmd_report(int argc, char **argv)
     }
     for (size_t i = 0; i < r.nerrors; i++)
         fprintf(stderr, "cowtrace: %s: %s\n", r.errors[i].file, r.errors[i].msg);
-    format->run(stdout, &r, &ro);
+    format->run(out, &r, &ro);
+    ct_output_done();
     int status = r.nerrors ? EXIT_USAGE : 0;
     ct_run_free(&r);
     return status;

@@ -1,6 +1,7 @@
 /*
  * main.c - the cowtrace command: a table of commands, the top-level usage
- * generated from it, and the one check that standard output was written.
+ * generated from it, and the one call that checks the output was written
+ * (output.h).
  *
  * Promise: `cowtrace --help`, `cowtrace help [COMMAND]`, `cowtrace COMMAND
  * --help` and `cowtrace --version` exit 0; anything the command does not
@@ -10,12 +11,12 @@
  * message, for every command alike. Adding a command is one line in
  * commands[] (and its file).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "ct_format.h"
+#include "output.h"
 #include "render.h"
 
 struct ct_cmd {
@@ -24,7 +25,7 @@ struct ct_cmd {
     void (*usage)(FILE *f);
     const char *synopsis;     /* the arguments, for the top-level usage */
     const char *summary;      /* what it does, for the top-level usage (may hold "\n") */
-    const char *output;       /* what it writes to stdout, for the write-error message */
+    const char *output;       /* what it writes, for the write-error message */
 };
 
 static const struct ct_cmd commands[] = {
@@ -34,11 +35,11 @@ static const struct ct_cmd commands[] = {
       "run CMD with the tracing library preloaded; every forked\n"
       "process writes DIR/<pid>.cowtrace", "output" },
     { "report", cmd_report, usage_report,
-      "[--format FMT] [--pages] [--no-stacks] [--frames WHAT]\n"
-      "[--leaf WHAT] DIR|FILE",
+      "[--format FMT] [-o FILE] [--pages] [--no-stacks]\n"
+      "[--frames WHAT] [--leaf WHAT] DIR|FILE",
       "summarize the traces in DIR: how much each process copied,\n"
       "where, and why (reference counts, gc, allocator, ...)", "report" },
-    { "diff", cmd_diff, usage_diff, "[--format FMT] A B",
+    { "diff", cmd_diff, usage_diff, "[--format FMT] [-o FILE] A B",
       "compare two runs by total, cause and type", "diff" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -91,17 +92,6 @@ static const struct ct_cmd *find(const char *name)
     return NULL;
 }
 
-/* The one place that checks standard output: buffered output is only
- * known to be written once it is flushed. */
-static int finish_stdout(int status, const char *what)
-{
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "cowtrace: writing the %s: %s\n", what, strerror(errno));
-        return EXIT_USAGE;
-    }
-    return status;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -111,11 +101,11 @@ int main(int argc, char **argv)
     const char *name = argv[1];
     if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
         usage(stdout);
-        return finish_stdout(0, "help");
+        return ct_output_finish(0, "help");
     }
     if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
         printf("cowtrace %s (trace format %d)\n", COWTRACE_VERSION, CT_FORMAT_VERSION);
-        return finish_stdout(0, "version");
+        return ct_output_finish(0, "version");
     }
     if (!strcmp(name, "help")) {
         if (argc > 2) {
@@ -127,7 +117,7 @@ int main(int argc, char **argv)
             c->usage(stdout);
         } else
             usage(stdout);
-        return finish_stdout(0, "help");
+        return ct_output_finish(0, "help");
     }
     const struct ct_cmd *c = find(name);
     if (!c) {
@@ -136,5 +126,5 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     int status = c->fn(argc - 1, argv + 1);
-    return finish_stdout(status, c->output);
+    return ct_output_finish(status, c->output);
 }
