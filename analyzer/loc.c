@@ -6,11 +6,14 @@
  */
 #include "loc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
 
 #include "strbuf.h"
+#include "textsafe.h"
+#include "util.h"
 #include "where.h"
 
 struct loc_entry {
@@ -204,4 +207,15 @@ void ct_locs_free(struct ct_locs *l)
 {
     free(l->v);
     memset(l, 0, sizeof *l);
+}
+
+void ct_region_label(const struct ct_region *r, char *out, size_t outlen)
+{
+    if (r->name.len == 0) {
+        snprintf(out, outlen, "%s", ct_kind_name(r->kind));
+        return;
+    }
+    size_t len = r->name.len;
+    const char *s = ct_basename(r->name.s, &len);
+    ct_text_clean(s, len, out, outlen);
 }

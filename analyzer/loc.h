@@ -50,4 +50,9 @@ struct ct_locs {
 void ct_locations(const struct ct_run *r, long proc, bool python, struct ct_locs *out);
 void ct_locs_free(struct ct_locs *l);
 
+/* The name memory of region r goes by: the file's base name, "[heap]" and
+ * the like as they are, or the kind ("anon") for anonymous memory;
+ * printable (textsafe.h), truncated to outlen. */
+void ct_region_label(const struct ct_region *r, char *out, size_t outlen);
+
 #endif

@@ -3,29 +3,40 @@
  * gzipped pprof profile (github.com/google/pprof, proto/profile.proto),
  * for `go tool pprof`, Pyroscope, Parca and other pprof readers.
  *
- * Promise: two sample types, cow_pages (count) and cow_bytes (bytes),
- * cow_pages the default; one sample per process and (stack, cause, type)
- * with copied pages, labelled pid (a number), cause and type (when the
- * page had one), so the samples' cow_pages sum to the report's cow pages.
- * Frames are the folded format's default choice (report_folded.c): with
- * any Python stack in the run, Python frames under the native frames the
- * innermost evaluation loop had called, else native frames; markers
- * "(no stack)", "(no python frame)", "(no native frames)", "(truncated)"
- * are functions of their own, outermost. Each frame is one Location with
- * one Line (function, line); a Function has a name and a file (Python:
- * qualname and file name; native: symbol or module+0xoffset and, with
- * debug information, source file). Every string is printable UTF-8 (other
- * bytes become '?'); the string table starts with "". Output is the
- * profile gzipped by zlib with a zero timestamp, so equal input gives
- * equal bytes. It is binary and written even to a terminal: redirect it.
+ * Promise: four sample types, cow_pages (count, the default), cow_bytes
+ * (bytes), fresh_pages (count) and fresh_bytes (bytes); the samples'
+ * cow_pages sum to the report's cow pages and their fresh_pages to its
+ * fresh pages. Copied pages: one sample per process and (stack, cause,
+ * type), labelled pid (a number), cause and type (when the page had one),
+ * its frames those of `--format folded` with the same --frames and --leaf
+ * (one walk, report_stack.h; default: python frames if any stack has one,
+ * else native, and a "cause:..." leaf), innermost first as pprof wants,
+ * markers ("(no stack)", "(truncated)", ...) and leaves ("cause:gc",
+ * "type:int") functions of their own. Fresh pages have no first-write
+ * stack in the model (the shim records the stacks of first writes to
+ * inherited pages, the copies; a fresh page was never shared, and the
+ * page-set mode has no stacks at all), so none is made up: one sample per
+ * process and region name (ct_region_label: "[heap]", "anon",
+ * "libfoo.so") with the two frames "(fresh)" (outermost) and the region
+ * name, labelled pid only, its cow values 0 (and its fresh values 0 in
+ * copied-page samples): `-sample_index=fresh_pages` shows them.
+ * Each frame is one Location with one Line (function, line); a Function
+ * has a name and a file (Python: qualname and file name; native: symbol or
+ * module+0xoffset and, with debug information, source file). Every string
+ * is printable UTF-8 (other bytes become '?'); the string table starts
+ * with "". Output is the profile gzipped by zlib with a zero timestamp, so
+ * equal input gives equal bytes. It is binary and written even to a
+ * terminal: redirect it or use -o.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
 #include <zlib.h>
 
+#include "loc.h"
 #include "pbwrite.h"
 #include "render.h"
+#include "report_stack.h"
 #include "strbuf.h"
 #include "textsafe.h"
 #include "util.h"
@@ -56,6 +67,8 @@ struct pprof {
     uint64_t nstrings, nfuncs, nlocs;
     struct strbuf strtab, functab, loctab, samples;
     struct strbuf tmp, key, name, file;
+    uint64_t *stack;          /* the sample's location ids, outermost first */
+    size_t nstack, stack_cap;
 };
 
 /* The id of key in *h, adding it with id (*n)++ (*added tells). */
@@ -100,8 +113,8 @@ static void clean(struct strbuf *b, const char *s, size_t len)
 }
 
 /* Appends the location of a frame pp->name (in pp->file, line; line < 1:
- * unknown) to the sample's location ids. */
-static void frame(struct pprof *pp, struct strbuf *ids, int line)
+ * unknown) to the sample's stack. */
+static void frame(struct pprof *pp, int line)
 {
     if (!pp->name.len)
         sb_adds(&pp->name, "?");
@@ -134,19 +147,26 @@ static void frame(struct pprof *pp, struct strbuf *ids, int line)
         pb_bytes(&pp->loctab, PROFILE_LOCATION, pp->tmp.s, pp->tmp.len);
         sb_free(&ln);
     }
-    pb_varint(ids, lid);
+    if (pp->nstack == pp->stack_cap) {
+        pp->stack_cap = pp->stack_cap ? 2 * pp->stack_cap : 64;
+        pp->stack = xreallocarray(pp->stack, pp->stack_cap, sizeof *pp->stack);
+    }
+    pp->stack[pp->nstack++] = lid;
     sb_reset(&pp->name);
     sb_reset(&pp->file);
 }
 
-static void marker(struct pprof *pp, struct strbuf *ids, const char *m)
+/* The frames of report_stack.h's walk, as locations (ctx: the pprof). */
+static void marker(void *ctx, const char *m)
 {
+    struct pprof *pp = ctx;
     sb_adds(&pp->name, m);
-    frame(pp, ids, 0);
+    frame(pp, 0);
 }
 
-static void native(struct pprof *pp, struct strbuf *ids, const struct ct_nframe *f)
+static void native(void *ctx, const struct ct_nframe *f)
 {
+    struct pprof *pp = ctx;
     if (f->func)
         clean(&pp->name, f->func, strlen(f->func));
     else if (f->module >= 0) {
@@ -156,49 +176,31 @@ static void native(struct pprof *pp, struct strbuf *ids, const struct ct_nframe 
         sb_addf(&pp->name, "0x%llx", (unsigned long long)f->ip);
     if (f->file)
         clean(&pp->file, f->file, strlen(f->file));
-    frame(pp, ids, f->file ? f->line : 0);
+    frame(pp, f->file ? f->line : 0);
 }
 
-static void python(struct pprof *pp, struct strbuf *ids, const struct ct_pframe *f)
+static void python(void *ctx, const struct ct_pframe *f)
 {
+    struct pprof *pp = ctx;
     if (f->pycode < 0) {
         sb_addf(&pp->name, "?(code 0x%llx)", (unsigned long long)f->code);
-        frame(pp, ids, 0);
+        frame(pp, 0);
         return;
     }
     clean(&pp->name, f->qualname, f->qualname_len);
     clean(&pp->file, f->filename, f->filename_len);
-    frame(pp, ids, f->line);
+    frame(pp, f->line);
 }
 
-/* The location ids of a stack, innermost first (pprof's order). */
-static void stack_ids(struct pprof *pp, struct strbuf *ids, const struct ct_proc *p, uint32_t stack, bool py_mode)
+static void leaf(void *ctx, const char *prefix, const char *name, size_t len)
 {
-    if (!stack || !p->where) {
-        marker(pp, ids, "(no stack)");
-        return;
-    }
-    const struct ct_rstack *rs = &p->where->stacks[stack - 1];
-    const struct ct_nframe *nf = &p->where->nframes[rs->n0];
-    const struct ct_pframe *pf = &p->where->pframes[rs->p0];
-    bool ntrunc = rs->flags & CT_STACK_NATIVE_TRUNCATED, ptrunc = rs->flags & CT_STACK_PY_TRUNCATED;
-    if (py_mode && ct_rstack_has_python(rs)) {
-        for (size_t k = 0; k < rs->nn && !nf[k].eval; k++)
-            native(pp, ids, &nf[k]);
-        for (size_t k = 0; k < rs->np; k++)
-            python(pp, ids, &pf[k]);
-        if (ptrunc)
-            marker(pp, ids, "(truncated)");
-        return;
-    }
-    for (size_t k = 0; k < rs->nn; k++)
-        native(pp, ids, &nf[k]);
-    if (ntrunc)
-        marker(pp, ids, "(truncated)");
-    if (py_mode)
-        marker(pp, ids, "(no python frame)");
-    else if (!rs->nn)
-        marker(pp, ids, "(no native frames)");
+    struct pprof *pp = ctx;
+    sb_adds(&pp->name, prefix);
+    if (name)
+        clean(&pp->name, name, len);
+    else
+        sb_adds(&pp->name, "(none)");
+    frame(pp, 0);
 }
 
 static void label(struct pprof *pp, struct strbuf *sample, const char *key, const char *str, size_t len, int64_t num)
@@ -267,9 +269,83 @@ static void gzip_write(FILE *f, const struct strbuf *b)
     deflateEnd(&z);
 }
 
+/* Adds a sample of pp->stack (outermost first) with values v[4], labelled
+ * pid and, if given, cause and type. */
+static void sample(struct pprof *pp, const struct ct_proc *p, const uint64_t v[4], const char *cause,
+                   const char *tname, size_t tlen)
+{
+    struct strbuf ids, vals, smp;
+    sb_init(&ids);
+    sb_init(&vals);
+    sb_init(&smp);
+    for (size_t k = pp->nstack; k-- > 0;)      /* pprof: innermost first */
+        pb_varint(&ids, pp->stack[k]);
+    pb_bytes(&smp, SAMPLE_LOCATION_ID, ids.s, ids.len);
+    for (int k = 0; k < 4; k++)
+        pb_varint(&vals, v[k]);
+    pb_bytes(&smp, SAMPLE_VALUE, vals.s, vals.len);
+    label(pp, &smp, "pid", NULL, 0, p->info.pid);
+    if (cause)
+        label(pp, &smp, "cause", cause, strlen(cause), 0);
+    if (tname)
+        label(pp, &smp, "type", tname, tlen, 0);
+    pb_bytes(&pp->samples, PROFILE_SAMPLE, smp.s, smp.len);
+    sb_free(&ids);
+    sb_free(&vals);
+    sb_free(&smp);
+    pp->nstack = 0;
+}
+
+/* Fresh pages of one region name, in one process. */
+struct fresh_sum {
+    char label[48];
+    uint64_t pages;
+    UT_hash_handle hh;
+};
+
+static int cmp_fresh(const void *x, const void *y)
+{
+    return strcmp((*(struct fresh_sum *const *)x)->label, (*(struct fresh_sum *const *)y)->label);
+}
+
+/* The fresh samples of p: one per region name, in name order. */
+static void fresh_samples(struct pprof *pp, const struct ct_proc *p)
+{
+    struct fresh_sum *sums = NULL, *e, *tmp;
+    size_t n = 0;
+    for (size_t i = 0; i < p->info.nregions; i++) {
+        if (!p->rs[i].fresh)
+            continue;
+        char name[48];
+        ct_region_label(&p->info.regions[i], name, sizeof name);
+        HASH_FIND_STR(sums, name, e);
+        if (!e) {
+            e = xcalloc(1, sizeof *e);
+            memcpy(e->label, name, sizeof name);
+            HASH_ADD_STR(sums, label, e);
+            n++;
+        }
+        e->pages += p->rs[i].fresh;
+    }
+    struct fresh_sum **v = xmalloc((n ? n : 1) * sizeof *v);
+    size_t k = 0;
+    HASH_ITER(hh, sums, e, tmp) v[k++] = e;
+    qsort(v, n, sizeof *v, cmp_fresh);
+    for (size_t i = 0; i < n; i++) {
+        marker(pp, "(fresh)");
+        marker(pp, v[i]->label);
+        const uint64_t vals[4] = { 0, 0, v[i]->pages, v[i]->pages * p->info.page_size };
+        sample(pp, p, vals, NULL, NULL, 0);
+    }
+    HASH_ITER(hh, sums, e, tmp) {
+        HASH_DEL(sums, e);
+        free(e);
+    }
+    free(v);
+}
+
 static void pprof_run(FILE *f, const struct ct_run *r, const struct ct_render_opts *o)
 {
-    (void)o;
     struct pprof pp;
     memset(&pp, 0, sizeof pp);
     sb_init(&pp.strtab);
@@ -280,39 +356,30 @@ static void pprof_run(FILE *f, const struct ct_run *r, const struct ct_render_op
     sb_init(&pp.key);
     sb_init(&pp.name);
     sb_init(&pp.file);
-    struct strbuf head, ids, sample;
+    struct strbuf head;
     sb_init(&head);
-    sb_init(&ids);
-    sb_init(&sample);
     str_id(&pp, "", 0);
     value_type(&pp, &head, "cow_pages", "count");
     value_type(&pp, &head, "cow_bytes", "bytes");
+    value_type(&pp, &head, "fresh_pages", "count");
+    value_type(&pp, &head, "fresh_bytes", "bytes");
     pb_uint(&head, PROFILE_DEFAULT_SAMPLE_TYPE, str_id(&pp, "cow_pages", 9));
+    enum ct_frames frames = ct_frames_resolve(r, o->frames);
+    const struct ct_frame_sink sink = { native, python, marker, leaf, &pp };
     for (size_t i = 0; i < r->nprocs; i++) {
         const struct ct_proc *p = &r->procs[i];
         for (size_t k = 0; k < p->nstack_counts; k++) {
             const struct ct_stack_count *sc = &p->stack_counts[k];
             if (!sc->pages)
                 continue;
-            sb_reset(&ids);
-            stack_ids(&pp, &ids, p, sc->stack, r->python_stacks);
-            sb_reset(&sample);
-            pb_bytes(&sample, SAMPLE_LOCATION_ID, ids.s, ids.len);
-            struct strbuf vals;
-            sb_init(&vals);
-            pb_varint(&vals, sc->pages);
-            pb_varint(&vals, sc->pages * p->info.page_size);
-            pb_bytes(&sample, SAMPLE_VALUE, vals.s, vals.len);
-            sb_free(&vals);
-            label(&pp, &sample, "pid", NULL, 0, p->info.pid);
-            const char *cause = ct_cause_name(sc->cause);
-            label(&pp, &sample, "cause", cause, strlen(cause), 0);
-            size_t tlen;
+            ct_stack_frames(p, sc->stack, frames, &sink);
+            ct_stack_leaves(p, sc, o->leaf, &sink);
+            const uint64_t vals[4] = { sc->pages, sc->pages * p->info.page_size, 0, 0 };
+            size_t tlen = 0;
             const char *tname = ct_type_name(p, sc->type, &tlen);
-            if (tname)
-                label(&pp, &sample, "type", tname, tlen, 0);
-            pb_bytes(&pp.samples, PROFILE_SAMPLE, sample.s, sample.len);
+            sample(&pp, p, vals, ct_cause_name(sc->cause), tname, tlen);
         }
+        fresh_samples(&pp, p);
     }
     struct strbuf all;
     sb_init(&all);
@@ -324,11 +391,10 @@ static void pprof_run(FILE *f, const struct ct_run *r, const struct ct_render_op
     gzip_write(f, &all);
     sb_free(&all);
     sb_free(&head);
-    sb_free(&ids);
-    sb_free(&sample);
     struct strbuf *bufs[] = { &pp.strtab, &pp.functab, &pp.loctab, &pp.samples, &pp.tmp, &pp.key, &pp.name, &pp.file };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         sb_free(bufs[i]);
+    free(pp.stack);
     free_entries(&pp.strings);
     free_entries(&pp.funcs);
     free_entries(&pp.locs);
@@ -336,8 +402,8 @@ static void pprof_run(FILE *f, const struct ct_run *r, const struct ct_render_op
 
 const struct ct_renderer ct_render_pprof = {
     .name = "pprof",
-    .help = "copied pages by stack as a gzipped pprof profile (binary,\nalso to a terminal: redirect it), for go tool pprof,\nPyroscope or Parca",
-    .accepts = 0,
+    .help = "copied pages by stack (and fresh pages by region) as a\ngzipped pprof profile (binary, also to a terminal:\nredirect it or use -o), for go tool pprof, Pyroscope\nor Parca",
+    .accepts = CT_OPT_FRAMES | CT_OPT_LEAF,
     .needs = CT_NEED_STACKS,
     .run = pprof_run,
     .diff = NULL,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "loc.h"
 #include "render.h"
 #include "where.h"
 
@@ -33,19 +34,6 @@ const char *ct_fmt_mib(char *buf, size_t len, double v)
     else
         snprintf(buf, len, "%.1f", v);
     return buf;
-}
-
-/* The label a region is summed under: the file's base name, "[heap]" and
- * the like as they are, or the kind for anonymous memory. */
-static void region_label(const struct ct_region *r, char *out, size_t outlen)
-{
-    if (r->name.len == 0) {
-        snprintf(out, outlen, "%s", ct_kind_name(r->kind));
-        return;
-    }
-    size_t len = r->name.len;
-    const char *s = ct_basename(r->name.s, &len);
-    ct_text_clean(s, len, out, outlen);
 }
 
 struct label_sum {
@@ -71,7 +59,7 @@ static void top_regions(const struct ct_proc *p, char *out, size_t outlen)
         if (!p->rs[i].cow)
             continue;
         char label[48];
-        region_label(&p->info.regions[i], label, sizeof label);
+        ct_region_label(&p->info.regions[i], label, sizeof label);
         HASH_FIND_STR(sums, label, e);
         if (!e) {
             e = xcalloc(1, sizeof *e);

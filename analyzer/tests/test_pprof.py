@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
 """test_pprof.py MODE COWTRACE CT_MKTRACE SYMTARGET SYMTARGET_SRC - checks
-`cowtrace report --format pprof` on a ct-mktrace trace with known stacks.
+`cowtrace report --format pprof` on a ct-mktrace trace with known stacks
+and fresh pages.
 
 MODE decode: gunzips the output and reads it with the small protobuf reader
 below (written from the wire format, independent of the analyzer's writer):
-the samples' cow_pages sum to the JSON report's cow pages and cow_bytes to
-pages * page size, the Python frame `load` has its file and line, labels
-pid, cause and type are there, the string table starts with "".
+four sample types (cow_pages, cow_bytes, fresh_pages, fresh_bytes); the
+samples' cow_pages sum to the JSON report's cow pages, fresh_pages to its
+fresh pages, bytes to pages * page size; the Python frame `load` has its
+file and line, labels pid, cause and type are there, fresh pages sit under
+"(fresh)" and their region's name; the string table starts with "". For
+every --frames and --leaf the stacks, by function name, carry the pages
+`--format folded` gives the same stacks with the same options.
 MODE go: `go tool pprof -top -cum` (Debian golang-go) reads the output and
-shows the known functions and the total; skips (77) without go."""
+shows the known functions and the total, for every --frames and some
+--leaf; -sample_index=fresh_pages totals the fresh pages, -tagfocus
+cause=refcount the refcount pages; skips (77) without go."""
+import re
 import gzip
 import json
 import os
@@ -85,10 +93,12 @@ with tempfile.TemporaryDirectory() as tmp:
     S = symlib.Setup(tmp, SYMTARGET, SRC)
     d = os.path.join(tmp, "run")
     os.mkdir(d)
-    subprocess.run([MKTRACE, os.path.join(d, "80.cowtrace"), "--pid", "80"] + S.args(), check=True)
+    subprocess.run([MKTRACE, os.path.join(d, "80.cowtrace"), "--pid", "80", "--present-every", "2", "--fresh", "37"] + S.args(), check=True)
     rep = json.loads(subprocess.run([COWTRACE, "report", "--format", "json", d], capture_output=True,
                                     check=True, timeout=60).stdout)
     want_pages = rep["total"]["cow_pages"]
+    want_fresh = rep["total"]["fresh_pages"]
+    check(want_fresh == 37, f"the trace has the fresh pages asked for: {want_fresh}")
     page_size = rep["processes"][0]["page_size"]
     p = subprocess.run([COWTRACE, "report", "--format", "pprof", d], capture_output=True, timeout=60)
     check(p.returncode == 0 and p.stdout[:2] == b"\x1f\x8b", f"pprof: exit {p.returncode}, gzip magic: {p.stderr}")
@@ -97,52 +107,113 @@ with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "cow.pb.gz")
     open(out, "wb").write(p.stdout)
 
+    OPTS = [[]] + [["--frames", fr, "--leaf", lf] for fr in ("python", "native", "both")
+                   for lf in ("cause", "type", "both", "none")]
+
+    def pprof(*opts):
+        p = subprocess.run([COWTRACE, "report", "--format", "pprof", *opts, d], capture_output=True, timeout=60)
+        check(p.returncode == 0, f"pprof {opts}: exit {p.returncode}: {p.stderr}")
+        return p.stdout
+
     if MODE == "decode":
-        prof = fields(gzip.decompress(p.stdout))
-        strs = [s.decode() for s in prof.get(6, [])]
-        check(strs and strs[0] == "", f"string table starts with '': {strs[:3]}")
-        types = [(strs[one(fields(v), 1)], strs[one(fields(v), 2)]) for v in prof.get(1, [])]
-        check(types == [("cow_pages", "count"), ("cow_bytes", "bytes")], f"sample types {types}")
-        check(strs[one(prof, 14)] == "cow_pages", "default sample type cow_pages")
-        funcs = {one(f, 1): (strs[one(f, 2)], strs[one(f, 4)])
-                 for f in map(fields, prof.get(5, []))}
-        locs = {}
-        for loc in map(fields, prof.get(4, [])):
-            lines = [fields(x) for x in loc.get(4, [])]
-            check(len(lines) == 1 and one(lines[0], 1) in funcs, f"location {one(loc, 1)}: one line, known function")
-            locs[one(loc, 1)] = (funcs.get(one(lines[0], 1)), one(lines[0], 2)) if lines else None
-        pages = bytes_ = 0
+        def decode(blob):
+            """(sample types, default type, [(stack innermost first, values, labels)])."""
+            prof = fields(gzip.decompress(blob))
+            strs = [s.decode() for s in prof.get(6, [])]
+            check(strs and strs[0] == "", f"string table starts with '': {strs[:3]}")
+            types = [(strs[one(fields(v), 1)], strs[one(fields(v), 2)]) for v in prof.get(1, [])]
+            funcs = {one(f, 1): (strs[one(f, 2)], strs[one(f, 4)])
+                     for f in map(fields, prof.get(5, []))}
+            locs = {}
+            for loc in map(fields, prof.get(4, [])):
+                lines = [fields(x) for x in loc.get(4, [])]
+                check(len(lines) == 1 and one(lines[0], 1) in funcs,
+                      f"location {one(loc, 1)}: one line, known function")
+                locs[one(loc, 1)] = (funcs.get(one(lines[0], 1)), one(lines[0], 2)) if lines else None
+            samples = []
+            for smp in map(fields, prof.get(2, [])):
+                vals = [x for v in smp.get(2, []) for x in packed(v)]
+                ids = [x for v in smp.get(1, []) for x in packed(v)]
+                check(all(i in locs for i in ids), f"sample locations {ids} defined")
+                labels = {}
+                for lab in map(fields, smp.get(3, [])):
+                    labels[strs[one(lab, 1)]] = strs[one(lab, 2)] if 2 in lab else one(lab, 3)
+                samples.append(([locs.get(i) for i in ids], vals, labels))
+            return types, strs[one(prof, 14)], samples
+
+        types, default, samples = decode(p.stdout)
+        check(types == [("cow_pages", "count"), ("cow_bytes", "bytes"), ("fresh_pages", "count"),
+                        ("fresh_bytes", "bytes")], f"sample types {types}")
+        check(default == "cow_pages", "default sample type cow_pages")
+        pages = bytes_ = fresh = fresh_bytes = 0
         labels_seen = set()
-        stacks = []
-        for s in map(fields, prof.get(2, [])):
-            vals = [x for v in s.get(2, []) for x in packed(v)]
-            ids = [x for v in s.get(1, []) for x in packed(v)]
-            check(len(vals) == 2 and vals[1] == vals[0] * page_size, f"sample values {vals}")
+        for st, vals, labels in samples:
+            check(len(vals) == 4 and vals[1] == vals[0] * page_size and vals[3] == vals[2] * page_size
+                  and bool(vals[0]) != bool(vals[2]), f"sample values {vals}: cow or fresh")
             pages += vals[0]
             bytes_ += vals[1]
-            check(all(i in locs for i in ids), f"sample locations {ids} defined")
-            stacks.append([locs.get(i) for i in ids])
-            labels = {}
-            for lab in map(fields, s.get(3, [])):
-                labels[strs[one(lab, 1)]] = strs[one(lab, 2)] if 2 in lab else one(lab, 3)
-            labels_seen |= set(labels)
-            check(labels.get("pid") == 80 and labels.get("cause") in rep["total"]["causes"],
-                  f"labels pid, cause: {labels}")
+            fresh += vals[2]
+            fresh_bytes += vals[3]
+            check(labels.get("pid") == 80, f"label pid: {labels}")
+            if vals[0]:
+                check(labels.get("cause") in rep["total"]["causes"], f"label cause: {labels}")
+                labels_seen |= set(labels)
+            else:
+                # Fresh pages: no stack is made up; "(fresh)" outermost,
+                # the region's name under it, no cause or type.
+                check(len(st) == 2 and st[1] == (("(fresh)", ""), 0) and st[0][0][0] in ("anon", "[heap]")
+                      and set(labels) == {"pid"}, f"a fresh sample: {st} {labels}")
         check(pages == want_pages and pages > 0, f"cow_pages total {pages} == report's {want_pages}")
         check(bytes_ == want_pages * page_size, f"cow_bytes total {bytes_}")
+        check(fresh == want_fresh, f"fresh_pages total {fresh} == report's {want_fresh}")
+        check(fresh_bytes == want_fresh * page_size, f"fresh_bytes total {fresh_bytes}")
         check("type" in labels_seen, "some sample has a type label")
+        # The default leaf is the cause, as in folded.
+        check(all(st[0][0][0].startswith("cause:") for st, vals, _ in samples if vals[0]),
+              "default: a cause leaf innermost")
         # The Python stack load <- worker <- <module>, innermost first,
         # under the natives the evaluation loop called (cow_leaf, cow_middle).
+        stacks = [st for st, vals, _ in decode(pprof("--leaf", "none"))[2] if vals[0]]
         app = S.app
         check(any([x[0][0] for x in st[:2]] == ["cow_leaf", "cow_middle"]
                   and st[2:5] == [(("load", app), 4), (("worker", app), 8), (("<module>", app), 10)]
                   for st in stacks), f"the Python stack with files and lines: {stacks}")
         check(any(st == [(("(no stack)", ""), 0)] for st in stacks), "the (no stack) sample")
+
+        # Every --frames and --leaf: the same stacks as folded, by name.
+        def norm(name):
+            name = re.sub(r"^\?_?\(code[ _](0x[0-9a-f]+)\)$", r"?code \1", name)
+            return re.sub(r"[ ;]", "_", name)
+
+        by_opts = {}
+        for opts in OPTS:
+            blob = pprof(*opts)
+            got = {}
+            for st, vals, _ in decode(blob)[2]:
+                if vals[0]:
+                    key = tuple(norm(x[0][0]) for x in reversed(st))
+                    got[key] = got.get(key, 0) + vals[0]
+            folded = subprocess.run([COWTRACE, "report", "--format", "folded", *opts, d], capture_output=True,
+                                    text=True, check=True, timeout=60).stdout
+            want = {}
+            for ln in folded.splitlines():
+                frames, n = ln.rsplit(" ", 1)
+                key = tuple(norm(re.sub(r"^(.+) \([^()]*\)$", r"\1", fr)) for fr in frames.split(";"))
+                want[key] = want.get(key, 0) + int(n)
+            check(got == want and sum(got.values()) == want_pages,
+                  f"pprof {opts}: the stacks of folded: {sorted(got.items())} != {sorted(want.items())}")
+            check(len(got) > 2, f"pprof {opts}: several stacks: {got}")
+            by_opts[tuple(opts)] = got
+        check(len({repr(sorted(k for k in by_opts[tuple(o)])) for o in OPTS[1:]}) == len(OPTS) - 1,
+              "each --frames and --leaf gives different stacks")
     else:
-        g = subprocess.run(["go", "tool", "pprof", "-top", "-cum", out], capture_output=True, text=True,
-                           timeout=300, env=dict(os.environ, HOME=tmp, PPROF_TMPDIR=tmp))
-        check(g.returncode == 0, f"go tool pprof: exit {g.returncode}: {g.stderr[:500]}")
-        text = g.stdout
+        def gopprof(path, *args):
+            g = subprocess.run(["go", "tool", "pprof", *args, path], capture_output=True, text=True,
+                               timeout=300, env=dict(os.environ, HOME=tmp, PPROF_TMPDIR=tmp))
+            check(g.returncode == 0, f"go tool pprof {args}: exit {g.returncode}: {g.stderr[:500]}")
+            return g.stdout
+
+        text = gopprof(out, "-top", "-cum")
         check(f"of {want_pages} total" in text, f"total {want_pages} in: {text[:400]}")
         rows = {ln.split()[-1]: ln.split() for ln in text.splitlines() if ln.strip().endswith(("load", "worker"))}
         check("load" in rows and "worker" in rows, f"load and worker rows: {text}")
@@ -152,6 +223,28 @@ with tempfile.TemporaryDirectory() as tmp:
         py_pages = sum(int(ln.rsplit(" ", 1)[1]) for ln in folded.splitlines()
                        if any(fr.startswith("load (") for fr in ln.rsplit(" ", 1)[0].split(";")))
         check("load" in rows and rows["load"][3] == str(py_pages), f"load's cum == {py_pages}: {rows.get('load')}")
+        # Fresh pages: their own sample type, under "(fresh)".
+        text = gopprof(out, "-sample_index=fresh_pages", "-top", "-cum")
+        fresh_row = [ln.split() for ln in text.splitlines() if ln.strip().endswith("(fresh)")]
+        check(f"of {want_fresh} total" in text and fresh_row and fresh_row[0][3] == str(want_fresh),
+              f"fresh_pages: total and (fresh) row {want_fresh}: {text[:600]}")
+        # The cause label: -tagfocus selects the refcount pages.
+        text = gopprof(out, "-tagfocus", "cause=refcount", "-top")
+        refcount = rep["total"]["causes"]["refcount"]
+        check(refcount > 0 and f"accounting for {refcount}, " in text, f"-tagfocus cause=refcount: {refcount}: {text[:400]}")
+        # Every --frames (with both leaves) and the other leaves load too.
+        for opts in (["--frames", "python", "--leaf", "both"], ["--frames", "native", "--leaf", "both"],
+                     ["--frames", "both", "--leaf", "both"], ["--leaf", "type"], ["--leaf", "none"]):
+            path = os.path.join(tmp, "opt.pb.gz")
+            open(path, "wb").write(pprof(*opts))
+            text = gopprof(path, "-top", "-cum")
+            check(f"of {want_pages} total" in text, f"{opts}: total {want_pages} in: {text[:400]}")
+            want_rows = (["cause:refcount", "type:int"] if "both" in opts[-1:] else
+                         ["type:int"] if opts[-1] == "type" else ["load"])
+            if opts[:2] == ["--frames", "native"]:
+                want_rows = [r for r in want_rows if r != "load"] + ["cow_leaf"]
+            for row in want_rows:
+                check(any(ln.split()[-1:] == [row] for ln in text.splitlines()), f"{opts}: a {row} row: {text}")
 
 if failures:
     print(f"test_pprof {MODE}: {failures} failures", file=sys.stderr)
