@@ -7,8 +7,11 @@
  * umask, as a shell redirection would), and only once the command has
  * produced its whole output and every byte reached the file is it renamed
  * over FILE; rename replaces a symlink at FILE itself, never the file it
- * points to. Otherwise (the run could not be loaded, a write failed, the
- * disk filled up) the new file is removed and FILE is as it was. FILE
+ * points to. A report of the readable traces of a run with some
+ * unreadable ones is whole output (as on standard output; the status is
+ * 2 all the same). Otherwise (the run could not be loaded at all, a write
+ * failed, the disk filled up) the new file is removed and FILE is as it
+ * was. FILE
  * being a directory, or a directory where the new file cannot be created,
  * is a one-line error before anything is read. ct_output_finish (called by
  * main.c for every command) is the only place that flushes and checks the

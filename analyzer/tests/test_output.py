@@ -3,7 +3,8 @@
 `cowtrace diff` (analyzer/output.c).
 
 Checks: for every format (and every diff format) -o FILE holds the same
-bytes standard output gets, `-o -` is standard output; an existing FILE is
+bytes standard output gets, `-o -` is standard output; with a bad trace among good ones FILE gets
+the good ones' report, as stdout does (status 2); an existing FILE is
 replaced, a symlink at FILE is replaced itself (its target untouched); the
 new file's mode is 0666 less the umask; nothing is left half-written: a run
 that cannot be loaded, a write that fails (RLIMIT_FSIZE, SIGXFSZ ignored:
@@ -82,6 +83,16 @@ with tempfile.TemporaryDirectory() as tmp:
             dash = ct(cmd, "--format", fmt, "-o", "-", *args)
             check(dash.stdout == std.stdout, f"{cmd} {fmt} -o -: stdout")
     check(stat.S_IMODE(os.stat(out).st_mode) == 0o644, f"mode {oct(os.stat(out).st_mode)} (0666 & ~022)")
+
+    # A bad trace among good ones: the report of the good ones is written,
+    # to FILE as to stdout, and the status is still 2.
+    mixed = os.path.join(tmp, "mixed")
+    shutil.copytree(run, mixed)
+    open(os.path.join(mixed, "43.cowtrace"), "wb").write(b"COWTRACE" + b"\xff" * 100)
+    std = ct("report", mixed)
+    p = ct("report", "-o", out, mixed)
+    check(std.returncode == 2 and p.returncode == 2 and open(out, "rb").read() == std.stdout
+          and b"43.cowtrace" in p.stderr, f"a bad trace: the good ones' report, exit 2: {p.returncode} {p.stderr}")
 
     # A symlink at FILE: replaced itself, its target untouched.
     target = os.path.join(tmp, "target")
