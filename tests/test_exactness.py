@@ -7,9 +7,13 @@ other page of both and waits. While it waits we read both processes'
 /proc/PID/pagemap: an A page is kernel-cow when its frame number differs in
 child and parent, a B page kernel-fresh when present in the child. The
 report's --pages sets, restricted to A and B, must agree with those in both
-directions (recall and precision) to at least 99.9%.
+directions (recall and precision) to at least 99.9%. With Debian's
+golang-go, `go tool pprof -sample_index=fresh_pages` on `report --format
+pprof` totals the report's fresh pages, B's among them under "(fresh)".
 """
 import os
+import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -83,6 +87,22 @@ def run():
     if wrong > (n + m) // 2000:
         bad.append(f"{len(rfresh_a)} A pages reported fresh and {len(rcow_b)} B pages reported cow")
     ct.check(not bad, "; ".join(bad))
+
+    if shutil.which("go"):
+        prof, gohome = t.sub("run.pb.gz"), t.sub("gohome")
+        os.makedirs(gohome, exist_ok=True)
+        r = subprocess.run([ct.cowtrace_bin(), "report", "--format", "pprof", "-o", prof, out],
+                           capture_output=True, text=True, timeout=120)
+        ct.check(r.returncode == 0, f"pprof report failed: {r.stderr[-500:]}")
+        g = subprocess.run(["go", "tool", "pprof", "-sample_index=fresh_pages", "-top", "-cum", prof],
+                           capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, HOME=gohome, PPROF_TMPDIR=gohome))
+        fresh = rep["total"]["fresh_pages"]
+        row = [ln.split() for ln in g.stdout.splitlines() if ln.strip().endswith("(fresh)")]
+        ct.log(f"  pprof: fresh_pages total {fresh}: {row}")
+        ct.check(g.returncode == 0 and f"of {fresh} total" in g.stdout and row and row[0][3] == str(fresh)
+                 and fresh >= len(rfresh_b) > 0,
+                 f"go tool pprof fresh_pages: total {fresh} under (fresh): {g.stdout[:400]} {g.stderr[-300:]}")
 
 
 ct.main(run)

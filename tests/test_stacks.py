@@ -5,6 +5,11 @@ mprotect, which record the stack of each first write):
   touch_all  a child whose function touch_all(items) iterates a big list:
              the top Python location is that file, function and line, and
              the heaviest stack of `report --format folded` ends in it;
+             `go tool pprof -top -cum` on `report --format pprof` (when
+             Debian's golang-go is installed) lists touch_all with the
+             pages of the folded stacks through it, and totals the JSON
+             report's cow pages, and with -sample_index=fresh_pages its
+             fresh pages;
   threads    a child in which two threads touch different lists from
              different functions (touch_a, touch_b): every copied page
              holding only list a's ints carries a stack whose innermost
@@ -13,6 +18,7 @@ mprotect, which record the stack of each first write):
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -67,6 +73,33 @@ def run():
            f" (then {heavy[0].split(';')[len(py_frames):]})")
     ct.check(py_frames and py_frames[-1] == f"touch_all ({src}:{line})",
              f"the heaviest folded stack's last Python frame is {py_frames[-1:]!r}")
+
+    if shutil.which("go"):
+        rep = ct.report(out)
+        prof = t.sub("ints.pb.gz")
+        r = subprocess.run([ct.cowtrace_bin(), "report", "--format", "pprof", "-o", prof, out],
+                           capture_output=True, text=True, timeout=120)
+        ct.check(r.returncode == 0, f"pprof report failed: {r.stderr[-500:]}")
+        gohome = t.sub("gohome")
+        os.makedirs(gohome, exist_ok=True)
+        env = dict(os.environ, HOME=gohome, PPROF_TMPDIR=gohome)
+        for sample, total in (("cow_pages", rep["total"]["cow_pages"]), ("fresh_pages", rep["total"]["fresh_pages"])):
+            g = subprocess.run(["go", "tool", "pprof", f"-sample_index={sample}", "-top", "-cum", prof],
+                               capture_output=True, text=True, timeout=300, env=env)
+            ct.check(g.returncode == 0 and f"of {total} total" in g.stdout,
+                     f"go tool pprof {sample}: total {total}: {g.stdout[:300]} {g.stderr[-300:]}")
+            if sample == "cow_pages":
+                rows = {ln.split()[-1]: ln.split() for ln in g.stdout.splitlines() if ln.strip()}
+                # pprof's row is the function, every line of it.
+                through = sum(int(n) for st, n in lines
+                              if any(fr.startswith(f"touch_all ({src}:") for fr in st.split(";")))
+                ct.log(f"  pprof: touch_all cum {rows.get('touch_all', [None] * 4)[3]}, folded {through}, "
+                       f"total {total}, fresh {rep['total']['fresh_pages']}")
+                ct.check("touch_all" in rows and rows["touch_all"][3] == str(through) and through > 0,
+                         f"go tool pprof -top -cum: touch_all's cum is the folded pages through it ({through}): "
+                         f"{rows.get('touch_all')}")
+    else:
+        ct.log("  pprof: go not found (apt-get install golang-go): go tool pprof not run")
 
     owners = t.sub("owners.json")
     out, child = traced(t, args.mode, "threads", owners)
