@@ -33,9 +33,10 @@ void usage_diff(FILE *f)
           "\n"
           "  -f, --format FMT  one of\n", f);
     ct_render_usage(f, true);
-    fputs("  -o, --output FILE write to FILE instead of standard output: a new file\n"
-          "                    beside it, renamed over FILE once the whole diff is\n"
-          "                    written (FILE is left as it was if anything fails)\n"
+    fputs("  -o, --output FILE write to FILE (-: standard output, the default): a new\n"
+          "                    file beside it, renamed over FILE once the whole diff\n"
+          "                    is written (FILE is left as it was if anything fails;\n"
+          "                    a device or pipe is refused: redirect to those)\n"
           "  -h, --help        show this help\n"
           "\n"
           "Exit status: 0 on success, 2 on a usage error or if any trace could not\n"

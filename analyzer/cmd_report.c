@@ -67,9 +67,10 @@ void usage_report(FILE *f)
           "\n"
           "  -f, --format FMT  one of\n", f);
     ct_render_usage(f, false);
-    fputs("  -o, --output FILE write to FILE instead of standard output: a new file\n"
-          "                    beside it, renamed over FILE once the whole report is\n"
-          "                    written (FILE is left as it was if anything fails)\n"
+    fputs("  -o, --output FILE write to FILE (-: standard output, the default): a new\n"
+          "                    file beside it, renamed over FILE once the whole report\n"
+          "                    is written (FILE is left as it was if anything fails;\n"
+          "                    a device or pipe is refused: redirect to those)\n"
           "Options of some formats (the formats that take them in parentheses):\n", f);
     for (size_t i = 0; i < sizeof format_opts / sizeof format_opts[0]; i++) {
         const char *h = format_opts[i].help;

@@ -37,9 +37,22 @@ FILE *ct_output_open(const char *cmd, const char *path)
         fprintf(stderr, "%s: -o %s: a file name cannot end in '/'\n", cmd, path);
         return NULL;
     }
-    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "%s: -o %s: is a directory\n", cmd, path);
-        return NULL;
+    if (lstat(path, &st) == 0) {
+        /* Renaming over a device, a pipe or a link to one (/dev/null,
+         * /dev/stdout) would replace it, not write to it. */
+        struct stat target;
+        bool link = S_ISLNK(st.st_mode);
+        if (link && stat(path, &target) == 0)
+            st = target;
+        if (S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "%s: -o %s: is a directory\n", cmd, path);
+            return NULL;
+        }
+        if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+            fprintf(stderr, "%s: -o %s: not a regular file (-o replaces FILE whole; for a device or "
+                    "pipe use a redirection)\n", cmd, path);
+            return NULL;
+        }
     }
     /* The new file goes in FILE's directory, so rename cannot cross a
      * file system and replaces FILE in one step. */

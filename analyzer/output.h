@@ -11,12 +11,12 @@
  * unreadable ones is whole output (as on standard output; the status is
  * 2 all the same). Otherwise (the run could not be loaded at all, a write
  * failed, the disk filled up) the new file is removed and FILE is as it
- * was. FILE
- * being a directory, or a directory where the new file cannot be created,
- * is a one-line error before anything is read. ct_output_finish (called by
- * main.c for every command) is the only place that flushes and checks the
- * output stream, standard output and -o alike: a failed write makes the
- * status 2 with a message.
+ * was. FILE being a directory, a device or a pipe (or a link to one:
+ * replacing /dev/null is not writing to it), or a directory where the new
+ * file cannot be created, is a one-line error before anything is read.
+ * ct_output_finish (called by main.c for every command) is the only place
+ * that flushes and checks the output stream, standard output and -o
+ * alike: a failed write makes the status 2 with a message.
  */
 #ifndef COWTRACE_OUTPUT_H
 #define COWTRACE_OUTPUT_H

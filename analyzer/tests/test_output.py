@@ -9,7 +9,8 @@ replaced, a symlink at FILE is replaced itself (its target untouched); the
 new file's mode is 0666 less the umask; nothing is left half-written: a run
 that cannot be loaded, a write that fails (RLIMIT_FSIZE, SIGXFSZ ignored:
 EFBIG part way through) leave FILE as it was and no temporary file behind;
-FILE a directory, a missing directory, a name ending in '/', and (when
+FILE a directory, a pipe, /dev/null or a link to one of those (each left
+alone), a missing directory, a name ending in '/', and (when
 root can drop to nobody) a directory nobody may write are each one line on
 stderr and exit 2."""
 import os
@@ -129,6 +130,17 @@ with tempfile.TemporaryDirectory() as tmp:
     one_error_line(ct("report", "-o", os.path.join(tmp, "nodir", "x"), run), "missing directory")
     one_error_line(ct("report", "-o", out + "/", run), "a name ending in '/'")
     one_error_line(ct("report", "-o", os.path.join(out, "x"), run), "a file as the directory")
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+    to_fifo = os.path.join(tmp, "to-fifo")
+    os.symlink(fifo, to_fifo)
+    to_dir = os.path.join(tmp, "to-dir")
+    os.symlink(run, to_dir)
+    for what, path in (("a pipe", fifo), ("a link to a pipe", to_fifo), ("a link to a directory", to_dir),
+                       ("/dev/null", "/dev/null")):
+        one_error_line(ct("report", "-o", path, run), f"FILE is {what}")
+    check(stat.S_ISFIFO(os.lstat(fifo).st_mode) and os.path.islink(to_fifo) and os.path.islink(to_dir)
+          and stat.S_ISCHR(os.stat("/dev/null").st_mode), "pipes, links and devices are left alone")
     p = ct("report", "-o")
     check(p.returncode == 2 and b"needs a value" in p.stderr, f"-o without FILE: {p.stderr}")
 
