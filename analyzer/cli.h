@@ -3,8 +3,9 @@
  * they share (cli_opts.c).
  *
  * Promise: each command returns the process exit status (or does not
- * return, for `run` mirroring a signal death) and leaves standard output
- * to main.c, which checks once, for every command, that it was written.
+ * return, for `run` mirroring a signal death) and leaves checking its
+ * output (standard output, or report's and diff's -o FILE, output.h) to
+ * main.c, which checks once, for every command, that it was written.
  * Exit 2 means a usage error or a bad trace, as documented in --help.
  */
 #ifndef COWTRACE_CLI_H

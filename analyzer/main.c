@@ -7,8 +7,8 @@
  * --help` and `cowtrace --version` exit 0; anything the command does not
  * understand is a usage error with exit status 2 and a message on stderr,
  * never a silent default. Whatever a command prints, a failed write of
- * standard output (a full disk, a closed pipe) makes the status 2 with a
- * message, for every command alike. Adding a command is one line in
+ * its output (standard output or -o FILE: a full disk, a closed pipe)
+ * makes the status 2 with a message, for every command alike. Adding a command is one line in
  * commands[] (and its file).
  */
 #include <stdio.h>
