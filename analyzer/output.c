@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,22 @@ static struct {
     char *tmp;                /* the new file beside it */
     bool done;                /* the command produced its whole output */
 } out;
+
+/* The new file's name for the signal handler (set before it is installed,
+ * never freed while it is). */
+static const char *volatile tmp_for_signal;
+
+/* Interrupted (Ctrl-C, kill): remove the new file, then die of the signal
+ * as before. unlink and raise are async-signal-safe. */
+static void remove_on_signal(int sig)
+{
+    if (tmp_for_signal)
+        unlink(tmp_for_signal);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static const int fatal_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
 FILE *ct_output_open(const char *cmd, const char *path)
 {
@@ -84,6 +101,16 @@ FILE *ct_output_open(const char *cmd, const char *path)
     out.path = xstrdup(path);
     out.tmp = xmemdup0(tmp.s, tmp.len);
     sb_free(&tmp);
+    tmp_for_signal = out.tmp;
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = remove_on_signal;
+        sigemptyset(&sa.sa_mask);
+        /* A signal ignored when we started (nohup) stays ignored. */
+        if (sigaction(fatal_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(fatal_signals[i], &sa, NULL);
+    }
     return out.f;
 }
 
@@ -105,6 +132,13 @@ int ct_output_finish(int status, const char *what)
         }
         return status;
     }
+    /* Renamed or removed below: a signal has nothing left to clean up
+     * (blocked meanwhile, so the name is not removed twice). */
+    sigset_t block, was;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        sigaddset(&block, fatal_signals[i]);
+    sigprocmask(SIG_BLOCK, &block, &was);
     if (fclose(out.f) != 0 && !failed) {
         failed = true;
         err = errno;
@@ -120,8 +154,10 @@ int ct_output_finish(int status, const char *what)
         unlink(out.tmp);
     } else if (!out.done)
         unlink(out.tmp);
+    tmp_for_signal = NULL;
     free(out.path);
     free(out.tmp);
     out.path = out.tmp = NULL;
+    sigprocmask(SIG_SETMASK, &was, NULL);
     return status;
 }

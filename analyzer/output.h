@@ -10,10 +10,12 @@
  * points to. A report of the readable traces of a run with some
  * unreadable ones is whole output (as on standard output; the status is
  * 2 all the same). Otherwise (the run could not be loaded at all, a write
- * failed, the disk filled up) the new file is removed and FILE is as it
- * was. FILE being a directory, a device or a pipe (or a link to one:
- * replacing /dev/null is not writing to it), or a directory where the new
- * file cannot be created, is a one-line error before anything is read.
+ * failed, the disk filled up, SIGINT, SIGTERM, SIGHUP or SIGQUIT) the new
+ * file is removed and FILE is as it was (SIGKILL leaves the new file,
+ * named .cowtrace-PID-N.tmp, beside an untouched FILE). FILE being a
+ * directory, a device or a pipe (or a link to one: replacing /dev/null is
+ * not writing to it), or a directory where the new file cannot be
+ * created, is a one-line error before anything is read.
  * ct_output_finish (called by main.c for every command) is the only place
  * that flushes and checks the output stream, standard output and -o
  * alike: a failed write makes the status 2 with a message.

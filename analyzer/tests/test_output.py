@@ -8,7 +8,8 @@ the good ones' report, as stdout does (status 2); an existing FILE is
 replaced, a symlink at FILE is replaced itself (its target untouched); the
 new file's mode is 0666 less the umask; nothing is left half-written: a run
 that cannot be loaded, a write that fails (RLIMIT_FSIZE, SIGXFSZ ignored:
-EFBIG part way through) leave FILE as it was and no temporary file behind;
+EFBIG part way through), a SIGTERM while a big run is read, leave FILE as
+it was and no temporary file behind;
 FILE a directory, a pipe, /dev/null or a link to one of those (each left
 alone), a missing directory, a name ending in '/', and (when
 root can drop to nobody) a directory nobody may write are each one line on
@@ -21,6 +22,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 COWTRACE, MKTRACE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 failures = 0
@@ -123,6 +125,24 @@ with tempfile.TemporaryDirectory() as tmp:
           f"a failed write: exit 2, one line: {p.returncode} {err!r}")
     check(open(out, "rb").read() == old, "a failed write leaves FILE as it was")
     check(leftovers(tmp) == [], f"no temporary file left: {leftovers(tmp)}")
+
+    # Killed by SIGTERM while it reads a big run: FILE as it was, no new
+    # file left, and the process dies of the signal as before.
+    slow = os.path.join(tmp, "slow")
+    os.mkdir(slow)
+    subprocess.run([MKTRACE, os.path.join(slow, "50.cowtrace"), "--regions", "16", "--region-pages", "131072",
+                    "--dirty", "1000000", "--events", "--mode", "mprotect"], check=True, capture_output=True)
+    proc = subprocess.Popen([COWTRACE, "report", "-o", out, slow], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not leftovers(tmp) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    started = bool(leftovers(tmp))
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    check(started and proc.returncode == -signal.SIGTERM, f"SIGTERM while reading: started {started}, "
+          f"status {proc.returncode}")
+    check(open(out, "rb").read() == old and leftovers(tmp) == [],
+          f"SIGTERM: FILE as it was, no new file left: {leftovers(tmp)}")
 
     # Errors before anything is read.
     one_error_line(ct("report", "-o", run, run), "FILE is a directory")
