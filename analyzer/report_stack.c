@@ -17,7 +17,8 @@ enum ct_frames ct_frames_resolve(const struct ct_run *r, enum ct_frames asked)
 }
 
 /* Native frames [lo, hi) of rs (innermost-first indexes), outermost first. */
-static void natives(const struct ct_frame_sink *s, const struct ct_proc *p, const struct ct_rstack *rs, size_t lo, size_t hi)
+static void natives(const struct ct_frame_sink *s, const struct ct_proc *p, const struct ct_rstack *rs,
+                    size_t lo, size_t hi)
 {
     for (size_t k = hi; k-- > lo;)
         s->native(s->ctx, &p->where->nframes[rs->n0 + k]);
@@ -30,7 +31,8 @@ static void pythons(const struct ct_frame_sink *s, const struct ct_proc *p, cons
 }
 
 /* Python frames [lo, hi) of rs (innermost-first indexes), outermost first. */
-static void python_range(const struct ct_frame_sink *s, const struct ct_proc *p, const struct ct_rstack *rs, size_t lo, size_t hi)
+static void python_range(const struct ct_frame_sink *s, const struct ct_proc *p, const struct ct_rstack *rs,
+                         size_t lo, size_t hi)
 {
     for (size_t k = hi; k-- > lo;)
         s->python(s->ctx, &p->where->pframes[rs->p0 + k]);
