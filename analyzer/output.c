@@ -77,6 +77,14 @@ FILE *ct_output_open(const char *cmd, const char *path)
     char *dir = slash ? xmemdup0(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
     struct strbuf tmp;
     sb_init(&tmp);
+    /* From the new file's creation until its handlers are in place a fatal
+     * signal would leave it behind: hold those signals until then (one
+     * that arrives meanwhile is delivered, to the handler, at the end). */
+    sigset_t fatal, before;
+    sigemptyset(&fatal);
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        sigaddset(&fatal, fatal_signals[i]);
+    sigprocmask(SIG_BLOCK, &fatal, &before);
     int fd = -1;
     for (unsigned n = 0; fd < 0; n++) {
         sb_reset(&tmp);
@@ -86,6 +94,7 @@ FILE *ct_output_open(const char *cmd, const char *path)
             fprintf(stderr, "%s: -o %s: cannot create a file in %s: %s\n", cmd, path, dir, strerror(errno));
             free(dir);
             sb_free(&tmp);
+            sigprocmask(SIG_SETMASK, &before, NULL);
             return NULL;
         }
     }
@@ -96,6 +105,7 @@ FILE *ct_output_open(const char *cmd, const char *path)
         close(fd);
         unlink(tmp.s);
         sb_free(&tmp);
+        sigprocmask(SIG_SETMASK, &before, NULL);
         return NULL;
     }
     out.path = xstrdup(path);
@@ -111,6 +121,7 @@ FILE *ct_output_open(const char *cmd, const char *path)
         if (sigaction(fatal_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
             sigaction(fatal_signals[i], &sa, NULL);
     }
+    sigprocmask(SIG_SETMASK, &before, NULL);
     return out.f;
 }
 
