@@ -89,6 +89,11 @@ const char *ct_cause_note(const struct ct_proc *p, char *buf, size_t len)
                            "(a newer cowtrace may read them)", ver.major, ver.minor);
         return buf;
     }
+    if (p->causes_inferred && t->mode == CT_MODE_SNAPSHOT) {
+        snprintf(buf, len, "causes of copied pages that differ from the parent's in no word are inferred "
+                           "from what the pages hold (a snapshot sees the end state, not the writes)");
+        return buf;
+    }
     if (p->causes_inferred) {
         snprintf(buf, len, "causes inferred from what the copied pages hold (uffd-async records no "
                            "write addresses; --mode uffd or mprotect gives exact causes)");
