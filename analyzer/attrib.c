@@ -311,11 +311,11 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
                 type = ti >= 0 ? ti : CT_TYPE_UNDEFINED;
         } else {
             any_inferred = true;
-            vd = ct_cause_of_summary(s, &t->regions[ri], interp[ri]);
-            if (vd.typed) {
-                int32_t ti = lookup(by_index, t->npytypes, s->type_index);
+            int32_t ti = s->type_index ? lookup(by_index, t->npytypes, s->type_index) : -1;
+            vd = ct_cause_of_summary(p->layout, s, &t->regions[ri], interp[ri], ti >= 0 ? &t->pytypes[ti] : NULL,
+                                     (t->python.flags & CT_PY_GC_COLLECTED) != 0);
+            if (vd.typed)
                 type = ti >= 0 ? ti : CT_TYPE_UNDEFINED;
-            }
         }
         p->causes[vd.cause]++;
         COUNT(type, vd.cause)++;

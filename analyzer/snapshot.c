@@ -584,6 +584,18 @@ static void layout_field(const void *ctx, size_t i, uint32_t *id, uint64_t *valu
     ct_pyver_field(ctx, i, id, value);
 }
 
+/* How many full collections the interpreter at runtime has run, read
+ * through mem; -1 when unknown (no offset for the version, unreadable). */
+static int64_t full_collections(const struct ct_pyver *v, const struct ct_memread *mem, uint64_t runtime)
+{
+    const struct ct_pylayout *L = &v->L;
+    uint64_t interp = 0, n = 0;
+    if (!L->is_gc_full_collections || ct_mem_u64(mem, runtime + L->rt_interpreters_head, &interp) || !interp ||
+        ct_mem_u64(mem, interp + L->is_gc_full_collections, &n) || n > INT64_MAX)
+        return -1;
+    return (int64_t)n;
+}
+
 static bool gone(const struct ct_live_proc *p)
 {
     return !ct_live_same(p);
@@ -652,10 +664,25 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
     else
         snprintf(reason, sizeof reason, "snapshot of a running process (no parent to compare with)");
     int wr = ct_rec_process(&w, CT_MODE_SNAPSHOT, 0, reason, exe, p->comm);
+    /* Has it run a full collection since the fork? Its count against the
+     * parent's, read the same way (the parent's interpreter is at the same
+     * address: it was inherited). */
+    uint32_t pyflags = py.shared ? CT_PY_SHARED : 0;
+    int64_t mine_full = -1, parent_full = -1;
+    if (pv && parent) {
+        struct page_cache pc = {.fd = parent_fd, .psize = psize, .shift = shift};
+        pc.slots = xcalloc(CACHE_SLOTS, sizeof(struct cache_slot) + psize);
+        struct ct_memread pmem = {cache_read, &pc};
+        mine_full = full_collections(pv, &mem, py.runtime);
+        parent_full = full_collections(pv, &pmem, py.runtime);
+        free(pc.slots);
+        if (mine_full >= 0 && parent_full >= 0 && mine_full > parent_full)
+            pyflags |= CT_PY_GC_COLLECTED;
+    }
     if (!wr && py.found) {
         char version[64] = "";
         ct_pyversion_format(py.hexversion, version, sizeof version);
-        wr = ct_rec_python(&w, py.hexversion, py.runtime, pv != NULL, py.shared ? CT_PY_SHARED : 0, version,
+        wr = ct_rec_python(&w, py.hexversion, py.runtime, pv != NULL, pyflags, version,
                            strlen(version), py.path);
         if (!wr && pv)
             wr = ct_rec_pylayout(&w, (uint32_t)ct_pyver_nfields(), layout_field, pv, pv->name);
@@ -778,6 +805,13 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
     }
     if (!py.found)
         ct_rec_note(&w, CT_NOTE_INFO, "not a Python process: page sets only, no causes");
+    if (mine_full >= 0 && parent_full >= 0) {
+        snprintf(note, sizeof note, "full garbage collections: %lld in this process, %lld in its parent%s",
+                 (long long)mine_full, (long long)parent_full,
+                 mine_full > parent_full ? " (it ran one since the fork: pages of objects the collector tracks "
+                                           "that differ in no word are inferred gc)" : "");
+        ct_rec_note(&w, CT_NOTE_INFO, note);
+    }
     if (res->inferred) {
         snprintf(note, sizeof note,
                  "%llu of %llu copied pages differ from the parent's in no word (the write was undone: a "

@@ -338,6 +338,9 @@ struct ct_rec_python {
 #define CT_PY_SHARED     0x1u   /* interpreter in a shared libpython */
 #define CT_PY_GC_FROZEN  0x2u   /* --gc-freeze: gc.freeze() ran in the parent before this fork */
 #define CT_PY_GC_NOGIL   0x4u   /* --gc-freeze asked, but the forking thread did not hold the GIL */
+#define CT_PY_GC_COLLECTED 0x8u /* the process ran a full collection since the fork (its count of
+                                 * them exceeds its parent's): written by cowtrace snapshot, which
+                                 * reads both; the inferred causes use it */
 
 /* The CPython layout the shim decoded this process's memory with, written
  * right after CT_REC_PYTHON when layout_known is 1. The fields are
