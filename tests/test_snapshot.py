@@ -13,6 +13,8 @@ worker that ran gc.collect(), both asleep).
                (exit 2, one line, nothing written).
 --case freeze  the same program with gc.freeze() in the master before the
                fork: `cowtrace diff` shows the gc worker's gc share collapse.
+--python X.Y.Z (or a path) the interpreter of the workload (default: the
+               one running the tests; nobody always uses /usr/bin/python3.11).
 --case nobody  as nobody with /usr/bin/python3.11, snapshotting its own
                processes: copied page counts within 1% of root's, the report
                says what it could not see; a root process is refused cleanly.
@@ -216,7 +218,9 @@ def run():
     t = ct.tempdir("snapshot")
     shutil.copy(ct.workload("snapshot_server.py"), t.sub("snapshot_server.py"))
     os.chmod(t.sub("snapshot_server.py"), 0o644)
-    py = args.python or ct.python()
+    py = ct.python()
+    if args.python:
+        py = args.python if "/" in args.python else ct.python_of_version(args.python)
     if args.case == "root":
         case_root(py, t)
     elif args.case == "freeze":
