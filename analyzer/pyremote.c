@@ -76,6 +76,44 @@ out:
     return rc;
 }
 
+uint64_t ct_elf_load_end(pid_t pid, const struct ct_vma *maps, size_t nmaps, const char *path)
+{
+    uint64_t base = 0;
+    bool found = false;
+    for (size_t i = 0; i < nmaps && !found; i++)
+        if (maps[i].offset == 0 && !strcmp(maps[i].name, path)) {
+            base = maps[i].start;
+            found = true;
+        }
+    if (!found)
+        return 0;
+    char full[4200];
+    snprintf(full, sizeof full, "/proc/%d/root%s", (int)pid, path);
+    int fd = open(full, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+    size_t nph;
+    uint64_t first = UINT64_MAX, end = 0;
+    if (e && elf_kind(e) == ELF_K_ELF && elf_getphdrnum(e, &nph) == 0)
+        for (size_t i = 0; i < nph; i++) {
+            GElf_Phdr ph;
+            if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+                continue;
+            if (first == UINT64_MAX)
+                first = ph.p_vaddr & ~(uint64_t)4095;
+            if (ph.p_vaddr + ph.p_memsz > end)
+                end = ph.p_vaddr + ph.p_memsz;
+        }
+    if (e)
+        elf_end(e);
+    close(fd);
+    if (first == UINT64_MAX || end <= first)
+        return 0;
+    return base - first + ((end + 4095) & ~(uint64_t)4095);
+}
+
 /* The version a file name says ("libpython3.10.so.1.0", "python3.11"):
  * its hexversion with micro 0, or 0. */
 static uint64_t version_in_name(const char *base)

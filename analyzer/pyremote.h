@@ -33,4 +33,9 @@ struct ct_pyremote {
 void ct_pyremote_find(pid_t pid, const struct ct_vma *maps, size_t nmaps, const struct ct_memread *mem,
                       struct ct_pyremote *out);
 
+/* The end (page aligned) of the last PT_LOAD segment of the ELF file
+ * mapped from `path` in the process, in its address space: where the
+ * file's bss ends. 0 when unknown. */
+uint64_t ct_elf_load_end(pid_t pid, const struct ct_vma *maps, size_t nmaps, const char *path);
+
 #endif

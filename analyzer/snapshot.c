@@ -156,11 +156,17 @@ static struct type_entry *type_lookup(struct types *ts, uint64_t t)
     HASH_FIND(hh, ts->h, &t, sizeof t, e);
     if (e)
         return e;
+    /* Only types are kept: the decoder asks about every candidate pointer
+     * it meets, and keeping the misses would grow without bound. */
+    struct ct_pytypeinfo info;
+    struct ct_pydecoder plain = {.v = ts->v, .mem = ts->mem};
+    if (!t || !ct_py_read_type(&plain, t, &info))
+        return NULL;
     e = xcalloc(1, sizeof *e);
     e->addr = t;
-    struct ct_pydecoder plain = {.v = ts->v, .mem = ts->mem};
-    e->valid = t && ct_py_read_type(&plain, t, &e->info);
-    if (e->valid) {
+    e->info = info;
+    e->valid = true;
+    {
         const struct ct_pylayout *L = &ts->v->L;
         e->info.index = ++ts->next_index;
         ct_mem_read(ts->mem, t + L->tp_itemsize, &e->itemsize, sizeof e->itemsize);
@@ -181,7 +187,7 @@ static const struct ct_pytypeinfo *type_of(void *ctx, uintptr_t t, struct ct_pyt
 {
     (void)scratch;
     struct type_entry *e = type_lookup(ctx, t);
-    return e->valid ? &e->info : NULL;
+    return e ? &e->info : NULL;
 }
 
 static int types_write(struct types *ts, struct ct_writer *w)
@@ -258,6 +264,7 @@ static int runs_add(struct runs *r, struct ct_writer *w, uint32_t type, uint32_t
 
 struct region {
     const struct ct_vma *vma;
+    uint64_t start, end;       /* a mapping, or the part of one that is a file's bss */
     uint32_t kind;
     char *name;                /* owned */
     bool interp;
@@ -274,32 +281,45 @@ static uint32_t kind_of(const struct ct_vma *m)
     return m->name[0] ? CT_KIND_OTHER : CT_KIND_ANON;
 }
 
-static size_t build_regions(const struct ct_vma *maps, size_t n, const char *pypath, struct region **out)
+static char *str_copy(const char *a, const char *b)
 {
-    struct region *r = xcalloc(n ? n : 1, sizeof *r);
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = xmalloc(la + lb + 1);
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}
+
+/* An anonymous mapping right after a file's writable data begins with that
+ * file's bss, up to the end of its last PT_LOAD segment; the kernel may
+ * have merged more anonymous memory (pymalloc arenas) into it. */
+static size_t build_regions(pid_t pid, const struct ct_vma *maps, size_t n, const char *pypath,
+                            struct region **out)
+{
+    struct region *r = xcalloc(2 * n + 1, sizeof *r);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const struct ct_vma *m = &maps[i];
         if (!ct_vma_cow(m))
             continue;
-        r[k].vma = m;
-        r[k].kind = kind_of(m);
         const struct ct_vma *prev = i ? &maps[i - 1] : NULL;
+        uint64_t at = m->start;
         if (!m->name[0] && prev && prev->end == m->start && prev->name[0] == '/' && ct_vma_cow(prev)) {
-            r[k].kind = CT_KIND_DATA;
-            size_t len = strlen(prev->name) + sizeof " (bss)";
-            r[k].name = xmalloc(len);
-            snprintf(r[k].name, len, "%s (bss)", prev->name);
-        } else {
-            r[k].name = xmalloc(strlen(m->name) + 1);
-            strcpy(r[k].name, m->name);
+            uint64_t bss_end = ct_elf_load_end(pid, maps, n, prev->name);
+            if (bss_end > m->start) {
+                uint64_t e = bss_end < m->end ? bss_end : m->end;
+                r[k++] = (struct region){m, m->start, e, CT_KIND_DATA, str_copy(prev->name, " (bss)"), false};
+                at = e;
+            }
         }
-        if (pypath && r[k].kind == CT_KIND_DATA) {
-            size_t pl = strlen(pypath);
-            r[k].interp = !strncmp(r[k].name, pypath, pl) && (!r[k].name[pl] || !strcmp(r[k].name + pl, " (bss)"));
-        }
-        k++;
+        if (at < m->end)
+            r[k++] = (struct region){m, at, m->end, kind_of(m), str_copy(m->name, ""), false};
     }
+    for (size_t i = 0; pypath && i < k; i++)
+        if (r[i].kind == CT_KIND_DATA) {
+            size_t pl = strlen(pypath);
+            r[i].interp = !strncmp(r[i].name, pypath, pl) && (!r[i].name[pl] || !strcmp(r[i].name + pl, " (bss)"));
+        }
     *out = r;
     return k;
 }
@@ -412,7 +432,7 @@ static int summarize(struct attrib_ctx *a, struct ct_writer *w, uint64_t page)
     uint32_t index = 0;
     if (best_t) {
         struct type_entry *e = type_lookup(&a->types, best_t);
-        index = e->valid ? e->info.index : 0;
+        index = e ? e->info.index : 0;
     }
     if (!a->scount) {
         a->sbase = page;
@@ -438,7 +458,7 @@ static void judge(struct attrib_ctx *a, const struct region *r, uint64_t addr, c
     struct ct_pytype tp = {0}, *tpp = NULL;
     if (f->type) {
         struct type_entry *te = type_lookup(&a->types, f->type);
-        if (te->valid) {
+        if (te) {
             tp.addr = f->type;
             tp.flags = te->info.flags;
             tpp = &tp;
@@ -636,7 +656,7 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
     res->python = py.found;
 
     struct region *regs;
-    size_t nregs = build_regions(maps, nmaps, py.found ? py.path : NULL, &regs);
+    size_t nregs = build_regions(p->pid, maps, nmaps, py.found ? py.path : NULL, &regs);
 
     struct ct_header h = {
         .version = CT_FORMAT_VERSION, .header_size = CT_HEADER_SIZE, .page_size = (uint32_t)psize,
@@ -691,7 +711,8 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
         const struct ct_vma *m = regs[i].vma;
         struct ct_region_desc d = {
             .id = (uint32_t)i, .kind = regs[i].kind, .prot = m->prot, .tracking = CT_TRACK_SNAPSHOT,
-            .start = m->start, .end = m->end, .file_offset = m->offset, .inode = m->inode, .name = regs[i].name,
+            .start = regs[i].start, .end = regs[i].end, .file_offset = m->offset + (regs[i].start - m->start),
+            .inode = m->inode, .name = regs[i].name,
         };
         wr = ct_rec_region(&w, &d);
     }
@@ -705,8 +726,9 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
         const struct ct_vma *m = regs[i].vma;
         runs_reset(&present);
         runs_reset(&written);
-        for (uint64_t a = m->start; a < m->end && !wr; a += (uint64_t)CHUNK_PAGES << shift) {
-            uint64_t b = m->end - a > ((uint64_t)CHUNK_PAGES << shift) ? a + ((uint64_t)CHUNK_PAGES << shift) : m->end;
+        uint64_t lo = regs[i].start, hi = regs[i].end;
+        for (uint64_t a = lo; a < hi && !wr; a += (uint64_t)CHUNK_PAGES << shift) {
+            uint64_t b = hi - a > ((uint64_t)CHUNK_PAGES << shift) ? a + ((uint64_t)CHUNK_PAGES << shift) : hi;
             size_t n = (size_t)((b - a) >> shift);
             if (ct_pagemap_read(&pm, a, b, shift, we)) {
                 res->incomplete = true;
@@ -715,7 +737,7 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
             if (!parent || ct_pagemap_read(&qpm, a, b, shift, qe))
                 memset(qe, 0, n * sizeof *qe);
             for (size_t k = 0; k < n && !wr; k++) {
-                uint64_t addr = a + ((uint64_t)k << shift), pg = (addr - m->start) >> shift;
+                uint64_t addr = a + ((uint64_t)k << shift), pg = (addr - lo) >> shift;
                 if (!parent) {
                     /* Nothing to compare with: its resident pages, as "tracked". */
                     if (we[k] & CT_PM_PRESENT)
