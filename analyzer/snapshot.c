@@ -845,7 +845,10 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
         ct_rec_note(&w, CT_NOTE_INCOMPLETE, "the trace file is full: records are missing");
     if (res->incomplete)
         ct_rec_note(&w, CT_NOTE_INCOMPLETE, "the process exited while it was read: pages and causes are missing");
-    ct_rec_end(&w, CT_END_STOPPED, 0, now_ns(), 0, 0);
+    /* It runs on: END "stopped". One that exited gets no END (the report
+     * then says it ended before its trace was finished, which is so). */
+    if (!res->incomplete || wr)
+        ct_rec_end(&w, CT_END_STOPPED, 0, now_ns(), 0, 0);
     ct_writer_finish(&w);
     ct_writer_abandon(&w);
 out:
