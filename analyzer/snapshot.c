@@ -551,6 +551,10 @@ int ct_snapshot_check(const struct ct_live_proc *p, char *why, size_t whylen)
 {
     struct ct_vma *maps;
     size_t n;
+    if (p->state == 'Z' || p->state == 'X') {
+        say(why, whylen, "has exited (a zombie its parent has not reaped)%s", "");
+        return -1;
+    }
     int r = ct_live_maps(p->pid, &maps, &n);
     if (r == -ENOENT || r == -ESRCH) {
         say(why, whylen, "no such process%s", "");
