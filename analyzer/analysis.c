@@ -39,6 +39,11 @@ void ct_exit_string(const struct ct_trace *t, char *buf, size_t len)
      * process said itself. */
     if (t->reap_valid && ct_wait_string(t->reap_status, buf, len))
         return;
+    /* cowtrace snapshot: read while it ran, and it ran on. */
+    if (t->have_end && t->end_how == CT_END_STOPPED && t->mode == CT_MODE_SNAPSHOT) {
+        snprintf(buf, len, "running");
+        return;
+    }
     if (t->have_end && (t->end_how == CT_END_EXIT || t->end_how == CT_END__EXIT)) {
         snprintf(buf, len, "exit %d", t->end_status);
         return;

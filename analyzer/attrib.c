@@ -89,6 +89,11 @@ const char *ct_cause_note(const struct ct_proc *p, char *buf, size_t len)
                            "(a newer cowtrace may read them)", ver.major, ver.minor);
         return buf;
     }
+    if (p->causes_inferred && t->mode == CT_MODE_SNAPSHOT) {
+        snprintf(buf, len, "causes of copied pages that differ from the parent's in no word are inferred "
+                           "from what the pages hold (a snapshot sees the end state, not the writes)");
+        return buf;
+    }
     if (p->causes_inferred) {
         snprintf(buf, len, "causes inferred from what the copied pages hold (uffd-async records no "
                            "write addresses; --mode uffd or mprotect gives exact causes)");
@@ -306,11 +311,11 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
                 type = ti >= 0 ? ti : CT_TYPE_UNDEFINED;
         } else {
             any_inferred = true;
-            vd = ct_cause_of_summary(s, &t->regions[ri], interp[ri]);
-            if (vd.typed) {
-                int32_t ti = lookup(by_index, t->npytypes, s->type_index);
+            int32_t ti = s->type_index ? lookup(by_index, t->npytypes, s->type_index) : -1;
+            vd = ct_cause_of_summary(p->layout, s, &t->regions[ri], interp[ri], ti >= 0 ? &t->pytypes[ti] : NULL,
+                                     (t->python.flags & CT_PY_GC_COLLECTED) != 0);
+            if (vd.typed)
                 type = ti >= 0 ? ti : CT_TYPE_UNDEFINED;
-            }
         }
         p->causes[vd.cause]++;
         COUNT(type, vd.cause)++;

@@ -80,11 +80,15 @@ struct ct_verdict ct_cause_of_write(const struct ct_pyver *pv, const struct ct_e
     return e->where == CT_WHERE_OUTSIDE ? v(CT_CAUSE_OTHER, false) : v(CT_CAUSE_UNKNOWN, false);
 }
 
-struct ct_verdict ct_cause_of_summary(const struct ct_summary *s, const struct ct_region *r, bool interp)
+struct ct_verdict ct_cause_of_summary(const struct ct_pyver *pv, const struct ct_summary *s,
+                                      const struct ct_region *r, bool interp, const struct ct_pytype *type,
+                                      bool gc_collected)
 {
     uint32_t where = s->code & 3;
     if (interp)
         return v(CT_CAUSE_INTERPRETER, s->type_index != 0);
+    if (s->type_index && gc_collected && type && ct_pytype_has_gc(pv, type->flags))
+        return v(CT_CAUSE_GC, true);
     if (s->type_index)
         return v(CT_CAUSE_REFCOUNT, true);
     if (where == CT_WHERE_POOL_HEADER || (where == CT_WHERE_POOL_BLOCK && s->objects == 0))

@@ -32,9 +32,13 @@
  *     else where == OUTSIDE -> other, where UNKNOWN or a value this reader
  *     does not know -> unknown.
  *
- * Inferred (uffd-async, from the page's latest PAGE_SUMMARY entry):
- * interpreter region -> interpreter; a type -> refcount with that type
- * (what most likely copied a page holding objects: reading them);
+ * Inferred (uffd-async and snapshot, from the page's latest PAGE_SUMMARY
+ * entry): interpreter region -> interpreter; a type whose objects the
+ * collector tracks (Py_TPFLAGS_HAVE_GC), in a process that ran a full
+ * collection since the fork (CT_PY_GC_COLLECTED) -> gc with that type (a
+ * collection rewrites every tracked object's GC links and restores most
+ * of them); another type -> refcount with that type (what most likely
+ * copied a page holding objects: reading them);
  * POOL_HEADER, or POOL_BLOCK with no object header -> allocator; OUTSIDE
  * -> other; a stack or data region -> other (as rule 6); else unknown.
  *
@@ -76,6 +80,10 @@ struct ct_verdict ct_cause_of_write(const struct ct_pyver *pv, const struct ct_e
                                     const struct ct_region *r, bool interp,
                                     const struct ct_pytype *type);
 
-struct ct_verdict ct_cause_of_summary(const struct ct_summary *s, const struct ct_region *r, bool interp);
+/* type: the PYTYPE record the summary names, or NULL; gc_collected: the
+ * process's PYTHON record says CT_PY_GC_COLLECTED. */
+struct ct_verdict ct_cause_of_summary(const struct ct_pyver *pv, const struct ct_summary *s,
+                                      const struct ct_region *r, bool interp, const struct ct_pytype *type,
+                                      bool gc_collected);
 
 #endif

@@ -41,6 +41,10 @@ static const struct ct_cmd commands[] = {
       "where, and why (reference counts, gc, allocator, ...)", "report" },
     { "diff", cmd_diff, usage_diff, "[--format FMT] [-o FILE] A B",
       "compare two runs by total, cause and type", "diff" },
+    { "snapshot", cmd_snapshot, usage_snapshot, "[-o DIR] [--no-children] PID...",
+      "examine running processes (a prefork master and its workers)\n"
+      "read-only, without restarting them: shared, copied and fresh\n"
+      "pages of each against its parent, and why they were copied", "report" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

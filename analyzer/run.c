@@ -171,7 +171,7 @@ size_t ct_proc_warnings(const struct ct_proc *p, char out[][160], size_t max)
         else
             W("no end record: the process died or was killed before finishing its trace");
     }
-    if (t->have_end && t->end_how == CT_END_STOPPED)
+    if (t->have_end && t->end_how == CT_END_STOPPED && t->mode != CT_MODE_SNAPSHOT)
         W("tracing stopped early; the process went on untraced");
     if (t->writes_outside)
         W("%llu write event%s outside every region (ignored)", (unsigned long long)t->writes_outside,
@@ -196,7 +196,7 @@ size_t ct_proc_warnings(const struct ct_proc *p, char out[][160], size_t max)
     if (t->unknown_records)
         W("%llu record%s of unknown type skipped (written by a newer cowtrace?)",
           (unsigned long long)t->unknown_records, t->unknown_records == 1 ? "" : "s");
-    if (t->mode > CT_MODE_MPROTECT)
+    if (t->mode != CT_MODE_NONE && !ct_mode_word(t->mode))
         W("unknown tracking mode %u in the header", t->mode);
     if (!t->have_process)
         W("no process record");

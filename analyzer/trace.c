@@ -292,7 +292,7 @@ static int parse_region(const uint8_t *buf, uint64_t off, uint32_t size, struct 
         return ct_fail(err, off + 16, "region %u at 0x%llx overlaps or precedes region %u ending at 0x%llx",
                        r.id, (unsigned long long)r.start, r.id - 1,
                        (unsigned long long)t->regions[t->nregions - 1].end);
-    if (r.tracking > CT_TRACK_MPROTECT)
+    if (r.tracking > CT_TRACK_SNAPSHOT)
         return ct_fail(err, off + 36, "region %u has an unknown tracking method %u", r.id, r.tracking);
     uint32_t pos = SZ_REGION;
     if (read_str(buf, off, size, &pos, &r.name, "region name", err))

@@ -48,10 +48,16 @@
     X(CT_MODE_UFFD, 2, "uffd")             /* userfaultfd write-protect, SIGBUS per first write */ \
     X(CT_MODE_MPROTECT, 3, "mprotect")     /* PROT_READ + SIGSEGV per first write */
 
+/* Every mode a trace may name: the tracking methods above, and the ones
+ * that track nothing (no backend, not for `run --mode`). */
+#define CT_MODE_ALL_TABLE(X)                                                                \
+    CT_MODE_TABLE(X)                                                                        \
+    X(CT_MODE_SNAPSHOT, 4, "snapshot")     /* cowtrace snapshot: a running process read against its parent */
+
 #define CT_MODE_ENUM_(id, value, name) id = value,
 enum ct_mode {
     CT_MODE_NONE = 0,
-    CT_MODE_TABLE(CT_MODE_ENUM_)
+    CT_MODE_ALL_TABLE(CT_MODE_ENUM_)
 };
 #undef CT_MODE_ENUM_
 
@@ -61,7 +67,7 @@ static inline const char *ct_mode_word(uint32_t mode)
 {
 #define CT_MODE_CASE_(id, value, name) case id: return name;
     switch (mode) {
-    CT_MODE_TABLE(CT_MODE_CASE_)
+    CT_MODE_ALL_TABLE(CT_MODE_CASE_)
     }
 #undef CT_MODE_CASE_
     return (const char *)0;
@@ -144,6 +150,7 @@ enum ct_tracking {
     CT_TRACK_UFFD_ASYNC = 1,
     CT_TRACK_UFFD = 2,
     CT_TRACK_MPROTECT = 3,
+    CT_TRACK_SNAPSHOT = 4,    /* not tracked: compared with the parent's page at the same address */
 };
 
 struct ct_rec_region {
@@ -232,8 +239,9 @@ struct ct_rec_note {
 enum ct_end_how {
     CT_END_EXIT = 1,          /* exit() or return from main */
     CT_END__EXIT = 2,         /* _exit() / _Exit() (os._exit) */
-    CT_END_STOPPED = 3,       /* reserved: tracing stopped early (see notes); the process went on.
-                               * This shim writes an INCOMPLETE note instead and ends normally. */
+    CT_END_STOPPED = 3,       /* tracing stopped early (see notes); the process went on.
+                               * The shim writes an INCOMPLETE note instead and ends normally;
+                               * cowtrace snapshot ends each file with it (the process runs on). */
 };
 
 struct ct_rec_end {
@@ -330,6 +338,9 @@ struct ct_rec_python {
 #define CT_PY_SHARED     0x1u   /* interpreter in a shared libpython */
 #define CT_PY_GC_FROZEN  0x2u   /* --gc-freeze: gc.freeze() ran in the parent before this fork */
 #define CT_PY_GC_NOGIL   0x4u   /* --gc-freeze asked, but the forking thread did not hold the GIL */
+#define CT_PY_GC_COLLECTED 0x8u /* the process ran a full collection since the fork (its count of
+                                 * them exceeds its parent's): written by cowtrace snapshot, which
+                                 * reads both; the inferred causes use it */
 
 /* The CPython layout the shim decoded this process's memory with, written
  * right after CT_REC_PYTHON when layout_known is 1. The fields are

@@ -495,19 +495,29 @@ static void test_cause_rules(void)
     CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_UNKNOWN);
 #undef CAUSE
     /* inferred */
+#define SUM(su, r, interp) ct_cause_of_summary(L, &(su), &(r), interp, NULL, false)
     struct ct_summary su = { .type_index = 3, .code = CT_WHERE_POOL_BLOCK | 2 << 2, .objects = 5 };
-    CHECK(ct_cause_of_summary(&su, &heap, true).cause == CT_CAUSE_INTERPRETER);
-    CHECK(ct_cause_of_summary(&su, &heap, false).cause == CT_CAUSE_REFCOUNT);
+    CHECK(SUM(su, heap, true).cause == CT_CAUSE_INTERPRETER);
+    CHECK(SUM(su, heap, false).cause == CT_CAUSE_REFCOUNT);
+    /* a GC type in a process that ran a full collection since the fork: gc;
+     * without the collection, or a type without GC: refcount */
+    struct ct_pytype gct = { .flags = L->L.tpflags_have_gc }, plain = { .flags = 0 };
+    CHECK(ct_cause_of_summary(L, &su, &heap, false, &gct, true).cause == CT_CAUSE_GC);
+    CHECK(ct_cause_of_summary(L, &su, &heap, false, &gct, true).typed);
+    CHECK(ct_cause_of_summary(L, &su, &heap, false, &gct, false).cause == CT_CAUSE_REFCOUNT);
+    CHECK(ct_cause_of_summary(L, &su, &heap, false, &plain, true).cause == CT_CAUSE_REFCOUNT);
+    CHECK(ct_cause_of_summary(L, &su, &heap, true, &gct, true).cause == CT_CAUSE_INTERPRETER);
     su.type_index = 0;
-    CHECK(ct_cause_of_summary(&su, &heap, false).cause == CT_CAUSE_UNKNOWN);
+    CHECK(SUM(su, heap, false).cause == CT_CAUSE_UNKNOWN);
     su.objects = 0;
-    CHECK(ct_cause_of_summary(&su, &heap, false).cause == CT_CAUSE_ALLOCATOR);
+    CHECK(SUM(su, heap, false).cause == CT_CAUSE_ALLOCATOR);
     su.code = CT_WHERE_POOL_HEADER;
-    CHECK(ct_cause_of_summary(&su, &heap, false).cause == CT_CAUSE_ALLOCATOR);
+    CHECK(SUM(su, heap, false).cause == CT_CAUSE_ALLOCATOR);
     su.code = CT_WHERE_OUTSIDE;
-    CHECK(ct_cause_of_summary(&su, &heap, false).cause == CT_CAUSE_OTHER);
+    CHECK(SUM(su, heap, false).cause == CT_CAUSE_OTHER);
     su.code = CT_WHERE_UNKNOWN;
-    CHECK(ct_cause_of_summary(&su, &stack, false).cause == CT_CAUSE_OTHER);
+    CHECK(SUM(su, stack, false).cause == CT_CAUSE_OTHER);
+#undef SUM
     /* interpreter region: the name with or without " (bss)", data only */
     struct ct_python py = { .path = { (char *)LIBPY, sizeof LIBPY - 1 } };
     struct ct_region r1 = { .kind = CT_KIND_DATA, .name = { (char *)LIBPY " (bss)", sizeof LIBPY + 5 } };

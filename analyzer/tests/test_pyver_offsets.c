@@ -65,6 +65,7 @@ static void check_3_11(const struct ct_pylayout *L)
     CHECK_U64(L->rt_tstate_current, offsetof(_PyRuntimeState, gilstate.tstate_current));
     CHECK_U64(L->is_next, offsetof(PyInterpreterState, next));
     CHECK_U64(L->is_threads_head, offsetof(PyInterpreterState, threads.head));
+    CHECK_U64(L->is_gc_full_collections, offsetof(PyInterpreterState, gc.generation_stats[NUM_GENERATIONS - 1].collections));
     CHECK_U64(L->ts_next, offsetof(PyThreadState, next));
     CHECK_U64(L->ts_cframe, offsetof(PyThreadState, cframe));
     CHECK_U64(L->ts_native_thread_id, offsetof(PyThreadState, native_thread_id));

@@ -55,6 +55,7 @@ static void check_pre311(const struct ct_pyver *v)
     CHECK_U64(L->rt_tstate_current, offsetof(_PyRuntimeState, gilstate.tstate_current));
     CHECK_U64(L->is_next, offsetof(PyInterpreterState, next));
     CHECK_U64(L->is_threads_head, offsetof(PyInterpreterState, tstate_head));
+    CHECK_U64(L->is_gc_full_collections, offsetof(PyInterpreterState, gc.generation_stats[NUM_GENERATIONS - 1].collections));
     CHECK_U64(L->ts_next, offsetof(PyThreadState, next));
     CHECK_U64(L->co_filename, offsetof(PyCodeObject, co_filename));
     CHECK_U64(L->co_name, offsetof(PyCodeObject, co_name));

@@ -57,6 +57,10 @@ struct ct_pylayout {
     uint16_t rt_tstate_current;    /* 0: not in _PyRuntime (3.12+: thread-local) */
     uint16_t is_next, is_threads_head, ts_next, ts_cframe, ts_native_thread_id;
     uint16_t ts_current_frame;     /* 3.13+: the innermost frame, in the thread state */
+    /* PyInterpreterState.gc.generation_stats[oldest].collections: how many
+     * full collections the interpreter ran (cowtrace snapshot compares a
+     * worker's with its parent's) */
+    uint16_t is_gc_full_collections;
     uint16_t code_unit;            /* bytes per instruction unit (2) */
     uint16_t cframe_current_frame;
     uint16_t fr_code, fr_previous, fr_prev_instr, fr_owner, fr_is_entry;

@@ -68,6 +68,7 @@ const struct ct_pyver ct_pyver_3_12 = {
         .dk_indices = 32,
 
         .rt_interpreters_head = 40,
+        .is_gc_full_collections = 288,     /* gc.generation_stats[2].collections */
         .rt_tstate_current = 0,             /* thread-local in 3.12 */
         .is_next = 0,
         .is_threads_head = 72,

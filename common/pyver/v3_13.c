@@ -65,6 +65,7 @@ const struct ct_pyver ct_pyver_3_13 = {
         .dk_indices = 32,
 
         .rt_interpreters_head = 632,
+        .is_gc_full_collections = 7576,     /* gc.generation_stats[2].collections */
         .rt_tstate_current = 0,             /* thread-local */
         .is_next = 7264,
         .is_threads_head = 7344,

@@ -58,6 +58,7 @@ const struct ct_pyver ct_pyver_3_9 = {
         /* dk_*: unused (CT_DICTKEYS_NONE) */
 
         .rt_interpreters_head = 32,
+        .is_gc_full_collections = 792,     /* gc.generation_stats[2].collections */
         .rt_tstate_current = 568,
         .is_next = 0,
         .is_threads_head = 8,

@@ -1,0 +1,271 @@
+/*
+ * cmd_snapshot.c - `cowtrace snapshot`: a running process tree, read
+ * without stopping it, as trace files of mode snapshot.
+ *
+ * Promise: every PID given is checked before anything is written: one that
+ * does not exist or cannot be read is a one-line error naming it and why,
+ * exit 2, and no file. Then each process of the tree (the PIDs, and their
+ * descendants unless --no-children) is compared with its parent
+ * (snapshot.h) into one trace file; a descendant that has gone, cannot be
+ * read, or whose pid now names another process (its start time changed)
+ * is skipped with a note on stderr. With -o the files stay in DIR (report
+ * and diff read them); without it they go to a private temporary
+ * directory, the text report is printed from it, and it is removed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "procmem.h"
+#include "snapshot.h"
+#include "util.h"
+
+#define CMD "cowtrace snapshot"
+
+void usage_snapshot(FILE *f)
+{
+    fputs("usage: cowtrace snapshot [-o DIR] [--no-children] PID...\n"
+          "\n"
+          "Examine running processes without stopping them: each PID (typically a\n"
+          "prefork master: gunicorn, uWSGI, Celery, a multiprocessing pool) and its\n"
+          "descendants. Every process is compared with its parent, page by page:\n"
+          "pages still shared, pages it copied (copy-on-write), pages it allocated\n"
+          "fresh; and why each page was copied, from the words that differ between\n"
+          "its copy and the parent's page (reference count, gc, object fields,\n"
+          "allocator, interpreter), with the object types, as `cowtrace report`\n"
+          "shows them. Pages that differ in no word (a reference taken and\n"
+          "released) get an inferred cause, marked as such.\n"
+          "\n"
+          "  -o, --output DIR  write one trace file per process into DIR (created if\n"
+          "                    missing), for `cowtrace report` and `cowtrace diff`;\n"
+          "                    without it, print the text report\n"
+          "      --no-children only the PIDs given, not their descendants\n"
+          "  -h, --help        show this help\n"
+          "\n"
+          "It only reads: /proc/PID/maps, /proc/PID/pagemap and the memory through\n"
+          "/proc/PID/mem (process_vm_readv would pin, and so copy, shared pages); no\n"
+          "library is preloaded, no process is stopped or signalled. As root the\n"
+          "comparison is exact (page frame numbers). As the processes' own user frame\n"
+          "numbers read as zero: a page counts as copied when only this process maps it,\n"
+          "so a page shared with a sibling but not with the parent counts as shared (the\n"
+          "report says so). A snapshot cannot know which write came first, its stack, or\n"
+          "which pages the parent itself wrote after the fork.\n"
+          "\n"
+          "Exit status: 0 on success; 2 on a usage error, or when a PID does not exist\n"
+          "or cannot be read (then nothing is written).\n", f);
+}
+
+static int parse_pid(const char *s, pid_t *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v <= 0 || v > 0x3fffffff)
+        return -1;
+    *out = (pid_t)v;
+    return 0;
+}
+
+static int make_dir(const char *dir)
+{
+    struct stat st;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, CMD ": %s: cannot create the directory: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, CMD ": %s: not a directory\n", dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* Where the executable is mapped (its offset-0 mapping), or 0. */
+static uint64_t exe_base(pid_t pid, const char *exe)
+{
+    struct ct_vma *maps;
+    size_t n;
+    uint64_t base = 0;
+    if (ct_live_maps(pid, &maps, &n))
+        return 0;
+    for (size_t i = 0; i < n && !base; i++)
+        if (maps[i].offset == 0 && !strcmp(maps[i].name, exe))
+            base = maps[i].start;
+    ct_live_maps_free(maps, n);
+    return base;
+}
+
+/* Was a forked from b without running a program since? /proc says no
+ * exec time; but an exec maps the program anew, at another address (ASLR),
+ * while a fork keeps the parent's. So: the same executable at the same
+ * address. (Without ASLR an exec of the same program would pass; its
+ * mappings would then rarely be the parent's, page for page.) */
+static bool forked_from(pid_t a, pid_t b)
+{
+    char la[64], lb[64], ea[4096], eb[4096];
+    snprintf(la, sizeof la, "/proc/%d/exe", (int)a);
+    snprintf(lb, sizeof lb, "/proc/%d/exe", (int)b);
+    ssize_t na = readlink(la, ea, sizeof ea - 1), nb = readlink(lb, eb, sizeof eb - 1);
+    if (na <= 0 || na != nb || memcmp(ea, eb, (size_t)na))
+        return false;
+    ea[na] = 0;
+    uint64_t base = exe_base(a, ea);
+    return base && base == exe_base(b, ea);
+}
+
+static void print_mib(FILE *f, const char *what, uint64_t pages, long psize)
+{
+    fprintf(f, " %s %.1f MiB", what, (double)pages * (double)psize / 1048576.0);
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' },
+        { "no-children", no_argument, NULL, 'C' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir = NULL;
+    bool children = true;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            dir = optarg;
+            break;
+        case 'C':
+            children = false;
+            break;
+        case 'h':
+            usage_snapshot(stdout);
+            return 0;
+        default:
+            return ct_opt_error(CMD, argv, "o", usage_snapshot);
+        }
+    }
+    if (optind == argc) {
+        fprintf(stderr, CMD ": missing PID (the process to examine)\n");
+        usage_snapshot(stderr);
+        return EXIT_USAGE;
+    }
+    size_t nroots = (size_t)(argc - optind);
+    struct ct_live_proc *roots = xcalloc(nroots, sizeof *roots);
+    char why[512];
+    for (size_t i = 0; i < nroots; i++) {
+        const char *arg = argv[optind + (int)i];
+        pid_t pid;
+        if (parse_pid(arg, &pid)) {
+            fprintf(stderr, CMD ": '%s' is not a process id\n", arg);
+            free(roots);
+            return EXIT_USAGE;
+        }
+        int r = ct_live_stat(pid, &roots[i]);
+        if (r == -ENOENT || r == -ESRCH) {
+            fprintf(stderr, CMD ": PID %d: no such process\n", (int)pid);
+            free(roots);
+            return EXIT_USAGE;
+        }
+        if (r) {
+            fprintf(stderr, CMD ": PID %d: cannot read /proc/%d/stat (%s)\n", (int)pid, (int)pid, strerror(-r));
+            free(roots);
+            return EXIT_USAGE;
+        }
+        if (ct_snapshot_check(&roots[i], why, sizeof why)) {
+            fprintf(stderr, CMD ": PID %d: %s\n", (int)pid, why);
+            free(roots);
+            return EXIT_USAGE;
+        }
+    }
+
+    char tmpdir[] = "/tmp/cowtrace-snapshot.XXXXXX";
+    if (dir) {
+        if (make_dir(dir)) {
+            free(roots);
+            return EXIT_USAGE;
+        }
+    } else if (!mkdtemp(tmpdir)) {
+        fprintf(stderr, CMD ": cannot create a temporary directory: %s\n", strerror(errno));
+        free(roots);
+        return EXIT_USAGE;
+    }
+    const char *out = dir ? dir : tmpdir;
+
+    struct ct_live_proc *procs;
+    size_t nprocs = children ? ct_live_tree(roots, nroots, &procs) : nroots;
+    if (!children) {
+        procs = roots;
+        roots = NULL;
+    }
+    bool exact = ct_snapshot_exact();
+    long psize = sysconf(_SC_PAGESIZE);
+    int status = 0;
+    char **written = xcalloc(nprocs + 1, sizeof *written);
+    size_t nwritten = 0;
+    for (size_t i = 0; i < nprocs; i++) {
+        const struct ct_live_proc *p = &procs[i];
+        if (!ct_live_same(p)) {
+            fprintf(stderr, CMD ": PID %d: gone, or its pid now names another process: skipped\n", (int)p->pid);
+            continue;
+        }
+        if (i >= nroots && ct_snapshot_check(p, why, sizeof why)) {
+            fprintf(stderr, CMD ": PID %d: %s: skipped\n", (int)p->pid, why);
+            continue;
+        }
+        struct ct_live_proc parent, *pp = NULL;
+        if (ct_live_stat(p->ppid, &parent) == 0 && parent.start <= p->start && forked_from(p->pid, p->ppid) &&
+            ct_snapshot_check(&parent, why, sizeof why) == 0)
+            pp = &parent;
+        struct ct_snap_result res;
+        if (ct_snapshot_write(p, pp, out, exact, &res, why, sizeof why)) {
+            fprintf(stderr, CMD ": PID %d: %s\n", (int)p->pid, why);
+            status = EXIT_USAGE;
+            continue;
+        }
+        /* The pid still names the process read? If another one took it
+         * meanwhile, the file mixes two processes: drop it. */
+        struct ct_live_proc now;
+        if (ct_live_stat(p->pid, &now) == 0 && now.start != p->start) {
+            unlink(res.path);
+            fprintf(stderr, CMD ": PID %d: reused by another process while it was read: skipped\n", (int)p->pid);
+            continue;
+        }
+        if (pp && pp->pid && !ct_live_same(pp))
+            fprintf(stderr, CMD ": PID %d: its parent %d exited while it was read\n", (int)p->pid, (int)pp->pid);
+        written[nwritten++] = xstrdup(res.path);
+        if (dir) {
+            printf("pid %d (%s)%s:", (int)p->pid, p->comm, res.incomplete ? " incomplete" : "");
+            if (res.compared) {
+                print_mib(stdout, "shared", res.shared, psize);
+                print_mib(stdout, "copied", res.copied, psize);
+                print_mib(stdout, "fresh", res.fresh, psize);
+            } else
+                printf(" not compared (no parent running the same program)");
+            printf("%s -> %s\n", res.python ? "" : " [not Python]", res.path);
+        }
+    }
+    if (!dir) {
+        if (nwritten) {
+            char *rargv[] = { "report", tmpdir, NULL };
+            int r = cmd_report(2, rargv);
+            if (r)
+                status = r;
+        }
+        for (size_t i = 0; i < nwritten; i++)
+            unlink(written[i]);
+        rmdir(tmpdir);
+    }
+    for (size_t i = 0; i < nwritten; i++)
+        free(written[i]);
+    free(written);
+    free(procs);
+    free(roots);
+    return status;
+}

@@ -1,0 +1,944 @@
+/*
+ * snapshot.c - see snapshot.h.
+ *
+ * Pages are classified region by region in chunks of CHUNK_PAGES (one
+ * pagemap read of the process and one of the parent each), so memory use
+ * does not grow with the address space. Causes then look at the copied
+ * pages only: the process's page and the parent's at the same address are
+ * read whole (/proc/PID/mem) and compared word by word; each differing
+ * word is decoded with common/pyver's ct_py_find against the process's
+ * memory and judged with the same rules as a traced write (cause.c). The
+ * decoder reads through a small cache of the process's pages (page_cache),
+ * so the pool header and type objects a page's blocks share cost one
+ * system call, not one per word.
+ *
+ * A region's name follows the shim's: the file for its data, "FILE (bss)"
+ * for the anonymous mapping that directly follows a file's writable data
+ * (the shim asks the loader for the bss bounds; from /proc adjacency is
+ * what there is).
+ */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "cause.h"
+#include "ct_wire.h"
+#include "decode.h"
+#include "fields.h"
+#include "pyremote.h"
+#include "trace_file.h"
+#include "trace_records.h"
+#include "util.h"
+
+#define CHUNK_PAGES 16384u
+#define CACHE_SLOTS 256u
+#define RUNS_FLUSH (1u << 20)
+#define SUMMARY_BATCH 4096u
+#define MAX_VERDICTS 16
+#define RUN_PAGES 32u
+
+bool ct_snapshot_exact(void)
+{
+    static volatile uint64_t probe = 1;
+    probe++;
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    uint64_t e = 0;
+    long ps = sysconf(_SC_PAGESIZE);
+    ssize_t r = pread(fd, &e, sizeof e, (off_t)((uintptr_t)&probe / (uintptr_t)ps * sizeof e));
+    close(fd);
+    return r == (ssize_t)sizeof e && (e & CT_PM_PRESENT) && (e & CT_PM_PFN_MASK);
+}
+
+/* ---- reading the process's memory ----------------------------------------- */
+
+struct cache_slot {
+    uint64_t pg;
+    int state;                 /* 0 empty, 1 read, -1 unreadable */
+    uint8_t data[];
+};
+
+struct page_cache {
+    int fd;                    /* /proc/PID/mem */
+    int pm_fd;                 /* /proc/PID/pagemap: anonymous pages are read only if present */
+    const struct ct_vma *maps; /* the process's mappings, sorted */
+    size_t nmaps;
+    size_t psize;
+    unsigned shift;
+    uint8_t *slots;            /* CACHE_SLOTS x (slot header + page) */
+};
+
+static size_t slot_bytes(const struct page_cache *c)
+{
+    return sizeof(struct cache_slot) + c->psize;
+}
+
+/* Reads through /proc/PID/mem, not process_vm_readv: process_vm_readv
+ * pins the pages it reads (FOLL_PIN), and the kernel unshares a pinned
+ * anonymous page that is still shared after a fork, which copies it:
+ * measured here, a snapshot that read with it made the workers copy the
+ * pages it looked at (and the parent too). /proc/PID/mem takes plain
+ * references, which leave a shared page shared. */
+static int read_remote(int fd, uint64_t addr, void *dst, size_t len)
+{
+    if (fd < 0 || addr > (uint64_t)INT64_MAX - len)
+        return -1;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t r = pread(fd, (char *)dst + done, len - done, (off_t)(addr + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+static int open_mem(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Reads n pages at addr with one system call into tmp and from there into
+ * the cache (a run of copied pages is examined page by page next). */
+static void cache_prefetch(struct page_cache *c, uint64_t addr, size_t n, uint8_t *tmp)
+{
+    if (read_remote(c->fd, addr, tmp, n * c->psize) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t pg = (addr >> c->shift) + i;
+        struct cache_slot *s = (struct cache_slot *)(c->slots + (pg % CACHE_SLOTS) * slot_bytes(c));
+        s->pg = pg;
+        s->state = 1;
+        memcpy(s->data, tmp + i * c->psize, c->psize);
+    }
+}
+
+/* Is addr in anonymous memory of the process (or in no mapping we know)? */
+static bool anonymous_at(const struct page_cache *c, uint64_t addr)
+{
+    size_t lo = 0, hi = c->nmaps;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->maps[mid].end <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo >= c->nmaps || c->maps[lo].start > addr)
+        return true;
+    return c->maps[lo].inode == 0;
+}
+
+static int cache_read(void *ctx, uintptr_t addr, void *dst, size_t len)
+{
+    struct page_cache *c = ctx;
+    if (addr + len < addr)
+        return -1;
+    uint8_t *out = dst;
+    while (len) {
+        uint64_t pg = addr >> c->shift;
+        size_t off = addr & (c->psize - 1), n = c->psize - off < len ? c->psize - off : len;
+        struct cache_slot *s = (struct cache_slot *)(c->slots + (pg % CACHE_SLOTS) * slot_bytes(c));
+        if (s->state == 0 || s->pg != pg) {
+            /* A read of anonymous memory the process does not have would
+             * fault a page in (the zero page, or a swap-in): look first,
+             * and leave it. (A file's page is only mapped from the page
+             * cache, as any read would; fork does not copy those page
+             * table entries, so they are often absent.) */
+            uint64_t e = 0;
+            s->pg = pg;
+            bool ok = true;
+            if (anonymous_at(c, pg << c->shift))
+                ok = c->pm_fd >= 0 && pread(c->pm_fd, &e, sizeof e, (off_t)(pg * sizeof e)) == (ssize_t)sizeof e &&
+                     (e & CT_PM_PRESENT);
+            s->state = ok && read_remote(c->fd, pg << c->shift, s->data, c->psize) == 0 ? 1 : -1;
+        }
+        if (s->state < 0)
+            return -1;
+        memcpy(out, s->data + off, n);
+        out += n;
+        addr += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* ---- types seen ----------------------------------------------------------- */
+
+struct type_entry {
+    uint64_t addr;
+    bool valid;
+    struct ct_pytypeinfo info;
+    int64_t itemsize;
+    char name[200];
+    size_t name_len;
+    UT_hash_handle hh;
+};
+
+struct types {
+    struct type_entry *h;
+    uint32_t next_index;
+    const struct ct_pyver *v;
+    const struct ct_memread *mem;
+};
+
+static struct type_entry *type_lookup(struct types *ts, uint64_t t)
+{
+    struct type_entry *e;
+    HASH_FIND(hh, ts->h, &t, sizeof t, e);
+    if (e)
+        return e;
+    /* Only types are kept: the decoder asks about every candidate pointer
+     * it meets, and keeping the misses would grow without bound. */
+    struct ct_pytypeinfo info;
+    struct ct_pydecoder plain = {.v = ts->v, .mem = ts->mem};
+    if (!t || !ct_py_read_type(&plain, t, &info))
+        return NULL;
+    e = xcalloc(1, sizeof *e);
+    e->addr = t;
+    e->info = info;
+    e->valid = true;
+    {
+        const struct ct_pylayout *L = &ts->v->L;
+        e->info.index = ++ts->next_index;
+        ct_mem_read(ts->mem, t + L->tp_itemsize, &e->itemsize, sizeof e->itemsize);
+        uint64_t np = 0;
+        if (ct_mem_u64(ts->mem, t + L->tp_name, &np) == 0)
+            for (size_t i = 0; i < sizeof e->name; i++) {
+                char ch;
+                if (ct_mem_read(ts->mem, np + i, &ch, 1) || !ch)
+                    break;
+                e->name[e->name_len++] = ch;
+            }
+    }
+    HASH_ADD(hh, ts->h, addr, sizeof e->addr, e);
+    return e;
+}
+
+static const struct ct_pytypeinfo *type_of(void *ctx, uintptr_t t, struct ct_pytypeinfo *scratch)
+{
+    (void)scratch;
+    struct type_entry *e = type_lookup(ctx, t);
+    return e ? &e->info : NULL;
+}
+
+static int types_write(struct types *ts, struct ct_writer *w)
+{
+    struct type_entry *e, *tmp;
+    int rc = 0;
+    HASH_ITER(hh, ts->h, e, tmp) {
+        if (e->valid && !rc && w)
+            rc = ct_rec_pytype(w, e->addr, e->info.index, e->info.flags, e->info.basicsize, e->itemsize, e->name,
+                               e->name_len);
+        HASH_DEL(ts->h, e);
+        free(e);
+    }
+    return rc;
+}
+
+/* ---- run lists ------------------------------------------------------------ */
+
+struct runs {
+    uint8_t *b;
+    size_t n, cap;
+    uint64_t rec_first;        /* first_page of the record being built */
+    uint64_t prev_end;         /* end of the last run encoded */
+    uint64_t start, len;       /* the run being extended */
+};
+
+static void runs_reset(struct runs *r)
+{
+    r->n = 0;
+    r->rec_first = r->prev_end = r->start = r->len = 0;
+}
+
+static void runs_put(struct runs *r, uint64_t v)
+{
+    if (r->n + 10 > r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 4096;
+        r->b = xreallocarray(r->b, r->cap, 1);
+    }
+    r->n += ct_wire_put_uleb(r->b + r->n, v);
+}
+
+static int runs_emit(struct runs *r, struct ct_writer *w, uint32_t type, uint32_t region)
+{
+    int rc = r->n ? ct_rec_pages(w, type, region, r->rec_first, r->b, r->n) : 0;
+    r->n = 0;
+    r->rec_first = r->prev_end;
+    return rc;
+}
+
+static int runs_close(struct runs *r, struct ct_writer *w, uint32_t type, uint32_t region)
+{
+    if (r->len) {
+        runs_put(r, r->start - r->prev_end);
+        runs_put(r, r->len);
+        r->prev_end = r->start + r->len;
+        r->len = 0;
+    }
+    return r->n >= RUNS_FLUSH ? runs_emit(r, w, type, region) : 0;
+}
+
+static int runs_add(struct runs *r, struct ct_writer *w, uint32_t type, uint32_t region, uint64_t pg)
+{
+    if (r->len && pg == r->start + r->len) {
+        r->len++;
+        return 0;
+    }
+    int rc = runs_close(r, w, type, region);
+    r->start = pg;
+    r->len = 1;
+    return rc;
+}
+
+/* ---- regions -------------------------------------------------------------- */
+
+struct region {
+    const struct ct_vma *vma;
+    uint64_t start, end;       /* a mapping, or the part of one that is a file's bss */
+    uint32_t kind;
+    char *name;                /* owned */
+    bool interp;
+};
+
+static uint32_t kind_of(const struct ct_vma *m)
+{
+    if (!strcmp(m->name, "[heap]"))
+        return CT_KIND_HEAP;
+    if (!strncmp(m->name, "[stack", 6))
+        return CT_KIND_STACK;
+    if (m->name[0] == '/')
+        return CT_KIND_DATA;
+    return m->name[0] ? CT_KIND_OTHER : CT_KIND_ANON;
+}
+
+static char *str_copy(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = xmalloc(la + lb + 1);
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}
+
+/* An anonymous mapping right after a file's writable data begins with that
+ * file's bss, up to the end of its last PT_LOAD segment; the kernel may
+ * have merged more anonymous memory (pymalloc arenas) into it. */
+static size_t build_regions(pid_t pid, const struct ct_vma *maps, size_t n, const char *pypath,
+                            struct region **out)
+{
+    struct region *r = xcalloc(2 * n + 1, sizeof *r);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ct_vma *m = &maps[i];
+        if (!ct_vma_cow(m))
+            continue;
+        const struct ct_vma *prev = i ? &maps[i - 1] : NULL;
+        uint64_t at = m->start;
+        if (!m->name[0] && prev && prev->end == m->start && prev->name[0] == '/' && ct_vma_cow(prev)) {
+            uint64_t bss_end = ct_elf_load_end(pid, maps, n, prev->name);
+            if (bss_end > m->start) {
+                uint64_t e = bss_end < m->end ? bss_end : m->end;
+                r[k++] = (struct region){m, m->start, e, CT_KIND_DATA, str_copy(prev->name, " (bss)"), false};
+                at = e;
+            }
+        }
+        if (at < m->end)
+            r[k++] = (struct region){m, at, m->end, kind_of(m), str_copy(m->name, ""), false};
+    }
+    for (size_t i = 0; pypath && i < k; i++)
+        if (r[i].kind == CT_KIND_DATA) {
+            size_t pl = strlen(pypath);
+            r[i].interp = !strncmp(r[i].name, pypath, pl) && (!r[i].name[pl] || !strcmp(r[i].name + pl, " (bss)"));
+        }
+    *out = r;
+    return k;
+}
+
+/* The parent's mapping at addr, if it is the same mapping inherited across
+ * the fork: private and writable in both, the same file (or none) at the
+ * same offset. *cur only moves forward: callers ask in address order. */
+static bool inherited(const struct ct_vma *q, size_t nq, size_t *cur, const struct ct_vma *p, uint64_t addr)
+{
+    while (*cur < nq && q[*cur].end <= addr)
+        (*cur)++;
+    if (*cur >= nq || q[*cur].start > addr)
+        return false;
+    const struct ct_vma *m = &q[*cur];
+    return ct_vma_cow(m) && m->inode == p->inode && !strcmp(m->name, p->name) &&
+           m->offset + (addr - m->start) == p->offset + (addr - p->start);
+}
+
+/* ---- causes of copied pages ----------------------------------------------- */
+
+struct copied {
+    uint64_t addr;
+    uint32_t region;
+};
+
+struct verdict_tally {
+    enum ct_cause cause;
+    uint64_t type;             /* 0: untyped */
+    uint32_t count;
+    uint64_t addr;             /* the first word with this verdict */
+    struct ct_pyfound found;
+};
+
+struct attrib_ctx {
+    const struct ct_pyver *v;
+    struct ct_pydecoder dec;
+    struct ct_memread mem;
+    struct types types;
+    uint64_t dict_type;
+    int fd, parent_fd;         /* /proc/PID/mem of the process and its parent */
+    pid_t pid;
+    size_t psize;
+    uint8_t *mine, *theirs;
+    /* the run of copied pages being examined: the parent's pages, read at once */
+    uint8_t *run_theirs, *run_tmp;
+    uint64_t run_start;
+    size_t run_pages;
+    bool run_ok;
+    /* summaries being built */
+    uint8_t *sb;
+    size_t sn, scap;
+    uint32_t scount;
+    uint64_t sbase, slast;
+};
+
+static void sum_put(struct attrib_ctx *a, uint64_t v)
+{
+    if (a->sn + 10 > a->scap) {
+        a->scap = a->scap ? 2 * a->scap : 4096;
+        a->sb = xreallocarray(a->sb, a->scap, 1);
+    }
+    a->sn += ct_wire_put_uleb(a->sb + a->sn, v);
+}
+
+static int sum_flush(struct attrib_ctx *a, struct ct_writer *w)
+{
+    int rc = a->scount ? ct_rec_page_summary(w, a->sbase, a->scount, a->sb, a->sn) : 0;
+    a->sn = 0;
+    a->scount = 0;
+    return rc;
+}
+
+/* What a page that differs in no word holds: the entry uffd-async's
+ * summaries have (cause.h's inferred rules read it), from every block. */
+static int summarize(struct attrib_ctx *a, struct ct_writer *w, uint64_t page)
+{
+    const struct ct_pylayout *L = &a->v->L;
+    uint64_t pool = ct_py_pool_of(a->v, page);
+    uint32_t size = ct_py_pool_block_size(a->v, &a->mem, pool), objects = 0;
+    uint32_t where = size ? CT_WHERE_POOL_BLOCK : CT_WHERE_OUTSIDE;
+    struct { uint64_t t; uint32_t n; } seen[MAX_VERDICTS] = {{0, 0}};
+    if (size) {
+        uint64_t first = pool + L->pool_overhead;
+        if (page > first)
+            first += ((page - first + size - 1) / size) * size;
+        uint64_t end = page + a->psize < pool + L->pool_size ? page + a->psize : pool + L->pool_size;
+        struct ct_pytypeinfo scratch;
+        for (uint64_t b = first; b + size <= end; b += size) {
+            uintptr_t obj;
+            if (!ct_py_block_object(&a->dec, &a->mem, b, size, &obj, &scratch))
+                continue;
+            objects++;
+            uint64_t refcnt = 0, t = 0;
+            if (!ct_mem_u64(&a->mem, obj + L->ob_refcnt, &refcnt) && ct_py_is_immortal(a->v, refcnt))
+                continue;
+            ct_mem_u64(&a->mem, obj + L->ob_type, &t);
+            for (int j = 0; j < MAX_VERDICTS; j++)
+                if (seen[j].t == t || !seen[j].t) {
+                    seen[j].t = t;
+                    seen[j].n++;
+                    break;
+                }
+        }
+        if (!objects && page == pool)
+            where = CT_WHERE_POOL_HEADER;
+    }
+    uint64_t best_t = 0;
+    uint32_t best = 0;
+    for (int j = 0; j < MAX_VERDICTS; j++)
+        if (seen[j].n > best) {
+            best = seen[j].n;
+            best_t = seen[j].t;
+        }
+    uint32_t index = 0;
+    if (best_t) {
+        struct type_entry *e = type_lookup(&a->types, best_t);
+        index = e ? e->info.index : 0;
+    }
+    if (!a->scount) {
+        a->sbase = page;
+        a->slast = page;
+    }
+    sum_put(a, (page - a->slast) / a->psize);
+    sum_put(a, index);
+    sum_put(a, where | (size / 16) << 2);
+    sum_put(a, objects);
+    a->slast = page;
+    a->scount++;
+    return a->scount >= SUMMARY_BATCH ? sum_flush(a, w) : 0;
+}
+
+/* The verdict of one differing word, as if a traced write had hit it. */
+static void judge(struct attrib_ctx *a, const struct region *r, uint64_t addr, const struct ct_pyfound *f,
+                  struct verdict_tally *tally, size_t *nt)
+{
+    struct ct_event e = {
+        .addr = addr, .obj = f->obj, .type = f->type, .block = f->block, .block_size = f->block_size,
+        .where = f->where, .obj_how = f->obj_how,
+    };
+    struct ct_pytype tp = {0}, *tpp = NULL;
+    if (f->type) {
+        struct type_entry *te = type_lookup(&a->types, f->type);
+        if (te) {
+            tp.addr = f->type;
+            tp.flags = te->info.flags;
+            tpp = &tp;
+        }
+    }
+    struct ct_region reg = {.kind = r->kind};
+    struct ct_verdict vd = ct_cause_of_write(a->v, &e, &reg, r->interp, tpp);
+    uint64_t type = vd.typed ? f->type : 0;
+    for (size_t i = 0; i < *nt; i++)
+        if (tally[i].cause == vd.cause && tally[i].type == type) {
+            tally[i].count++;
+            return;
+        }
+    if (*nt < MAX_VERDICTS)
+        tally[(*nt)++] = (struct verdict_tally){vd.cause, type, 1, addr, *f};
+}
+
+/* 1: the page was judged (WRITE or summary); 0: it could not be read in
+ * the process (gone, or unmapped since); -1: the trace is full. */
+static int attribute_page(struct attrib_ctx *a, struct ct_writer *w, const struct region *r, uint64_t page,
+                          uint64_t *differing)
+{
+    if (ct_mem_read(&a->mem, page, a->mine, a->psize) != 0)
+        return 0;
+    bool have_parent;
+    if (a->run_ok && page >= a->run_start && page < a->run_start + a->run_pages * a->psize) {
+        memcpy(a->theirs, a->run_theirs + (page - a->run_start), a->psize);
+        have_parent = true;
+    } else
+        have_parent = read_remote(a->parent_fd, page, a->theirs, a->psize) == 0;
+    struct verdict_tally tally[MAX_VERDICTS];
+    size_t nt = 0;
+    if (have_parent) {
+        const uint64_t *m = (const uint64_t *)a->mine, *t = (const uint64_t *)a->theirs;
+        struct ct_pyfound f = {0};
+        for (size_t i = 0; i < a->psize / 8; i++) {
+            if (m[i] == t[i])
+                continue;
+            uint64_t addr = page + i * 8;
+            /* Words of one pymalloc block share its object: decode once. */
+            if (!(f.where == CT_WHERE_POOL_BLOCK && f.block && addr >= f.block && addr < f.block + f.block_size))
+                ct_py_find(&a->dec, &a->mem, addr, a->dict_type, &f);
+            judge(a, r, addr, &f, tally, &nt);
+        }
+    }
+    if (!nt)
+        return summarize(a, w, page) ? -1 : 1;
+    size_t best = 0;
+    for (size_t i = 1; i < nt; i++)
+        if (tally[i].count > tally[best].count ||
+            (tally[i].count == tally[best].count && tally[i].cause < tally[best].cause))
+            best = i;
+    const struct ct_pyfound *f = &tally[best].found;
+    struct ct_py_evidence ev = {
+        .obj = f->obj, .type = f->type, .block = f->block, .block_size = f->block_size,
+        .where = f->where, .obj_how = f->obj_how,
+    };
+    (*differing)++;
+    return ct_rec_write(w, tally[best].addr, 0, 0, (uint32_t)a->pid, 0, &ev, 0) ? -1 : 1;
+}
+
+/* ---- one process ----------------------------------------------------------- */
+
+static void say(char *why, size_t len, const char *fmt, const char *detail)
+{
+    snprintf(why, len, fmt, detail);
+}
+
+int ct_snapshot_check(const struct ct_live_proc *p, char *why, size_t whylen)
+{
+    struct ct_vma *maps;
+    size_t n;
+    if (p->state == 'Z' || p->state == 'X') {
+        say(why, whylen, "has exited (a zombie its parent has not reaped)%s", "");
+        return -1;
+    }
+    int r = ct_live_maps(p->pid, &maps, &n);
+    if (r == -ENOENT || r == -ESRCH) {
+        say(why, whylen, "no such process%s", "");
+        return -1;
+    }
+    uid_t me = geteuid();
+    if (r) {
+        if (me != 0 && p->uid != me)
+            snprintf(why, whylen, "belongs to another user (uid %u): cannot read its memory map", (unsigned)p->uid);
+        else
+            say(why, whylen, "cannot read its memory map (%s: not dumpable, or ptrace_scope forbids it)",
+                strerror(-r));
+        return -1;
+    }
+    struct ct_pagemap pm;
+    r = ct_pagemap_open(p->pid, &pm);
+    if (r) {
+        say(why, whylen, "cannot open its pagemap (%s)", strerror(-r));
+        ct_live_maps_free(maps, n);
+        return -1;
+    }
+    ct_pagemap_close(&pm);
+    /* Its memory: the first readable private mapping. */
+    r = -1;
+    int err = 0, fd = open_mem(p->pid);
+    if (fd < 0)
+        err = errno;
+    for (size_t i = 0; i < n && r && fd >= 0; i++)
+        if ((maps[i].prot & PROT_READ) && strcmp(maps[i].name, "[vvar]") && strcmp(maps[i].name, "[vsyscall]")) {
+            uint64_t word;
+            errno = 0;
+            r = read_remote(fd, maps[i].start, &word, sizeof word);
+            err = errno;
+            if (r && err != EIO && err != EFAULT && err != 0)
+                break;
+        }
+    if (fd >= 0)
+        close(fd);
+    ct_live_maps_free(maps, n);
+    if (r) {
+        if (err == ESRCH)
+            say(why, whylen, "no such process%s", "");
+        else
+            say(why, whylen, "cannot read its memory (%s: not dumpable, another user's, or "
+                             "kernel.yama.ptrace_scope forbids it)", strerror(err));
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t realtime_of_start(uint64_t ticks)
+{
+    FILE *f = fopen("/proc/stat", "re");
+    unsigned long long btime = 0;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "btime %llu", &btime) == 1)
+            break;
+    if (f)
+        fclose(f);
+    long hz = sysconf(_SC_CLK_TCK);
+    if (!btime || hz <= 0)
+        return 0;
+    return btime * 1000000000ull + ticks * (1000000000ull / (uint64_t)hz);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void layout_field(const void *ctx, size_t i, uint32_t *id, uint64_t *value)
+{
+    ct_pyver_field(ctx, i, id, value);
+}
+
+/* How many full collections the interpreter at runtime has run, read
+ * through mem; -1 when unknown (no offset for the version, unreadable). */
+static int64_t full_collections(const struct ct_pyver *v, const struct ct_memread *mem, uint64_t runtime)
+{
+    const struct ct_pylayout *L = &v->L;
+    uint64_t interp = 0, n = 0;
+    if (!L->is_gc_full_collections || ct_mem_u64(mem, runtime + L->rt_interpreters_head, &interp) || !interp ||
+        ct_mem_u64(mem, interp + L->is_gc_full_collections, &n) || n > INT64_MAX)
+        return -1;
+    return (int64_t)n;
+}
+
+static bool gone(const struct ct_live_proc *p)
+{
+    return !ct_live_same(p);
+}
+
+int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *parent, const char *dir,
+                      bool exact, struct ct_snap_result *res, char *why, size_t whylen)
+{
+    memset(res, 0, sizeof *res);
+    long psz = sysconf(_SC_PAGESIZE);
+    size_t psize = psz > 0 ? (size_t)psz : 4096;
+    unsigned shift = (unsigned)__builtin_ctzl(psize);
+
+    struct ct_vma *maps = NULL, *qmaps = NULL;
+    size_t nmaps = 0, nq = 0;
+    int r = ct_live_maps(p->pid, &maps, &nmaps);
+    if (r) {
+        say(why, whylen, "cannot read its memory map (%s)", strerror(-r));
+        return -1;
+    }
+    struct ct_pagemap pm = {.fd = -1}, qpm = {.fd = -1};
+    if ((r = ct_pagemap_open(p->pid, &pm))) {
+        say(why, whylen, "cannot open its pagemap (%s)", strerror(-r));
+        ct_live_maps_free(maps, nmaps);
+        return -1;
+    }
+    if (parent && (ct_live_maps(parent->pid, &qmaps, &nq) || ct_pagemap_open(parent->pid, &qpm)))
+        parent = NULL;         /* the caller checked it; it went away since */
+    res->compared = parent != NULL;
+
+    struct page_cache cache = {
+        .fd = open_mem(p->pid), .pm_fd = pm.fd, .maps = maps, .nmaps = nmaps, .psize = psize, .shift = shift,
+    };
+    int parent_fd = parent ? open_mem(parent->pid) : -1;
+    cache.slots = xcalloc(CACHE_SLOTS, sizeof(struct cache_slot) + psize);
+    struct ct_memread mem = {cache_read, &cache};
+    struct ct_pyremote py;
+    ct_pyremote_find(p->pid, maps, nmaps, &mem, &py);
+    const struct ct_pyver *pv = py.found ? ct_pyver_for(py.hexversion) : NULL;
+    res->python = py.found;
+
+    struct region *regs;
+    size_t nregs = build_regions(p->pid, maps, nmaps, py.found ? py.path : NULL, &regs);
+
+    struct ct_header h = {
+        .version = CT_FORMAT_VERSION, .header_size = CT_HEADER_SIZE, .page_size = (uint32_t)psize,
+        .pid = p->pid, .ppid = p->ppid, .mode = CT_MODE_SNAPSHOT,
+        .fork_time_ns = realtime_of_start(p->start),
+    };
+    memcpy(h.magic, CT_MAGIC, 8);
+    struct ct_writer w;
+    memset(&w, 0, sizeof w);
+    int rc = 0;
+    if ((r = ct_writer_create(&w, dir, &h))) {
+        say(why, whylen, "cannot create its trace file in the output directory (%s)", strerror(-r));
+        rc = -1;
+        goto out;
+    }
+    snprintf(res->path, sizeof res->path, "%s", w.path);
+
+    char exe[4096] = "", link[64], reason[512];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)p->pid);
+    ssize_t el = readlink(link, exe, sizeof exe - 1);
+    exe[el > 0 ? el : 0] = 0;
+    if (parent)
+        snprintf(reason, sizeof reason, "snapshot of a running process against its parent %d (%s)", (int)parent->pid,
+                 exact ? "frame numbers: exact" : "not root: the exclusively-mapped bit, no frame numbers");
+    else
+        snprintf(reason, sizeof reason, "snapshot of a running process (no parent to compare with)");
+    int wr = ct_rec_process(&w, CT_MODE_SNAPSHOT, 0, reason, exe, p->comm);
+    /* Has it run a full collection since the fork? Its count against the
+     * parent's, read the same way (the parent's interpreter is at the same
+     * address: it was inherited). */
+    uint32_t pyflags = py.shared ? CT_PY_SHARED : 0;
+    int64_t mine_full = -1, parent_full = -1;
+    if (pv && parent) {
+        struct page_cache pc = {
+            .fd = parent_fd, .pm_fd = qpm.fd, .maps = qmaps, .nmaps = nq, .psize = psize, .shift = shift,
+        };
+        pc.slots = xcalloc(CACHE_SLOTS, sizeof(struct cache_slot) + psize);
+        struct ct_memread pmem = {cache_read, &pc};
+        mine_full = full_collections(pv, &mem, py.runtime);
+        parent_full = full_collections(pv, &pmem, py.runtime);
+        free(pc.slots);
+        if (mine_full >= 0 && parent_full >= 0 && mine_full > parent_full)
+            pyflags |= CT_PY_GC_COLLECTED;
+    }
+    if (!wr && py.found) {
+        char version[64] = "";
+        ct_pyversion_format(py.hexversion, version, sizeof version);
+        wr = ct_rec_python(&w, py.hexversion, py.runtime, pv != NULL, pyflags, version,
+                           strlen(version), py.path);
+        if (!wr && pv)
+            wr = ct_rec_pylayout(&w, (uint32_t)ct_pyver_nfields(), layout_field, pv, pv->name);
+    }
+    for (size_t i = 0; i < nregs && !wr; i++) {
+        const struct ct_vma *m = regs[i].vma;
+        struct ct_region_desc d = {
+            .id = (uint32_t)i, .kind = regs[i].kind, .prot = m->prot, .tracking = CT_TRACK_SNAPSHOT,
+            .start = regs[i].start, .end = regs[i].end, .file_offset = m->offset + (regs[i].start - m->start),
+            .inode = m->inode, .name = regs[i].name,
+        };
+        wr = ct_rec_region(&w, &d);
+    }
+
+    /* Page sets, region by region. */
+    struct copied *cop = NULL;
+    size_t ncop = 0, copcap = 0, qcur = 0;
+    uint64_t *we = xmalloc(CHUNK_PAGES * sizeof *we), *qe = xmalloc(CHUNK_PAGES * sizeof *qe);
+    struct runs present = {0}, written = {0};
+    for (size_t i = 0; i < nregs && !wr && !res->incomplete; i++) {
+        const struct ct_vma *m = regs[i].vma;
+        runs_reset(&present);
+        runs_reset(&written);
+        uint64_t lo = regs[i].start, hi = regs[i].end;
+        for (uint64_t a = lo; a < hi && !wr; a += (uint64_t)CHUNK_PAGES << shift) {
+            uint64_t b = hi - a > ((uint64_t)CHUNK_PAGES << shift) ? a + ((uint64_t)CHUNK_PAGES << shift) : hi;
+            size_t n = (size_t)((b - a) >> shift);
+            if (ct_pagemap_read(&pm, a, b, shift, we)) {
+                res->incomplete = true;
+                break;
+            }
+            if (!parent || ct_pagemap_read(&qpm, a, b, shift, qe))
+                memset(qe, 0, n * sizeof *qe);
+            for (size_t k = 0; k < n && !wr; k++) {
+                uint64_t addr = a + ((uint64_t)k << shift), pg = (addr - lo) >> shift;
+                if (!parent) {
+                    /* Nothing to compare with: its resident pages, as "tracked". */
+                    if (we[k] & CT_PM_PRESENT)
+                        wr = runs_add(&present, &w, CT_REC_PRESENT, (uint32_t)i, pg);
+                    continue;
+                }
+                uint64_t q = parent && inherited(qmaps, nq, &qcur, m, addr) ? qe[k] : 0;
+                enum ct_page_class c = ct_page_classify(we[k], q, exact);
+                if (c == CT_PAGE_SHARED || c == CT_PAGE_COPIED)
+                    wr = runs_add(&present, &w, CT_REC_PRESENT, (uint32_t)i, pg);
+                if (!wr && (c == CT_PAGE_COPIED || c == CT_PAGE_FRESH))
+                    wr = runs_add(&written, &w, CT_REC_WRITTEN, (uint32_t)i, pg);
+                res->shared += c == CT_PAGE_SHARED;
+                res->copied += c == CT_PAGE_COPIED;
+                res->fresh += c == CT_PAGE_FRESH;
+                if (c == CT_PAGE_COPIED) {
+                    if (ncop == copcap) {
+                        copcap = copcap ? 2 * copcap : 1024;
+                        cop = xreallocarray(cop, copcap, sizeof *cop);
+                    }
+                    cop[ncop++] = (struct copied){addr, (uint32_t)i};
+                }
+            }
+        }
+        if (!wr)
+            wr = runs_close(&present, &w, CT_REC_PRESENT, (uint32_t)i);
+        if (!wr)
+            wr = runs_emit(&present, &w, CT_REC_PRESENT, (uint32_t)i);
+        if (!wr)
+            wr = runs_close(&written, &w, CT_REC_WRITTEN, (uint32_t)i);
+        if (!wr)
+            wr = runs_emit(&written, &w, CT_REC_WRITTEN, (uint32_t)i);
+        qcur = 0;
+    }
+    free(present.b);
+    free(written.b);
+    free(we);
+    free(qe);
+
+    /* Causes of the copied pages. */
+    if (pv && parent && !wr && !res->incomplete) {
+        struct attrib_ctx a = {
+            .v = pv, .mem = mem, .dict_type = py.dict_type, .fd = cache.fd, .parent_fd = parent_fd, .pid = p->pid, .psize = psize,
+        };
+        a.types = (struct types){.v = pv, .mem = &a.mem};
+        a.dec = (struct ct_pydecoder){.v = pv, .mem = &a.mem, .type_of = type_of, .type_ctx = &a.types};
+        a.mine = xmalloc(psize);
+        a.theirs = xmalloc(psize);
+        a.run_theirs = xmalloc(RUN_PAGES * psize);
+        a.run_tmp = xmalloc(RUN_PAGES * psize);
+        for (size_t i = 0; i < ncop && !wr; i++) {
+            if (!a.run_pages || cop[i].addr >= a.run_start + a.run_pages * psize || cop[i].addr < a.run_start) {
+                /* The next run of consecutive copied pages: two reads, not two per page. */
+                size_t n = 1;
+                while (i + n < ncop && n < RUN_PAGES && cop[i + n].addr == cop[i].addr + n * psize)
+                    n++;
+                a.run_start = cop[i].addr;
+                a.run_pages = n;
+                cache_prefetch(&cache, cop[i].addr, n, a.run_tmp);
+                a.run_ok = read_remote(a.parent_fd, cop[i].addr, a.run_theirs, n * psize) == 0;
+            }
+            int got = attribute_page(&a, &w, &regs[cop[i].region], cop[i].addr, &res->differing);
+            if (got < 0)
+                wr = -1;
+            else if (got == 0 && gone(p))
+                res->incomplete = true;
+            else
+                res->inferred += got == 1;
+            if (res->incomplete)
+                break;
+        }
+        res->inferred -= res->differing;
+        if (!wr)
+            wr = sum_flush(&a, &w);
+        int tw = types_write(&a.types, wr ? NULL : &w);
+        if (!wr)
+            wr = tw;
+        free(a.mine);
+        free(a.theirs);
+        free(a.run_theirs);
+        free(a.run_tmp);
+        free(a.sb);
+    }
+    free(cop);
+    if (gone(p))
+        res->incomplete = true;
+
+    /* What the reader should know about this file. */
+    char note[1024];
+    if (!parent)
+        ct_rec_note(&w, CT_NOTE_INFO, "no parent to compare with (the parent runs another program, or "
+                                      "cannot be read): its resident pages are listed as tracked, none as copied");
+    else {
+        ct_rec_note(&w, CT_NOTE_INFO, "a snapshot sees only the end state: not which write came first, "
+                                      "nor its stack; a page the parent itself wrote after the fork counts "
+                                      "as copied by this process");
+        if (!exact)
+            ct_rec_note(&w, CT_NOTE_INFO, "not root: frame numbers unreadable; a page counts as this process's "
+                                          "own when mapped by it alone (exclusively mapped), so a page shared "
+                                          "with a sibling or a child but not with the parent counts as shared");
+    }
+    if (!py.found)
+        ct_rec_note(&w, CT_NOTE_INFO, "not a Python process: page sets only, no causes");
+    if (mine_full >= 0 && parent_full >= 0) {
+        snprintf(note, sizeof note, "full garbage collections: %lld in this process, %lld in its parent%s",
+                 (long long)mine_full, (long long)parent_full,
+                 mine_full > parent_full ? " (it ran one since the fork: pages of objects the collector tracks "
+                                           "that differ in no word are inferred gc)" : "");
+        ct_rec_note(&w, CT_NOTE_INFO, note);
+    }
+    if (res->inferred) {
+        snprintf(note, sizeof note,
+                 "%llu of %llu copied pages differ from the parent's in no word (the write was undone: a "
+                 "reference count back where it was, GC links restored): their causes are inferred",
+                 (unsigned long long)res->inferred, (unsigned long long)res->copied);
+        ct_rec_note(&w, CT_NOTE_INFO, note);
+    }
+    if (wr)
+        ct_rec_note(&w, CT_NOTE_INCOMPLETE, "the trace file is full: records are missing");
+    if (res->incomplete)
+        ct_rec_note(&w, CT_NOTE_INCOMPLETE, "the process exited while it was read: pages and causes are missing");
+    /* It runs on: END "stopped". One that exited gets no END (the report
+     * then says it ended before its trace was finished, which is so). */
+    if (!res->incomplete || wr)
+        ct_rec_end(&w, CT_END_STOPPED, 0, now_ns(), 0, 0);
+    ct_writer_finish(&w);
+    ct_writer_abandon(&w);
+out:
+    for (size_t i = 0; i < nregs; i++)
+        free(regs[i].name);
+    free(regs);
+    free(cache.slots);
+    if (cache.fd >= 0)
+        close(cache.fd);
+    if (parent_fd >= 0)
+        close(parent_fd);
+    ct_pagemap_close(&pm);
+    ct_pagemap_close(&qpm);
+    ct_live_maps_free(maps, nmaps);
+    ct_live_maps_free(qmaps, nq);
+    return rc;
+}
