@@ -57,6 +57,14 @@ struct ct_renderer {
     void (*diff)(FILE *f, const struct ct_diff *d);
 };
 
+/* The lines of --format folded (report_folded.c): each distinct stack of
+ * first writes over all processes with its copied pages, as `frames` and
+ * `leaf` say, sorted; emit is called once per line (line has no newline
+ * and is not NUL-terminated at len). Shared by every format that draws
+ * stacks, so they all fold them the same way. */
+void ct_folded_lines(const struct ct_run *r, enum ct_frames frames, enum ct_leaf leaf,
+                     void (*emit)(const char *line, size_t len, uint64_t pages, void *ctx), void *ctx);
+
 extern const struct ct_renderer ct_render_text, ct_render_json, ct_render_folded,
     ct_render_pprof;
 
