@@ -45,6 +45,7 @@ enum {
 /* What the model must hold for the renderer (bits of needs). */
 enum {
     CT_NEED_STACKS = 1u << 0, /* resolved stacks (ct_load_opts.resolve) */
+    CT_NEED_PAGES = 1u << 1,  /* page sets (ct_load_opts.keep_pages), e.g. to draw them */
 };
 
 struct ct_renderer {
@@ -66,7 +67,7 @@ void ct_folded_lines(const struct ct_run *r, enum ct_frames frames, enum ct_leaf
                      void (*emit)(const char *line, size_t len, uint64_t pages, void *ctx), void *ctx);
 
 extern const struct ct_renderer ct_render_text, ct_render_json, ct_render_folded,
-    ct_render_pprof;
+    ct_render_pprof, ct_render_html;
 
 /* Every format, NULL-terminated, in the order --help lists them; the
  * first is the default. */
