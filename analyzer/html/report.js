@@ -12,7 +12,9 @@
  */
 "use strict";
 (function () {
+  const times = {}, tParse = performance.now();
   const D = JSON.parse(document.getElementById("ct-data").textContent);
+  times.parse = Math.round(performance.now() - tParse);
   const R = D.report;
   const app = document.getElementById("app");
   const CAUSE_COLORS = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#1f77b4", "#7f7f7f", "#bcbd22"];
@@ -272,6 +274,19 @@
     });
   })();
 
+  /* A colour as the 32-bit little-endian RGBA pixel of an ImageData. */
+  function rgbaInt(css) {
+    let r, g, b;
+    if (css[0] === "#") {
+      const n = parseInt(css.slice(1), 16);
+      r = (n >> 16) & 255; g = (n >> 8) & 255; b = n & 255;
+    } else {
+      const m = css.match(/\d+/g).map(Number);
+      r = m[0]; g = m[1]; b = m[2];
+    }
+    return ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+  }
+
   function lighten(hex) {
     const n = parseInt(hex.slice(1), 16);
     const r = (n >> 16) & 255, g = (n >> 8) & 255, b = n & 255;
@@ -318,7 +333,7 @@
       const starts = [];
       regs.forEach(function (rg) { starts.push(total); total += M.cells[rg[0]].length + 1; });
       const width = Math.max(300, Math.min(1200, s.clientWidth || 1000));
-      let px = Math.floor(Math.sqrt(width * 420 / Math.max(1, total)));
+      let px = Math.floor(Math.sqrt(width * 600 / Math.max(1, total)));
       px = Math.max(1, Math.min(10, px));
       const cols = Math.floor(width / px), rows = Math.ceil(total / cols);
       const ratioPx = window.devicePixelRatio || 1;
@@ -326,31 +341,31 @@
       canvas.height = Math.round(rows * px * ratioPx);
       canvas.style.width = cols * px + "px";
       canvas.style.height = rows * px + "px";
-      const g = canvas.getContext("2d");
-      g.setTransform(ratioPx, 0, 0, ratioPx, 0, 0);
-      g.fillStyle = "#ffffff";
-      g.fillRect(0, 0, cols * px, rows * px);
+      /* one pixel per cell into an image, then scaled up without smoothing:
+       * much faster than a rectangle per run of cells */
+      const img = new ImageData(cols, rows), pix = new Uint32Array(img.data.buffer);
+      pix.fill(0xffffffff);
       const colorCache = {};
       function colorOf(ch, tracked) {
-        if (ch === " ") return tracked ? HOLE_COLOR : UNTRACKED_COLOR;
-        if (!colorCache[ch]) {
-          const st = CELL_STATE[ch] || CELL_STATE[" "];
-          colorCache[ch] = st.light ? lighten(st.color) : st.color;
+        const key = ch + (tracked ? "t" : "u");
+        if (colorCache[key] === undefined) {
+          let css = ch === " " ? (tracked ? HOLE_COLOR : UNTRACKED_COLOR) : (CELL_STATE[ch] || CELL_STATE[" "]).color;
+          if (ch !== " " && (CELL_STATE[ch] || {}).light) css = lighten(css);
+          colorCache[key] = rgbaInt(css);
         }
-        return colorCache[ch];
+        return colorCache[key];
       }
       regs.forEach(function (rg, ri) {
-        const str = M.cells[rg[0]], tracked = p.regions[ri].tracked;
-        let i = 0;
-        while (i < str.length) {
-          const pos = starts[ri] + i, row = Math.floor(pos / cols), col = pos % cols;
-          let j = i + 1;
-          while (j < str.length && str[j] === str[i] && col + (j - i) < cols) j++;
-          g.fillStyle = colorOf(str[i], tracked);
-          g.fillRect(col * px, row * px, (j - i) * px, px);
-          i = j;
-        }
+        const str = M.cells[rg[0]], tracked = p.regions[ri].tracked, base = starts[ri];
+        for (let i = 0; i < str.length; i++) pix[base + i] = colorOf(str[i], tracked);
       });
+      const off = document.createElement("canvas");
+      off.width = cols;
+      off.height = rows;
+      off.getContext("2d").putImageData(img, 0, 0);
+      const g = canvas.getContext("2d");
+      g.imageSmoothingEnabled = false;
+      g.drawImage(off, 0, 0, canvas.width, canvas.height);
       layout = { index: index, starts: starts, cols: cols, px: px, total: total };
       info.textContent = "pid " + p.pid + ": " + p.tracked_pages + " inherited pages (" + fmtMib(mibOf(p.tracked_pages, ps)) +
         " MiB), " + p.cow_pages + " copied (" + pct(p.cow_pages, p.tracked_pages) + "), " + p.fresh_pages + " fresh, in " +
@@ -521,15 +536,16 @@
       items.forEach(function (it) { if (it.n.depth > maxDepth) maxDepth = it.n.depth; });
       const svg = svgEl("svg", { id: "flame-svg", width: width, height: (maxDepth + 1) * ROW, "class": "flame" });
       svg.dataset.zoom = pathOf(zoom);
+      /* pages under the frames that match, each counted once (the
+       * outermost match of a stack), over the whole graph */
       let matched = 0;
-      const counted = new Set();
+      function count(n) {
+        if (n.parent && n.name.toLowerCase().indexOf(query) >= 0) { matched += n.value; return; }
+        n.children.forEach(count);
+      }
+      if (query) count(root);
       items.forEach(function (it) {
-        const n = it.n, hit = query && n.name.toLowerCase().indexOf(query) >= 0;
-        if (hit) {
-          let inside = false;
-          for (let a = n.parent; a; a = a.parent) if (counted.has(a)) inside = true;
-          if (!inside && !counted.has(n)) { counted.add(n); matched += n.value; }
-        }
+        const n = it.n, hit = query && n.parent !== null && n.name.toLowerCase().indexOf(query) >= 0;
         const g = svgEl("g", { "class": "fr" + (hit ? " hit" : "") + (n === zoom ? " zoomed" : "") });
         g.dataset.path = pathOf(n);
         g.dataset.pages = n.value;
@@ -661,16 +677,15 @@
       nav.appendChild(el("a", { href: "#" + n[0], text: n[1] }));
     });
     app.appendChild(nav);
-    glance();
-    processTable();
-    causes();
-    maps();
-    flame();
-    where();
+    [glance, processTable, causes, maps, flame, where].forEach(function (fn) {
+      const t0 = performance.now();
+      fn();
+      times[fn.name] = Math.round(performance.now() - t0);
+    });
   }
 
   app.textContent = "";
   if (D.kind === "diff") diff(); else report();
-  window.cowtraceReady = { ms: performance.now() };
+  window.cowtraceReady = { ms: performance.now(), sections: times };
   document.body.dataset.ready = "1";
 })();
