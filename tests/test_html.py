@@ -208,11 +208,12 @@ def check_diff_page(b, drep):
 def screenshots(b, outdir):
     os.makedirs(outdir, exist_ok=True)
     b.eval("window.scrollTo(0, 0)")
-    for name, first, last in (("html-report.png", "glance", "causes"), ("html-report-map.png", "maps", "flame")):
+    # the top of the page (at a glance, processes, the main cause), then the map and the flame graph
+    for name, first, last, most in (("html-report.png", "app", "causes", 1000), ("html-report-map.png", "maps", "flame", 1400)):
         box = b.eval(f"""(function () {{ const a = document.getElementById('{first}').getBoundingClientRect(),
           z = document.getElementById('{last}').getBoundingClientRect();
-          return [a.y + window.scrollY - 8, z.bottom + window.scrollY + 8]; }})()""")
-        height = min(box[1] - box[0], 1500)
+          return [Math.max(0, a.y + window.scrollY - 8), z.bottom + window.scrollY + 8]; }})()""")
+        height = min(box[1] - box[0], most)
         b.screenshot(os.path.join(outdir, name), {"x": 0, "y": box[0], "width": 1280, "height": height})
         ct.log(f"screenshot {os.path.join(outdir, name)}")
 

@@ -50,6 +50,13 @@
     if (v < 0.1) return "<0.1";
     return v.toFixed(1);
   }
+  /* The width of a section's content, from the window's (reading an
+   * element's width would force the browser to lay out the whole page
+   * while it is being built). Matches report.css: #app at most 1240 px
+   * wide with 20 px padding, sections with 16 px padding and a border. */
+  function contentWidth() {
+    return Math.max(300, Math.min(1240, window.innerWidth || 1000) - 2 * 20 - 2 * 17);
+  }
   function pct(a, b) { return b ? (100 * a / b).toFixed(1) + "%" : "-"; }
   function ratio(a, b) { return a ? (b / a).toFixed(2) : "-"; }
   function signed(n) { return (n > 0 ? "+" : "") + n; }
@@ -332,7 +339,7 @@
       let total = 0;
       const starts = [];
       regs.forEach(function (rg) { starts.push(total); total += M.cells[rg[0]].length + 1; });
-      const width = Math.max(300, Math.min(1200, s.clientWidth || 1000));
+      const width = contentWidth();
       let px = Math.floor(Math.sqrt(width * 600 / Math.max(1, total)));
       px = Math.max(1, Math.min(10, px));
       const cols = Math.floor(width / px), rows = Math.ceil(total / cols);
@@ -369,7 +376,7 @@
       layout = { index: index, starts: starts, cols: cols, px: px, total: total };
       info.textContent = "pid " + p.pid + ": " + p.tracked_pages + " inherited pages (" + fmtMib(mibOf(p.tracked_pages, ps)) +
         " MiB), " + p.cow_pages + " copied (" + pct(p.cow_pages, p.tracked_pages) + "), " + p.fresh_pages + " fresh, in " +
-        p.regions.length + " regions.";
+        p.regions.length + " regions." + copiedRegionsNote(p, regs);
       /* the regions that copied most */
       top.textContent = "";
       const order = regs.map(function (rg, ri) { return ri; }).filter(function (ri) { return p.regions[ri].cow_pages > 0; })
@@ -386,6 +393,21 @@
             };
           }), 8));
       }
+    }
+
+    /* What the picture shows at a glance, in words: in the regions where
+     * pages were copied, how many of their pages stayed shared. */
+    function copiedRegionsNote(p, regs) {
+      let n = 0, copied = 0, shared = 0;
+      regs.forEach(function (rg, ri) {
+        const r = p.regions[ri];
+        if (!r.cow_pages) return;
+        n++;
+        copied += r.cow_pages;
+        shared += Math.max(0, r.present_pages - r.cow_pages);
+      });
+      return n ? " In the " + n + " regions where pages were copied, " + shared + " inherited pages stayed shared beside the " +
+        copied + " copied ones." : "";
     }
 
     function regionLabel(r) {
@@ -515,7 +537,7 @@
     }
 
     function draw() {
-      const width = Math.max(400, holder.clientWidth || 1000);
+      const width = contentWidth();
       const total = root.value, query = search.value.trim().toLowerCase();
       holder.textContent = "";
       let maxDepth = 0;
