@@ -269,8 +269,10 @@ static void map_region(FILE *m, struct maps *M, const struct ct_proc *p, const s
     for (int c = 0; c < CT_NCAUSES; c++)
         fprintf(m, "%s%llu", c ? ", " : "", (unsigned long long)causes[c]);
     fprintf(m, "], %llu, [", (unsigned long long)fresh);
-    /* Types: merged by (type, cause), largest first. */
-    qsort(tt, ntt, sizeof *tt, cmp_tally_key);
+    /* Types: merged by (type, cause), largest first (qsort is not given
+     * the NULL of an empty tally). */
+    if (ntt)
+        qsort(tt, ntt, sizeof *tt, cmp_tally_key);
     size_t n = 0;
     for (size_t i = 0; i < ntt; i++) {
         if (n && tt[n - 1].type == tt[i].type && tt[n - 1].cause == tt[i].cause)
@@ -278,7 +280,8 @@ static void map_region(FILE *m, struct maps *M, const struct ct_proc *p, const s
         else
             tt[n++] = tt[i];
     }
-    qsort(tt, n, sizeof *tt, cmp_tally_pages);
+    if (n)
+        qsort(tt, n, sizeof *tt, cmp_tally_pages);
     for (size_t i = 0; i < n && i < MAP_TOP_TYPES; i++) {
         size_t len;
         const char *name = ct_type_name(p, tt[i].type, &len);
