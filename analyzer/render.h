@@ -30,8 +30,11 @@ struct ct_render_opts {
     bool stacks;              /* false with --no-stacks: leave out the stack table */
     enum ct_frames frames;    /* --frames */
     enum ct_leaf leaf;        /* --leaf */
+    bool proc_locations;      /* false: json leaves out each process's locations
+                               * (no option; the HTML page's data, which shows
+                               * the run's only) */
 };
-#define CT_RENDER_OPTS_DEFAULT ((struct ct_render_opts){ false, true, CT_FRAMES_AUTO, CT_LEAF_CAUSE })
+#define CT_RENDER_OPTS_DEFAULT ((struct ct_render_opts){ false, true, CT_FRAMES_AUTO, CT_LEAF_CAUSE, true })
 
 /* The options of `report` that only some formats take (bits of accepts). */
 enum {

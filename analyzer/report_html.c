@@ -8,8 +8,9 @@
  * anything. The data is one JSON object in a <script type="application/json">
  * block, where every '<' is written as \u003c so no input can end the block.
  * The figures come from the model through the JSON renderer itself (the
- * object's "report" is the JSON report, or the JSON diff, verbatim but for
- * that escape), so the page shows exactly the JSON report's numbers; the
+ * object's "report" is the JSON report as --no-stacks prints it less each
+ * process's locations, or the JSON diff, verbatim but for that escape), so
+ * the page shows exactly the JSON report's numbers; the
  * rest is what only a picture needs:
  *   - "maps": each process's regions cut into cells of the same number of
  *     pages for the whole run (at most MAP_PROC_CELLS per process and
@@ -476,10 +477,13 @@ static void html_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
         fprintf(m, "%s%s", c ? ", " : "", r->total.cow && ct_cause_matters(r, c) ? "true" : "false");
     fputs("],\n \"report\": ", m);
     /* The JSON report itself, without its stack table (the flame graph
-     * holds the stacks) or page list (the maps draw the pages). */
+     * holds the stacks), page list (the maps draw the pages) or each
+     * process's locations (the page shows the run's: they were half the
+     * page of 64 workers). */
     struct ct_render_opts jo = CT_RENDER_OPTS_DEFAULT;
     jo.stacks = false;
     jo.pages = false;
+    jo.proc_locations = false;
     ct_render_json.run(m, r, &jo);
     data_maps(m, r);
     data_flame(m, r);
@@ -507,8 +511,9 @@ static void html_diff(FILE *f, const struct ct_diff *d)
 
 const struct ct_renderer ct_render_html = {
     .name = "html",
-    .help = "one self-contained page (nothing fetched): totals, processes,\n"
-            "causes and advice, address-space maps, a flame graph, where",
+    .help = "one self-contained page to look at (nothing fetched): the run\n"
+            "at a glance, causes and advice, address-space maps, a flame\n"
+            "graph, where; for diff, the two runs side by side",
     .accepts = 0,
     .needs = CT_NEED_STACKS | CT_NEED_PAGES,
     .run = html_run,

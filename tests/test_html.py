@@ -41,6 +41,17 @@ def cowtrace(*a, ok=(0,)):
     return r.stdout
 
 
+PROC_LOCATIONS = ("python_locations", "python_unlocated", "native_functions", "native_unlocated")
+
+
+def page_report(rep):
+    """The JSON report as the page carries it: without each process's locations."""
+    for p in rep["processes"]:
+        for k in PROC_LOCATIONS:
+            p.pop(k, None)
+    return rep
+
+
 def embedded(html):
     m = re.search(rb'<script type="application/json" id="ct-data">(.*?)</script>', html, re.S)
     ct.check(m, "no data block in the page")
@@ -243,7 +254,7 @@ def run():
     ct.check(len(html) < SEED_LIMIT, f"seed report is {len(html)} bytes")
     data = embedded(html)
     # the page's data is the JSON report (without its stack table: the flame graph holds the stacks)
-    ct.check(data["report"] == json.loads(cowtrace("report", "--format", "json", "--no-stacks", out)),
+    ct.check(data["report"] == page_report(json.loads(cowtrace("report", "--format", "json", "--no-stacks", out))),
              "the page's data is not the JSON report")
     folded = []
     for line in cowtrace("report", "--format", "folded", "--frames", "python", out).decode().splitlines():
@@ -279,8 +290,32 @@ def run():
     ct.check(len(html64) < WORKERS64_LIMIT, f"64-worker report is {len(html64)} bytes")
     ct.check(len(embedded(html64)["report"]["processes"]) == 64, "64 processes in the page")
 
+    # edge cases: a run of no process; synthetic traces (no interpreter in one,
+    # fresh pages, stacks in a module that is missing)
+    empty = t.sub("empty")
+    os.mkdir(empty)
+    syn = t.sub("syn")
+    os.mkdir(syn)
+    mk = os.environ.get("CT_MKTRACE", os.path.join(ct.TOP, "build", "analyzer", "tests", "ct-mktrace"))
+    subprocess.run([mk, os.path.join(syn, "5.cowtrace"), "--pid", "5", "--regions", "3", "--region-pages", "100",
+                    "--present-every", "2", "--dirty", "40", "--fresh", "7"], check=True, capture_output=True)
+    subprocess.run([mk, os.path.join(syn, "6.cowtrace"), "--pid", "6", "--mode", "uffd", "--python", "0x30b07f0",
+                    "--events-with-evidence", "--dirty", "50", "--stacks", "4",
+                    "--module", "/nonexistent/x.so,0x400000,0x400000,0x500000"], check=True, capture_output=True)
+    edge = {}
+    for name, d in (("empty", empty), ("synthetic", syn)):
+        edge[name] = t.sub(name + ".html")
+        with open(edge[name], "wb") as f:
+            f.write(cowtrace("report", "--format", "html", d))
+        edge[name + " diff"] = t.sub(name + "-diff.html")
+        with open(edge[name + " diff"], "wb") as f:
+            f.write(cowtrace("diff", "--format", "html", d, syn))
+
     b = cdp.Browser(chromium)
     try:
+        for name, path in edge.items():
+            open_page(b, path, name)
+            clean(b, name)
         open_page(b, html_path, "seed report")
         clean(b, "seed report")
         if args.screenshot:

@@ -12,7 +12,7 @@
  */
 "use strict";
 (function () {
-  const times = {}, tParse = performance.now();
+  const times = { start: Math.round(performance.now()) }, tParse = performance.now();
   const D = JSON.parse(document.getElementById("ct-data").textContent);
   times.parse = Math.round(performance.now() - tParse);
   const R = D.report;

@@ -156,8 +156,11 @@ with tempfile.TemporaryDirectory() as tmp:
     try:
         data = json.loads(m.group(1))
         check(data["report"]["processes"][0]["regions"][0]["name"] == name.decode(), "html: region name round trip")
-        check(data["report"] == json.loads(report("--format", "json", "--no-stacks", sneaky).stdout),
-              "html: the data is the JSON report")
+        want = json.loads(report("--format", "json", "--no-stacks", sneaky).stdout)
+        for q in want["processes"]:   # the page shows the run's locations, not each process's
+            for k in ("python_locations", "python_unlocated", "native_functions", "native_unlocated"):
+                q.pop(k, None)
+        check(data["report"] == want, "html: the data is the JSON report")
     except (AttributeError, ValueError, KeyError, IndexError) as e:
         check(False, f"html data: {e}")
     p = report("--format", "html", "--pages", sneaky)
