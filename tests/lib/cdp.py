@@ -46,7 +46,7 @@ class Browser:
                 "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
                 "--disable-domain-reliability", "--disable-breakpad", "--metrics-recording-only",
                 "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
-                "--proxy-bypass-list=<-loopback>", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
+                "--proxy-bypass-list=<-loopback>", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
                 f"--window-size={width},{height}", "about:blank"]
         if os.geteuid() == 0:
             args.insert(1, "--no-sandbox")
