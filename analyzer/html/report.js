@@ -672,7 +672,8 @@
     c.appendChild(ct);
     const advice = el("div");
     D.causes.forEach(function (k, i) {
-      if (R.causes[k].b > R.causes[k].a && R.causes[k].b)
+      /* the advice of a cause that grew and matters in B (5% of its copies) */
+      if (R.causes[k].b > R.causes[k].a && R.causes[k].b >= 0.05 * B.cow_pages)
         advice.appendChild(el("p", { cls: "advice" }, el("b", { text: k + " grew: " }), D.advice[i]));
     });
     c.appendChild(advice);
