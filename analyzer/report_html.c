@@ -133,6 +133,18 @@ struct cell {
     uint64_t fresh;
 };
 
+static uint64_t ceil_div(uint64_t a, uint64_t b)
+{
+    return a / b + (a % b != 0);
+}
+
+/* a + b, or UINT64_MAX past it: a hostile trace's regions can claim more
+ * pages than 64 bits count, and the scale must still come out large. */
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    return a + b < a ? UINT64_MAX : a + b;
+}
+
 /* One character per cell:
  *   ' '   no page the child shared at fork (hole, or an untracked region)
  *   '.'   shared pages, none copied or fresh: they stayed shared
@@ -229,7 +241,7 @@ static void map_region(FILE *m, struct maps *M, const struct ct_proc *p, const s
                        const struct ct_seg *seg, size_t nseg)
 {
     uint64_t k = M->per_cell, lo = rg->pg0, hi = rg->pg0 + rg->npages;
-    size_t ncells = (size_t)((rg->npages + k - 1) / k);
+    size_t ncells = (size_t)ceil_div(rg->npages, k);
     struct cell *cells = xcalloc(ncells ? ncells : 1, sizeof *cells);
     uint64_t causes[CT_NCAUSES] = { 0 }, fresh = 0;
     struct type_tally *tt = NULL;
@@ -304,11 +316,6 @@ static bool pages_kept(const struct ct_proc *p)
            ivl_count(&p->fresh_set) == p->fresh;
 }
 
-static uint64_t ceil_div(uint64_t a, uint64_t b)
-{
-    return a / b + (a % b != 0);
-}
-
 static void data_maps(FILE *m, const struct ct_run *r)
 {
     uint64_t most = 0, all = 0;
@@ -318,9 +325,9 @@ static void data_maps(FILE *m, const struct ct_run *r)
             return;
         uint64_t sum = 0;
         for (size_t j = 0; j < p->info.nregions; j++)
-            sum += p->info.regions[j].npages;
+            sum = add_sat(sum, p->info.regions[j].npages);
         most = sum > most ? sum : most;
-        all += sum;
+        all = add_sat(all, sum);
     }
     struct maps M = { 0 };
     M.per_cell = ceil_div(most, MAP_PROC_CELLS);
