@@ -373,6 +373,23 @@
       const g = canvas.getContext("2d");
       g.imageSmoothingEnabled = false;
       g.drawImage(off, 0, 0, canvas.width, canvas.height);
+      /* names on the regions large enough to carry one (two rows or more) */
+      g.setTransform(ratioPx, 0, 0, ratioPx, 0, 0);
+      g.font = "11px system-ui, sans-serif";
+      g.textBaseline = "top";
+      regs.forEach(function (rg, ri) {
+        if (M.cells[rg[0]].length < 2 * cols || rows * px < 40) return;
+        const r = p.regions[ri], pos = starts[ri];
+        const text = (r.name || "[anon]").split("/").pop() + " " + fmtMib(mibOf(r.present_pages, ps)) + " MiB, " +
+          pct(r.cow_pages, r.present_pages) + " copied";
+        const w = g.measureText(text).width + 6;
+        let x = (pos % cols) * px + 2, y = Math.floor(pos / cols) * px + 2;
+        if (x + w > cols * px) { x = 2; y += px; }     /* no room left on its first row */
+        g.fillStyle = "rgba(255,255,255,0.85)";
+        g.fillRect(x, y, w, 14);
+        g.fillStyle = "#222";
+        g.fillText(text, x + 3, y + 1);
+      });
       layout = { index: index, starts: starts, cols: cols, px: px, total: total };
       info.textContent = "pid " + p.pid + ": " + p.tracked_pages + " inherited pages (" + fmtMib(mibOf(p.tracked_pages, ps)) +
         " MiB), " + p.cow_pages + " copied (" + pct(p.cow_pages, p.tracked_pages) + "), " + p.fresh_pages + " fresh, in " +
