@@ -3,7 +3,8 @@
  * --format html`: one self-contained page to look at.
  *
  * Promise: the page needs nothing but itself. Its script and style are our
- * own (analyzer/html/report.js, report.css), embedded at build time
+ * own (analyzer/html/: report.js and the files beside it, report.css),
+ * embedded at build time
  * (html_assets.h) and inlined; a Content-Security-Policy forbids fetching
  * anything. The data is one JSON object in a <script type="application/json">
  * block, where every '<' is written as \u003c so no input can end the block.
@@ -78,9 +79,11 @@ static void write_escaped(FILE *f, const char *buf, size_t len)
 static void page_end(FILE *f, char *data, size_t len)
 {
     write_escaped(f, data, len);
-    fputs("</script>\n<script>\n", f);
+    /* One function around all the script files: their names stay local
+     * to the page's script. */
+    fputs("</script>\n<script>\n(function () {\n\"use strict\";\n", f);
     fputs(ct_html_js, f);
-    fputs("</script></body></html>\n", f);
+    fputs("})();\n</script></body></html>\n", f);
 }
 
 /* xmalloc's rule (util.h): an analyzer out of memory has nothing useful
