@@ -131,12 +131,13 @@ void ct_analyze(struct ct_trace *t, bool keep_pages, struct ct_proc *p)
     ivl_free(&tracked);
     ivl_free(&a);
     ivl_free(&b);
-    ivl_free(&present);
     if (keep_pages) {
+        p->present_set = present;
         p->cow_set = cow;
         p->fresh_set = fresh;
         p->early_set = early;
     } else {
+        ivl_free(&present);
         ivl_free(&cow);
         ivl_free(&fresh);
         ivl_free(&early);
@@ -151,6 +152,7 @@ void ct_proc_free(struct ct_proc *p)
     ivl_free(&p->cow_set);
     ivl_free(&p->fresh_set);
     ivl_free(&p->early_set);
+    ivl_free(&p->present_set);
     free(p->types);
     free(p->stack_counts);
     ct_where_free(p->where);

@@ -100,8 +100,10 @@ struct ct_proc {
     struct ct_stack_count *stack_counts; /* sorted by pages, descending; sums to cow */
     size_t nstack_counts;
     struct ct_resolved *where;   /* stacks resolved for reports (where.h), or NULL */
-    /* Kept only when asked for (--pages): absolute page numbers. */
-    struct ivl cow_set, fresh_set, early_set;
+    /* Kept only when asked for (--pages, or a format that draws pages):
+     * absolute page numbers; present_set is the tracked pages the child
+     * shared at fork. */
+    struct ivl cow_set, fresh_set, early_set, present_set;
     struct ct_page_cause *pcs; /* attributed cow pages, by page */
     size_t npcs;
 };

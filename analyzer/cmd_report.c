@@ -184,7 +184,7 @@ int cmd_report(int argc, char **argv)
         return EXIT_USAGE;
     const char *path = argv[optind];
     struct ct_load_opts lo = {
-        .keep_pages = ro.pages,
+        .keep_pages = ro.pages || (format->needs & CT_NEED_PAGES),
         .resolve = format->needs & CT_NEED_STACKS,
         .open_files = true,
     };

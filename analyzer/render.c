@@ -10,6 +10,7 @@ const struct ct_renderer *const ct_renderers[] = {
     &ct_render_json,
     &ct_render_folded,
     &ct_render_pprof,
+    &ct_render_html,
     NULL,
 };
 

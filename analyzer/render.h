@@ -30,8 +30,11 @@ struct ct_render_opts {
     bool stacks;              /* false with --no-stacks: leave out the stack table */
     enum ct_frames frames;    /* --frames */
     enum ct_leaf leaf;        /* --leaf */
+    bool proc_locations;      /* false: json leaves out each process's locations
+                               * (no option; the HTML page's data, which shows
+                               * the run's only) */
 };
-#define CT_RENDER_OPTS_DEFAULT ((struct ct_render_opts){ false, true, CT_FRAMES_AUTO, CT_LEAF_CAUSE })
+#define CT_RENDER_OPTS_DEFAULT ((struct ct_render_opts){ false, true, CT_FRAMES_AUTO, CT_LEAF_CAUSE, true })
 
 /* The options of `report` that only some formats take (bits of accepts). */
 enum {
@@ -45,6 +48,7 @@ enum {
 /* What the model must hold for the renderer (bits of needs). */
 enum {
     CT_NEED_STACKS = 1u << 0, /* resolved stacks (ct_load_opts.resolve) */
+    CT_NEED_PAGES = 1u << 1,  /* page sets (ct_load_opts.keep_pages), e.g. to draw them */
 };
 
 struct ct_renderer {
@@ -57,8 +61,16 @@ struct ct_renderer {
     void (*diff)(FILE *f, const struct ct_diff *d);
 };
 
+/* The lines of --format folded (report_folded.c): each distinct stack of
+ * first writes over all processes with its copied pages, as `frames` and
+ * `leaf` say, sorted; emit is called once per line (line has no newline
+ * and is not NUL-terminated at len). Shared by every format that draws
+ * stacks, so they all fold them the same way. */
+void ct_folded_lines(const struct ct_run *r, enum ct_frames frames, enum ct_leaf leaf,
+                     void (*emit)(const char *line, size_t len, uint64_t pages, void *ctx), void *ctx);
+
 extern const struct ct_renderer ct_render_text, ct_render_json, ct_render_folded,
-    ct_render_pprof;
+    ct_render_pprof, ct_render_html;
 
 /* Every format, NULL-terminated, in the order --help lists them; the
  * first is the default. */

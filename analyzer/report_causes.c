@@ -43,6 +43,17 @@ static const char *const remedy[CT_NCAUSES] = {
         "examine (see the notes; --mode uffd or mprotect records exact causes)",
 };
 
+const char *ct_cause_advice(int cause)
+{
+    return cause >= 0 && cause < CT_NCAUSES ? remedy[cause] : NULL;
+}
+
+bool ct_cause_matters(const struct ct_run *r, int cause)
+{
+    const uint64_t pages = r->total.causes[cause];
+    return pages && ((double)pages >= MATTERS_SHARE * (double)r->total.cow || r->total.cause_mib[cause] >= MATTERS_MIB);
+}
+
 /* Prints text after a hanging label, wrapped at WRAP columns. */
 static void wrapped(FILE *f, const char *label, const char *text)
 {
@@ -109,7 +120,7 @@ static void cause_table(FILE *f, const struct ct_run *r)
     fprintf(f, "\nwhat to do:\n");
     int any = 0;
     for (int c = 0; c < CT_NCAUSES; c++) {
-        if (!pages[c] || ((double)pages[c] < MATTERS_SHARE * (double)cow && mib[c] < MATTERS_MIB))
+        if (!ct_cause_matters(r, c))
             continue;
         char label[24];
         snprintf(label, sizeof label, "  %-12s ", ct_cause_name(c));

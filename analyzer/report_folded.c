@@ -92,9 +92,10 @@ static int cmp_line(const void *x, const void *y)
     return strcmp((*(struct line *const *)x)->key, (*(struct line *const *)y)->key);
 }
 
-static void folded_run(FILE *f, const struct ct_run *r, const struct ct_render_opts *o)
+void ct_folded_lines(const struct ct_run *r, enum ct_frames frames, enum ct_leaf leaf,
+                     void (*emit)(const char *line, size_t len, uint64_t pages, void *ctx), void *ctx)
 {
-    enum ct_frames frames = ct_frames_resolve(r, o->frames);
+    frames = ct_frames_resolve(r, frames);
     struct line *lines = NULL, *e, *tmp;
     struct strbuf b;
     sb_init(&b);
@@ -105,7 +106,7 @@ static void folded_run(FILE *f, const struct ct_run *r, const struct ct_render_o
             const struct ct_stack_count *sc = &p->stack_counts[k];
             sb_reset(&b);
             ct_stack_frames(p, sc->stack, frames, &sink);
-            ct_stack_leaves(p, sc, o->leaf, &sink);
+            ct_stack_leaves(p, sc, leaf, &sink);
             HASH_FIND(hh, lines, b.s, b.len, e);
             if (!e) {
                 e = xcalloc(1, sizeof *e);
@@ -122,13 +123,25 @@ static void folded_run(FILE *f, const struct ct_run *r, const struct ct_render_o
     qsort(v, n, sizeof *v, cmp_line);
     for (size_t i = 0; i < n; i++)
         if (v[i]->pages)
-            fprintf(f, "%s %llu\n", v[i]->key, (unsigned long long)v[i]->pages);
+            emit(v[i]->key, strlen(v[i]->key), v[i]->pages, ctx);
     HASH_ITER(hh, lines, e, tmp) {
         HASH_DEL(lines, e);
         free(e->key);
         free(e);
     }
     free(v);
+}
+
+static void print_line(const char *line, size_t len, uint64_t pages, void *ctx)
+{
+    FILE *f = ctx;
+    fwrite(line, 1, len, f);
+    fprintf(f, " %llu\n", (unsigned long long)pages);
+}
+
+static void folded_run(FILE *f, const struct ct_run *r, const struct ct_render_opts *o)
+{
+    ct_folded_lines(r, o->frames, o->leaf, print_line, f);
 }
 
 const struct ct_renderer ct_render_folded = {

@@ -237,7 +237,7 @@ static void json_locs(FILE *f, const struct ct_run *r, long proc, bool python, c
 
 /* The stacks of a process (resolved by ct_run_load), its notes about
  * unusable modules, and its locations. */
-static void json_stacks(FILE *f, const struct ct_run *r, size_t idx, bool table)
+static void json_stacks(FILE *f, const struct ct_run *r, size_t idx, bool table, bool locations)
 {
     const struct ct_proc *p = &r->procs[idx];
     const struct ct_proc_info *t = &p->info;
@@ -265,6 +265,8 @@ static void json_stacks(FILE *f, const struct ct_run *r, size_t idx, bool table)
         fprintf(f, ", \"frames\": %llu}", (unsigned long long)b->frames);
     }
     json_list_end(&notes, "]", "]");
+    if (!locations)
+        return;
     fputs(",\n   ", f);
     json_locs(f, r, (long)idx, true, "\n    ");
     fputs(",\n   ", f);
@@ -364,7 +366,7 @@ static void json_proc(FILE *f, const struct ct_run *r, size_t idx, const struct 
     json_types(f, p->types, p->ntypes, "\n    ");
     if (p->info.have_python)
         json_python(f, p);
-    json_stacks(f, r, idx, o->stacks);
+    json_stacks(f, r, idx, o->stacks, o->proc_locations);
     if (o->pages)
         json_pages(f, p, o->stacks);
     fputs("}", f);

@@ -5,6 +5,7 @@
 #ifndef COWTRACE_REPORT_TEXT_H
 #define COWTRACE_REPORT_TEXT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "run.h"
@@ -15,6 +16,12 @@ const char *ct_fmt_mib(char *buf, size_t len, double v);
 
 /* The cause part of the text report (report_causes.c). */
 void ct_report_text_causes(FILE *f, const struct ct_run *r);
+/* What to do about pages of a cause (one paragraph, no newline), shared
+ * by every format that gives advice; NULL for no such cause. */
+const char *ct_cause_advice(int cause);
+/* Does the cause matter enough in r to give its advice (>= 5% of the
+ * copied pages, or >= 1 MiB)? */
+bool ct_cause_matters(const struct ct_run *r, int cause);
 /* The where part: top Python lines and native functions (report_where.c). */
 void ct_report_text_where(FILE *f, const struct ct_run *r);
 

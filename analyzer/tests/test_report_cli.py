@@ -10,6 +10,7 @@ offset while good files are still reported, usage errors -> exit 2.
 """
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -45,11 +46,10 @@ def s16(b):
     return struct.pack("<H", len(b)) + b
 
 
-def hostile_trace(pid):
+def hostile_trace(pid, evil=b'/lib/evil\x1b[31m"\\\xff\xc3\x28\xe2\x82\xac\x00x\x7f\xc2\x9b.so'):
     """Region and note strings full of bytes a terminal or JSON parser would choke on."""
     hdr = b"COWTRACE" + struct.pack("<HHIiiII QQ Ii", 1, 128, 4096, pid, 1, 2, 0, 0, 0, 0, 0)
     hdr += b"\0" * (128 - len(hdr))
-    evil = b'/lib/evil\x1b[31m"\\\xff\xc3\x28\xe2\x82\xac\x00x\x7f\xc2\x9b.so'
     out = hdr
     out += rec(1, struct.pack("<IIQ", 2, 0, 0) + s16(b"reason \x1b]0;pwned\x07") + s16(evil) + s16(b"py\n"))
     out += rec(2, struct.pack("<IIQQIIQQII", 0, 3, 0x10000, 0x14000, 3, 2, 0, 0, 0, 0) + s16(evil))
@@ -138,6 +138,33 @@ with tempfile.TemporaryDirectory() as tmp:
     p = report(h)
     check(p.returncode == 0 and b"\x1b" not in p.stdout and b"\x07" not in p.stdout and b"\xc2\x9b" not in p.stdout,
           "no terminal escapes in text")
+
+    # html: strings of the trace stay inside the data block, whatever they hold
+    sneaky = os.path.join(tmp, "sneaky")
+    os.mkdir(sneaky)
+    name = b"</script><script>alert(1)</script><!--<script>x</SCRIPT>.so"
+    with open(os.path.join(sneaky, "78.cowtrace"), "wb") as f:
+        f.write(hostile_trace(78, name))
+    p = report("--format", "html", sneaky)
+    check(p.returncode == 0, f"html of a hostile trace: {p.returncode} {p.stderr!r}")
+    page = p.stdout
+    check(page.lower().count(b"</script") == 2 and page.count(b"<script") == 2 and page.count(b"<!--") == 0,
+          "html: a trace string ended or opened a script block")
+    check(b"Content-Security-Policy" in page and b"default-src 'none'" in page, "html: no policy against fetching")
+    check(not re.search(rb"(src|href)=[\"']?(https?:)?//", page), "html: refers to something outside the page")
+    m = re.search(rb'<script type="application/json" id="ct-data">(.*?)</script>', page, re.S)
+    try:
+        data = json.loads(m.group(1))
+        check(data["report"]["processes"][0]["regions"][0]["name"] == name.decode(), "html: region name round trip")
+        want = json.loads(report("--format", "json", "--no-stacks", sneaky).stdout)
+        for q in want["processes"]:   # the page shows the run's locations, not each process's
+            for k in ("python_locations", "python_unlocated", "native_functions", "native_unlocated"):
+                q.pop(k, None)
+        check(data["report"] == want, "html: the data is the JSON report")
+    except (AttributeError, ValueError, KeyError, IndexError) as e:
+        check(False, f"html data: {e}")
+    p = report("--format", "html", "--pages", sneaky)
+    check(p.returncode == 2 and b"--pages does not apply to --format html" in p.stderr, f"html --pages: {p.stderr!r}")
 
     # corruption: exit 2, file and offset named, the good traces still reported
     bad = os.path.join(tmp, "bad")
@@ -274,6 +301,9 @@ with tempfile.TemporaryDirectory() as tmp:
     check(dj["a"]["cow_pages"] == 1220 and dj["b"]["cow_pages"] == 250 and dj["a"]["processes"] == 2, f"diff totals {dj['a']} {dj['b']}")
     check(dj["causes"]["gc"] == {"a": 1000, "b": 10} and list(dj["causes"]) == CAUSES, f"diff causes {dj['causes']}")
     check(dj["types"][0] == {"name": "list", "cause": "gc", "a": 1000, "b": 10}, f"diff types {dj['types'][:2]}")
+    p = subprocess.run([COWTRACE, "diff", "--format", "html", base, frozen], capture_output=True, timeout=60)
+    m = re.search(rb'<script type="application/json" id="ct-data">(.*?)</script>', p.stdout, re.S)
+    check(p.returncode == 0 and m and json.loads(m.group(1))["report"] == dj, f"diff html carries the JSON diff: {p.stderr!r}")
     p = subprocess.run([COWTRACE, "diff", base, frozen], capture_output=True, text=True, timeout=60)
     check(p.returncode == 0 and "gc" in p.stdout and "0.01" in p.stdout and "list (gc)" in p.stdout, f"diff text {p.stdout}")
     p = subprocess.run([COWTRACE, "report", frozen], capture_output=True, text=True, timeout=60)
