@@ -301,6 +301,7 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
     size_t i = 0, j = 0, ccur = 0, ecur = 0, npcs = 0, cap = 0;
     uint64_t attributed = 0;
     bool any_inferred = false;
+    long ri = -1;
     while (i < t->nevents || j < t->nsummaries) {
         uint64_t pg = i < t->nevents ? eo[i].pg : UINT64_MAX;
         if (j < t->nsummaries && so[j].pg < pg)
@@ -313,7 +314,9 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
             s = &t->summaries[so[j++].idx]; /* the latest entry wins */
         if (!in_set(cow, &ccur, pg) || in_set(early, &ecur, pg))
             continue;
-        long ri = ct_trace_find_region(t, pg);
+        /* Pages come in address order: most are in the region before. */
+        if (ri < 0 || pg < t->regions[ri].pg0 || pg - t->regions[ri].pg0 >= t->regions[ri].npages)
+            ri = ct_trace_find_region(t, pg);
         if (ri < 0)
             continue;                       /* cow pages are in regions; a summary may not be */
         struct ct_verdict vd;

@@ -756,6 +756,28 @@ long ct_trace_find_region(const struct ct_trace *t, uint64_t pg)
     return -1;
 }
 
+/* What the previous write event of pass 2 found: the next one is most
+ * often in the same region and from the same stack, so it is checked
+ * there before a binary search. */
+struct write_hint {
+    long region;              /* -1: none yet */
+    uint32_t stack_id;        /* 0: none yet */
+    long stack;
+};
+
+static long find_region_hinted(const struct ct_trace *t, uint64_t pg, struct write_hint *h)
+{
+    if (h->region >= 0) {
+        const struct ct_region *r = &t->regions[h->region];
+        if (pg >= r->pg0 && pg < r->pg0 + r->npages)
+            return h->region;
+    }
+    long ri = ct_trace_find_region(t, pg);
+    if (ri >= 0)
+        h->region = ri;
+    return ri;
+}
+
 static int pass2_pages(const uint8_t *buf, uint64_t off, uint32_t type, struct ct_trace *t,
                        struct ct_err *err)
 {
@@ -807,13 +829,14 @@ static int pass2_pages(const uint8_t *buf, uint64_t off, uint32_t type, struct c
     return 0;
 }
 
-static int pass2_write(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t)
+static int pass2_write(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t,
+                       struct write_hint *h)
 {
     const uint8_t *p = buf + off;
     struct ct_event e = { .addr = rd64(p + 8) };
     e.pg = e.addr >> t->page_shift;
     t->nwrites++;
-    if (ct_trace_find_region(t, e.pg) < 0) {
+    if (find_region_hinted(t, e.pg, h) < 0) {
         t->writes_outside++;
         return 0;
     }
@@ -835,7 +858,9 @@ static int pass2_write(const uint8_t *buf, uint64_t off, uint32_t size, struct c
     if (size >= SZ_WRITE) {
         uint32_t id = rd32(p + 72);
         if (id) {
-            long si = ct_trace_find_stack(t, id);
+            long si = id == h->stack_id ? h->stack : ct_trace_find_stack(t, id);
+            h->stack_id = id;
+            h->stack = si;
             if (si < 0)
                 t->stacks_missing++;
             else
@@ -908,7 +933,7 @@ static int pass2_summary(const uint8_t *buf, uint64_t off, struct ct_trace *t, s
 }
 
 static int pass2_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_t size, struct ct_trace *t,
-                        struct ct_err *err)
+                        struct write_hint *h, struct ct_err *err)
 {
     switch (type) {
     case CT_REC_PRESENT:
@@ -916,7 +941,7 @@ static int pass2_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_
     case CT_REC_WRITTEN:
         return pass2_pages(buf, off, type, t, err);
     case CT_REC_WRITE:
-        return pass2_write(buf, off, size, t);
+        return pass2_write(buf, off, size, t, h);
     case CT_REC_PAGE_SUMMARY:
         return pass2_summary(buf, off, t, err);
     }
@@ -928,6 +953,7 @@ static int walk(const uint8_t *buf, size_t len, uint64_t start, int pass, struct
                 struct ct_err *err)
 {
     uint64_t off = start;
+    struct write_hint hint = { .region = -1, .stack_id = 0, .stack = -1 };
     for (;;) {
         uint32_t type = 0, size = 0;
         enum frame fr = FR_END_ZERO;   /* set by frame(); initialised for the compiler */
@@ -943,7 +969,7 @@ static int walk(const uint8_t *buf, size_t len, uint64_t start, int pass, struct
             return 0;
         }
         int rc = pass == 1 ? pass1_record(buf, off, type, size, t, err)
-                           : pass2_record(buf, off, type, size, t, err);
+                           : pass2_record(buf, off, type, size, t, &hint, err);
         if (rc)
             return -1;
         if (pass == 1)
