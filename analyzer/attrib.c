@@ -302,6 +302,8 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
     uint64_t attributed = 0;
     bool any_inferred = false;
     long ri = -1;
+    uint64_t last_type_addr = 0;
+    int32_t last_ti = -1;
     while (i < t->nevents || j < t->nsummaries) {
         uint64_t pg = i < t->nevents ? eo[i].pg : UINT64_MAX;
         if (j < t->nsummaries && so[j].pg < pg)
@@ -324,7 +326,12 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
         if (!p->layout) {
             vd = (struct ct_verdict){ CT_CAUSE_UNKNOWN, false };
         } else if (e) {
-            int32_t ti = e->type ? lookup(by_addr, t->npytypes, e->type) : -1;
+            /* Runs of pages hold objects of one type: look each address up once per run. */
+            if (e->type != last_type_addr) {
+                last_type_addr = e->type;
+                last_ti = e->type ? lookup(by_addr, t->npytypes, e->type) : -1;
+            }
+            int32_t ti = last_ti;
             vd = ct_cause_of_write(p->layout, e, &t->regions[ri], interp[ri], ti >= 0 ? &t->pytypes[ti] : NULL);
             if (vd.typed)
                 type = ti >= 0 ? ti : CT_TYPE_UNDEFINED;
