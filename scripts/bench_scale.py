@@ -23,6 +23,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -194,6 +195,72 @@ def _forkpause(children, mode=None):
     return sample
 
 
+# 4: `cowtrace report` of a big run: NPROCS copies of one real precise trace
+# with stacks (scripts/mkbigrun), made once per bench run.
+def _bigrun_size(ctx):
+    return (4, 20000) if ctx.quick else (64, 250000)   # (traces, copied pages each)
+
+
+def _bigrun(ctx):
+    d = os.path.join(ctx.tmp, "bigrun")
+    if not os.path.isdir(d):
+        procs, pages = _bigrun_size(ctx)
+        p = subprocess.run([ctx.python, os.path.join(ctx.top, "scripts", "mkbigrun"), "-o", d,
+                            "--procs", str(procs), "--pages", str(pages), "--cowtrace", ctx.cowtrace,
+                            "--python", ctx.python], capture_output=True, text=True, env=ctx.env, timeout=1800)
+        if p.returncode != 0:
+            shutil.rmtree(d, ignore_errors=True)
+            raise BenchError(f"scripts/mkbigrun failed (status {p.returncode}): {p.stderr.strip()[-1500:]}")
+    return d
+
+
+_report_samples = {}   # (format, repetition) -> (milliseconds, MiB): one report gives both
+
+
+def _report_once(ctx, fmt):
+    key = (fmt, ctx.rep)
+    if key in _report_samples:
+        return _report_samples[key]
+    d = _bigrun(ctx)
+    out = os.path.join(ctx.tmp, f"report.{fmt}")
+    with open(out, "wb") as f:
+        t0 = time.monotonic()
+        p = subprocess.Popen([ctx.cowtrace, "report", "--format", fmt, d], stdout=f,
+                             stderr=subprocess.PIPE, env=ctx.env)
+        _, status, ru = os.wait4(p.pid, 0)
+        ms = (time.monotonic() - t0) * 1000
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    if p.returncode != 0:
+        raise BenchError(f"cowtrace report --format {fmt} {d} failed (status {p.returncode}): {err.strip()[-1000:]}")
+    # The report must be of every trace, each read whole.
+    procs, pages = _bigrun_size(ctx)
+    if fmt == "json":
+        with open(out) as f:
+            doc = json.load(f)
+        got = len(doc["processes"])
+        cow = [pr["cow_pages"] for pr in doc["processes"]]
+        if got != procs or min(cow) < pages * 0.9 or len(set(cow)) != 1:
+            raise BenchError(f"report --format json: {got} processes, cow pages {sorted(set(cow))}; expected "
+                             f"{procs} of about {pages}")
+    else:
+        with open(out) as f:
+            head = f.readline()
+        if f", {procs} processes" not in head:
+            raise BenchError(f"report --format text starts {head.strip()!r}; expected {procs} processes")
+    os.unlink(out)
+    _report_samples[key] = (ms, ru.ru_maxrss / 1024)
+    return _report_samples[key]
+
+
+def _report(fmt, unit):
+    def sample(ctx):
+        ms, mib = _report_once(ctx, fmt)
+        return ms if unit == "ms" else mib
+    return sample
+
+
 MEASUREMENTS = [
     Measure("async-slice", "2 children iterate every other int of 12,000,000 (a slice), uffd-async",
             1.10, "x", slice_async, slice_untraced, ratio),
@@ -212,8 +279,15 @@ MEASUREMENTS = [
             "over the untraced fork", 20.0, "ms/GiB", _forkpause(4, "uffd-async"), _forkpause(4),
             difference, baseline_key="fork4", sample_unit="ms/GiB"),
     # 4: big reports (64 workers x 250,000 copied pages, precise with stacks):
-    # `cowtrace report` text and JSON in <= 5 s and <= 2 GiB. Slot left for
-    # the analyzer's measurement: append its Measure entries here.
+    # `cowtrace report` text and JSON in <= 5 s and <= 2 GiB.
+    Measure("report-text", "cowtrace report (text) of 64 traces x ~250,000 copied pages, uffd with stacks "
+            "(scripts/mkbigrun)", 5000.0, "ms", _report("text", "ms"), None, absolute),
+    Measure("report-text-rss", "the same report's maximum resident memory", 2048.0, "MiB",
+            _report("text", "MiB"), None, absolute, sample_unit="MiB"),
+    Measure("report-json", "cowtrace report --format json of the same 64 traces", 5000.0, "ms",
+            _report("json", "ms"), None, absolute),
+    Measure("report-json-rss", "the same report's maximum resident memory", 2048.0, "MiB",
+            _report("json", "MiB"), None, absolute, sample_unit="MiB"),
 ]
 
 
