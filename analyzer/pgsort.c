@@ -1,7 +1,9 @@
 /*
- * pgsort.c - see pgsort.h. One pass counts every byte of every key; bytes
- * that are the same in all keys (the high bytes of user-space page numbers,
- * mostly) cost nothing more, each other byte one stable scatter pass.
+ * pgsort.c - see pgsort.h. One pass counts every digit (12 bits) of every
+ * key; digits that are the same in all keys (the high bits of user-space
+ * page numbers, mostly) cost nothing more, each other digit one stable
+ * scatter pass. 12-bit digits: the 36 bits over which a process's page
+ * numbers differ take three passes.
  */
 #include "pgsort.h"
 
@@ -10,28 +12,36 @@
 
 #include "util.h"
 
+#define DIGIT_BITS 12
+#define NDIGITS ((64 + DIGIT_BITS - 1) / DIGIT_BITS)
+#define RADIX (1u << DIGIT_BITS)
+
+static size_t digit(uint64_t pg, size_t d)
+{
+    return (size_t)(pg >> (DIGIT_BITS * d)) & (RADIX - 1);
+}
+
 void ct_pgsort(struct ct_pgkey *v, size_t n)
 {
     if (n < 2)
         return;
-    static const size_t NB = 8;
-    size_t (*count)[256] = xcalloc(NB, sizeof *count);
+    size_t (*count)[RADIX] = xcalloc(NDIGITS, sizeof *count);
     for (size_t i = 0; i < n; i++)
-        for (size_t b = 0; b < NB; b++)
-            count[b][(v[i].pg >> (8 * b)) & 0xff]++;
+        for (size_t d = 0; d < NDIGITS; d++)
+            count[d][digit(v[i].pg, d)]++;
     struct ct_pgkey *tmp = xmalloc(n * sizeof *tmp), *src = v, *dst = tmp;
-    for (size_t b = 0; b < NB; b++) {
-        size_t *c = count[b];
-        if (c[(v[0].pg >> (8 * b)) & 0xff] == n)
-            continue;                   /* every key has this byte */
+    for (size_t d = 0; d < NDIGITS; d++) {
+        size_t *c = count[d];
+        if (c[digit(v[0].pg, d)] == n)
+            continue;                   /* every key has this digit */
         size_t sum = 0;
-        for (size_t d = 0; d < 256; d++) {
-            size_t k = c[d];
-            c[d] = sum;
-            sum += k;
+        for (size_t k = 0; k < RADIX; k++) {
+            size_t m = c[k];
+            c[k] = sum;
+            sum += m;
         }
         for (size_t i = 0; i < n; i++)
-            dst[c[(src[i].pg >> (8 * b)) & 0xff]++] = src[i];
+            dst[c[digit(src[i].pg, d)]++] = src[i];
         struct ct_pgkey *s = src;
         src = dst;
         dst = s;

@@ -2,7 +2,7 @@
  * pgsort.h - ordering many (page, index) keys by page number.
  *
  * Promise: ct_pgsort orders v[0, n) by pg, stably (keys of equal pg keep
- * their order), in time linear in n (an LSD radix sort on the bytes of pg
+ * their order), in time linear in n (an LSD radix sort on the 12-bit digits of pg
  * that differ between keys), with one scratch array of n keys. The
  * attribution of a process with hundreds of thousands of write events used
  * to spend most of a report in qsort moving 72-byte events; it now moves
