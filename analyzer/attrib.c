@@ -20,10 +20,12 @@
  * by (stack, cause, type) and sums exactly to cow as well. Stacks are
  * counted without a layout too (causes then all unknown): where a process
  * wrote says something even when why does not.
- * Cost: one sort of the events and summaries, then a merge walk against the
+ * Cost: one linear sort of the events and summaries by page (pgsort.h:
+ * 16-byte keys, not the events themselves), then a merge walk against the
  * cow and early interval lists; never a loop over the pages of a run, so a
  * hostile 2^45-page run costs nothing. The (stack, cause, type) counts are
- * one hash lookup per attributed page.
+ * one hash lookup per attributed page, skipped when it has the key of the
+ * page before (runs of pages written by the same code are the rule).
  */
 #include "analysis.h"
 
@@ -31,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
+
+#include "pgsort.h"
 
 static const char NAME_UNDEFINED[] = "?";
 static const char NAME_EARLY[] = "(before tracking)";
@@ -143,34 +147,46 @@ static int32_t lookup(const struct key_idx *v, size_t n, uint64_t key)
     return lo < n && v[lo].key == key ? (int32_t)v[lo].idx : -1;
 }
 
-static int cmp_event(const void *x, const void *y)
+/* Events of one page in time order, then file order (seq). */
+static int cmp_event_time(const void *x, const void *y, void *ctx)
 {
-    const struct ct_event *a = x, *b = y;
-    if (a->pg != b->pg)
-        return a->pg < b->pg ? -1 : 1;
+    const struct ct_event *ev = ctx;
+    const struct ct_event *a = &ev[((const struct ct_pgkey *)x)->idx], *b = &ev[((const struct ct_pgkey *)y)->idx];
     if (a->time_ns != b->time_ns)
         return a->time_ns < b->time_ns ? -1 : 1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-static int cmp_summary(const void *x, const void *y)
+/* The events as keys into t->events in (page, time, file order) order: the
+ * first key of a page is its first write. A stable sort by page of the
+ * events in time order; those are in file order unless a clock went back
+ * (threads), and then sorted first. */
+static struct ct_pgkey *event_order(const struct ct_trace *t)
 {
-    const struct ct_summary *a = x, *b = y;
-    if (a->pg != b->pg)
-        return a->pg < b->pg ? -1 : 1;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
+    size_t n = t->nevents;
+    struct ct_pgkey *k = xmalloc((n ? n : 1) * sizeof *k);
+    bool timed = true;
+    for (size_t i = 0; i < n; i++) {
+        k[i] = (struct ct_pgkey){ .pg = t->events[i].pg, .idx = (uint32_t)i };
+        if (i && (t->events[i].time_ns < t->events[i - 1].time_ns || t->events[i].seq <= t->events[i - 1].seq))
+            timed = false;
+    }
+    if (!timed)
+        qsort_r(k, n, sizeof *k, cmp_event_time, t->events);
+    ct_pgsort(k, n);
+    return k;
 }
 
-/* Sorting is skipped when the input is already in order, as synthetic
- * traces and single-threaded runs in address order often are. */
-static void sort_if_needed(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+/* The page summaries as keys in (page, file order) order: the last key of a
+ * page is its latest entry. */
+static struct ct_pgkey *summary_order(const struct ct_trace *t)
 {
-    const char *b = base;
-    for (size_t i = 1; i < n; i++)
-        if (cmp(b + (i - 1) * size, b + i * size) > 0) {
-            qsort(base, n, size, cmp);
-            return;
-        }
+    size_t n = t->nsummaries;
+    struct ct_pgkey *k = xmalloc((n ? n : 1) * sizeof *k);
+    for (size_t i = 0; i < n; i++)
+        k[i] = (struct ct_pgkey){ .pg = t->summaries[i].pg, .idx = (uint32_t)i };
+    ct_pgsort(k, n);
+    return k;
 }
 
 /* Is pg in the normalized list s? *cur only moves forward: callers ask in
@@ -210,9 +226,14 @@ struct sc_entry {
     UT_hash_handle hh;
 };
 
-static void sc_add(struct sc_entry **h, uint32_t stack, int32_t type, uint32_t cause, uint64_t pages)
+static void sc_add(struct sc_entry **h, struct sc_entry **last, uint32_t stack, int32_t type, uint32_t cause,
+                   uint64_t pages)
 {
-    struct sc_entry probe, *e;
+    struct sc_entry probe, *e = *last;
+    if (e && e->key.stack == stack && e->key.type == type && e->key.cause == cause) {
+        e->pages += pages;
+        return;
+    }
     memset(&probe.key, 0, sizeof probe.key);
     probe.key.stack = stack;
     probe.key.type = type;
@@ -224,6 +245,7 @@ static void sc_add(struct sc_entry **h, uint32_t stack, int32_t type, uint32_t c
         HASH_ADD(hh, *h, key, sizeof e->key, e);
     }
     e->pages += pages;
+    *last = e;
 }
 
 static int cmp_stack_count(const void *x, const void *y)
@@ -262,10 +284,10 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
     /* Without a layout nothing is inferred: everything is unknown. */
     p->causes_inferred = p->layout && t->mode == CT_MODE_UFFD_ASYNC;
     uint64_t *counts = xcalloc((t->npytypes + TYPE_SLOTS) * CT_NCAUSES, sizeof *counts);
-    struct sc_entry *sc = NULL;
+    struct sc_entry *sc = NULL, *sc_last = NULL;
 #define COUNT(type, cause) counts[((size_t)((type) + TYPE_SLOTS)) * CT_NCAUSES + (cause)]
     if (!p->layout && !t->nstacks) {
-        sc_add(&sc, 0, CT_TYPE_NONE, CT_CAUSE_UNKNOWN, p->cow);
+        sc_add(&sc, &sc_last, 0, CT_TYPE_NONE, CT_CAUSE_UNKNOWN, p->cow);
         sc_finish(p, &sc);
         p->causes[CT_CAUSE_UNKNOWN] = p->cow;
         COUNT(CT_TYPE_NONE, CT_CAUSE_UNKNOWN) = p->cow;
@@ -279,25 +301,29 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
     for (size_t i = 0; i < t->nregions; i++)
         interp[i] = ct_region_is_interpreter(&t->regions[i], &t->python);
     struct key_idx *by_addr = build_keys(t, true), *by_index = build_keys(t, false);
-    sort_if_needed(t->events, t->nevents, sizeof *t->events, cmp_event);
-    sort_if_needed(t->summaries, t->nsummaries, sizeof *t->summaries, cmp_summary);
+    struct ct_pgkey *eo = event_order(t), *so = summary_order(t);
 
     size_t i = 0, j = 0, ccur = 0, ecur = 0, npcs = 0, cap = 0;
     uint64_t attributed = 0;
     bool any_inferred = false;
+    long ri = -1;
+    uint64_t last_type_addr = 0;
+    int32_t last_ti = -1;
     while (i < t->nevents || j < t->nsummaries) {
-        uint64_t pg = i < t->nevents ? t->events[i].pg : UINT64_MAX;
-        if (j < t->nsummaries && t->summaries[j].pg < pg)
-            pg = t->summaries[j].pg;
-        const struct ct_event *e = i < t->nevents && t->events[i].pg == pg ? &t->events[i] : NULL;
+        uint64_t pg = i < t->nevents ? eo[i].pg : UINT64_MAX;
+        if (j < t->nsummaries && so[j].pg < pg)
+            pg = so[j].pg;
+        const struct ct_event *e = i < t->nevents && eo[i].pg == pg ? &t->events[eo[i].idx] : NULL;
         const struct ct_summary *s = NULL;
-        while (i < t->nevents && t->events[i].pg == pg)
+        while (i < t->nevents && eo[i].pg == pg)
             i++;                            /* the first event is e; later ones are repeats */
-        while (j < t->nsummaries && t->summaries[j].pg == pg)
-            s = &t->summaries[j++];         /* the latest entry wins */
+        while (j < t->nsummaries && so[j].pg == pg)
+            s = &t->summaries[so[j++].idx]; /* the latest entry wins */
         if (!in_set(cow, &ccur, pg) || in_set(early, &ecur, pg))
             continue;
-        long ri = ct_trace_find_region(t, pg);
+        /* Pages come in address order: most are in the region before. */
+        if (ri < 0 || pg < t->regions[ri].pg0 || pg - t->regions[ri].pg0 >= t->regions[ri].npages)
+            ri = ct_trace_find_region(t, pg);
         if (ri < 0)
             continue;                       /* cow pages are in regions; a summary may not be */
         struct ct_verdict vd;
@@ -305,7 +331,12 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
         if (!p->layout) {
             vd = (struct ct_verdict){ CT_CAUSE_UNKNOWN, false };
         } else if (e) {
-            int32_t ti = e->type ? lookup(by_addr, t->npytypes, e->type) : -1;
+            /* Runs of pages hold objects of one type: look each address up once per run. */
+            if (e->type != last_type_addr) {
+                last_type_addr = e->type;
+                last_ti = e->type ? lookup(by_addr, t->npytypes, e->type) : -1;
+            }
+            int32_t ti = last_ti;
             vd = ct_cause_of_write(p->layout, e, &t->regions[ri], interp[ri], ti >= 0 ? &t->pytypes[ti] : NULL);
             if (vd.typed)
                 type = ti >= 0 ? ti : CT_TYPE_UNDEFINED;
@@ -320,7 +351,7 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
         p->causes[vd.cause]++;
         COUNT(type, vd.cause)++;
         uint32_t stack = e ? e->stack : 0;
-        sc_add(&sc, stack, type, vd.cause, 1);
+        sc_add(&sc, &sc_last, stack, type, vd.cause, 1);
         attributed++;
         if (keep_pages) {
             if (npcs == cap) {
@@ -342,12 +373,12 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
     if (p->layout) {
         p->causes[CT_CAUSE_OTHER] += p->early;
         COUNT(CT_TYPE_EARLY, CT_CAUSE_OTHER) += p->early;
-        sc_add(&sc, 0, CT_TYPE_EARLY, CT_CAUSE_OTHER, p->early);
+        sc_add(&sc, &sc_last, 0, CT_TYPE_EARLY, CT_CAUSE_OTHER, p->early);
     } else
         rest += p->early;
     p->causes[CT_CAUSE_UNKNOWN] += rest;
     COUNT(CT_TYPE_NONE, CT_CAUSE_UNKNOWN) += rest;
-    sc_add(&sc, 0, CT_TYPE_NONE, CT_CAUSE_UNKNOWN, rest);
+    sc_add(&sc, &sc_last, 0, CT_TYPE_NONE, CT_CAUSE_UNKNOWN, rest);
     sc_finish(p, &sc);
 #undef COUNT
     add_types(p, counts, t->npytypes);
@@ -355,6 +386,8 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
     free(by_addr);
     free(by_index);
     free(interp);
+    free(eo);
+    free(so);
 }
 
 int ct_type_key_cmp(const char *an, size_t alen, uint32_t acause, const char *bn, size_t blen, uint32_t bcause)

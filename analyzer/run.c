@@ -2,10 +2,18 @@
  * run.c - see run.h: gathering the processes of a run and completing the
  * model. Page sets are dropped as soon as each process is analyzed (unless
  * a page listing was asked for), so a run over many large traces holds
- * only one trace's page data at a time.
+ * only one trace's page data at a time per loading thread.
+ *
+ * Traces are read and analyzed in parallel, one thread per usable CPU (at
+ * most MAX_LOADERS): each file is independent until ct_run_finish, the
+ * reader and the analysis share no mutable state, and each thread writes
+ * only the slot of the file it took. The slots are then gathered in the
+ * directory's order, so the run is the same whatever the threads did.
  */
 #include "run.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -43,6 +51,46 @@ static void add_error(struct ct_run *r, const char *file, const struct ct_err *e
     r->nerrors++;
 }
 
+#define MAX_LOADERS 8
+
+/* One file of the list, read and analyzed by whichever thread took it. */
+struct load_slot {
+    struct ct_proc proc;
+    struct ct_err err;
+    bool ok;
+};
+
+struct loader {
+    const struct ct_tracelist *list;
+    bool keep_pages;
+    struct load_slot *slots;
+    size_t next;              /* the next file to take (atomic) */
+};
+
+static void *load_files(void *arg)
+{
+    struct loader *L = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&L->next, 1, __ATOMIC_RELAXED);
+        if (i >= L->list->n)
+            return NULL;
+        struct load_slot *sl = &L->slots[i];
+        struct ct_trace t;
+        sl->ok = ct_trace_load(L->list->paths[i], &t, &sl->err) == 0;
+        if (sl->ok)
+            ct_analyze(&t, L->keep_pages, &sl->proc);
+    }
+}
+
+static size_t loader_threads(size_t nfiles)
+{
+    cpu_set_t set;
+    size_t n = sched_getaffinity(0, sizeof set, &set) == 0 ? (size_t)CPU_COUNT(&set) : 1;
+    if (n > MAX_LOADERS)
+        n = MAX_LOADERS;
+    return n < nfiles ? n : nfiles ? nfiles : 1;
+}
+
 int ct_run_load(const char *path, const struct ct_load_opts *o, struct ct_run *r, struct ct_err *err)
 {
     struct ct_tracelist list;
@@ -51,15 +99,24 @@ int ct_run_load(const char *path, const struct ct_load_opts *o, struct ct_run *r
         return -1;
     r->source = xstrdup(path);
     r->procs = xcalloc(list.n ? list.n : 1, sizeof *r->procs);
+    struct loader L = { .list = &list, .keep_pages = o->keep_pages,
+                        .slots = xcalloc(list.n ? list.n : 1, sizeof *L.slots) };
+    /* The calling thread loads too; a thread that cannot be started just
+     * leaves more files to the others. */
+    pthread_t tids[MAX_LOADERS];
+    size_t nt = 0, want = loader_threads(list.n);
+    while (nt + 1 < want && pthread_create(&tids[nt], NULL, load_files, &L) == 0)
+        nt++;
+    load_files(&L);
+    for (size_t i = 0; i < nt; i++)
+        pthread_join(tids[i], NULL);
     for (size_t i = 0; i < list.n; i++) {
-        struct ct_trace t;
-        struct ct_err e;
-        if (ct_trace_load(list.paths[i], &t, &e)) {
-            add_error(r, list.paths[i], &e);
-            continue;
-        }
-        ct_analyze(&t, o->keep_pages, &r->procs[r->nprocs++]);
+        if (L.slots[i].ok)
+            r->procs[r->nprocs++] = L.slots[i].proc;
+        else
+            add_error(r, list.paths[i], &L.slots[i].err);
     }
+    free(L.slots);
     ct_tracelist_free(&list);
     ct_run_finish(r, o);
     return 0;

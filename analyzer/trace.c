@@ -1,12 +1,16 @@
 /*
  * trace.c - see trace.h.
  *
- * The file is read in two passes over the record stream. The first checks
- * the framing of every record and collects everything but page data
- * (regions, notes, process facts, end); the second decodes page records
- * against the now complete region table. Two passes let a writer emit a
- * region after pages of earlier regions without the reader having to buffer
- * anything, and cost nothing since the file is mapped.
+ * The file is read in two passes. The first walks the record stream: it
+ * checks the framing of every record, collects everything but page data
+ * (regions, notes, process facts, end), reads each write event while its
+ * bytes are at hand and notes where the page records are. Then the write
+ * events are settled against the now complete region and stack tables, and
+ * the second pass decodes the noted page records only. Two passes let a
+ * writer emit a region after pages of earlier regions; noting the page
+ * records spares the second pass a walk over hundreds of thousands of
+ * write records (a big trace is mostly those) that no longer fit in any
+ * cache.
  */
 #include "trace.h"
 
@@ -756,6 +760,28 @@ long ct_trace_find_region(const struct ct_trace *t, uint64_t pg)
     return -1;
 }
 
+/* What the previous write event of pass 2 found: the next one is most
+ * often in the same region and from the same stack, so it is checked
+ * there before a binary search. */
+struct write_hint {
+    long region;              /* -1: none yet */
+    uint32_t stack_id;        /* 0: none yet */
+    long stack;
+};
+
+static long find_region_hinted(const struct ct_trace *t, uint64_t pg, struct write_hint *h)
+{
+    if (h->region >= 0) {
+        const struct ct_region *r = &t->regions[h->region];
+        if (pg >= r->pg0 && pg < r->pg0 + r->npages)
+            return h->region;
+    }
+    long ri = ct_trace_find_region(t, pg);
+    if (ri >= 0)
+        h->region = ri;
+    return ri;
+}
+
 static int pass2_pages(const uint8_t *buf, uint64_t off, uint32_t type, struct ct_trace *t,
                        struct ct_err *err)
 {
@@ -807,17 +833,14 @@ static int pass2_pages(const uint8_t *buf, uint64_t off, uint32_t type, struct c
     return 0;
 }
 
-static int pass2_write(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t)
+/* Pass 1: a CT_REC_WRITE event as read, its stack still the file's id
+ * (settled by settle_writes once every region and stack is known). */
+static void read_write(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t)
 {
     const uint8_t *p = buf + off;
     struct ct_event e = { .addr = rd64(p + 8) };
     e.pg = e.addr >> t->page_shift;
     t->nwrites++;
-    if (ct_trace_find_region(t, e.pg) < 0) {
-        t->writes_outside++;
-        return 0;
-    }
-    ivl_add(&t->written, e.pg, e.pg + 1);
     e.time_ns = rd64(p + 24);
     e.flags = rd32(p + 36);
     /* A record shorter than the evidence fields (the first version, or a
@@ -830,26 +853,43 @@ static int pass2_write(const uint8_t *buf, uint64_t off, uint32_t size, struct c
         e.where = p[68];
         e.obj_how = p[69];
     }
-    /* A stack id no STACK record defines (lost with a torn tail, or a
-     * hostile file) is read as no stack, and counted. */
-    if (size >= SZ_WRITE) {
-        uint32_t id = rd32(p + 72);
+    if (size >= SZ_WRITE)
+        e.stack = rd32(p + 72);
+    /* Each event is at least 40 bytes of file. */
+    t->events = grow(t->events, &t->events_cap, t->nevents + 1, sizeof *t->events);
+    t->events[t->nevents++] = e;
+}
+
+/* After pass 1: drops the events outside every region (counted), adds the
+ * others to the written set, numbers them in file order and turns stack ids
+ * into stack indexes. A stack id no STACK record defines (lost with a torn
+ * tail, or a hostile file) is read as no stack, and counted. */
+static void settle_writes(struct ct_trace *t)
+{
+    struct write_hint h = { .region = -1, .stack_id = 0, .stack = -1 };
+    size_t k = 0;
+    for (size_t i = 0; i < t->nevents; i++) {
+        struct ct_event e = t->events[i];
+        if (find_region_hinted(t, e.pg, &h) < 0) {
+            t->writes_outside++;
+            continue;
+        }
+        ivl_add(&t->written, e.pg, e.pg + 1);
+        uint32_t id = e.stack;
+        e.stack = 0;
         if (id) {
-            long si = ct_trace_find_stack(t, id);
+            long si = id == h.stack_id ? h.stack : ct_trace_find_stack(t, id);
+            h.stack_id = id;
+            h.stack = si;
             if (si < 0)
                 t->stacks_missing++;
             else
                 e.stack = (uint32_t)si + 1;
         }
+        e.seq = (uint32_t)k;
+        t->events[k++] = e;
     }
-    /* Each event kept is at least 40 bytes of file. */
-    e.seq = (uint32_t)t->nevents;
-    if (t->nevents == t->events_cap) {
-        t->events_cap = t->events_cap ? 2 * t->events_cap : 256;
-        t->events = xreallocarray(t->events, t->events_cap, sizeof *t->events);
-    }
-    t->events[t->nevents++] = e;
-    return 0;
+    t->nevents = k;
 }
 
 /* Decodes one page-summary number that must fit `max`. */
@@ -907,24 +947,36 @@ static int pass2_summary(const uint8_t *buf, uint64_t off, struct ct_trace *t, s
     return 0;
 }
 
-static int pass2_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_t size, struct ct_trace *t,
-                        struct ct_err *err)
+static int pass2_record(const uint8_t *buf, uint64_t off, uint32_t type, struct ct_trace *t, struct ct_err *err)
 {
     switch (type) {
     case CT_REC_PRESENT:
     case CT_REC_EARLY:
     case CT_REC_WRITTEN:
         return pass2_pages(buf, off, type, t, err);
-    case CT_REC_WRITE:
-        return pass2_write(buf, off, size, t);
     case CT_REC_PAGE_SUMMARY:
         return pass2_summary(buf, off, t, err);
     }
     return 0;
 }
 
-/* Walks the record stream from `start`, calling pass1 or pass2. */
-static int walk(const uint8_t *buf, size_t len, uint64_t start, int pass, struct ct_trace *t,
+/* Page records, noted by pass 1 for pass 2 (which needs every region):
+ * pass 2 visits only them, not the whole file again. */
+struct pending {
+    uint64_t off;
+    uint32_t type;
+};
+
+struct pending_list {
+    struct pending *v;
+    size_t n, cap;
+};
+
+#define PREFETCH_AHEAD 1024
+
+/* Pass 1: walks the record stream from `start`. Write events are read
+ * here, while their bytes are at hand; page records are noted. */
+static int walk(const uint8_t *buf, size_t len, uint64_t start, struct ct_trace *t, struct pending_list *pl,
                 struct ct_err *err)
 {
     uint64_t off = start;
@@ -934,22 +986,37 @@ static int walk(const uint8_t *buf, size_t len, uint64_t start, int pass, struct
         if (frame(buf, len, off, &type, &size, &fr, err))
             return -1;
         if (fr != FR_RECORD) {
-            if (pass == 1) {
-                t->stream_end = off;
-                t->ended_by_zero = fr == FR_END_ZERO;
-                t->torn = fr == FR_TORN;
-                t->torn_offset = off;
-            }
+            t->stream_end = off;
+            t->ended_by_zero = fr == FR_END_ZERO;
+            t->torn = fr == FR_TORN;
+            t->torn_offset = off;
             return 0;
         }
-        int rc = pass == 1 ? pass1_record(buf, off, type, size, t, err)
-                           : pass2_record(buf, off, type, size, t, err);
-        if (rc)
+        /* The stream is read once, in order, and is most of a big trace's
+         * cost: ask for the bytes a few records ahead. */
+        __builtin_prefetch(buf + off + PREFETCH_AHEAD);
+        if (pass1_record(buf, off, type, size, t, err))
             return -1;
-        if (pass == 1)
-            t->nrecords++;
+        if (type == CT_REC_WRITE)
+            read_write(buf, off, size, t);
+        else if (type == CT_REC_PRESENT || type == CT_REC_EARLY || type == CT_REC_WRITTEN
+                 || type == CT_REC_PAGE_SUMMARY) {
+            /* At least 24 bytes of file each. */
+            pl->v = grow(pl->v, &pl->cap, pl->n + 1, sizeof *pl->v);
+            pl->v[pl->n++] = (struct pending){ off, type };
+        }
+        t->nrecords++;
         off += size;
     }
+}
+
+/* Pass 2: the noted page records, in file order. */
+static int pass2(const uint8_t *buf, const struct pending_list *pl, struct ct_trace *t, struct ct_err *err)
+{
+    for (size_t i = 0; i < pl->n; i++)
+        if (pass2_record(buf, pl->v[i].off, pl->v[i].type, t, err))
+            return -1;
+    return 0;
 }
 
 static void str_free(struct ct_str *s)
@@ -1018,9 +1085,17 @@ int ct_trace_parse(const char *file, const uint8_t *buf, size_t len, struct ct_t
     ivl_init(&t->written);
     ivl_init(&t->early);
     t->file = xstrdup(file);
-    if (parse_header(buf, len, t, &hdr_size, err) || walk(buf, len, hdr_size, 1, t, err)
-        || check_pytypes(t, err) || check_stacks(t, err)
-        || walk(buf, t->stream_end, hdr_size, 2, t, err)) {
+    struct pending_list pl = { NULL, 0, 0 };
+    if (parse_header(buf, len, t, &hdr_size, err) || walk(buf, len, hdr_size, t, &pl, err)
+        || check_pytypes(t, err) || check_stacks(t, err)) {
+        free(pl.v);
+        ct_trace_free(t);
+        return -1;
+    }
+    settle_writes(t);
+    int rc = pass2(buf, &pl, t, err);
+    free(pl.v);
+    if (rc) {
         ct_trace_free(t);
         return -1;
     }
@@ -1030,6 +1105,8 @@ int ct_trace_parse(const char *file, const uint8_t *buf, size_t len, struct ct_t
     resolve_codes(t);
     return 0;
 }
+
+#define POPULATE_MAX ((size_t)256 << 20)
 
 int ct_trace_load(const char *path, struct ct_trace *t, struct ct_err *err)
 {
@@ -1050,7 +1127,10 @@ int ct_trace_load(const char *path, struct ct_trace *t, struct ct_err *err)
     const uint8_t *buf = (const uint8_t *)"";
     void *map = NULL;
     if (len) {
-        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        /* Mapped at once rather than a fault per few pages: a whole trace
+         * is read. Not past POPULATE_MAX, where a hostile (sparse) file
+         * could be mostly a zero tail the stream never reaches. */
+        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | (len <= POPULATE_MAX ? MAP_POPULATE : 0), fd, 0);
         if (map == MAP_FAILED) {
             int e = errno;
             close(fd);

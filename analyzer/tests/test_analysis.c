@@ -14,6 +14,7 @@
 #include "jsonw.h"
 #include "leb128.h"
 #include "mktrace.h"
+#include "pgsort.h"
 #include "pyver.h"
 #include "run.h"
 
@@ -723,6 +724,41 @@ static void test_attribution_no_layout(void)
     mkt_free(&m);
 }
 
+/* ct_pgsort against the definition: by page, equal pages in their order. */
+static int cmp_pgkey(const void *x, const void *y)
+{
+    const struct ct_pgkey *a = x, *b = y;
+    if (a->pg != b->pg)
+        return a->pg < b->pg ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static void test_pgsort(void)
+{
+    uint64_t seed = 12345;
+    for (size_t round = 0; round < 6; round++) {
+        size_t n = round < 2 ? round : 1000u << round;
+        struct ct_pgkey *v = calloc(n ? n : 1, sizeof *v), *want = calloc(n ? n : 1, sizeof *v);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            /* few distinct pages (ties), or any page up to 2^45, or both halves of user space */
+            uint64_t r = seed >> 11;
+            uint64_t pg = round % 3 == 0 ? r % 97 : round % 3 == 1 ? r & ((1ull << 45) - 1)
+                                                                   : (r & 1 ? 0x7f0000000ull : 0x550000000ull) + (r >> 1) % 5000;
+            v[i] = (struct ct_pgkey){ .pg = pg, .idx = (uint32_t)i };
+        }
+        memcpy(want, v, n * sizeof *v);
+        qsort(want, n, sizeof *want, cmp_pgkey);
+        ct_pgsort(v, n);
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++)
+            bad += v[i].pg != want[i].pg || v[i].idx != want[i].idx;
+        CHECK_U64(bad, 0);
+        free(v);
+        free(want);
+    }
+}
+
 int main(void)
 {
     test_counts();
@@ -738,5 +774,6 @@ int main(void)
     test_attribution_precise();
     test_attribution_inferred();
     test_attribution_no_layout();
+    test_pgsort();
     return check_done("test_analysis");
 }
