@@ -495,6 +495,15 @@ static char *temp_twin(const char *file)
 static int open_outputs(struct watch *s, const char *prom)
 {
     char why[512];
+    /* The port first: taken is the likeliest failure, and nothing is on disk yet. */
+    if (prom) {
+        s->server = ct_promserve_open(prom, why, sizeof why);
+        if (!s->server) {
+            fprintf(stderr, CMD ": --prometheus %s\n", why);
+            return -1;
+        }
+        fprintf(stderr, CMD ": serving http://%s/metrics\n", ct_promserve_address(s->server));
+    }
     if (s->dir) {
         struct stat st;
         if (mkdir(s->dir, 0755) != 0 && errno != EEXIST) {
@@ -521,14 +530,6 @@ static int open_outputs(struct watch *s, const char *prom)
         }
         close(fd);
         unlink(s->text_tmp);
-    }
-    if (prom) {
-        s->server = ct_promserve_open(prom, why, sizeof why);
-        if (!s->server) {
-            fprintf(stderr, CMD ": --prometheus %s\n", why);
-            return -1;
-        }
-        fprintf(stderr, CMD ": serving http://%s/metrics\n", ct_promserve_address(s->server));
     }
     return 0;
 }
@@ -648,9 +649,13 @@ int cmd_watch(int argc, char **argv)
         close_outputs(&s);
         return EXIT_USAGE;
     }
-    fprintf(stderr, CMD ": watching PID %d (%s) every %g s; causes %s%s and on SIGUSR1 (kill -USR1 %d)\n",
-            (int)pid, s.root.comm, s.interval, s.causes_every ? "every " : "", s.causes_every ?
-            (s.causes_every == 1 ? "sample" : "Nth sample") : "only", (int)getpid());
+    char when[64] = "only";
+    if (s.causes_every == 1)
+        snprintf(when, sizeof when, "every sample");
+    else if (s.causes_every)
+        snprintf(when, sizeof when, "every %u samples", s.causes_every);
+    fprintf(stderr, CMD ": watching PID %d (%s) every %g s; causes %s and on SIGUSR1 (kill -USR1 %d)\n", (int)pid,
+            s.root.comm, s.interval, when, (int)getpid());
 
     long long interval_ms = (long long)(s.interval * 1000 + 0.5), next = mono_ms();
     bool stop = false, causes_now = false;

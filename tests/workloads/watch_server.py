@@ -29,12 +29,16 @@ def main():
     ap.add_argument("--ready", required=True)
     ap.add_argument("--grown", required=True)
     ap.add_argument("--events", required=True)
+    ap.add_argument("--grower-name", default=None, help="the grower's comm (/proc/self/comm)")
     a = ap.parse_args()
     ints = [i + 100000 for i in range(a.ints)]
     step = a.ints // a.steps
 
     grower = os.fork()
     if grower == 0:
+        if a.grower_name:
+            with open("/proc/self/comm", "w") as f:
+                f.write(a.grower_name)
         total = 0
         for k in range(a.steps):
             for x in ints[k * step:(k + 1) * step]:
