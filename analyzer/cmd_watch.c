@@ -97,6 +97,7 @@ struct worker {
     bool sampled;             /* counts below are this sample's */
     bool have_causes;
     bool causes_now;          /* this sample's, not an earlier one's */
+    bool count_now;           /* to be counted from the page maps in this sample */
     uint64_t shared, copied, fresh;             /* bytes */
     uint64_t causes[CT_NCAUSES];                /* bytes, from the latest snapshot */
 };
@@ -271,29 +272,6 @@ static int write_textfile(const struct watch *s, const struct strbuf *body)
 
 /* ---- sampling ----------------------------------------------------------------- */
 
-struct views {
-    struct ct_live_view v[8];
-    bool ok[8];
-    size_t n;
-};
-
-static const struct ct_live_view *view_of(struct views *vs, pid_t pid)
-{
-    for (size_t i = 0; i < vs->n; i++)
-        if (vs->v[i].pid == pid)
-            return vs->ok[i] ? &vs->v[i] : NULL;
-    if (vs->n == sizeof vs->v / sizeof vs->v[0]) {   /* rarely more than one parent: recycle the oldest */
-        ct_live_view_free(&vs->v[0]);
-        memmove(&vs->v[0], &vs->v[1], (vs->n - 1) * sizeof vs->v[0]);
-        memmove(&vs->ok[0], &vs->ok[1], (vs->n - 1) * sizeof vs->ok[0]);
-        vs->n--;
-    }
-    size_t i = vs->n++;
-    vs->ok[i] = ct_live_view_read(pid, &vs->v[i]) == 0;
-    vs->v[i].pid = pid;
-    return vs->ok[i] ? &vs->v[i] : NULL;
-}
-
 /* A worker's shared/copied/fresh and causes, from a snapshot written to
  * tmpdir and read back with the report's own loader. */
 static int snapshot_causes(const struct watch *s, struct worker *w, const struct ct_live_proc *parent,
@@ -323,6 +301,42 @@ static int snapshot_causes(const struct watch *s, struct worker *w, const struct
     return rc;
 }
 
+/* The workers marked count_now, each group of siblings in one lockstep
+ * walk (livecount.h). One that cannot be read is left unsampled: it exited
+ * (gone at the next sample), or its parent did. */
+static void count_siblings(struct watch *s)
+{
+    pid_t *pids = xcalloc(s->nw + 1, sizeof *pids);
+    size_t *idx = xcalloc(s->nw + 1, sizeof *idx);
+    struct ct_live_counts *c = xcalloc(s->nw + 1, sizeof *c);
+    for (size_t i = 0; i < s->nw; i++) {
+        if (!s->w[i].count_now)
+            continue;
+        pid_t parent = s->w[i].p.ppid;
+        size_t n = 0;
+        for (size_t j = i; j < s->nw; j++)
+            if (s->w[j].count_now && s->w[j].p.ppid == parent) {
+                s->w[j].count_now = false;
+                idx[n] = j;
+                pids[n++] = s->w[j].p.pid;
+            }
+        if (ct_live_count_siblings(parent, pids, n, s->exact, c))
+            continue;
+        for (size_t k = 0; k < n; k++) {
+            struct worker *w = &s->w[idx[k]];
+            if (c[k].error)
+                continue;
+            w->shared = c[k].shared * s->page_size;
+            w->copied = c[k].copied * s->page_size;
+            w->fresh = c[k].fresh * s->page_size;
+            w->sampled = true;
+        }
+    }
+    free(pids);
+    free(idx);
+    free(c);
+}
+
 /* A process first seen: is it a worker we can watch? */
 static void first_sight(struct worker *w)
 {
@@ -350,10 +364,9 @@ static int sample(struct watch *s, bool causes)
     if (root_gone)
         n = 0;
     for (size_t i = 0; i < s->nw; i++)
-        s->w[i].seen = s->w[i].sampled = s->w[i].causes_now = false;
+        s->w[i].seen = s->w[i].sampled = s->w[i].causes_now = s->w[i].count_now = false;
     char tmpdir[] = "/tmp/cowtrace-watch.XXXXXX";
     bool have_tmp = causes && n && mkdtemp(tmpdir) != NULL;
-    struct views views = {.n = 0};
     for (size_t i = 0; i < n; i++) {
         struct worker *w = find_worker(s, &tree[i]);
         if (!w) {
@@ -378,20 +391,9 @@ static int sample(struct watch *s, bool causes)
             w->sampled = true;
             continue;
         }
-        const struct ct_live_view *pv = view_of(&views, w->p.ppid);
-        struct ct_live_counts c;
-        if (pv && ct_live_count(w->p.pid, pv, s->exact, &c) == 0) {
-            w->shared = c.shared * s->page_size;
-            w->copied = c.copied * s->page_size;
-            w->fresh = c.fresh * s->page_size;
-            w->sampled = true;
-        }
-        /* Not sampled: it exited while read (gone below, next time), or its
-         * parent did. */
+        w->count_now = true;  /* below, with its siblings */
     }
-    for (size_t i = 0; i < views.n; i++)
-        if (views.ok[i])
-            ct_live_view_free(&views.v[i]);
+    count_siblings(s);
     if (have_tmp)
         rmdir(tmpdir);
     free(tree);
