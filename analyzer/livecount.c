@@ -117,7 +117,8 @@ int ct_live_count_siblings(pid_t parent, const pid_t *pids, size_t n, bool exact
             }
         }
     }
-    qsort(segs, nsegs, sizeof *segs, by_start);
+    if (nsegs)
+        qsort(segs, nsegs, sizeof *segs, by_start);
     /* Inherited ranges are mostly present (the parent's heap, shared or
      * copied): asking PAGEMAP_SCAN first for the present parts would only
      * walk the page tables twice (measured: a tenth of the time). */
