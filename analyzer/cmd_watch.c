@@ -196,6 +196,40 @@ static void json_sample(FILE *f, double t, const struct worker *w, bool with_cau
     fputs("}\n", f);
 }
 
+/* Without an output option: a line per worker per sample on standard
+ * output, for a person (time of day, MiB, the name cleaned as the text
+ * report cleans it), written at once with write(2) so a pipe sees each
+ * sample when it is taken. -1 with errno when it cannot be written. */
+static int stdout_lines(const struct watch *s, double t)
+{
+    struct strbuf b;
+    sb_init(&b);
+    char when[16] = "", comm[256];
+    time_t secs = (time_t)t;
+    struct tm tm;
+    if (localtime_r(&secs, &tm))
+        strftime(when, sizeof when, "%H:%M:%S", &tm);
+    for (size_t i = 0; i < s->nw; i++) {
+        const struct worker *w = &s->w[i];
+        ct_text_clean(w->p.comm, strlen(w->p.comm), comm, sizeof comm);
+        if (w->sampled) {
+            sb_addf(&b, "%s pid %d (%s): shared %.1f MiB, copied %.1f MiB, fresh %.1f MiB", when, (int)w->p.pid,
+                    comm, (double)w->shared / 1048576.0, (double)w->copied / 1048576.0, (double)w->fresh / 1048576.0);
+            const char *sep = "; copied by cause:";
+            for (int c = 0; w->causes_now && c < CT_NCAUSES; c++)
+                if (w->causes[c]) {
+                    sb_addf(&b, "%s %s %.1f MiB", sep, ct_cause_name((enum ct_cause)c), (double)w->causes[c] / 1048576.0);
+                    sep = ",";
+                }
+            sb_adds(&b, "\n");
+        } else if (!w->seen && w->watched)
+            sb_addf(&b, "%s pid %d (%s): gone\n", when, (int)w->p.pid, comm);
+    }
+    int r = b.len ? write_all(STDOUT_FILENO, b.s, b.len) : 0;
+    sb_free(&b);
+    return r;
+}
+
 /* A label value: printable UTF-8 (textsafe.h), then the exposition
  * format's escapes for backslash, double quote and newline. */
 static void label_value(struct strbuf *b, const char *s)
@@ -424,17 +458,9 @@ static int sample(struct watch *s, bool causes)
         fprintf(stderr, CMD ": writing %s: %s\n", s->jsonl_path, strerror(errno));
         rc = -1;
     }
-    if (!s->quiet_stdout) {
-        for (size_t i = 0; i < s->nw; i++) {
-            const struct worker *w = &s->w[i];
-            if (w->sampled)
-                printf("%.0f pid %d (%s): shared %.1f MiB, copied %.1f MiB, fresh %.1f MiB\n", t, (int)w->p.pid,
-                       w->p.comm, (double)w->shared / 1048576.0, (double)w->copied / 1048576.0,
-                       (double)w->fresh / 1048576.0);
-            else if (!w->seen && w->watched)
-                printf("%.0f pid %d (%s): gone\n", t, (int)w->p.pid, w->p.comm);
-        }
-        fflush(stdout);
+    if (!s->quiet_stdout && stdout_lines(s, t)) {
+        fprintf(stderr, CMD ": writing the samples: %s\n", strerror(errno));
+        rc = -1;
     }
     free(lines);
     /* Forget the gone, and processes no longer in the tree. */
