@@ -52,6 +52,9 @@ int ct_live_stat(pid_t pid, struct ct_live_proc *out)
     out->comm[clen] = 0;
     /* After ") ": field 3 (state) onwards; ppid is field 4, starttime 22. */
     char *p = close_paren + 1;
+    while (*p == ' ')
+        p++;
+    out->state = *p;
     unsigned long long v[20];
     int field = 3, got = 0;
     while (*p && field <= 22) {

@@ -26,6 +26,7 @@ struct ct_live_proc {
     pid_t pid, ppid;
     uid_t uid;
     uint64_t start;           /* starttime, clock ticks since boot */
+    char state;               /* R, S, D, Z, ... */
     char comm[64];
 };
 

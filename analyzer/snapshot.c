@@ -43,6 +43,7 @@
 #define RUNS_FLUSH (1u << 20)
 #define SUMMARY_BATCH 4096u
 #define MAX_VERDICTS 16
+#define RUN_PAGES 32u
 
 bool ct_snapshot_exact(void)
 {
@@ -105,6 +106,21 @@ static int open_mem(pid_t pid)
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
     return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Reads n pages at addr with one system call into tmp and from there into
+ * the cache (a run of copied pages is examined page by page next). */
+static void cache_prefetch(struct page_cache *c, uint64_t addr, size_t n, uint8_t *tmp)
+{
+    if (read_remote(c->fd, addr, tmp, n * c->psize) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t pg = (addr >> c->shift) + i;
+        struct cache_slot *s = (struct cache_slot *)(c->slots + (pg % CACHE_SLOTS) * slot_bytes(c));
+        s->pg = pg;
+        s->state = 1;
+        memcpy(s->data, tmp + i * c->psize, c->psize);
+    }
 }
 
 static int cache_read(void *ctx, uintptr_t addr, void *dst, size_t len)
@@ -356,7 +372,6 @@ struct verdict_tally {
 struct attrib_ctx {
     const struct ct_pyver *v;
     struct ct_pydecoder dec;
-    struct page_cache cache;
     struct ct_memread mem;
     struct types types;
     uint64_t dict_type;
@@ -364,6 +379,11 @@ struct attrib_ctx {
     pid_t pid;
     size_t psize;
     uint8_t *mine, *theirs;
+    /* the run of copied pages being examined: the parent's pages, read at once */
+    uint8_t *run_theirs, *run_tmp;
+    uint64_t run_start;
+    size_t run_pages;
+    bool run_ok;
     /* summaries being built */
     uint8_t *sb;
     size_t sn, scap;
@@ -481,9 +501,14 @@ static void judge(struct attrib_ctx *a, const struct region *r, uint64_t addr, c
 static int attribute_page(struct attrib_ctx *a, struct ct_writer *w, const struct region *r, uint64_t page,
                           uint64_t *differing)
 {
-    if (read_remote(a->fd, page, a->mine, a->psize) != 0)
+    if (ct_mem_read(&a->mem, page, a->mine, a->psize) != 0)
         return 0;
-    bool have_parent = read_remote(a->parent_fd, page, a->theirs, a->psize) == 0;
+    bool have_parent;
+    if (a->run_ok && page >= a->run_start && page < a->run_start + a->run_pages * a->psize) {
+        memcpy(a->theirs, a->run_theirs + (page - a->run_start), a->psize);
+        have_parent = true;
+    } else
+        have_parent = read_remote(a->parent_fd, page, a->theirs, a->psize) == 0;
     struct verdict_tally tally[MAX_VERDICTS];
     size_t nt = 0;
     if (have_parent) {
@@ -526,6 +551,10 @@ int ct_snapshot_check(const struct ct_live_proc *p, char *why, size_t whylen)
 {
     struct ct_vma *maps;
     size_t n;
+    if (p->state == 'Z' || p->state == 'X') {
+        say(why, whylen, "has exited (a zombie its parent has not reaped)%s", "");
+        return -1;
+    }
     int r = ct_live_maps(p->pid, &maps, &n);
     if (r == -ENOENT || r == -ESRCH) {
         say(why, whylen, "no such process%s", "");
@@ -786,7 +815,19 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
         a.dec = (struct ct_pydecoder){.v = pv, .mem = &a.mem, .type_of = type_of, .type_ctx = &a.types};
         a.mine = xmalloc(psize);
         a.theirs = xmalloc(psize);
+        a.run_theirs = xmalloc(RUN_PAGES * psize);
+        a.run_tmp = xmalloc(RUN_PAGES * psize);
         for (size_t i = 0; i < ncop && !wr; i++) {
+            if (!a.run_pages || cop[i].addr >= a.run_start + a.run_pages * psize || cop[i].addr < a.run_start) {
+                /* The next run of consecutive copied pages: two reads, not two per page. */
+                size_t n = 1;
+                while (i + n < ncop && n < RUN_PAGES && cop[i + n].addr == cop[i].addr + n * psize)
+                    n++;
+                a.run_start = cop[i].addr;
+                a.run_pages = n;
+                cache_prefetch(&cache, cop[i].addr, n, a.run_tmp);
+                a.run_ok = read_remote(a.parent_fd, cop[i].addr, a.run_theirs, n * psize) == 0;
+            }
             int got = attribute_page(&a, &w, &regs[cop[i].region], cop[i].addr, &res->differing);
             if (got < 0)
                 wr = -1;
@@ -805,6 +846,8 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
             wr = tw;
         free(a.mine);
         free(a.theirs);
+        free(a.run_theirs);
+        free(a.run_tmp);
         free(a.sb);
     }
     free(cop);

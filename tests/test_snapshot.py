@@ -15,17 +15,25 @@ worker that ran gc.collect(), both asleep).
                fork: `cowtrace diff` shows the gc worker's gc share collapse.
 --python X.Y.Z (or a path) the interpreter of the workload (default: the
                one running the tests; nobody always uses /usr/bin/python3.11).
+--case gunicorn  Debian's gunicorn --preload (not started by cowtrace) serving
+               tests/apps/bigapp.py on loopback, under load while the snapshot
+               runs: no request fails; each worker's copied pages agree with
+               frame numbers read just before and just after it (>= 99% both
+               ways); report and diff read the output.
 --case nobody  as nobody with /usr/bin/python3.11, snapshotting its own
                processes: copied page counts within 1% of root's, the report
                says what it could not see; a root process is refused cleanly.
 """
+import http.client
 import json
 import os
 import shutil
 import signal
 import struct
 import subprocess
+import socket
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -208,9 +216,106 @@ def case_nobody(t):
                  f"worker {w}: causes as nobody {a[w]['causes']}")
 
 
+def children(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if ct.ppid_of(int(d)) == pid:
+                    out.append(int(d))
+            except (OSError, ValueError):
+                pass
+    return sorted(out)
+
+
+def case_gunicorn(t):
+    gunicorn = "/usr/bin/gunicorn"
+    if not os.access(gunicorn, os.X_OK):
+        raise ct.Skip("Debian's gunicorn is not installed")
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    env = dict(ct.clean_env(), BIGAPP_MB="40", BIGAPP_SLICES="256", PYTHONDONTWRITEBYTECODE="1")
+    log = open(t.sub("gunicorn.log"), "w")
+    server = subprocess.Popen([gunicorn, "--preload", "--workers", "2", "--worker-class", "sync",
+                               "--bind", f"127.0.0.1:{port}", "--timeout", "120", "bigapp:app"],
+                              cwd=os.path.join(ct.TESTS, "apps"), env=env, stdin=subprocess.DEVNULL,
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    errors, served = [], [0]
+
+    def get():
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        c.request("GET", "/")
+        r = c.getresponse()
+        r.read()
+        c.close()
+        if r.status != 200:
+            raise RuntimeError(f"status {r.status}")
+
+    stop_load = threading.Event()
+
+    def load():
+        while not stop_load.is_set():
+            try:
+                get()
+                served[0] += 1
+            except Exception as e:  # noqa: BLE001 - every failure is a finding
+                errors.append(f"{type(e).__name__}: {e}")
+
+    try:
+        deadline = time.time() + 120
+        while True:
+            ct.check(server.poll() is None, f"gunicorn exited {server.returncode}")
+            ct.check(time.time() < deadline, "gunicorn not listening after 120 s")
+            try:
+                get()
+                break
+            except OSError:
+                time.sleep(0.2)
+        for _ in range(20):
+            get()
+        workers = children(server.pid)
+        ct.check(len(workers) == 2, f"gunicorn workers: {workers}")
+        loader = threading.Thread(target=load)
+        loader.start()
+        try:
+            before = {w: kernel_copied(w, server.pid) for w in workers}
+            out = t.sub("out")
+            r = snapshot(["-o", out, str(server.pid)])
+            after = {w: kernel_copied(w, server.pid) for w in workers}
+        finally:
+            stop_load.set()
+            loader.join()
+        ct.check(r.returncode == 0, f"snapshot exited {r.returncode}: {r.stderr}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+    ct.log(f"{served[0]} requests served during the snapshot, {len(errors)} failed")
+    ct.check(not errors, f"requests failed while the snapshot ran: {errors[:3]}")
+    ct.check(served[0] > 0, "no request was served while the snapshot ran")
+    procs = ct.processes(ct.report(out, pages=True))
+    for w in workers:
+        cow, _ = ct.page_sets(procs[w], 0, 1 << 64)
+        b, a = before[w], after[w]
+        ct.log(f"worker {w}: snapshot {len(cow)} copied; kernel {len(b)} before, {len(a)} after; "
+               f"causes {procs[w]['causes']}")
+        ct.check(len(cow & b) >= 0.99 * len(b), f"worker {w}: {len(cow & b)} of the kernel's {len(b)} copied pages")
+        ct.check(len(cow & a) >= 0.99 * len(cow), f"worker {w}: {len(cow & a)} of the snapshot's {len(cow)}")
+    for fmt in ("text", "json", "folded"):
+        r = subprocess.run([ct.cowtrace_bin(), "report", "--format", fmt, out], capture_output=True, timeout=120)
+        ct.check(r.returncode == 0 and r.stdout, f"report --format {fmt} exited {r.returncode}")
+    r = subprocess.run([ct.cowtrace_bin(), "diff", out, out], capture_output=True, timeout=120)
+    ct.check(r.returncode == 0 and r.stdout, f"diff exited {r.returncode}")
+
+
 def run():
     def extra(ap):
-        ap.add_argument("--case", choices=("root", "freeze", "nobody"), required=True)
+        ap.add_argument("--case", choices=("root", "freeze", "nobody", "gunicorn"), required=True)
         ap.add_argument("--python", default=None)
     args = ct.parse_args(extra=extra, modes=("auto",))
     ct.require_build(need_shim=False)
@@ -223,6 +328,8 @@ def run():
         py = args.python if "/" in args.python else ct.python_of_version(args.python)
     if args.case == "root":
         case_root(py, t)
+    elif args.case == "gunicorn":
+        case_gunicorn(t)
     elif args.case == "freeze":
         case_freeze(py, t)
     else:

@@ -50,7 +50,9 @@ static inline struct ct_memread ct_memview_reader(struct ct_memview *v)
     return (struct ct_memread){ct_memview_read, v};
 }
 
-/* Another process's memory by process_vm_readv (memread_remote.c). */
+/* Another process's memory by process_vm_readv (memread_remote.c). It pins the
+ * pages it reads, which copies a page a fork still shares: `cowtrace
+ * snapshot` reads /proc/PID/mem through its own reader instead. */
 struct ct_memread_remote {
     int pid;
 };

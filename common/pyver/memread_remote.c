@@ -5,8 +5,10 @@
  * Needs ptrace access to the target (same user and a permissive Yama
  * ptrace_scope, or the target is a descendant, or CAP_SYS_PTRACE). A read
  * of memory that is not mapped fails (-1) rather than faults. Not for the
- * shim reading itself: process_vm_readv pins the pages it reads, and
- * pinning a page still shared with the parent copies it.
+ * shim reading itself, nor for reading a forked worker or its parent
+ * without disturbing them: process_vm_readv pins the pages it reads, and
+ * the kernel unshares (copies) a pinned anonymous page still shared after
+ * a fork. `cowtrace snapshot` reads /proc/PID/mem instead (snapshot.c).
  */
 #include <sys/uio.h>
 
