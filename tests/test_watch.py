@@ -5,6 +5,8 @@ its master's list of ints every 0.5 s, then stops; short-lived workers the
 master replaces one after another).
 
 --case live    as root, watch -i 0.5 with -o, --prometheus and --textfile:
+               the server answers only GET /metrics (405, 404, 400, 431 for
+               an 8 KiB head) and a silent client holds nothing up;
                /metrics scraped twice while the grower grows shows its
                cowtrace_copied_bytes growing; once it stopped, the value
                agrees with the kernel's frame numbers (computed here) within
@@ -77,6 +79,40 @@ def scrape(addr):
         ct.check(r.headers["Content-Type"].startswith("text/plain; version=0.0.4"),
                  f"/metrics: content type {r.headers['Content-Type']}")
         return r.read().decode()
+
+
+def http_raw(addr, data):
+    """Sends data on a new connection, returns everything the server sent."""
+    host, port = addr.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as c:
+        c.sendall(data)
+        resp = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                return resp
+            resp += chunk
+
+
+def check_http(addr):
+    """Only GET /metrics is served; a bounded request; a silent client
+    holds nothing up."""
+    host, port = addr.rsplit(":", 1)
+    silent = socket.create_connection((host, int(port)), timeout=10)
+    try:
+        for req, status in ((b"POST /metrics HTTP/1.0\r\n\r\n", b"405"), (b"GET /other HTTP/1.0\r\n\r\n", b"404"),
+                            (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"404"), (b"nonsense\n\n", b"400")):
+            resp = http_raw(addr, req)
+            ct.check(resp.startswith(b"HTTP/1.0 " + status), f"{req!r}: {resp[:60]!r}")
+        head = b"GET /metrics HTTP/1.0\r\nX-Pad: "
+        resp = http_raw(addr, head + b"a" * (8192 - len(head)))
+        ct.check(resp.startswith(b"HTTP/1.0 431"), f"an 8 KiB request head: {resp[:60]!r}")
+        resp = http_raw(addr, b"GET /metrics?x=1 HTTP/1.0\n\n")
+        ct.check(resp.startswith(b"HTTP/1.0 200") and b"cowtrace_copied_bytes{" in resp,
+                 f"GET /metrics?x=1 with bare newlines: {resp[:60]!r}")
+        parse_metrics(scrape(addr))        # while the silent client is still connected
+    finally:
+        silent.close()
 
 
 def parse_metrics(text):
@@ -169,6 +205,7 @@ def case_live(t):
             check_textfile(prom, texts)
             time.sleep(0.1)
         ct.check(first is not None, f"no cowtrace_copied_bytes for the grower {grower}")
+        check_http(addr)
         for _ in range(15):
             check_textfile(prom, texts)
             time.sleep(0.1)
