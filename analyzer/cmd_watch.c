@@ -149,6 +149,25 @@ static double start_unix(uint64_t ticks)
     return (double)btime + (double)ticks / (double)(hz > 0 ? hz : 100);
 }
 
+/* Has pid exited, its parent not yet having reaped it (state Z or X)?
+ * Its /proc entry and start time remain until then, but nothing of its
+ * memory: gone, for a timeline. */
+static bool zombie(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    return p && (p[1] == ' ') && (p[2] == 'Z' || p[2] == 'X');
+}
+
 static struct worker *find_worker(struct watch *s, const struct ct_live_proc *p)
 {
     for (size_t i = 0; i < s->nw; i++)
@@ -394,7 +413,7 @@ static int sample(struct watch *s, bool causes)
     double t = unix_now();
     struct ct_live_proc *tree;
     size_t n = ct_live_tree(&s->root, 1, &tree);
-    bool root_gone = !ct_live_same(&s->root);
+    bool root_gone = !ct_live_same(&s->root) || zombie(s->root.pid);
     if (root_gone)
         n = 0;
     for (size_t i = 0; i < s->nw; i++)
@@ -402,6 +421,8 @@ static int sample(struct watch *s, bool causes)
     char tmpdir[] = "/tmp/cowtrace-watch.XXXXXX";
     bool have_tmp = causes && n && mkdtemp(tmpdir) != NULL;
     for (size_t i = 0; i < n; i++) {
+        if (zombie(tree[i].pid))
+            continue;          /* exited: gone below if it was watched */
         struct worker *w = find_worker(s, &tree[i]);
         if (!w) {
             if (s->nw == s->capw) {

@@ -18,7 +18,8 @@ master replaces one after another).
                read in a loop, is always a complete file; SIGTERM ends watch
                with exit 0 and every JSON line complete.
 --case errors  one-line errors and exit 2: no such process, the port in
-               use, another user's process (as nobody).
+               use, another user's process (as nobody); a master that exits
+               ends watch (exit 0), its worker marked gone.
 """
 import json
 import os
@@ -320,6 +321,23 @@ def case_errors(t):
     busy.close()
     pre = ["setpriv", f"--reuid={ct.NOBODY}", f"--regid={ct.NOBODY}", "--clear-groups"]
     one_line_error([str(os.getpid())], "another user", pre=pre)
+
+    # The master exits: its workers are gone, watch stops by itself (exit 0).
+    prog = "import os, sys, time\nif os.fork() == 0:\n    time.sleep(60)\nelse:\n    time.sleep(float(sys.argv[1]))\n"
+    master = subprocess.Popen([ct.python(), "-c", prog, "3"], start_new_session=True)
+    try:
+        time.sleep(0.5)
+        r = subprocess.run([cowtrace, "watch", "-i", "0.2", "-o", out, str(master.pid)], capture_output=True,
+                           text=True, timeout=30)
+    finally:
+        os.killpg(master.pid, signal.SIGKILL)
+        master.wait()
+    ct.log(f"watch of a master that exits -> {r.returncode}: {r.stderr.rstrip()}")
+    ct.check(r.returncode == 0 and "exited" in r.stderr, f"watch after its master exited: {r.returncode}")
+    with open(os.path.join(out, "timeline.jsonl")) as f:
+        lines = [json.loads(x) for x in f]
+    ct.check(lines and lines[-1]["event"] == "gone" and sum(x["event"] == "gone" for x in lines) == 1,
+             f"the worker of a master that exited: {lines[-2:]}")
 
 
 def run():
