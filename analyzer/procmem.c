@@ -255,12 +255,17 @@ int ct_pagemap_read(struct ct_pagemap *pm, uint64_t start, uint64_t end, unsigne
     while (at < end) {
         struct pm_scan_arg a = {
             .size = sizeof a, .start = at, .end = end, .vec = (uintptr_t)regs, .vec_len = SCAN_REGIONS,
-            .category_mask = PAGE_IS_PRESENT, .return_mask = PAGE_IS_PRESENT,
+            .category_mask = PAGE_IS_PRESENT, .return_mask = PAGE_IS_PRESENT | PAGE_IS_PFNZERO,
         };
         long n = ioctl(pm->fd, PAGEMAP_SCAN, &a);
         if (n < 0)
             return read_entries(pm->fd, at, end, page_shift, e + ((at - start) >> page_shift));
         for (long i = 0; i < n; i++) {
+            /* The shared zero page (a read of memory never written): no
+             * one's page. This kernel's pagemap calls it exclusively
+             * mapped; left out, it reads as absent. */
+            if (regs[i].categories & PAGE_IS_PFNZERO)
+                continue;
             uint64_t s = regs[i].start < at ? at : regs[i].start, t = regs[i].end > end ? end : regs[i].end;
             if (t > s) {
                 int r = read_entries(pm->fd, s, t, page_shift, e + ((s - start) >> page_shift));

@@ -76,7 +76,9 @@ void ct_pagemap_close(struct ct_pagemap *pm);
 #define CT_PM_PFN_MASK  ((1ull << 55) - 1)
 
 /* The entries of pages [start, end) into e[] (one per page; absent pages
- * read as 0; with PAGEMAP_SCAN only present ranges are read at all).
+ * read as 0; with PAGEMAP_SCAN only present ranges are read at all, and
+ * pages mapping the shared zero page read as absent too: without it, as
+ * on kernels before 6.7, they read as present and exclusive).
  * 0 or -errno. */
 int ct_pagemap_read(struct ct_pagemap *pm, uint64_t start, uint64_t end, unsigned page_shift, uint64_t *e);
 

@@ -69,6 +69,9 @@ struct cache_slot {
 
 struct page_cache {
     int fd;                    /* /proc/PID/mem */
+    int pm_fd;                 /* /proc/PID/pagemap: anonymous pages are read only if present */
+    const struct ct_vma *maps; /* the process's mappings, sorted */
+    size_t nmaps;
     size_t psize;
     unsigned shift;
     uint8_t *slots;            /* CACHE_SLOTS x (slot header + page) */
@@ -123,6 +126,22 @@ static void cache_prefetch(struct page_cache *c, uint64_t addr, size_t n, uint8_
     }
 }
 
+/* Is addr in anonymous memory of the process (or in no mapping we know)? */
+static bool anonymous_at(const struct page_cache *c, uint64_t addr)
+{
+    size_t lo = 0, hi = c->nmaps;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->maps[mid].end <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo >= c->nmaps || c->maps[lo].start > addr)
+        return true;
+    return c->maps[lo].inode == 0;
+}
+
 static int cache_read(void *ctx, uintptr_t addr, void *dst, size_t len)
 {
     struct page_cache *c = ctx;
@@ -134,8 +153,18 @@ static int cache_read(void *ctx, uintptr_t addr, void *dst, size_t len)
         size_t off = addr & (c->psize - 1), n = c->psize - off < len ? c->psize - off : len;
         struct cache_slot *s = (struct cache_slot *)(c->slots + (pg % CACHE_SLOTS) * slot_bytes(c));
         if (s->state == 0 || s->pg != pg) {
+            /* A read of anonymous memory the process does not have would
+             * fault a page in (the zero page, or a swap-in): look first,
+             * and leave it. (A file's page is only mapped from the page
+             * cache, as any read would; fork does not copy those page
+             * table entries, so they are often absent.) */
+            uint64_t e = 0;
             s->pg = pg;
-            s->state = read_remote(c->fd, pg << c->shift, s->data, c->psize) == 0 ? 1 : -1;
+            bool ok = true;
+            if (anonymous_at(c, pg << c->shift))
+                ok = c->pm_fd >= 0 && pread(c->pm_fd, &e, sizeof e, (off_t)(pg * sizeof e)) == (ssize_t)sizeof e &&
+                     (e & CT_PM_PRESENT);
+            s->state = ok && read_remote(c->fd, pg << c->shift, s->data, c->psize) == 0 ? 1 : -1;
         }
         if (s->state < 0)
             return -1;
@@ -675,7 +704,9 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
         parent = NULL;         /* the caller checked it; it went away since */
     res->compared = parent != NULL;
 
-    struct page_cache cache = {.fd = open_mem(p->pid), .psize = psize, .shift = shift};
+    struct page_cache cache = {
+        .fd = open_mem(p->pid), .pm_fd = pm.fd, .maps = maps, .nmaps = nmaps, .psize = psize, .shift = shift,
+    };
     int parent_fd = parent ? open_mem(parent->pid) : -1;
     cache.slots = xcalloc(CACHE_SLOTS, sizeof(struct cache_slot) + psize);
     struct ct_memread mem = {cache_read, &cache};
@@ -719,7 +750,9 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
     uint32_t pyflags = py.shared ? CT_PY_SHARED : 0;
     int64_t mine_full = -1, parent_full = -1;
     if (pv && parent) {
-        struct page_cache pc = {.fd = parent_fd, .psize = psize, .shift = shift};
+        struct page_cache pc = {
+            .fd = parent_fd, .pm_fd = qpm.fd, .maps = qmaps, .nmaps = nq, .psize = psize, .shift = shift,
+        };
         pc.slots = xcalloc(CACHE_SLOTS, sizeof(struct cache_slot) + psize);
         struct ct_memread pmem = {cache_read, &pc};
         mine_full = full_collections(pv, &mem, py.runtime);
