@@ -17,11 +17,13 @@ int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 void usage_run(FILE *f);
 void usage_report(FILE *f);
 void usage_diff(FILE *f);
 void usage_snapshot(FILE *f);
+void usage_watch(FILE *f);
 
 #define EXIT_USAGE 2
 

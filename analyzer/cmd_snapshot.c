@@ -85,39 +85,6 @@ static int make_dir(const char *dir)
     return 0;
 }
 
-/* Where the executable is mapped (its offset-0 mapping), or 0. */
-static uint64_t exe_base(pid_t pid, const char *exe)
-{
-    struct ct_vma *maps;
-    size_t n;
-    uint64_t base = 0;
-    if (ct_live_maps(pid, &maps, &n))
-        return 0;
-    for (size_t i = 0; i < n && !base; i++)
-        if (maps[i].offset == 0 && !strcmp(maps[i].name, exe))
-            base = maps[i].start;
-    ct_live_maps_free(maps, n);
-    return base;
-}
-
-/* Was a forked from b without running a program since? /proc says no
- * exec time; but an exec maps the program anew, at another address (ASLR),
- * while a fork keeps the parent's. So: the same executable at the same
- * address. (Without ASLR an exec of the same program would pass; its
- * mappings would then rarely be the parent's, page for page.) */
-static bool forked_from(pid_t a, pid_t b)
-{
-    char la[64], lb[64], ea[4096], eb[4096];
-    snprintf(la, sizeof la, "/proc/%d/exe", (int)a);
-    snprintf(lb, sizeof lb, "/proc/%d/exe", (int)b);
-    ssize_t na = readlink(la, ea, sizeof ea - 1), nb = readlink(lb, eb, sizeof eb - 1);
-    if (na <= 0 || na != nb || memcmp(ea, eb, (size_t)na))
-        return false;
-    ea[na] = 0;
-    uint64_t base = exe_base(a, ea);
-    return base && base == exe_base(b, ea);
-}
-
 static void print_mib(FILE *f, const char *what, uint64_t pages, long psize)
 {
     fprintf(f, " %s %.1f MiB", what, (double)pages * (double)psize / 1048576.0);
@@ -220,7 +187,7 @@ int cmd_snapshot(int argc, char **argv)
             continue;
         }
         struct ct_live_proc parent, *pp = NULL;
-        if (ct_live_stat(p->ppid, &parent) == 0 && parent.start <= p->start && forked_from(p->pid, p->ppid) &&
+        if (ct_live_stat(p->ppid, &parent) == 0 && parent.start <= p->start && ct_live_forked_from(p->pid, p->ppid) &&
             ct_snapshot_check(&parent, why, sizeof why) == 0)
             pp = &parent;
         struct ct_snap_result res;

@@ -45,6 +45,12 @@ static const struct ct_cmd commands[] = {
       "examine running processes (a prefork master and its workers)\n"
       "read-only, without restarting them: shared, copied and fresh\n"
       "pages of each against its parent, and why they were copied", "report" },
+    { "watch", cmd_watch, usage_watch,
+      "[--interval SECONDS] [--prometheus HOST:PORT]\n"
+      "[--textfile FILE] [-o DIR] [--causes-every N] PID",
+      "follow a running process tree over time: each worker's shared,\n"
+      "copied and fresh bytes every interval, causes now and then; as\n"
+      "JSON lines, Prometheus metrics or a node_exporter textfile", "samples" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

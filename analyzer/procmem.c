@@ -294,3 +294,36 @@ enum ct_page_class ct_page_classify(uint64_t w, uint64_t p, bool exact)
      * page or a page the worker shares with its own children only. */
     return parent ? CT_PAGE_SHARED : CT_PAGE_ABSENT;
 }
+
+/* Where the executable is mapped (its offset-0 mapping), or 0. */
+static uint64_t exe_base(pid_t pid, const char *exe)
+{
+    struct ct_vma *maps;
+    size_t n;
+    uint64_t base = 0;
+    if (ct_live_maps(pid, &maps, &n))
+        return 0;
+    for (size_t i = 0; i < n && !base; i++)
+        if (maps[i].offset == 0 && !strcmp(maps[i].name, exe))
+            base = maps[i].start;
+    ct_live_maps_free(maps, n);
+    return base;
+}
+
+/* Was a forked from b without running a program since? /proc says no
+ * exec time; but an exec maps the program anew, at another address (ASLR),
+ * while a fork keeps the parent's. So: the same executable at the same
+ * address. (Without ASLR an exec of the same program would pass; its
+ * mappings would then rarely be the parent's, page for page.) */
+bool ct_live_forked_from(pid_t a, pid_t b)
+{
+    char la[64], lb[64], ea[4096], eb[4096];
+    snprintf(la, sizeof la, "/proc/%d/exe", (int)a);
+    snprintf(lb, sizeof lb, "/proc/%d/exe", (int)b);
+    ssize_t na = readlink(la, ea, sizeof ea - 1), nb = readlink(lb, eb, sizeof eb - 1);
+    if (na <= 0 || na != nb || memcmp(ea, eb, (size_t)na))
+        return false;
+    ea[na] = 0;
+    uint64_t base = exe_base(a, ea);
+    return base && base == exe_base(b, ea);
+}

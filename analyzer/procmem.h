@@ -41,6 +41,11 @@ bool ct_live_same(const struct ct_live_proc *p);
  * whose stat cannot be read are left out. *out is malloc'ed. */
 size_t ct_live_tree(const struct ct_live_proc *roots, size_t nroots, struct ct_live_proc **out);
 
+/* Was a forked from b without running a program since (the same
+ * executable mapped at the same address)? Used by snapshot and watch to
+ * pick the parent a process is compared with. */
+bool ct_live_forked_from(pid_t a, pid_t b);
+
 /* One line of /proc/PID/maps. */
 struct ct_vma {
     uint64_t start, end, offset, inode;

@@ -1,0 +1,37 @@
+/*
+ * livecount.h - how many of each running worker's pages are still shared
+ * with its parent, copied, or fresh, from the page maps alone.
+ *
+ * Promise: read-only and cheap: /proc/PID/maps and /proc/PID/pagemap of
+ * the workers and their parent (PAGEMAP_SCAN to skip absent pages where
+ * the kernel has it), never the memory itself, no signal, no ptrace. The
+ * classification is procmem.h's ct_page_classify, page for page, over the
+ * regions `cowtrace snapshot` compares (private writable mappings; the
+ * parent's page counts where it has the same mapping inherited across the
+ * fork: same address, file and offset), so the counts equal a snapshot's
+ * taken at the same moment. All workers of one parent are read in
+ * lockstep, a few MiB of address space at a time: the kernel looks up
+ * each page's struct page to say whether it is exclusively mapped, and
+ * siblings share most pages, so the second and later reads of a range
+ * find those in the cache (measured: half the CPU time of reading each
+ * process whole in turn). A process that vanishes is an error value for
+ * that process, never a crash.
+ */
+#ifndef COWTRACE_LIVECOUNT_H
+#define COWTRACE_LIVECOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ct_live_counts {
+    uint64_t shared, copied, fresh;   /* pages */
+    int error;                        /* 0, or -errno: this worker could not be read */
+};
+
+/* Counts each of pids[0..n) against their common parent. Returns 0, or
+ * -errno when the parent cannot be read (then no count is valid). */
+int ct_live_count_siblings(pid_t parent, const pid_t *pids, size_t n, bool exact, struct ct_live_counts *c);
+
+#endif
