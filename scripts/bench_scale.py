@@ -70,8 +70,8 @@ def absolute(traced, base):
 
 # ---------------------------------------------------------------- workloads
 
-# One script, three shapes; prints "ELAPSED seconds" (fork to every child
-# reaped) or, for "forkpause", "FORKMS ms GIB gib" (the slowest fork() call
+# One script, three shapes; prints "ELAPSED seconds CPU seconds" (fork to
+# every child reaped; the children's CPU time, their threads included) or, for "forkpause", "FORKMS ms GIB gib" (the slowest fork() call
 # as the parent saw it, and the parent's resident memory when it forked).
 WORKLOAD = r"""
 import os, sys, time
@@ -109,8 +109,12 @@ for k in range(children):
                 s += x
         os._exit(0 if s else 1)
     pids.append(pid)
-bad = sum(os.waitpid(pid, 0)[1] != 0 for pid in pids)
-print(f"ELAPSED {time.perf_counter() - t0:.6f}")
+bad = cpu = 0
+for pid in pids:
+    _, status, ru = os.wait4(pid, 0)
+    bad += status != 0
+    cpu += ru.ru_utime + ru.ru_stime
+print(f"ELAPSED {time.perf_counter() - t0:.6f} CPU {cpu:.6f}")
 sys.exit(1 if bad else 0)
 """
 
