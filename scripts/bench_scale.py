@@ -22,6 +22,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -71,8 +72,8 @@ def absolute(traced, base):
 
 # ---------------------------------------------------------------- workloads
 
-# One script, three shapes; prints "ELAPSED seconds" (fork to every child
-# reaped) or, for "forkpause", "FORKMS ms GIB gib" (the slowest fork() call
+# One script, three shapes; prints "ELAPSED seconds CPU seconds" (fork to
+# every child reaped; the children's CPU time, their threads included) or, for "forkpause", "FORKMS ms GIB gib" (the slowest fork() call
 # as the parent saw it, and the parent's resident memory when it forked).
 WORKLOAD = r"""
 import os, sys, time
@@ -110,8 +111,12 @@ for k in range(children):
                 s += x
         os._exit(0 if s else 1)
     pids.append(pid)
-bad = sum(os.waitpid(pid, 0)[1] != 0 for pid in pids)
-print(f"ELAPSED {time.perf_counter() - t0:.6f}")
+bad = cpu = 0
+for pid in pids:
+    _, status, ru = os.wait4(pid, 0)
+    bad += status != 0
+    cpu += ru.ru_utime + ru.ru_stime
+print(f"ELAPSED {time.perf_counter() - t0:.6f} CPU {cpu:.6f}")
 sys.exit(1 if bad else 0)
 """
 
@@ -311,8 +316,8 @@ def run(ctx_args, reps, only=None, out=print):
     if only:
         unknown = sorted(set(only) - {m.name for m in MEASUREMENTS})
         if unknown:
-            out(f"bench: unknown --only name(s) {', '.join(unknown)}; known: "
-                f"{', '.join(m.name for m in MEASUREMENTS)}")
+            print(f"bench: unknown --only name(s) {', '.join(unknown)}; known: "
+                  f"{', '.join(m.name for m in MEASUREMENTS)}", file=sys.stderr)
             return 2
     tmp = tempfile.mkdtemp(prefix="cowtrace-bench-scale-")
     ctx = Ctx(tmp=tmp, **ctx_args)

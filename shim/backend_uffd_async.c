@@ -7,9 +7,10 @@
  * write-protect bit and goes on), so the traced program pays nothing beyond
  * the copy-on-write fault it would take anyway, and writes made by the kernel
  * (read(2) into a buffer, signal frames) work unchanged. The price is that
- * we learn only *which* pages were written, never by whom: PAGEMAP_SCAN with
- * PM_SCAN_WP_MATCHING returns the pages written since the last scan and
- * re-protects them in one atomic step.
+ * we learn only *which* pages were written, never by whom: PAGEMAP_SCAN
+ * returns the pages no longer write-protected, and the region's seen bitmap
+ * keeps those already in the trace out of it. A written page stays
+ * writable: each page costs the program at most one write-protect fault.
  *
  * A flusher thread scans every flush_ms so a child killed by SIGKILL loses at
  * most that much; exit, _exit and exec scan one last time.
@@ -39,6 +40,7 @@
 
 #define CT_SCAN_VEC 1024u
 #define CT_FLUSHER_STACK (256u << 10)
+#define CT_CHUNK_PAGES 512u            /* scans skip chunks all recorded (2 MiB) */
 #define CT_SEEN_MAX_BYTES (16u << 20)   /* a bitmap per region up to 512 GiB */
 #define UFFD_ASYNC_FEATURES (UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED)
 
@@ -169,20 +171,17 @@ static void capture(struct ct_state *st, uintptr_t page)
         ct_rec_page_data(&st->w, page, CT_PAGE_AT_SCAN, as->capture_buf, (uint32_t)ct_cfg.page_size);
 }
 
-/* Pages of r in [lo, hi) written since the last scan; the scan protects
- * them again as it reads them. A page is recorded (a run, a summary) the
- * first time only: hot pages, written again after every scan, would
- * otherwise be summarized again and again. 0, or -1 if the trace is full. */
-static int scan_span(struct ct_state *st, struct ct_region *r, uintptr_t lo, uintptr_t hi)
+/* One PAGEMAP_SCAN walk of [lo, hi) in r, pages already recorded skipped,
+ * the others added to the scan's run list and summaries. */
+static void scan_range(struct ct_state *st, struct ct_region *r, uintptr_t lo, uintptr_t hi)
 {
     struct async_state *as = async_state(st);
     struct ct_runs *runs = &as->scan_runs;
-    ct_runs_begin(runs, &st->w, CT_REC_WRITTEN, r->id);
     uint64_t at = lo;
     while (at < hi) {
         struct pm_scan_arg arg = {
             .size = sizeof arg,
-            .flags = PM_SCAN_WP_MATCHING,
+            .flags = r->seen ? 0 : PM_SCAN_WP_MATCHING,
             .start = at,
             .end = hi,
             .vec = (uintptr_t)as->scan_vec,
@@ -199,10 +198,19 @@ static int scan_span(struct ct_state *st, struct ct_region *r, uintptr_t lo, uin
             break;   /* the range is gone (munmap): nothing left to find */
         for (long k = 0; k < n; k++) {
             struct page_region *pr = &as->scan_vec[k];
-            for (uintptr_t pg = pr->start; pg < pr->end; pg += (uintptr_t)ct_cfg.page_size) {
-                size_t i = (pg - r->start) >> ct_cfg.page_shift;
+            size_t first = (pr->start - r->start) >> ct_cfg.page_shift;
+            size_t end = (pr->end - r->start) >> ct_cfg.page_shift;
+            for (size_t i = first; i < end; i++) {
+                /* Most of what a scan reports was recorded by an earlier
+                 * one: skip 64 recorded pages at a time. */
+                if (r->seen && !(i & 63) && i + 64 <= end &&
+                    atomic_load_explicit(&r->seen[i >> 6], memory_order_relaxed) == ~0ull) {
+                    i += 63;
+                    continue;
+                }
                 if (r->seen && ct_bit_test_and_set(r->seen, i))
                     continue;
+                uintptr_t pg = r->start + (i << ct_cfg.page_shift);
                 ct_runs_add(runs, i, 1);
                 ct_sums_add(&as->sums, st, pg);
                 if (ct_cfg.capture_pages)
@@ -212,6 +220,62 @@ static int scan_span(struct ct_state *st, struct ct_region *r, uintptr_t lo, uin
         if (arg.walk_end <= at || arg.walk_end >= hi)
             break;
         at = arg.walk_end;
+    }
+}
+
+/* Is every page of the chunk holding page i (a whole chunk, or its part
+ * before end) recorded? */
+static int chunk_recorded(const struct ct_region *r, size_t i, size_t end)
+{
+    size_t c = i / CT_CHUNK_PAGES * CT_CHUNK_PAGES;
+    size_t c_end = c + CT_CHUNK_PAGES < end ? c + CT_CHUNK_PAGES : end;
+    size_t k = c;
+    for (; k + 64 <= c_end; k += 64)
+        if (atomic_load_explicit(&r->seen[k >> 6], memory_order_relaxed) != ~0ull)
+            return 0;
+    for (; k < c_end; k++)
+        if (!ct_bit_test(r->seen, k))
+            return 0;
+    return 1;
+}
+
+/* Pages of r in [lo, hi) written since the last scan that are not yet in
+ * the trace. A page is recorded (a run, a summary) the first time only, and
+ * then left writable: the kernel reports it as written at every later scan
+ * (the seen bitmap drops it), but the program never faults on it again.
+ * Protecting it anew (PM_SCAN_WP_MATCHING) would make a long-lived child
+ * that keeps rewriting the same pages (reference counts) fault on each of
+ * them after every scan: 2-3x its untraced time (issue 12). Only a region
+ * without a bitmap (too large) is re-protected, so that its scans report
+ * what is new rather than everything written so far. 0, or -1 if the trace
+ * is full. */
+static int scan_span(struct ct_state *st, struct ct_region *r, uintptr_t lo, uintptr_t hi)
+{
+    struct async_state *as = async_state(st);
+    struct ct_runs *runs = &as->scan_runs;
+    ct_runs_begin(runs, &st->w, CT_REC_WRITTEN, r->id);
+    if (!r->seen) {
+        scan_range(st, r, lo, hi);
+    } else {
+        /* Chunks whose every page is recorded have nothing left to tell:
+         * the kernel walks only the others (a long-lived child has written
+         * most of its heap, and each scan would walk it all again). */
+        size_t first = (lo - r->start) >> ct_cfg.page_shift;
+        size_t end = (hi - r->start + (uintptr_t)ct_cfg.page_size - 1) >> ct_cfg.page_shift;
+        size_t i = first;
+        while (i < end) {
+            while (i < end && chunk_recorded(r, i, end))
+                i = (i / CT_CHUNK_PAGES + 1) * CT_CHUNK_PAGES;
+            if (i >= end)
+                break;
+            size_t j = i;
+            while (j < end && !chunk_recorded(r, j, end))
+                j = (j / CT_CHUNK_PAGES + 1) * CT_CHUNK_PAGES;
+            uintptr_t from = r->start + (i << ct_cfg.page_shift);
+            uintptr_t to = j >= end ? hi : r->start + (j << ct_cfg.page_shift);
+            scan_range(st, r, from < lo ? lo : from, to);
+            i = j;
+        }
     }
     return ct_runs_end(runs) || ct_sums_end(&as->sums) ? -1 : 0;
 }
