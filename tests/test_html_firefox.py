@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -151,6 +152,8 @@ def check_diff_page(b, drep):
 
 def run():
     ct.parse_args(modes=("auto",))
+    # meson's timeout sends SIGTERM: unwind, so Firefox is killed and its profile removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("SIGTERM"))
     ct.require_build()
     firefox = marionette.find_firefox()
     if not firefox:
@@ -170,13 +173,11 @@ def run():
                                      "auto", out, timeout=300)
         except BaseException as e:
             traced["error"] = e
-    worker = threading.Thread(target=trace_seed)
+    # a daemon: a failed start or SIGTERM does not wait for the example
+    worker = threading.Thread(target=trace_seed, daemon=True)
     worker.start()
-    try:
-        b = marionette.Browser(firefox)
-    finally:
+    with marionette.Browser(firefox) as b:
         worker.join()
-    with b:
         ct.log(f"Firefox {b.version} started (profile {b.profile})")
         if "error" in traced:
             raise traced["error"]

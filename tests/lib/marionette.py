@@ -56,6 +56,9 @@ PREFS = {
     # background services that would phone home
     "app.update.auto": False, "app.update.enabled": False,
     "app.normandy.enabled": False,
+    "app.shield.optoutstudies.enabled": False,
+    "messaging-system.rsexperimentloader.enabled": False,
+    "browser.backup.scheduled.enabled": False,
     "browser.safebrowsing.malware.enabled": False, "browser.safebrowsing.phishing.enabled": False,
     "browser.safebrowsing.downloads.enabled": False, "browser.safebrowsing.update.enabled": False,
     "browser.search.update": False,
