@@ -343,8 +343,14 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
         } else {
             any_inferred = true;
             int32_t ti = s->type_index ? lookup(by_index, t->npytypes, s->type_index) : -1;
+            /* The process ran a full collection since the fork: snapshot's
+             * flag, or uffd-async's PYGC record -- unless `run --gc-freeze`
+             * froze everything inherited: a collection then writes no
+             * inherited object's GC links. */
+            bool collected = (t->python.flags & CT_PY_GC_COLLECTED) != 0 ||
+                             (t->have_pygc && !(t->python.flags & CT_PY_GC_FROZEN));
             vd = ct_cause_of_summary(p->layout, s, &t->regions[ri], interp[ri], ti >= 0 ? &t->pytypes[ti] : NULL,
-                                     (t->python.flags & CT_PY_GC_COLLECTED) != 0);
+                                     collected);
             if (vd.typed)
                 type = ti >= 0 ? ti : CT_TYPE_UNDEFINED;
         }

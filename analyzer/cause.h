@@ -35,7 +35,8 @@
  * Inferred (uffd-async and snapshot, from the page's latest PAGE_SUMMARY
  * entry): interpreter region -> interpreter; a type whose objects the
  * collector tracks (Py_TPFLAGS_HAVE_GC), in a process that ran a full
- * collection since the fork (CT_PY_GC_COLLECTED) -> gc with that type (a
+ * collection since the fork (snapshot: CT_PY_GC_COLLECTED; uffd-async: a
+ * PYGC record) -> gc with that type (a
  * collection rewrites every tracked object's GC links and restores most
  * of them); another type -> refcount with that type (what most likely
  * copied a page holding objects: reading them);
@@ -81,7 +82,8 @@ struct ct_verdict ct_cause_of_write(const struct ct_pyver *pv, const struct ct_e
                                     const struct ct_pytype *type);
 
 /* type: the PYTYPE record the summary names, or NULL; gc_collected: the
- * process's PYTHON record says CT_PY_GC_COLLECTED. */
+ * process ran a full collection since the fork (its PYTHON record says
+ * CT_PY_GC_COLLECTED, or it has a PYGC record). */
 struct ct_verdict ct_cause_of_summary(const struct ct_pyver *pv, const struct ct_summary *s,
                                       const struct ct_region *r, bool interp, const struct ct_pytype *type,
                                       bool gc_collected);

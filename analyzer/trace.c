@@ -44,6 +44,7 @@
 #define SZ_PAGEDATA sizeof(struct ct_rec_page_data)
 #define SZ_PYLAYOUT sizeof(struct ct_rec_pylayout)
 #define SZ_PYLAYOUT_FIELD sizeof(struct ct_pylayout_field)
+#define SZ_PYGC    sizeof(struct ct_rec_pygc)
 #define SZ_STR_MAX (2 + 65535)
 
 /* The record sizes themselves are asserted in ct_format.h. */
@@ -81,7 +82,7 @@ const char *ct_rec_type_name(uint32_t type)
     static const char *const names[] = {
         "end-of-stream", "process", "region", "present", "early", "written",
         "write", "note", "exec", "end", "untrack", "python", "pytype", "module",
-        "page summary", "stack", "pycode", "page data", "pylayout",
+        "page summary", "stack", "pycode", "page data", "pylayout", "pygc",
     };
     _Static_assert(sizeof names / sizeof names[0] == CT_REC_TYPE_MAX, "a name for every record type");
     return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
@@ -126,6 +127,7 @@ static bool torn_plausible(uint32_t type, uint32_t size, const uint8_t *p, size_
             return size == align8(SZ_SUMMARY + (uint64_t)rd32(p + 20));
         return true;
     case CT_REC_END:     return size >= SZ_END && size <= SZ_END + 64;
+    case CT_REC_PYGC:    return size >= SZ_PYGC && size <= SZ_PYGC + 64;
     case CT_REC_STACK:
         if (size < SZ_STACK)
             return false;
@@ -655,6 +657,17 @@ static int pass1_record(const uint8_t *buf, uint64_t off, uint32_t type, uint32_
         if (need(off, type, size, SZ_PYLAYOUT, err))
             return -1;
         return parse_pylayout(buf, off, size, t, err);
+    case CT_REC_PYGC:
+        if (need(off, type, size, SZ_PYGC, err))
+            return -1;
+        if (rd64(p + 16) <= rd64(p + 8))
+            return ct_fail(err, off + 16, "pygc record says %llu full collections, not more than the %llu at the fork",
+                           (unsigned long long)rd64(p + 16), (unsigned long long)rd64(p + 8));
+        if (!t->have_pygc)
+            t->pygc_at_fork = rd64(p + 8);
+        t->have_pygc = true;
+        t->pygc_now = rd64(p + 16);
+        return 0;
     case CT_REC_MODULE: {
         if (need(off, type, size, SZ_MODULE, err))
             return -1;

@@ -185,6 +185,10 @@ struct ct_trace {
     /* CT_REC_PYTHON: the interpreter, if the process had one */
     bool have_python;
     struct ct_python python;
+    /* CT_REC_PYGC (uffd-async): the child ran a full collection since the
+     * fork. Counts: the first record's at_fork, the last one's now. */
+    bool have_pygc;
+    uint64_t pygc_at_fork, pygc_now;
     /* CT_REC_PYLAYOUT, when the first one set every field this build
      * knows: the layout the shim decoded with (name: pylayout_name), or
      * NULL. On the heap, so that a pointer to it survives the trace being

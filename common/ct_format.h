@@ -122,6 +122,7 @@ enum ct_rec_type {
     CT_REC_PYCODE = 16,       /* struct ct_rec_pycode: a code object seen in a Python stack */
     CT_REC_PAGE_DATA = 17,    /* struct ct_rec_page_data: raw page contents (--capture-pages only) */
     CT_REC_PYLAYOUT = 18,     /* struct ct_rec_pylayout + fields + name: the CPython layout evidence was decoded with */
+    CT_REC_PYGC = 19,         /* struct ct_rec_pygc: the process ran a full collection since the fork (uffd-async) */
     CT_REC_TYPE_MAX
 };
 
@@ -342,6 +343,18 @@ struct ct_rec_python {
                                  * them exceeds its parent's): written by cowtrace snapshot, which
                                  * reads both; the inferred causes use it */
 
+/* The interpreter's count of full garbage collections grew since the fork
+ * (uffd-async: written after the first scan that sees it grown, and again
+ * if it grows further). A fact about the process, as cowtrace snapshot's
+ * CT_PY_GC_COLLECTED: the count grows only when a collection ends, after
+ * scans have found most of the pages it copied. The inferred causes use
+ * it. Added within format version 1: older readers skip it. */
+struct ct_rec_pygc {
+    struct ct_rec h;
+    uint64_t at_fork;         /* full collections when tracking began (the parent's count at the fork) */
+    uint64_t now;             /* full collections when the record was written (> at_fork) */
+};
+
 /* The CPython layout the shim decoded this process's memory with, written
  * right after CT_REC_PYTHON when layout_known is 1. The fields are
  * (id, value) pairs; ids are listed in common/pyver/fields.h (enum
@@ -422,6 +435,7 @@ _Static_assert(sizeof(struct ct_pyframe) == 16, "python frame");
 _Static_assert(sizeof(struct ct_rec_pycode) == 24, "pycode record");
 _Static_assert(sizeof(struct ct_rec_page_data) == 24, "page data record");
 _Static_assert(sizeof(struct ct_rec_pylayout) == 16, "pylayout record");
+_Static_assert(sizeof(struct ct_rec_pygc) == 24, "pygc record");
 _Static_assert(sizeof(struct ct_pylayout_field) == 16, "pylayout field");
 
 #endif

@@ -273,6 +273,10 @@ void ct_py_gc_freeze(void);                 /* parent, before fork, if asked */
 int ct_py_setup(struct ct_state *st);       /* child: PYTHON record, layout */
 void ct_py_examine(struct ct_state *st, uintptr_t addr, struct ct_py_evidence *ev);
 void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n, struct ct_py_summary *out);
+/* uffd-async, after a scan: a PYGC record if the count of full
+ * collections grew since the last one written (or since the fork); -1 if
+ * the trace is full. */
+int ct_py_collections_record(void);
 
 /* ---- signals seen by the program (hooks_signal.c) ---------------------- */
 

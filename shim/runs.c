@@ -118,6 +118,11 @@ int ct_sums_end(struct ct_sums *s)
     if (s->npending)
         sums_flush_pending(s);
     sums_emit(s);
+    /* Every scan of a region ends here, the final one too: a full
+     * collection since the fork is recorded (PYGC) the first scan after
+     * its count grew, whether or not this region had pages to summarize. */
+    if (ct_py_collections_record())
+        s->failed = 1;
     int failed = s->failed;
     s->failed = 0;
     return failed ? -1 : 0;

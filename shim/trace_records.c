@@ -270,6 +270,17 @@ int ct_rec_page_summary(struct ct_writer *w, uint64_t base, uint32_t count,
     return 0;
 }
 
+int ct_rec_pygc(struct ct_writer *w, uint64_t at_fork, uint64_t now)
+{
+    struct ct_rec_pygc *rec = ct_writer_reserve(w, sizeof *rec, 0);
+    if (!rec)
+        return -ENOSPC;
+    rec->at_fork = at_fork;
+    rec->now = now;
+    ct_writer_publish(rec, CT_REC_PYGC, sizeof *rec);
+    return 0;
+}
+
 /* ---- stacks -------------------------------------------------------------------------- */
 
 int ct_rec_stack(struct ct_writer *w, uint32_t id, uint32_t flags, const uint64_t *ips,

@@ -77,6 +77,9 @@ int ct_rec_module(struct ct_writer *w, uint64_t base, uint64_t start, uint64_t e
 /* Page summaries (uffd-async): `count` entries, nbytes of LEB128 numbers. */
 int ct_rec_page_summary(struct ct_writer *w, uint64_t base, uint32_t count,
                         const uint8_t *entries, size_t nbytes);
+/* The count of full collections grew since the fork (uffd-async, before
+ * the page summaries taken after that). */
+int ct_rec_pygc(struct ct_writer *w, uint64_t at_fork, uint64_t now);
 
 /* The CPython layout the evidence is decoded with: n (id, value) fields,
  * the i-th given by field(ctx, i, ...) straight into the record (no copy

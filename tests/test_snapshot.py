@@ -20,6 +20,10 @@ worker that ran gc.collect(), both asleep).
                runs: no request fails; each worker's copied pages agree with
                frame numbers read just before and just after it (>= 99% both
                ways); report and diff read the output.
+--case uffd-async  the same program under `cowtrace run --mode uffd-async`,
+               its workers leaving by os._exit: the same known causes,
+               inferred from what the copied pages hold and (gc) from the
+               child's count of full collections (the PYGC record).
 --case nobody  as nobody with /usr/bin/python3.11, snapshotting its own
                processes: copied page counts within 1% of root's, the report
                says what it could not see; a root process is refused cleanly.
@@ -166,6 +170,29 @@ def case_root(py, t):
     ct.check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and str(gone.pid) in r.stderr,
              f"a missing pid: exit {r.returncode}, stderr {r.stderr!r}")
     ct.check(not os.path.exists(bad), "a refused snapshot created its output directory")
+
+
+def case_uffd_async(py, t):
+    out, ready = t.sub("out-async"), t.sub("ready-async")
+    cmd = [ct.cowtrace_bin(), "run", "-o", out, "--mode", "uffd-async", "-q", "--",
+           py, t.sub("snapshot_server.py"), "--ready", ready, "--exit"]
+    r = subprocess.run(cmd, cwd=t.path, capture_output=True, text=True, timeout=120,
+                       env=dict(ct.clean_env(), HOME="/"))
+    ct.check(r.returncode == 0, f"{' '.join(cmd)} exited {r.returncode}: {r.stderr[-1500:]}")
+    with open(ready) as f:
+        master, ints, gcw = (int(x) for x in f.read().split())
+    procs = ct.processes(ct.report(out))
+    for w in (ints, gcw):
+        ct.check(w in procs, f"no trace of worker {w}")
+        p = procs[w]
+        ct.check_mode(p, "uffd-async")
+        ct.log(f"worker {w}: cow {p['cow_pages']} causes {p['causes']} inferred {p.get('causes_inferred')}; "
+               f"top types {[(x['name'], x['cause'], x['cow_pages']) for x in p['types'][:3]]}")
+        ct.check(p.get("causes_inferred"), f"worker {w}: causes not marked inferred")
+    share = cause_share(procs[ints], "refcount", "int")
+    ct.check(share >= 0.85, f"uffd-async: the ints worker is {share:.0%} refcount on int (want >= 85%)")
+    share = cause_share(procs[gcw], "gc", "Item")
+    ct.check(share >= 0.80, f"uffd-async: the gc worker is {share:.0%} gc on Item (want >= 80%)")
 
 
 def case_freeze(py, t):
@@ -325,10 +352,10 @@ def case_gunicorn(t):
 
 def run():
     def extra(ap):
-        ap.add_argument("--case", choices=("root", "freeze", "nobody", "gunicorn"), required=True)
+        ap.add_argument("--case", choices=("root", "freeze", "nobody", "gunicorn", "uffd-async"), required=True)
         ap.add_argument("--python", default=None)
     args = ct.parse_args(extra=extra, modes=("auto",))
-    ct.require_build(need_shim=False)
+    ct.require_build(need_shim=args.case == "uffd-async")
     ct.require_root()
     t = ct.tempdir("snapshot")
     shutil.copy(ct.workload("snapshot_server.py"), t.sub("snapshot_server.py"))
@@ -342,6 +369,8 @@ def run():
         case_gunicorn(t)
     elif args.case == "freeze":
         case_freeze(py, t)
+    elif args.case == "uffd-async":
+        case_uffd_async(py, t)
     else:
         case_nobody(t)
 

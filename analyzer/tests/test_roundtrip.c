@@ -403,6 +403,21 @@ static void c_pylayout(const struct ct_trace *t, const uint8_t *buf, size_t len)
           t->pylayout->dict_keys == v->dict_keys && t->pylayout->source == v->source);
 }
 
+/* Two records: the first one's count at the fork, the last one's now. */
+static void w_pygc(struct ct_writer *w)
+{
+    CHECK(ct_rec_pygc(w, 4, 5) == 0);
+    CHECK(ct_rec_pygc(w, 4, 0x100000007ull) == 0);
+}
+
+static void c_pygc(const struct ct_trace *t, const uint8_t *buf, size_t len)
+{
+    (void)buf, (void)len;
+    CHECK(t->have_pygc);
+    CHECK_U64(t->pygc_at_fork, 4);
+    CHECK_U64(t->pygc_now, 0x100000007ull);
+}
+
 static void w_pytype(struct ct_writer *w)
 {
     CHECK(ct_rec_pytype(w, evidence.type, 1, 0x1234567890ull, 48, 0, "dict", 4) == 0);
@@ -592,6 +607,7 @@ static const struct rt_case cases[CT_REC_TYPE_MAX] = {
     [CT_REC_PYCODE] = {w_pycode, c_pycode},
     [CT_REC_PAGE_DATA] = {w_page_data, c_page_data},
     [CT_REC_PYLAYOUT] = {w_pylayout, c_pylayout},
+    [CT_REC_PYGC] = {w_pygc, c_pygc},
 };
 
 static struct ct_header header(int32_t pid, int32_t ppid)

@@ -132,6 +132,8 @@ void ct_py_guarded_reads(int on)
 {
     if (ct_py)
         ct_py->guarded = on;
+    if (on)
+        ct_py_collections_start();   /* before tracking: the count at the fork */
 }
 
 static void probe_fault(int sig, siginfo_t *si, void *uc)

@@ -48,6 +48,7 @@ int ct_py_setup(struct ct_state *st)
     info->types = types;
     info->mem = (struct ct_memread){ct_py_guarded_read, info};
     info->dec = (struct ct_pydecoder){.v = v, .mem = &info->mem, .type_of = ct_py_type_cached, .type_ctx = info};
+    info->gc_at_fork = info->gc_recorded = -1;   /* until reads begin (collections.c) */
     info->guarded = st->backend->precise;   /* scanning backends: once their handler is in */
     ct_py_summary_setup(!st->backend->precise);
     ct_py = info;

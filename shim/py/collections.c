@@ -1,0 +1,51 @@
+/*
+ * collections.c - uffd-async: has the child run a full garbage collection
+ * since the fork?
+ *
+ * Promise: reads the interpreter's count of full collections
+ * (PyInterpreterState.gc.generation_stats[oldest].collections, common/pyver
+ * field is_gc_full_collections) through the guarded reader (peek.c): no
+ * fault, no copy, no allocation, no system call; safe in the flusher
+ * thread and at exit. The count taken when reads are switched on, before
+ * tracking starts and before the child runs any Python, is the parent's
+ * at the fork. A collection rewrites the GC links of every tracked object
+ * (and restores most of them), so the pages a scan finds written after
+ * the count grew may have been copied by it; the pages found before may
+ * The count grows only when a collection ends, and a collection of many
+ * objects spans several scans: the pages it copies are mostly found
+ * before the count says so. So the record is a fact about the process
+ * (as cowtrace snapshot's CT_PY_GC_COLLECTED), not about the pages found
+ * after it: runs.c asks after every region's scan, the final one at exit
+ * or exec included, and the first scan that sees the count grown writes
+ * it.
+ */
+#include "py.h"
+
+/* The count now, or -1 (no field for this version, or unreadable). */
+static int64_t full_collections(void)
+{
+    const struct ct_pylayout *L = &ct_py->v->L;
+    uint64_t interp = 0, n = 0;
+    if (!L->is_gc_full_collections || !ct_cfg.py_runtime ||
+        ct_mem_u64(&ct_py->mem, ct_cfg.py_runtime + L->rt_interpreters_head, &interp) || !interp ||
+        ct_mem_u64(&ct_py->mem, interp + L->is_gc_full_collections, &n) || n > INT64_MAX)
+        return -1;
+    return (int64_t)n;
+}
+
+void ct_py_collections_start(void)
+{
+    if (ct_py)
+        ct_py->gc_at_fork = ct_py->gc_recorded = full_collections();
+}
+
+int ct_py_collections_record(void)
+{
+    if (!ct_py || !ct_py->guarded || ct_py->gc_at_fork < 0)
+        return 0;
+    int64_t n = full_collections();
+    if (n <= ct_py->gc_recorded)
+        return 0;   /* unreadable now (-1), or no new collection */
+    ct_py->gc_recorded = n;
+    return ct_rec_pygc(&ct_py->st->w, (uint64_t)ct_py->gc_at_fork, (uint64_t)n) ? -1 : 0;
+}
