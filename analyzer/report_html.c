@@ -497,6 +497,7 @@ static void html_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
     ct_render_json.run(m, r, &jo);
     data_maps(m, r);
     data_flame(m, r);
+    ct_report_html_timeline(m, r);
     fputs("}\n", m);
     data_close(m);
     page_begin(f);
