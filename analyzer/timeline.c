@@ -311,7 +311,7 @@ static const char *parse_line(const char *s, size_t len, struct line *L)
 static void skip(struct ct_timeline *tl, const char *why)
 {
     if (!tl->skipped++) {
-        tl->first_skipped = tl->lines;
+        tl->first_skipped = tl->lineno;
         snprintf(tl->first_why, sizeof tl->first_why, "%s", why);
     }
 }
@@ -401,6 +401,7 @@ void ct_timeline_read(FILE *f, struct ct_timeline *tl)
         }
         if (ch == EOF && n == 0 && !too_long)
             break;
+        tl->lineno++;
         if (n || too_long) {
             if (tl->lines >= CT_TIMELINE_MAX_LINES) {
                 tl->truncated = true;

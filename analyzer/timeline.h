@@ -47,6 +47,7 @@ struct ct_timeline {
     struct ct_tl_worker *workers; /* in order of first appearance */
     size_t nworkers, workers_cap;
     size_t lines;             /* lines read (not counting the empty ones) */
+    size_t lineno;            /* the line being read (1-based, empty ones counted) */
     size_t samples;           /* samples kept, over all workers */
     size_t skipped;           /* lines skipped as not of the format */
     size_t first_skipped;     /* its line number (1-based), if skipped */
