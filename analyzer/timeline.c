@@ -393,7 +393,7 @@ void ct_timeline_read(FILE *f, struct ct_timeline *tl)
         size_t n = 0;
         bool too_long = false;
         int ch;
-        while ((ch = getc(f)) != EOF && ch != '\n') {
+        while ((ch = getc_unlocked(f)) != EOF && ch != '\n') {
             if (n < CT_TIMELINE_MAX_LINE)
                 buf[n++] = (char)ch;
             else

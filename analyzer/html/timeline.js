@@ -15,6 +15,21 @@
 const TL_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf"];
 
+function niceStep(raw) {
+  const p = Math.pow(10, Math.floor(Math.log10(raw))), f = raw / p;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
+/* The unit a time axis of span seconds suits: [seconds, name]. */
+function timeUnit(span) {
+  return span >= 2 * 86400 ? [86400, "d"] : span >= 2 * 3600 ? [3600, "h"] : span >= 300 ? [60, "min"] : [1, "s"];
+}
+/* Seconds since the first sample, in that unit. */
+function fmtSeconds(t, span) {
+  const u = timeUnit(span);
+  return Number((t / u[0]).toPrecision(4)) + " " + u[1];
+}
+
 function timeline() {
   const T = D.timeline;
   if (!T) return;
@@ -28,20 +43,25 @@ function timeline() {
   ws.forEach(function (w) {
     w.points.forEach(function (p) { if (p[0] > tMax) tMax = p[0]; if (p[1] > yMax) yMax = p[1]; });
   });
-  const mibMax = Math.max(yMax / 1048576, 0.1), tSpan = Math.max(tMax, 1);
-  const W = contentWidth(), H = 320, L = 64, Rm = 16, Tp = 12, B = 36;
+  // round axis steps (1, 2 or 5 times a power of ten), the axes ending on one
+  const yStep = niceStep(Math.max(yMax / 1048576, 0.1) / 5), unit = timeUnit(Math.max(tMax, 1))[0];
+  const tStep = unit * niceStep(Math.max(tMax, 1) / unit / 5);
+  const mibMax = yStep * Math.ceil(Math.max(yMax / 1048576, 0.1) / yStep - 1e-9);
+  const tSpan = tStep * Math.ceil(Math.max(tMax, 1) / tStep - 1e-9);
+  const W = contentWidth(), H = 320, L = 64, Rm = 24, Tp = 12, B = 36;
   const X = function (t) { return L + (W - L - Rm) * t / tSpan; };
   const Y = function (bytes) { return Tp + (H - Tp - B) * (1 - bytes / 1048576 / mibMax); };
   const svg = svgEl("svg", { id: "timeline-svg", width: W, height: H, viewBox: "0 0 " + W + " " + H, "class": "timeline" });
-  // axes and grid: five steps each way
-  for (let k = 0; k <= 5; k++) {
-    const v = mibMax * k / 5, y = Y(v * 1048576), t = tSpan * k / 5, x = X(t);
+  for (let v = 0; v <= mibMax + 1e-9; v += yStep) {
+    const y = Y(v * 1048576);
     svg.appendChild(svgEl("line", { x1: L, x2: W - Rm, y1: y, y2: y, stroke: "#e5e5e5" }));
     const ly = svgEl("text", { x: L - 6, y: y + 4, "text-anchor": "end" });
-    ly.textContent = v.toFixed(v < 10 ? 1 : 0);
+    ly.textContent = String(Number(v.toPrecision(6)));
     svg.appendChild(ly);
-    const lx = svgEl("text", { x: x, y: H - B + 16, "text-anchor": "middle" });
-    lx.textContent = t.toFixed(tSpan < 10 ? 1 : 0) + " s";
+  }
+  for (let t = 0; t <= tSpan + 1e-9; t += tStep) {
+    const lx = svgEl("text", { x: X(t), y: H - B + 16, "text-anchor": "middle" });
+    lx.textContent = fmtSeconds(t, tSpan);
     svg.appendChild(lx);
   }
   const yl = svgEl("text", { x: 12, y: Tp + (H - Tp - B) / 2, transform: "rotate(-90 12 " + (Tp + (H - Tp - B) / 2) + ")",
@@ -101,7 +121,8 @@ function timeline() {
     marker.setAttribute("visibility", "visible");
     tip.textContent = "";
     tip.appendChild(el("b", { text: "pid " + best.w.pid + " (" + best.w.comm + ")" }));
-    tip.appendChild(el("div", { text: fmtMib(best.p[1] / 1048576) + " MiB copied at " + best.p[0].toFixed(1) + " s" }));
+    tip.appendChild(el("div", { text: fmtMib(best.p[1] / 1048576) + " MiB copied at " + best.p[0].toFixed(1) + " s" +
+      (tSpan >= 300 ? " (" + fmtSeconds(best.p[0], tSpan) + ")" : "") }));
     tip.appendChild(el("div", { cls: "sub", text: "parent " + best.w.ppid + ", " + best.w.samples + " samples" +
       (best.w.gone !== null ? ", gone at " + best.w.gone.toFixed(1) + " s" : "") }));
     tip.style.display = "block";
