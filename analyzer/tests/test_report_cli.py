@@ -8,7 +8,8 @@ contract keys and exact counts, --pages exact, hostile strings escaped in
 JSON and made harmless in text, corrupt files -> exit 2 naming file and
 offset while good files are still reported, usage errors -> exit 2; a
 watch directory's hostile timeline.jsonl (cut, huge, mistyped, deep, 10 MB
-lines) skipped line by line with a note, never a crash.
+lines, 150 seeded mutations) skipped line by line with a note, never a
+crash.
 """
 import json
 import os
@@ -385,6 +386,37 @@ with tempfile.TemporaryDirectory() as tmp:
     html = report("--format", "html", tdir).stdout
     check(b"\x1b" not in html and b"</script" not in html.split(b'id="ct-data">')[1].split(b"</script>")[0],
           "hostile timeline in the page")
+    # mutated timelines (a fixed seed: the same cases every run): report
+    # --format json exits 0 with valid JSON and never more samples than lines
+    import random
+    rnd = random.Random(11)
+    good = b"\n".join(lines[i] for i in (0, 1, 14, 17)) + b"\n"
+    mdir = os.path.join(tmp, "timeline-mut")
+    os.mkdir(mdir)
+    bad_runs, with_skips = [], 0
+    for k in range(150):
+        data = bytearray(good)
+        for _ in range(rnd.randint(1, 8)):
+            op, at = rnd.randrange(3), rnd.randrange(len(data))
+            if op == 0:
+                data[at] = rnd.choice(b'{}[]",:0123456789.-eE\\u\n x\x00\xff')
+            elif op == 1:
+                del data[at:at + rnd.randint(1, 20)]
+            else:
+                data[at:at] = data[rnd.randrange(len(data)):][:rnd.randint(1, 40)]
+        with open(os.path.join(mdir, "timeline.jsonl"), "wb") as f:
+            f.write(data)
+        p = report("--format", "json", mdir)
+        try:
+            mt = json.loads(p.stdout)["timeline"]
+            with_skips += mt["skipped_lines"] > 0
+            ok = p.returncode == 0 and mt["samples"] <= mt["lines"] and mt["samples"] + mt["skipped_lines"] <= mt["lines"]
+        except (ValueError, KeyError):
+            ok = False
+        if not ok:
+            bad_runs.append((k, p.returncode, p.stderr[-200:]))
+    check(not bad_runs, f"mutated timelines: {bad_runs[:3]}")
+    check(with_skips >= 75, f"only {with_skips} of 150 mutated timelines had a line skipped: the mutations miss")
     # a timeline beside traces: both reported; a timeline that is not a file: an error naming it, exit 2
     shutil.copy(os.path.join(d, sorted(os.listdir(d))[0]), tdir)
     p = report(tdir)
