@@ -10,7 +10,8 @@
  * (times within Unix seconds 0..1e11, byte counts integers within 2^53,
  * pids within 1..2^31-1). A line that is not one well-formed object of
  * the format is skipped and counted, and the first such line is named by
- * its number, so the renderers can say what was left out.
+ * its number, so the renderers can say what was left out. A worker is
+ * kept only from its first sample on, so every worker has one.
  */
 #ifndef COWTRACE_TIMELINE_H
 #define COWTRACE_TIMELINE_H
@@ -38,7 +39,7 @@ struct ct_tl_worker {
     double start;             /* Unix seconds */
     char comm[CT_TIMELINE_COMM_MAX + 1]; /* raw bytes, NUL-ended; clean before printing */
     size_t comm_len;
-    struct ct_tl_sample *samples; /* in file order, times never decreasing */
+    struct ct_tl_sample *samples; /* in file order, times never decreasing; never empty */
     size_t nsamples, cap;
     double gone;              /* when its "gone" line came; < 0: never */
 };
