@@ -63,7 +63,8 @@ void usage_report(FILE *f)
           "                       [--frames python|native|both] [--leaf cause|type|both|none]\n"
           "                       DIR|FILE\n"
           "\n"
-          "Summarize the traces (*.cowtrace) in DIR, or one trace FILE.\n"
+          "Summarize the traces (*.cowtrace) in DIR, or one trace FILE, and the\n"
+          "timeline.jsonl of a watch directory (cowtrace watch -o DIR).\n"
           "\n"
           "  -f, --format FMT  one of\n", f);
     ct_render_usage(f, false);

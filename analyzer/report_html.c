@@ -25,7 +25,8 @@
  *     both leaves, frames as indexes into one table, each line storing only
  *     what differs from the line before (lines are sorted, so prefixes are
  *     shared);
- *   - the advice for each cause (report_causes.c's, not a copy).
+ *   - the advice for each cause (report_causes.c's, not a copy);
+ *   - "timeline" for a watch directory (report_timeline.c).
  * No other text of the traces is written into the HTML itself.
  */
 #include "render.h"
@@ -497,6 +498,7 @@ static void html_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
     ct_render_json.run(m, r, &jo);
     data_maps(m, r);
     data_flame(m, r);
+    ct_report_html_timeline(m, r);
     fputs("}\n", m);
     data_close(m);
     page_begin(f);
@@ -523,7 +525,8 @@ const struct ct_renderer ct_render_html = {
     .name = "html",
     .help = "one self-contained page to look at (nothing fetched): the run\n"
             "at a glance, causes and advice, address-space maps, a flame\n"
-            "graph, where; for diff, the two runs side by side",
+            "graph, where, a watch directory's timeline; for diff, the two\n"
+            "runs side by side",
     .accepts = 0,
     .needs = CT_NEED_STACKS | CT_NEED_PAGES,
     .run = html_run,

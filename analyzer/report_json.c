@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "report_text.h"
 #include "loc.h"
 #include "where.h"
 
@@ -398,6 +399,7 @@ static void json_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
         json_locs(f, r, -1, false, "\n   ");
     }
     fputs("},\n", f);
+    ct_report_json_timeline(f, r);
     json_list_begin(&list, f, " \"errors\": [", ", ");
     for (size_t i = 0; i < r->nerrors; i++) {
         json_list_item(&list, "{\"file\": ");

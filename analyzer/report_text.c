@@ -264,7 +264,10 @@ static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
     ct_text_clean(r->source ? r->source : "", r->source ? strlen(r->source) : 0, src, sizeof src);
     fprintf(f, "cowtrace report: %s, %zu process%s\n", src, r->nprocs, r->nprocs == 1 ? "" : "es");
     if (!r->nprocs) {
-        fprintf(f, "no traces to report (did the program fork? was the shim loaded?)\n");
+        if (r->timeline)    /* a watch directory: its timeline is the report */
+            ct_report_text_timeline(f, r);
+        else
+            fprintf(f, "no traces to report (did the program fork? was the shim loaded?)\n");
         return;
     }
     process_table(f, r);
@@ -275,6 +278,7 @@ static void text_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
     if (o->pages)
         for (size_t i = 0; i < r->nprocs; i++)
             print_pages(f, &r->procs[i]);
+    ct_report_text_timeline(f, r);
 }
 
 static void ratio(char *buf, size_t len, double a, double b)

@@ -25,4 +25,10 @@ bool ct_cause_matters(const struct ct_run *r, int cause);
 /* The where part: top Python lines and native functions (report_where.c). */
 void ct_report_text_where(FILE *f, const struct ct_run *r);
 
+/* The timeline of a watch directory, if the run has one (report_timeline.c):
+ * nothing is written for a run without. */
+void ct_report_text_timeline(FILE *f, const struct ct_run *r);
+void ct_report_json_timeline(FILE *f, const struct ct_run *r);
+void ct_report_html_timeline(FILE *m, const struct ct_run *r);
+
 #endif

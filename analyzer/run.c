@@ -118,6 +118,21 @@ int ct_run_load(const char *path, const struct ct_load_opts *o, struct ct_run *r
     }
     free(L.slots);
     ct_tracelist_free(&list);
+    struct ct_timeline tl;
+    char why[CT_ERR_MSG];
+    int have = ct_timeline_load(path, &tl, why, sizeof why);
+    if (have > 0) {
+        r->timeline = xmalloc(sizeof *r->timeline);
+        *r->timeline = tl;
+    } else if (have < 0) {
+        struct ct_err te = { 0 };
+        snprintf(te.msg, sizeof te.msg, "%s", why);
+        size_t len = strlen(path) + sizeof "/" CT_TIMELINE_FILE;
+        char *file = xmalloc(len);
+        snprintf(file, len, "%s/%s", path, CT_TIMELINE_FILE);
+        add_error(r, file, &te);
+        free(file);
+    }
     ct_run_finish(r, o);
     return 0;
 }
@@ -208,6 +223,10 @@ void ct_run_free(struct ct_run *r)
     free(r->errors);
     free(r->source);
     free(r->types);
+    if (r->timeline) {
+        ct_timeline_free(r->timeline);
+        free(r->timeline);
+    }
     /* After the processes: their resolved stacks point into it. */
     ct_symbolizer_free(r->sym);
     memset(r, 0, sizeof *r);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "timeline.h"
 
 struct ct_file_error {
     char *file;
@@ -53,6 +54,7 @@ struct ct_run {
     uint32_t page_size;       /* of the first process (one run, one page size); 0 if none */
     bool resolved;            /* every process's stacks are resolved (p->where) */
     bool python_stacks;       /* some resolved stack holds a Python frame */
+    struct ct_timeline *timeline; /* DIR/timeline.jsonl of cowtrace watch -o DIR; NULL if none */
 };
 
 struct ct_load_opts {
@@ -61,8 +63,10 @@ struct ct_load_opts {
     bool open_files;          /* resolving may open the module files the traces name */
 };
 
-/* Reads, analyzes and completes every trace under path. Returns -1 (with
- * err) only when path itself cannot be listed. */
+/* Reads, analyzes and completes every trace under path, and path's
+ * timeline.jsonl if it is a directory holding one (a timeline that cannot
+ * be opened is one more error). Returns -1 (with err) only when path itself
+ * cannot be listed. */
 int ct_run_load(const char *path, const struct ct_load_opts *o, struct ct_run *r, struct ct_err *err);
 
 /* Completes a run whose processes were put into r->procs (allocated with

@@ -2,8 +2,8 @@
  * report.js - draws cowtrace's HTML report (`cowtrace report --format html`,
  * `cowtrace diff --format html`) from the JSON object in #ct-data: the data,
  * the run at a glance, the process table, the causes, where; and the start.
- * The map, the flame graph and the diff page are in map.js, flame.js and
- * diff.js; helpers in util.js.
+ * The map, the flame graph, the diff page and a watch directory's timeline
+ * are in map.js, flame.js, diff.js and timeline.js; helpers in util.js.
  *
  * Promise: our own code, no library, nothing fetched. Every figure shown is
  * read from the JSON report embedded in the data ("report"), never
@@ -185,12 +185,17 @@ function report() {
   app.appendChild(el("h1", { text: "cowtrace report" }));
   app.appendChild(el("p", { cls: "sub", text: R.source + " (cowtrace " + D.cowtrace + ")" }));
   const nav = el("nav");
-  [["glance", "at a glance"], ["processes", "processes"], ["causes", "causes"], ["maps", "address space"],
-    ["flame", "stacks"], ["where", "where"]].forEach(function (n) {
+  // a watch directory without traces: its timeline is the whole report
+  const timelineOnly = D.timeline && !R.processes.length;
+  const parts = timelineOnly ? [["timeline", "timeline", timeline]] :
+    [["glance", "at a glance", glance], ["processes", "processes", processTable], ["causes", "causes", causes],
+      ["maps", "address space", maps], ["flame", "stacks", flame], ["where", "where", where]]
+      .concat(D.timeline ? [["timeline", "timeline", timeline]] : []);
+  parts.forEach(function (n) {
     nav.appendChild(el("a", { href: "#" + n[0], text: n[1] }));
   });
   app.appendChild(nav);
-  [glance, processTable, causes, maps, flame, where].forEach(function (fn) {
+  parts.map(function (n) { return n[2]; }).forEach(function (fn) {
     const t0 = performance.now();
     fn();
     times[fn.name] = Math.round(performance.now() - t0);

@@ -6,7 +6,10 @@ Traces come from ct-mktrace and from a tiny independent writer below
 reader cannot hide. Checks: JSON valid (python3 -m json.tool) with the
 contract keys and exact counts, --pages exact, hostile strings escaped in
 JSON and made harmless in text, corrupt files -> exit 2 naming file and
-offset while good files are still reported, usage errors -> exit 2.
+offset while good files are still reported, usage errors -> exit 2; a
+watch directory's hostile timeline.jsonl (cut, huge, mistyped, deep, 10 MB
+lines, 150 seeded mutations) skipped line by line with a note, never a
+crash.
 """
 import json
 import os
@@ -330,6 +333,105 @@ with tempfile.TemporaryDirectory() as tmp:
         check(p.returncode == 2 and p.stderr, f"usage error for {args}")
     p = report("--help")
     check(p.returncode == 0 and b"usage" in p.stdout, "report --help")
+
+    # a watch directory's timeline.jsonl as hostile input (docs/trace-format.md,
+    # "The timeline"): bad lines are skipped and counted, the first named by
+    # its line number; the good ones are reported; nothing crashes or hangs
+    tdir = os.path.join(tmp, "timeline")
+    os.mkdir(tdir)
+
+    def sample(wpid, wt, copied, **kw):
+        o = {"t": wt, "event": "sample", "pid": wpid, "ppid": 1, "comm": "w", "start": 100.25,
+             "shared_bytes": 4096, "copied_bytes": copied, "fresh_bytes": 0}
+        o.update(kw)
+        return json.dumps(o).encode()
+
+    lines = [
+        sample(10, 1000.0, 8192),                                        # 1 good
+        sample(11, 1000.0, 4096, comm="ev\u00ffil\x1b[31m\\"),           # 2 good, a hostile comm
+        b"",                                                             # 3 empty: not counted
+        sample(10, 1000.5, 2 ** 64),                                     # 4 a count past 2^53
+        sample(10, 1000.5, 1, pid="10"),                                 # 5 wrong type
+        sample(10, 1000.5, 1.5),                                         # 6 a count that is not an integer
+        sample(10, 1000.5, 1).replace(b'"t": 1000.5', b'"t": 1e400'),    # 7 huge
+        sample(10, 1000.5, 1, start=-1),                                 # 8 negative time
+        sample(10, 1000.5, 1, pid=0),                                    # 9 pid out of range
+        b'{"t": NaN, "event": "sample"}',                                # 10 not JSON
+        b"[" * 100000 + b"]" * 100000,                                   # 11 deep nesting
+        b'{"x": ' + b"[" * 5000 + b"]" * 5000 + b"}",                    # 12 deep, inside an object
+        b'{"t": 1, "event": "sample", "pid": 10, "comm": "\\ud800\\q"}',  # 13 a bad escape
+        b"x" * (10 << 20),                                               # 14 a 10 MB line
+        b'{"t": 1000.9, "event": "gone", "pid": 10, "ppid": 1, "comm": "w", "start": 100.25, "junk": {"a": [1, 2, {"b": null}]}}',  # 15 good
+        sample(10, 1001.0, 1),                                           # 16 after gone
+        sample(11, 999.0, 1),                                            # 17 time going back
+        sample(11, 1002.0, 12288, causes={"refcount": 12288}, comm="ev\u00ffil\x1b[31m\\"),           # 18 good
+        b'{"t": 1003.0, "event": "sample", "pid": 11,',                  # 19 cut short, no newline
+    ]
+    with open(os.path.join(tdir, "timeline.jsonl"), "wb") as f:
+        f.write(b"\n".join(lines))
+    for fmt in ("text", "json", "html", "folded", "pprof"):
+        p = report("--format", fmt, tdir)
+        check(p.returncode == 0 and not p.stderr, f"hostile timeline, {fmt}: exit {p.returncode} {p.stderr[-300:]!r}")
+    p = report(tdir)
+    check(b"timeline (timeline.jsonl): 2 workers, 3 samples" in p.stdout and b"\x1b" not in p.stdout,
+          f"hostile timeline text: {p.stdout[:600]!r}")
+    check(b"no traces" not in p.stdout, "a timeline-only directory said no traces")
+    tl = json.loads(report("--format", "json", tdir).stdout)["timeline"]
+    check(tl["lines"] == 18 and tl["samples"] == 3 and tl["skipped_lines"] == 14, f"hostile timeline counts: {tl}")
+    check(tl["note"] and "line 4:" in tl["note"], f"hostile timeline note: {tl['note']}")
+    ws = {w["pid"]: w for w in tl["workers"]}
+    check(sorted(ws) == [10, 11] and ws[10]["gone"] == 1000.9 and ws[10]["copied_bytes"] == 8192
+          and ws[11]["copied_bytes"] == 12288 and ws[11]["samples"] == 2 and ws[11]["comm"] == "ev\u00ffil\x1b[31m\\",
+          f"hostile timeline workers: {tl['workers']}")
+    html = report("--format", "html", tdir).stdout
+    check(b"\x1b" not in html and b"</script" not in html.split(b'id="ct-data">')[1].split(b"</script>")[0],
+          "hostile timeline in the page")
+    # mutated timelines (a fixed seed: the same cases every run): report
+    # --format json exits 0 with valid JSON and never more samples than lines
+    import random
+    rnd = random.Random(11)
+    good = b"\n".join(lines[i] for i in (0, 1, 14, 17)) + b"\n"
+    mdir = os.path.join(tmp, "timeline-mut")
+    os.mkdir(mdir)
+    bad_runs, with_skips = [], 0
+    for k in range(150):
+        data = bytearray(good)
+        for _ in range(rnd.randint(1, 8)):
+            op, at = rnd.randrange(3), rnd.randrange(len(data))
+            if op == 0:
+                data[at] = rnd.choice(b'{}[]",:0123456789.-eE\\u\n x\x00\xff')
+            elif op == 1:
+                del data[at:at + rnd.randint(1, 20)]
+            else:
+                data[at:at] = data[rnd.randrange(len(data)):][:rnd.randint(1, 40)]
+        with open(os.path.join(mdir, "timeline.jsonl"), "wb") as f:
+            f.write(data)
+        p = report("--format", "json", mdir)
+        try:
+            mt = json.loads(p.stdout)["timeline"]
+            with_skips += mt["skipped_lines"] > 0
+            ok = p.returncode == 0 and mt["samples"] <= mt["lines"] and mt["samples"] + mt["skipped_lines"] <= mt["lines"]
+        except (ValueError, KeyError):
+            ok = False
+        if not ok:
+            bad_runs.append((k, p.returncode, p.stderr[-200:]))
+    check(not bad_runs, f"mutated timelines: {bad_runs[:3]}")
+    check(with_skips >= 75, f"only {with_skips} of 150 mutated timelines had a line skipped: the mutations miss")
+    # a timeline beside traces: both reported; a timeline that is not a file: an error naming it, exit 2
+    shutil.copy(os.path.join(d, sorted(os.listdir(d))[0]), tdir)
+    p = report(tdir)
+    check(p.returncode in (0, 2) and b"TOTAL" in p.stdout and b"timeline (timeline.jsonl): 2 workers" in p.stdout,
+          f"traces and a timeline: {p.stdout[-600:]!r}")
+    odd = os.path.join(tmp, "timeline-odd")
+    os.makedirs(os.path.join(odd, "timeline.jsonl"))
+    p = report(odd)
+    check(p.returncode == 2 and b"timeline.jsonl" in p.stderr and b"not a regular file" in p.stderr,
+          f"timeline.jsonl a directory: {p.returncode} {p.stderr!r}")
+    fifo = os.path.join(tmp, "timeline-fifo")
+    os.mkdir(fifo)
+    os.mkfifo(os.path.join(fifo, "timeline.jsonl"))
+    p = report(fifo)
+    check(p.returncode == 2 and b"not a regular file" in p.stderr, f"timeline.jsonl a FIFO: {p.returncode} {p.stderr!r}")
 
 if failures:
     print(f"test_report_cli: {failures} failures", file=sys.stderr)
