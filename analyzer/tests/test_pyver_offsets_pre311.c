@@ -52,6 +52,7 @@ static void check_pre311(const struct ct_pyver *v)
     CHECK_U64(L->tpflags_type_subclass, Py_TPFLAGS_TYPE_SUBCLASS);
     CHECK_U64(L->tpflags_ready, Py_TPFLAGS_READY);
     CHECK_U64(L->rt_interpreters_head, offsetof(_PyRuntimeState, interpreters.head));
+    CHECK_U64(L->rt_finalizing, offsetof(_PyRuntimeState, _finalizing));
     CHECK_U64(L->rt_tstate_current, offsetof(_PyRuntimeState, gilstate.tstate_current));
     CHECK_U64(L->is_next, offsetof(PyInterpreterState, next));
     CHECK_U64(L->is_threads_head, offsetof(PyInterpreterState, tstate_head));

@@ -46,7 +46,7 @@ static const struct field fields[] = {
     LF(CT_PYF_COMPACT_SIZE, compact_size), LF(CT_PYF_BYTES_SVAL, bytes_sval),
     LF(CT_PYF_UNICODE_KIND_SHIFT, unicode_kind_shift), LF(CT_PYF_UNICODE_COMPACT_BIT, unicode_compact_bit),
     LF(CT_PYF_UNICODE_ASCII_BIT, unicode_ascii_bit),
-    LF(CT_PYF_IS_GC_FULL_COLLECTIONS, is_gc_full_collections),
+    LF(CT_PYF_IS_GC_FULL_COLLECTIONS, is_gc_full_collections), LF(CT_PYF_RT_FINALIZING, rt_finalizing),
 };
 
 _Static_assert(sizeof(enum ct_pychain) == 4 && sizeof(enum ct_linetable_format) == 4 &&

@@ -61,6 +61,9 @@ struct ct_pylayout {
      * full collections the interpreter ran (cowtrace snapshot compares a
      * worker's with its parent's) */
     uint16_t is_gc_full_collections;
+    /* _PyRuntimeState._finalizing: non-zero once Py_FinalizeEx began (it is
+     * set before finalization's own full collection, and never cleared) */
+    uint16_t rt_finalizing;
     uint16_t code_unit;            /* bytes per instruction unit (2) */
     uint16_t cframe_current_frame;
     uint16_t fr_code, fr_previous, fr_prev_instr, fr_owner, fr_is_entry;

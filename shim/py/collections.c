@@ -18,6 +18,15 @@
  * after it: runs.c asks after every region's scan, the final one at exit
  * or exec included, and the first scan that sees the count grown writes
  * it.
+ *
+ * Collections of the interpreter's finalization do not count: Py_FinalizeEx
+ * sets _PyRuntime._finalizing and then collects (and frees) everything, so
+ * every child that exits through Python would otherwise read `gc` on every
+ * page of tracked objects, though those pages were mostly copied while it
+ * ran (a gunicorn worker recycled after --max-requests). Once the runtime
+ * is finalizing, the count is not read again: a collection that ended less
+ * than one scan interval before the exit began is missed (refcount, as
+ * without this record).
  */
 #include "py.h"
 
@@ -39,9 +48,19 @@ void ct_py_collections_start(void)
         ct_py->gc_at_fork = ct_py->gc_recorded = full_collections();
 }
 
+/* Py_FinalizeEx has begun (its collections are the exit's, not the
+ * program's). Unreadable or no field: not finalizing. */
+static bool finalizing(void)
+{
+    const struct ct_pylayout *L = &ct_py->v->L;
+    uint64_t f = 0;
+    return L->rt_finalizing && ct_cfg.py_runtime &&
+           !ct_mem_u64(&ct_py->mem, ct_cfg.py_runtime + L->rt_finalizing, &f) && f;
+}
+
 int ct_py_collections_record(void)
 {
-    if (!ct_py || !ct_py->guarded || ct_py->gc_at_fork < 0)
+    if (!ct_py || !ct_py->guarded || ct_py->gc_at_fork < 0 || finalizing())
         return 0;
     int64_t n = full_collections();
     if (n <= ct_py->gc_recorded)

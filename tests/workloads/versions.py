@@ -6,6 +6,9 @@
          map(): a C call into the evaluation loop between them
   gc     the child runs gc.collect() over N instances of Node, a class
          defined here (gc headers: gc on Node)
+  reads  the child reads every Node's attribute, then exits through the
+         interpreter (sys.exit: finalization collects and frees them all):
+         the copies are the reads' (refcount on Node), not the exit's
 The parent waits for the child and prints the child's pid."""
 import gc
 import os
@@ -34,7 +37,7 @@ if scenario in ("ints", "nested"):
     data = list(range(10**7, 10**7 + n))
 elif scenario == "small":
     data = [None if i % 7 == 0 else i % 200 for i in range(n)]
-elif scenario == "gc":
+elif scenario in ("gc", "reads"):
     data = [Node(i) for i in range(n)]
     gc.collect()
 else:
@@ -49,6 +52,12 @@ if pid == 0:
             s += x or 0
     elif scenario == "nested":
         outer(data)
+    elif scenario == "reads":
+        s = 0
+        for x in data:
+            s += x.value
+        gc.enable()
+        sys.exit(0)  # a worker's ordinary end: Py_FinalizeEx collects
     else:
         gc.collect()
     os._exit(0)
