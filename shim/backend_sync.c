@@ -211,7 +211,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
                 /* Read the evidence now: the write has not happened yet. */
                 struct ct_py_evidence ev;
                 ct_py_examine(st, addr, &ev);
-                int slot = ct_busy_enter();
+                int slot = ct_busy_enter_in_handler();
                 uint32_t stack = slot >= 0 ? ct_stack_capture(st, uc) : 0;
                 ct_busy_leave(slot);
                 record_write(st, addr, context_ip(uc), 0, &ev, stack);

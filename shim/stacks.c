@@ -194,13 +194,6 @@ int ct_stacks_setup(struct ct_state *st)
         unw_context_t ctx;
         unw_cursor_t cursor;
         int slot = ct_busy_enter();
-        /* A per-thread cache of unwind rules: the global one is guarded
-         * by a lock that blocks every signal around each step (two
-         * sigprocmask calls per frame, microseconds each under a
-         * hypervisor, at every fault). Each thread's cache lives in
-         * libunwind's own thread-local data, which the unwinder writes
-         * only inside ct_busy_enter (a fault there is the shim's). */
-        unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
         unw_getcontext(&ctx);
         if (unw_init_local(&cursor, &ctx) == 0)
             for (int i = 0; i < 64 && unw_step(&cursor) > 0; i++)
