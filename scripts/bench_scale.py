@@ -22,6 +22,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -229,8 +230,8 @@ def run(ctx_args, reps, only=None, out=print):
     if only:
         unknown = sorted(set(only) - {m.name for m in MEASUREMENTS})
         if unknown:
-            out(f"bench: unknown --only name(s) {', '.join(unknown)}; known: "
-                f"{', '.join(m.name for m in MEASUREMENTS)}")
+            print(f"bench: unknown --only name(s) {', '.join(unknown)}; known: "
+                  f"{', '.join(m.name for m in MEASUREMENTS)}", file=sys.stderr)
             return 2
     tmp = tempfile.mkdtemp(prefix="cowtrace-bench-scale-")
     ctx = Ctx(tmp=tmp, **ctx_args)
