@@ -175,7 +175,7 @@ static void open_page(struct ct_state *st, struct ct_region *r, size_t pg)
 static void record_write(struct ct_state *st, uintptr_t addr, uintptr_t ip, uint32_t flags,
                          const struct ct_py_evidence *ev, uint32_t stack)
 {
-    if (ct_rec_write(&st->w, addr, ip, ct_clock_ns(CLOCK_MONOTONIC), (uint32_t)ct_gettid(), flags, ev, stack))
+    if (ct_rec_write(&st->w, addr, ip, ct_clock_ns(CLOCK_MONOTONIC), (uint32_t)ct_tid(), flags, ev, stack))
         ct_stop_tracking("the trace file cannot grow");
 }
 
@@ -204,14 +204,14 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
             /* A fork child before its own set-up sees our protections but
              * not as its own writes; a vfork child shares our memory, so its
              * writes are ours. */
-            int mine = st->pid == ct_getpid() || !atomic_load(&st->forking);
+            int mine = !atomic_load(&st->forking) || st->pid == ct_getpid();
             if (mine && ct_shim_busy()) {
                 ct_bit_test_and_set(r->seen, pg);   /* the shim's own write: not recorded */
             } else if (mine && !ct_bit_test_and_set(r->seen, pg) && atomic_load(&st->active)) {
                 /* Read the evidence now: the write has not happened yet. */
                 struct ct_py_evidence ev;
                 ct_py_examine(st, addr, &ev);
-                int slot = ct_busy_enter();
+                int slot = ct_busy_enter_in_handler();
                 uint32_t stack = slot >= 0 ? ct_stack_capture(st, uc) : 0;
                 ct_busy_leave(slot);
                 record_write(st, addr, context_ip(uc), 0, &ev, stack);

@@ -236,6 +236,8 @@ static inline int ct_traced_here(void)
 int ct_busy_enter(void);             /* a slot, or -1 */
 void ct_busy_leave(int slot);
 int ct_shim_busy(void);              /* is this thread inside the shim's work? */
+int ct_busy_enter_in_handler(void);  /* the same, from a fault handler of ours */
+int ct_busy_in_handler(void);        /* inside the shim's work, in its fault handler? */
 #define CT_OWN_MAPS 256
 int ct_own_mapping(int i, uintptr_t *start, uintptr_t *end);   /* 0 past the last */
 

@@ -15,11 +15,20 @@
  * signal (faulthandler's watchdog, multiprocessing's resource sharer) and
  * then writes a protected page would be killed by the kernel. sigprocmask
  * and pthread_sigmask block everything the program asks but those.
+ *
+ * Our handlers run with every asynchronous signal blocked (the kernel sets
+ * and restores that mask for free), so that the unwinder's own blocking
+ * around its cache (two sigprocmask calls per frame, microseconds each
+ * under a hypervisor) is already in force: called from inside a handler's
+ * stack capture (ct_busy_in_handler), sigprocmask and pthread_sigmask
+ * answer without a system call. A program handler we chain to gets the
+ * mask the kernel would have given it.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "ct_shim.h"
 
@@ -40,6 +49,10 @@ static int ct_real_sigaction(int sig, const struct sigaction *act, struct sigact
     return real_sigaction_p(sig, act, old);
 }
 
+/* Never blocked in our handlers: raised by an instruction, a blocked one
+ * kills the process (a nested write fault, a program handler's own). */
+static const int synchronous[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS};
+
 void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *))
 {
     struct sigaction ours, old;
@@ -48,7 +61,9 @@ void ct_signal_take(int sig, void (*handler)(int, siginfo_t *, void *))
     /* NODEFER: a handler of the program that we call may itself write a
      * protected page; with SIGSEGV blocked that nested fault would kill. */
     ours.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER;
-    sigemptyset(&ours.sa_mask);
+    sigfillset(&ours.sa_mask);
+    for (int i = 0; i < (int)(sizeof synchronous / sizeof *synchronous); i++)
+        sigdelset(&ours.sa_mask, synchronous[i]);
     if (ct_real_sigaction(sig, &ours, &old) == 0 && !atomic_exchange(&taken[sig], 1))
         program_action[sig] = old;
     /* The forking thread may have had it blocked since before the fork. */
@@ -83,7 +98,12 @@ void ct_chain_signal(int sig, siginfo_t *si, void *uc)
             ct_sys3(SYS_tgkill, ct_getpid(), ct_gettid(), sig);
         return;
     }
-    sigset_t block = a.sa_mask;
+    /* What the kernel would have blocked: the interrupted mask, the
+     * handler's own, the signal itself. Ours blocked more (see above). */
+    sigset_t block = ((ucontext_t *)uc)->uc_sigmask;
+    for (int s = 1; s < _NSIG; s++)
+        if (sigismember(&a.sa_mask, s) == 1)
+            sigaddset(&block, s);
     if (!(a.sa_flags & SA_NODEFER))
         sigaddset(&block, sig);
     /* Never block the signals our backend needs: the handler may write a
@@ -92,7 +112,7 @@ void ct_chain_signal(int sig, siginfo_t *si, void *uc)
     for (int s = 1; s < _NSIG; s++)
         if (atomic_load(&taken[s]))
             sigdelset(&block, s);
-    ct_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &block, NULL, _NSIG / 8);
+    ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &block, NULL, _NSIG / 8);
     if (a.sa_flags & SA_RESETHAND) {
         ct_memset(&program_action[sig], 0, sizeof program_action[sig]);
         program_action[sig].sa_handler = SIG_DFL;
@@ -168,8 +188,25 @@ static const sigset_t *without_ours(int how, const sigset_t *set, sigset_t *copy
     return use;
 }
 
+/* Inside our handler's stack capture: every asynchronous signal is
+ * already blocked and stays so until the handler returns; report that
+ * mask and change nothing. */
+static int handler_mask(sigset_t *old)
+{
+    if (!ct_busy_in_handler())
+        return 0;
+    if (old) {
+        sigfillset(old);
+        for (int i = 0; i < (int)(sizeof synchronous / sizeof *synchronous); i++)
+            sigdelset(old, synchronous[i]);
+    }
+    return 1;
+}
+
 CT_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
+    if (handler_mask(old))
+        return 0;
     CT_REAL(pthread_sigmask);
     sigset_t copy;
     return real_pthread_sigmask(how, without_ours(how, set, &copy), old);
@@ -177,6 +214,8 @@ CT_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 
 CT_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
+    if (handler_mask(old))
+        return 0;
     CT_REAL(sigprocmask);
     sigset_t copy;
     return real_sigprocmask(how, without_ours(how, set, &copy), old);

@@ -79,6 +79,7 @@ static void setup(void)
         return;
     }
     st->pid = ct_getpid();
+    ct_tid_learn();   /* fork gave this thread a new id: learn where glibc keeps it */
     st->ppid = ct_cfg.fork_parent;
     st->backend_fd = -1;
     st->w.fd = -1;

@@ -91,7 +91,7 @@ static void note_code(struct ct_state *st, uintptr_t code)
 static int python_frames(struct ct_state *st, struct ct_pyframe *out, int max, uint32_t *flags)
 {
     const struct ct_pydecoder *d = ct_py_decoder();
-    uintptr_t ts = ct_py_thread_state(d, ct_cfg.py_runtime, ct_gettid());
+    uintptr_t ts = ct_py_thread_state(d, ct_cfg.py_runtime, ct_tid());
     int truncated = 0;
     int n = ts ? ct_py_frames(d, ts, out, max, &truncated) : 0;
     for (int i = 0; i < n; i++)

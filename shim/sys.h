@@ -78,6 +78,12 @@ static inline long ct_openat(int dirfd, const char *path, int flags, int mode) {
 
 uint64_t ct_clock_ns(int clock);
 
+/* The calling thread's id without a system call when glibc's thread block
+ * says it (ct_tid_learn found where), else by gettid. A system call costs
+ * microseconds under some hypervisors, and the fault path needs the id. */
+void ct_tid_learn(void);
+int ct_tid(void);
+
 /* String helpers (no locale, no errno, no allocation). */
 size_t ct_strlen(const char *s);
 int ct_strcmp(const char *a, const char *b);

@@ -122,8 +122,14 @@ void ct_probe_recover(void *uc)
 #endif
     for (int i = 0; i < CT_PROBE_SLOTS; i++) {
         uintptr_t f = atomic_load_explicit(&probes[i].frame, memory_order_relaxed);
-        if (f && sp <= f && f - sp < 4096 && probes[i].jb)
+        if (f && sp <= f && f - sp < 4096 && probes[i].jb) {
+            /* Our handlers block every asynchronous signal (hooks_signal.c)
+             * and the jump does not restore the mask (a sigsetjmp that
+             * saved it would cost a system call per read): give the read's
+             * thread back the mask it had when the load faulted. */
+            ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &u->uc_sigmask, NULL, _NSIG / 8);
             siglongjmp(*probes[i].jb, 1);
+        }
     }
 }
 
