@@ -33,7 +33,11 @@ tests/workloads/versions.py.
          leaving through sys.exit (the interpreter's finalization collects
          and frees them all): >= 80% of its copied pages `refcount` (>= 30%
          on Node, the rest on the ints read), <= 5% `gc`, in every mode (in
-         uffd-async, finalization's collections are not the child's).
+         uffd-async, finalization's collections are not the child's);
+  frozen- the same reads after the parent's own gc.freeze(), then a
+         gc.collect() in the child (which visits no frozen object): the
+         same shares (uffd-async writes no PYGC when the permanent
+         generation is not empty at the fork).
 On an interpreter whose frames cowtrace cannot walk (NO_STACKS: 3.9 and 3.10 so
 far) the checks of Python lines (ints' heaviest line, nested) are replaced
 by one: the report says, in text and JSON, that there are no Python stacks
@@ -160,16 +164,18 @@ def run():
     if frac < want:
         bad.append(f"gc: gc on Node {pages} of {g['cow_pages']} cow pages (< {want:.0%})")
     # A child that only reads, then exits through the interpreter: the
-    # collections of finalization must not turn its copies into `gc`.
+    # collections of finalization must not turn its copies into `gc`; nor
+    # must a collection after the program's own gc.freeze() in the parent.
     # (Reading x.value takes a reference to the Node and to its int: about
     # half the pages are each's.)
-    rd = traced(t, py, args.python, "reads", 300000, args.mode)
-    node, _ = share(rd, "Node", "refcount")
-    refc, gcp = rd["causes"].get("refcount", 0), rd["causes"].get("gc", 0)
-    ct.log(f"  reads: refcount {refc} of {rd['cow_pages']} cow pages, {node} on Node; gc {gcp}")
-    if refc < 0.80 * rd["cow_pages"] or node < 0.30 * rd["cow_pages"] or gcp > 0.05 * rd["cow_pages"]:
-        bad.append(f"reads: refcount {refc} ({node} on Node) and gc {gcp} of {rd['cow_pages']} cow pages "
-                   f"(want >= 80%, >= 30% on Node, gc <= 5%)")
+    for scen in ("reads", "frozen"):
+        rd = traced(t, py, args.python, scen, 300000, args.mode)
+        node, _ = share(rd, "Node", "refcount")
+        refc, gcp = rd["causes"].get("refcount", 0), rd["causes"].get("gc", 0)
+        ct.log(f"  {scen}: refcount {refc} of {rd['cow_pages']} cow pages, {node} on Node; gc {gcp}")
+        if refc < 0.80 * rd["cow_pages"] or node < 0.30 * rd["cow_pages"] or gcp > 0.05 * rd["cow_pages"]:
+            bad.append(f"{scen}: refcount {refc} ({node} on Node) and gc {gcp} of {rd['cow_pages']} cow pages "
+                       f"(want >= 80%, >= 30% on Node, gc <= 5%)")
     fz = traced(t, py, args.python, "gc", 300000, args.mode, ("--gc-freeze",))
     ct.check(fz["python"].get("gc_frozen"), f"--gc-freeze: the report does not say gc was frozen: {fz['python']}")
     before, after = g["causes"].get("gc", 0), fz["causes"].get("gc", 0)

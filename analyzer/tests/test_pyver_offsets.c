@@ -63,6 +63,7 @@ static void check_3_11(const struct ct_pylayout *L)
 
     CHECK_U64(L->rt_interpreters_head, offsetof(_PyRuntimeState, interpreters.head));
     CHECK_U64(L->rt_finalizing, offsetof(_PyRuntimeState, _finalizing));
+    CHECK_U64(L->is_gc_permanent_head, offsetof(PyInterpreterState, gc.permanent_generation.head));
     CHECK_U64(L->rt_tstate_current, offsetof(_PyRuntimeState, gilstate.tstate_current));
     CHECK_U64(L->is_next, offsetof(PyInterpreterState, next));
     CHECK_U64(L->is_threads_head, offsetof(PyInterpreterState, threads.head));

@@ -53,6 +53,7 @@ static void check_pre311(const struct ct_pyver *v)
     CHECK_U64(L->tpflags_ready, Py_TPFLAGS_READY);
     CHECK_U64(L->rt_interpreters_head, offsetof(_PyRuntimeState, interpreters.head));
     CHECK_U64(L->rt_finalizing, offsetof(_PyRuntimeState, _finalizing));
+    CHECK_U64(L->is_gc_permanent_head, offsetof(PyInterpreterState, gc.permanent_generation.head));
     CHECK_U64(L->rt_tstate_current, offsetof(_PyRuntimeState, gilstate.tstate_current));
     CHECK_U64(L->is_next, offsetof(PyInterpreterState, next));
     CHECK_U64(L->is_threads_head, offsetof(PyInterpreterState, tstate_head));

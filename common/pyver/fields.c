@@ -47,6 +47,7 @@ static const struct field fields[] = {
     LF(CT_PYF_UNICODE_KIND_SHIFT, unicode_kind_shift), LF(CT_PYF_UNICODE_COMPACT_BIT, unicode_compact_bit),
     LF(CT_PYF_UNICODE_ASCII_BIT, unicode_ascii_bit),
     LF(CT_PYF_IS_GC_FULL_COLLECTIONS, is_gc_full_collections), LF(CT_PYF_RT_FINALIZING, rt_finalizing),
+    LF(CT_PYF_IS_GC_PERMANENT_HEAD, is_gc_permanent_head),
 };
 
 _Static_assert(sizeof(enum ct_pychain) == 4 && sizeof(enum ct_linetable_format) == 4 &&

@@ -64,6 +64,10 @@ struct ct_pylayout {
     /* _PyRuntimeState._finalizing: non-zero once Py_FinalizeEx began (it is
      * set before finalization's own full collection, and never cleared) */
     uint16_t rt_finalizing;
+    /* PyInterpreterState.gc.permanent_generation.head: a PyGC_Head whose
+     * _gc_next points back at itself when nothing is frozen (gc.freeze()
+     * moves every tracked object there) */
+    uint16_t is_gc_permanent_head;
     uint16_t code_unit;            /* bytes per instruction unit (2) */
     uint16_t cframe_current_frame;
     uint16_t fr_code, fr_previous, fr_prev_instr, fr_owner, fr_is_entry;

@@ -52,6 +52,7 @@ const struct ct_pyver ct_pyver_3_11 = {
         .rt_interpreters_head = 40,
         .is_gc_full_collections = 824,     /* gc.generation_stats[2].collections */
         .rt_finalizing = 24,            /* _PyRuntime._finalizing */
+        .is_gc_permanent_head = 752,    /* gc.permanent_generation.head */
         .rt_tstate_current = 576,
         .is_next = 0,
         .is_threads_head = 16,

@@ -67,6 +67,7 @@ const struct ct_pyver ct_pyver_3_13 = {
         .rt_interpreters_head = 632,
         .is_gc_full_collections = 7576,     /* gc.generation_stats[2].collections */
         .rt_finalizing = 608,           /* _PyRuntime._finalizing */
+        .is_gc_permanent_head = 7504,   /* gc.permanent_generation.head */
         .rt_tstate_current = 0,             /* thread-local */
         .is_next = 7264,
         .is_threads_head = 7344,

@@ -60,6 +60,7 @@ const struct ct_pyver ct_pyver_3_9 = {
         .rt_interpreters_head = 32,
         .is_gc_full_collections = 792,     /* gc.generation_stats[2].collections */
         .rt_finalizing = 16,            /* _PyRuntime._finalizing */
+        .is_gc_permanent_head = 720,    /* gc.permanent_generation.head */
         .rt_tstate_current = 568,
         .is_next = 0,
         .is_threads_head = 8,

@@ -48,7 +48,8 @@ struct ct_pyinfo {
     struct ct_state *st;         /* for the type cache's PYTYPE records */
     struct ct_typeent *types;
     _Atomic uint32_t ntypes;
-    int64_t gc_at_fork;          /* full collections at the fork, -1 unknown (collections.c) */
+    int64_t gc_at_fork;          /* full collections at the fork; -1 unknown, or objects were
+                                    frozen before the fork (collections.c) */
     int64_t gc_recorded;         /* the count the last PYGC record gave (or gc_at_fork) */
 };
 extern struct ct_pyinfo *ct_py;

@@ -9,6 +9,9 @@
   reads  the child reads every Node's attribute, then exits through the
          interpreter (sys.exit: finalization collects and frees them all):
          the copies are the reads' (refcount on Node), not the exit's
+  frozen the parent calls gc.freeze() before the fork; the child reads
+         every Node's attribute, then runs gc.collect(), which visits none
+         of them: the copies are the reads' (refcount on Node)
 The parent waits for the child and prints the child's pid."""
 import gc
 import os
@@ -37,12 +40,14 @@ if scenario in ("ints", "nested"):
     data = list(range(10**7, 10**7 + n))
 elif scenario == "small":
     data = [None if i % 7 == 0 else i % 200 for i in range(n)]
-elif scenario in ("gc", "reads"):
+elif scenario in ("gc", "reads", "frozen"):
     data = [Node(i) for i in range(n)]
     gc.collect()
 else:
     sys.exit(f"unknown scenario {scenario}")
 gc.disable()  # only the child's explicit collect runs
+if scenario == "frozen":
+    gc.freeze()  # as gunicorn's when_ready hook does
 sys.stdout.flush()
 pid = os.fork()
 if pid == 0:
@@ -58,6 +63,11 @@ if pid == 0:
             s += x.value
         gc.enable()
         sys.exit(0)  # a worker's ordinary end: Py_FinalizeEx collects
+    elif scenario == "frozen":
+        s = 0
+        for x in data:
+            s += x.value
+        gc.collect()
     else:
         gc.collect()
     os._exit(0)
