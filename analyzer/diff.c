@@ -21,6 +21,34 @@ static int cmp_size(const void *x, const void *y)
     return cmp_name(x, y);
 }
 
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+void ct_tl_summarize(const struct ct_timeline *tl, struct ct_tl_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!tl)
+        return;
+    out->present = true;
+    out->workers = tl->nworkers;
+    out->samples = tl->samples;
+    out->span = tl->samples ? tl->t_last - tl->t_first : 0;
+    if (!tl->nworkers)
+        return;
+    uint64_t *last = xreallocarray(NULL, tl->nworkers, sizeof *last);
+    for (size_t i = 0; i < tl->nworkers; i++)   /* every worker has a sample (timeline.h) */
+        last[i] = tl->workers[i].samples[tl->workers[i].nsamples - 1].copied;
+    qsort(last, tl->nworkers, sizeof *last, cmp_u64);
+    size_t n = tl->nworkers;
+    /* the middle one, or the mean of the two middle ones (no overflow) */
+    out->median_last_copied = n % 2 ? last[n / 2] : last[n / 2 - 1] + (last[n / 2] - last[n / 2 - 1]) / 2;
+    out->max_last_copied = last[n - 1];
+    free(last);
+}
+
 void ct_diff_build(const struct ct_run *a, const struct ct_run *b, struct ct_diff *d)
 {
     struct ct_type_ab *v = xcalloc(a->ntypes + b->ntypes + 1, sizeof *v);
@@ -45,7 +73,9 @@ void ct_diff_build(const struct ct_run *a, const struct ct_run *b, struct ct_dif
             v[k++] = v[i];
     }
     qsort(v, k, sizeof *v, cmp_size);
-    *d = (struct ct_diff){ a, b, v, k };
+    *d = (struct ct_diff){ a, b, v, k, { 0 }, { 0 } };
+    ct_tl_summarize(a->timeline, &d->tl_a);
+    ct_tl_summarize(b->timeline, &d->tl_b);
 }
 
 void ct_diff_free(struct ct_diff *d)

@@ -26,7 +26,9 @@
  *     what differs from the line before (lines are sorted, so prefixes are
  *     shared);
  *   - the advice for each cause (report_causes.c's, not a copy);
- *   - "timeline" for a watch directory (report_timeline.c).
+ *   - "timeline" for a watch directory (report_timeline.c), and for a diff
+ *     where either side has one, "timelines": {"a": ..., "b": ...} (each
+ *     the same object, or null for a side without).
  * No other text of the traces is written into the HTML itself.
  */
 #include "render.h"
@@ -514,6 +516,13 @@ static void html_diff(FILE *f, const struct ct_diff *d)
     common_keys(m, "diff");
     fputs(",\n \"report\": ", m);
     ct_render_json.diff(m, d);
+    if (d->a->timeline || d->b->timeline) {
+        fputs(",\n \"timelines\": {\"a\": ", m);
+        ct_report_html_timeline_object(m, d->a->timeline);
+        fputs(",\n \"b\": ", m);
+        ct_report_html_timeline_object(m, d->b->timeline);
+        fputc('}', m);
+    }
     fputs("}\n", m);
     data_close(m);
     page_begin(f);

@@ -413,22 +413,24 @@ static void json_run(FILE *f, const struct ct_run *r, const struct ct_render_opt
 
 /* One side of a diff ("cowtrace-diff", version 1, a contract like the
  * report's). */
-static void json_side(FILE *f, const struct ct_run *r)
+static void json_side(FILE *f, const struct ct_run *r, const struct ct_tl_summary *tl)
 {
     fputs("{\"source\": ", f);
     json_cstr(f, r->source);
     fprintf(f, ", \"processes\": %zu, \"cow_pages\": %llu, \"cow_mib\": %.3f, \"fresh_pages\": %llu"
-               ", \"tracked_pages\": %llu, \"errors\": %zu}",
+               ", \"tracked_pages\": %llu, \"errors\": %zu",
             r->nprocs, (unsigned long long)r->total.cow, r->total.cow_mib, (unsigned long long)r->total.fresh,
             (unsigned long long)r->total.tracked, r->nerrors);
+    ct_diff_json_timeline(f, tl);
+    fputc('}', f);
 }
 
 static void json_diff(FILE *f, const struct ct_diff *d)
 {
     fputs("{\"format\": \"cowtrace-diff\", \"version\": 1,\n \"a\": ", f);
-    json_side(f, d->a);
+    json_side(f, d->a, &d->tl_a);
     fputs(",\n \"b\": ", f);
-    json_side(f, d->b);
+    json_side(f, d->b, &d->tl_b);
     struct json_list list;
     json_list_begin(&list, f, ",\n \"causes\": {", ", ");
     for (int c = 0; c < CT_NCAUSES; c++) {

@@ -326,6 +326,7 @@ static void text_diff(FILE *f, const struct ct_diff *d)
         snprintf(label, sizeof label, "  %s (%s)", name, ct_cause_name(v->cause));
         row_pages(f, label, v->a, v->b);
     }
+    ct_diff_text_timeline(f, d);
 }
 
 const struct ct_renderer ct_render_text = {

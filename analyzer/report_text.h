@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "diff.h"
 #include "run.h"
 #include "textsafe.h"
 
@@ -30,5 +31,13 @@ void ct_report_text_where(FILE *f, const struct ct_run *r);
 void ct_report_text_timeline(FILE *f, const struct ct_run *r);
 void ct_report_json_timeline(FILE *f, const struct ct_run *r);
 void ct_report_html_timeline(FILE *m, const struct ct_run *r);
+/* The HTML data object of one timeline ({"t0": ..., "workers": [...]}),
+ * or null for none: what ct_report_html_timeline writes as "timeline". */
+void ct_report_html_timeline_object(FILE *m, const struct ct_timeline *tl);
+/* A diff's timeline summaries (diff.h): the text section (nothing when
+ * neither side has a timeline) and one side's JSON member (nothing when
+ * that side has none; else `, "timeline": {...}`). */
+void ct_diff_text_timeline(FILE *f, const struct ct_diff *d);
+void ct_diff_json_timeline(FILE *f, const struct ct_tl_summary *s);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * report_timeline.c - the timeline of a watch directory (run.h's
  * r->timeline, from `cowtrace watch -o DIR`) in the text, JSON and HTML
- * reports.
+ * reports, and the summaries of the two sides' timelines in `cowtrace diff`
+ * (diff.h's ct_tl_summary) in text and JSON.
  *
  * Promise: a report of a directory without a timeline is not changed by
  * this file (each function writes nothing when r->timeline is NULL). The
@@ -11,7 +12,8 @@
  * HTML_POINTS_PER_WORKER points (evenly spaced in sample order, the first
  * and last sample always kept, so a watch of days stays a page of a few MB
  * and the line still ends at the worker's last value). Text from the file
- * (comm) is cleaned for the terminal and escaped for JSON.
+ * (comm) is cleaned for the terminal and escaped for JSON. A diff where
+ * neither side has a timeline is not changed by this file either.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -145,12 +147,21 @@ void ct_report_json_timeline(FILE *f, const struct ct_run *r)
 
 void ct_report_html_timeline(FILE *m, const struct ct_run *r)
 {
-    const struct ct_timeline *tl = r->timeline;
-    if (!tl)
+    if (!r->timeline)
         return;
+    fputs(",\n \"timeline\": ", m);
+    ct_report_html_timeline_object(m, r->timeline);
+}
+
+void ct_report_html_timeline_object(FILE *m, const struct ct_timeline *tl)
+{
+    if (!tl) {
+        fputs("null", m);
+        return;
+    }
     char note[200];
     skipped_sentence(note, sizeof note, tl);
-    fprintf(m, ",\n \"timeline\": {\"t0\": %.3f, \"max_points\": %d, \"note\": ", tl->samples ? tl->t_first : 0.0,
+    fprintf(m, "{\"t0\": %.3f, \"max_points\": %d, \"note\": ", tl->samples ? tl->t_first : 0.0,
             HTML_POINTS_PER_WORKER);
     if (note[0])
         json_cstr(m, note);
@@ -182,4 +193,46 @@ void ct_report_html_timeline(FILE *m, const struct ct_run *r)
         fputs("]}", m);
     }
     json_list_end(&l, "]}", "]}");
+}
+
+/* One figure of a side of the diff's timeline section: "-" without one. */
+static const char *side_cell(char *buf, size_t len, const struct ct_tl_summary *s, int what)
+{
+    if (!s->present)
+        return "-";
+    if (what == 0)
+        snprintf(buf, len, "%zu", s->workers);
+    else if (what == 1)
+        snprintf(buf, len, "%zu", s->samples);
+    else if (what == 2)
+        snprintf(buf, len, "%.1f", s->span);
+    else if (!s->workers)
+        return "-";
+    else
+        ct_fmt_mib(buf, len, mib(what == 3 ? s->median_last_copied : s->max_last_copied));
+    return buf;
+}
+
+void ct_diff_text_timeline(FILE *f, const struct ct_diff *d)
+{
+    if (!d->tl_a.present && !d->tl_b.present)
+        return;
+    static const char *const labels[] = { "workers", "samples", "seconds", "median copied MiB at end",
+                                          "max copied MiB at end" };
+    fprintf(f, "\n  timeline (" CT_TIMELINE_FILE ", per worker: its last sample):\n");
+    for (int i = 0; i < 5; i++) {
+        char a[32], b[32];
+        fprintf(f, "  %-28s %10s %10s\n", labels[i], side_cell(a, sizeof a, &d->tl_a, i),
+                side_cell(b, sizeof b, &d->tl_b, i));
+    }
+}
+
+void ct_diff_json_timeline(FILE *f, const struct ct_tl_summary *s)
+{
+    if (!s->present)
+        return;
+    fprintf(f, ", \"timeline\": {\"workers\": %zu, \"samples\": %zu, \"seconds\": %.3f"
+               ", \"median_last_copied_bytes\": %llu, \"max_last_copied_bytes\": %llu}",
+            s->workers, s->samples, s->span, (unsigned long long)s->median_last_copied,
+            (unsigned long long)s->max_last_copied);
 }

@@ -11,7 +11,15 @@ the Timeline chart has one line per worker seen in timeline.jsonl, named
 by (pid, start), and each line's last point is that worker's last
 copied_bytes in the file; the grower's line rises; hovering the grower's
 last point shows its pid and value; gone workers are marked gone; text and
-JSON reports of the same directory exit 0 and agree on the workers."""
+JSON reports of the same directory exit 0 and agree on the workers.
+
+Then the diff of two watch directories: a second, shorter watch of the
+same workload is B, the first is A, and `cowtrace diff --format html A B`
+in Chromium draws both timelines (#timeline-a-svg, #timeline-b-svg), each
+line's points and last point equal to that directory's file, on one
+y-scale; the summary table and the text and JSON diffs (exit 0) carry each
+side's workers and median/max copied bytes at the end, as computed here
+from the files."""
 import json
 import os
 import re
@@ -26,6 +34,7 @@ import cdp  # noqa: E402
 import ct  # noqa: E402
 
 WATCH_SECONDS = 6
+WATCH_SECONDS_B = 3   # the diff's B: short, to keep the test brief
 
 
 def cowtrace(*a):
@@ -34,13 +43,13 @@ def cowtrace(*a):
     return r.stdout
 
 
-def watch_some(t):
-    """Runs the workload and watch for WATCH_SECONDS; returns DIR."""
-    ready, grown, events = t.sub("ready"), t.sub("grown"), t.sub("events")
+def watch_some(t, seconds=WATCH_SECONDS, tag=""):
+    """Runs the workload and watch for seconds; returns DIR and the grower's pid."""
+    ready, grown, events = t.sub("ready" + tag), t.sub("grown" + tag), t.sub("events" + tag)
     proc = subprocess.Popen([ct.python(), t.sub("watch_server.py"), "--ready", ready, "--grown", grown,
                              "--events", events, "--life", "1.5"], cwd=t.path, stdin=subprocess.DEVNULL,
                             start_new_session=True, env=dict(ct.clean_env(), HOME="/"))
-    out = t.sub("out")
+    out = t.sub("out" + tag)
     w = None
     try:
         deadline = time.time() + 60
@@ -52,7 +61,7 @@ def watch_some(t):
             master, grower = (int(x) for x in f.read().split())
         w = subprocess.Popen([ct.cowtrace_bin(), "watch", "-i", "0.5", "-o", out, str(master)],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(WATCH_SECONDS)
+        time.sleep(seconds)
         ct.check(w.poll() is None, f"watch exited early with {w.returncode}")
         w.send_signal(signal.SIGTERM)
         rc = w.wait(timeout=20)
@@ -69,6 +78,98 @@ def watch_some(t):
     return out, grower
 
 
+def read_timeline(path):
+    """What a timeline.jsonl says: each (pid, start)'s last copied_bytes,
+    its series of copied_bytes, and the workers that went."""
+    last, gone, series = {}, set(), {}
+    with open(os.path.join(path, "timeline.jsonl")) as f:
+        for line in f:
+            x = json.loads(line)
+            key = (x["pid"], f"{x['start']:.2f}")
+            if x["event"] == "sample":
+                last[key] = x["copied_bytes"]
+                series.setdefault(key, []).append(x["copied_bytes"])
+            elif x["event"] == "gone":
+                gone.add(key)
+    return last, gone, series
+
+
+def median_max(last):
+    v = sorted(last.values())
+    n = len(v)
+    return (v[n // 2] if n % 2 else v[n // 2 - 1] + (v[n // 2] - v[n // 2 - 1]) // 2), v[-1]
+
+
+def wait_drawn(b):
+    t0 = time.monotonic()
+    while b.eval("document.body && document.body.dataset.ready || ''") != "1":
+        ct.check(time.monotonic() - t0 < 20, f"not drawn after 20 s; problems: {b.problems()}")
+        time.sleep(0.01)
+
+
+def chart_lines(b, svg_id):
+    return b.eval(f"""Array.from(document.querySelectorAll('#{svg_id} polyline.tl-line')).map(l => ({{
+        pid: Number(l.dataset.pid), start: Number(l.dataset.start), last: Number(l.dataset.lastBytes),
+        gone: l.dataset.gone !== '', n: Number(l.dataset.points),
+        ys: l.getAttribute('points').split(' ').map(p => Number(p.split(',')[1]))}}))""")
+
+
+def check_no_problems(b):
+    b.pump(0.2)
+    ct.check(not b.problems(), f"console errors or exceptions: {b.problems()}")
+    bad = [u for u in b.requests() if not u.startswith(("file:", "data:", "about:"))]
+    ct.check(not bad, f"the page asked the network for {bad}")
+
+
+def check_diff(t, chromium, out_a, out_b):
+    """`cowtrace diff` of two watch directories in text, JSON and HTML."""
+    files = {"a": read_timeline(out_a), "b": read_timeline(out_b)}
+    want = {k: (len(v[0]), *median_max(v[0])) for k, v in files.items()}
+    ct.log(f"diff: A {want['a']}, B {want['b']} (workers, median, max copied bytes at end)")
+    js = json.loads(cowtrace("diff", "--format", "json", out_a, out_b))
+    for k in "ab":
+        tl = js[k]["timeline"]
+        ct.check((tl["workers"], tl["median_last_copied_bytes"], tl["max_last_copied_bytes"]) == want[k],
+                 f"JSON diff side {k}: {tl}, the file says {want[k]}")
+        ct.check(tl["samples"] == sum(map(len, files[k][2].values())), f"JSON diff side {k}: {tl}")
+    text = cowtrace("diff", out_a, out_b).decode()
+    rows = {ln[:31].strip(): ln[31:].split() for ln in text.splitlines() if ln.startswith("  ")}
+    ct.check("timeline (timeline.jsonl" in text and rows.get("workers") == [str(want["a"][0]), str(want["b"][0])],
+             f"text diff: {text}")
+    ct.check(rows.get("max copied MiB at end") == [f"{want[k][2] / 1048576:.1f}" for k in "ab"], f"text diff: {text}")
+
+    html_path = t.sub("diff.html")
+    with open(html_path, "wb") as f:
+        f.write(cowtrace("diff", "--format", "html", out_a, out_b))
+    b = cdp.Browser(chromium)
+    try:
+        b.open_page()
+        b.navigate("file://" + html_path)
+        wait_drawn(b)
+        ct.check(b.eval("document.querySelectorAll('#diff-timelines svg.timeline').length") == 2,
+                 "the diff page does not draw two timelines")
+        for k in "ab":
+            last, gone, series = files[k]
+            shown = {(x["pid"], f"{x['start']:.2f}"): x for x in chart_lines(b, f"timeline-{k}-svg")}
+            ct.check(set(shown) == set(last), f"chart {k}: workers {sorted(shown)}, file {sorted(last)}")
+            for key, copied in last.items():
+                ct.check(shown[key]["last"] == copied and shown[key]["n"] == len(series[key]),
+                         f"chart {k}, worker {key}: last {shown[key]['last']} of {shown[key]['n']} points; "
+                         f"file {copied} of {len(series[key])}")
+        # one y-scale: the same top label on both charts
+        tops = b.eval("""['a', 'b'].map(k => Math.max(...Array.from(document.querySelectorAll(
+            '#timeline-' + k + '-svg text[text-anchor=end]')).map(e => Number(e.textContent))))""")
+        ct.check(tops[0] == tops[1] and tops[0] * 1048576 >= max(want["a"][2], want["b"][2]),
+                 f"the charts' y-scales differ: top {tops}")
+        cells = b.eval("""Array.from(document.querySelectorAll('#diff-timeline-table tr[data-row=workers] td'))
+            .map(e => e.textContent)""")
+        ct.check(cells[1:] == [str(want["a"][0]), str(want["b"][0])], f"summary table workers: {cells}")
+        ct.log(f"diff page: two charts, top {tops[0]} MiB, workers {cells[1:]}")
+        check_no_problems(b)
+    finally:
+        b.close()
+
+
 def run():
     ct.parse_args(modes=("auto",))
     ct.require_build(need_shim=False)
@@ -82,16 +183,7 @@ def run():
     ct.check(sorted(os.listdir(out)) == ["timeline.jsonl"], f"the watch directory holds {os.listdir(out)}")
 
     # what the file says: the last copied_bytes of each (pid, start), and who went
-    last, gone, series = {}, set(), {}
-    with open(os.path.join(out, "timeline.jsonl")) as f:
-        for line in f:
-            x = json.loads(line)
-            key = (x["pid"], f"{x['start']:.2f}")
-            if x["event"] == "sample":
-                last[key] = x["copied_bytes"]
-                series.setdefault(key, []).append(x["copied_bytes"])
-            elif x["event"] == "gone":
-                gone.add(key)
+    last, gone, series = read_timeline(out)
     ct.log(f"timeline: {len(last)} workers, {sum(map(len, series.values()))} samples, {len(gone)} gone")
     ct.check(len(last) >= 2, f"workers seen: {sorted(last)}")
     mine = [k for k in series if k[0] == grower]
@@ -114,14 +206,8 @@ def run():
     try:
         b.open_page()
         b.navigate("file://" + html_path)
-        t0 = time.monotonic()
-        while b.eval("document.body && document.body.dataset.ready || ''") != "1":
-            ct.check(time.monotonic() - t0 < 20, f"not drawn after 20 s; problems: {b.problems()}")
-            time.sleep(0.01)
-        lines = b.eval("""Array.from(document.querySelectorAll('#timeline-svg polyline.tl-line')).map(l => ({
-            pid: Number(l.dataset.pid), start: Number(l.dataset.start), last: Number(l.dataset.lastBytes),
-            gone: l.dataset.gone !== '', n: Number(l.dataset.points),
-            ys: l.getAttribute('points').split(' ').map(p => Number(p.split(',')[1]))}))""")
+        wait_drawn(b)
+        lines = chart_lines(b, "timeline-svg")
         shown = {(x["pid"], f"{x['start']:.2f}"): x for x in lines}
         ct.check(len(lines) == len(shown) == len(last), f"{len(lines)} lines drawn for {len(last)} workers")
         for key, copied in last.items():
@@ -147,12 +233,12 @@ def run():
         want = f"{g['last'] / 1048576:.1f} MiB copied"
         ct.check(tip[0] == "block" and f"pid {grower}" in tip[1] and want in tip[1], f"hover: {tip}, want {want!r}")
         ct.log(f"hover: {tip[1]}")
-        b.pump(0.2)
-        ct.check(not b.problems(), f"console errors or exceptions: {b.problems()}")
-        bad = [u for u in b.requests() if not u.startswith(("file:", "data:", "about:"))]
-        ct.check(not bad, f"the page asked the network for {bad}")
+        check_no_problems(b)
     finally:
         b.close()
+
+    out_b, _ = watch_some(t, WATCH_SECONDS_B, "-b")
+    check_diff(t, chromium, out, out_b)
 
 
 ct.main(run)

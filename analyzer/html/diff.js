@@ -2,7 +2,12 @@
  * diff.js - the page of `cowtrace diff --format html A B`: the two runs'
  * totals, causes and types side by side, with the change and B/A.
  *
- * Promise: every figure is the JSON diff's ("report" in the data).
+ * Promise: every figure is the JSON diff's ("report" in the data). When
+ * either side is a watch directory, a "Timelines" section shows each
+ * side's summary (the JSON diff's "timeline" of each side) and draws both
+ * sides' timelines (D.timelines, report_timeline.c's data) with
+ * timeline.js's drawTimeline on one y-scale, as #timeline-a-svg and
+ * #timeline-b-svg.
  */
 function diff() {
   const A = R.a, B = R.b;
@@ -57,4 +62,35 @@ function diff() {
     };
   });
   ty.appendChild(longTable("diff-type-table", [["type"], ["cause"], ["A", 1], ["B", 1], ["change", 1], ["B/A", 1]], rows, 40));
+  diffTimelines();
+}
+
+function diffTimelines() {
+  if (!D.timelines) return;
+  const TA = D.timelines.a, TB = D.timelines.b;
+  const s = section("diff-timelines", "Timelines",
+    "Copied MiB of each worker over time in A and in B, as cowtrace watch sampled them, on one scale. " +
+    "\"At end\" is each worker's last sample.");
+  const t = el("table", { id: "diff-timeline-table" });
+  t.appendChild(el("thead", null, el("tr", null, el("th"), el("th", { cls: "num", text: "A" }), el("th", { cls: "num", text: "B" }))));
+  const fig = function (side, key, mib) {
+    const v = side.timeline;
+    if (!v || (mib && !v.workers)) return "-";
+    return mib ? fmtMib(v[key] / 1048576) : String(v[key]);
+  };
+  [["workers", "workers"], ["samples", "samples"], ["seconds", "seconds"],
+    ["median copied MiB at end", "median_last_copied_bytes", 1], ["max copied MiB at end", "max_last_copied_bytes", 1]]
+    .forEach(function (row) {
+      const tr = el("tr", null, el("td", { text: row[0] }), cell(fig(R.a, row[1], row[2]), "a", true),
+        cell(fig(R.b, row[1], row[2]), "b", true));
+      tr.dataset.row = row[1];
+      t.appendChild(tr);
+    });
+  s.appendChild(t);
+  const floor = Math.max(timelineMax(TA), timelineMax(TB));
+  [["A", TA, R.a], ["B", TB, R.b]].forEach(function (side) {
+    s.appendChild(el("h3", { text: side[0] + ": " + side[2].source }));
+    if (!side[1]) { s.appendChild(el("p", { text: "No timeline (not a watch directory)." })); return; }
+    drawTimeline(s, side[1], "timeline-" + side[0].toLowerCase(), floor);
+  });
 }

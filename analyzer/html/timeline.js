@@ -11,6 +11,8 @@
  * data-start, data-points and data-last-bytes (its last point's copied
  * bytes, as in the data) for tests and readers. Hovering shows the nearest
  * point: worker, time, value. Text from the file (comm) goes in as text.
+ * drawTimeline draws one such chart anywhere (the diff page draws A's and
+ * B's on one y-scale, diff.js); timeline() is the report's section.
  */
 const TL_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf"];
@@ -36,10 +38,25 @@ function timeline() {
   const s = section("timeline", "Timeline",
     "Copied MiB of each worker over time, as cowtrace watch sampled it (" + T.workers.length + " worker" +
     (T.workers.length === 1 ? "" : "s") + "). Hover a line for its values.");
+  drawTimeline(s, T, "timeline", 0);
+}
+
+/* The largest copied bytes of any point of T (0 for none): a y-scale
+ * several charts share so they compare. */
+function timelineMax(T) {
+  let m = 0;
+  if (T) T.workers.forEach(function (w) { w.points.forEach(function (p) { if (p[1] > m) m = p[1]; }); });
+  return m;
+}
+
+/* Draws timeline T into s: the chart is an <svg id="ID-svg">, its hover
+ * tip #ID-tip. The y axis reaches at least yFloor bytes (0: T's own
+ * largest point), so two charts given the same floor share a scale. */
+function drawTimeline(s, T, id, yFloor) {
   if (T.note) s.appendChild(el("ul", { cls: "warnings" }, el("li", { text: "timeline.jsonl: " + T.note })));
   const ws = T.workers.filter(function (w) { return w.points.length; });
   if (!ws.length) { s.appendChild(el("p", { text: "No sample in the timeline." })); return; }
-  let tMax = 0, yMax = 0;
+  let tMax = 0, yMax = yFloor;
   ws.forEach(function (w) {
     w.points.forEach(function (p) { if (p[0] > tMax) tMax = p[0]; if (p[1] > yMax) yMax = p[1]; });
   });
@@ -51,7 +68,7 @@ function timeline() {
   const W = contentWidth(), H = 320, L = 64, Rm = 24, Tp = 12, B = 36;
   const X = function (t) { return L + (W - L - Rm) * t / tSpan; };
   const Y = function (bytes) { return Tp + (H - Tp - B) * (1 - bytes / 1048576 / mibMax); };
-  const svg = svgEl("svg", { id: "timeline-svg", width: W, height: H, viewBox: "0 0 " + W + " " + H, "class": "timeline" });
+  const svg = svgEl("svg", { id: id + "-svg", width: W, height: H, viewBox: "0 0 " + W + " " + H, "class": "timeline" });
   for (let v = 0; v <= mibMax + 1e-9; v += yStep) {
     const y = Y(v * 1048576);
     svg.appendChild(svgEl("line", { x1: L, x2: W - Rm, y1: y, y2: y, stroke: "#e5e5e5" }));
@@ -93,7 +110,7 @@ function timeline() {
   if (ws.length > 40) legend.appendChild(el("span", { text: "... and " + (ws.length - 40) + " more" }));
   const marker = svgEl("circle", { r: 4, fill: "none", stroke: "#000", "stroke-width": 1.2, visibility: "hidden" });
   svg.appendChild(marker);
-  const tip = el("div", { cls: "tip", id: "timeline-tip" });
+  const tip = el("div", { cls: "tip", id: id + "-tip" });
   const wrap = el("div", { cls: "mapwrap" }, svg, tip);
   s.appendChild(wrap);
   s.appendChild(legend);
