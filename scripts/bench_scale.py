@@ -308,6 +308,205 @@ MEASUREMENTS = [
 ]
 
 
+# 5: looking at a live server (issue 10): a master with ~1 GiB of Python
+# objects (a list of ints) and 4 forked workers that each read all of it
+# (so each copied nearly every page: a reference count per int) and then
+# serve requests on a unix socket (a one-byte ping answered after summing
+# 64 of the ints). One server per bench run, shared by the entries below.
+LIVE_SERVER = r"""
+import os, socket, sys, time
+n, workers, sockdir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+data = [i + 100000 for i in range(n)]
+for k in range(workers):
+    if os.fork() == 0:
+        total = 0
+        for x in data:
+            total += x
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(os.path.join(sockdir, f"w{k}.tmp"))
+        s.listen(8)
+        os.rename(os.path.join(sockdir, f"w{k}.tmp"), os.path.join(sockdir, f"w{k}.sock"))
+        i = 0
+        while True:
+            c, _ = s.accept()
+            while c.recv(1):
+                i = (i + 64) % (n - 64)
+                c.sendall(b"x" if sum(data[i:i + 64]) else b"y")
+            c.close()
+while True:
+    time.sleep(3600)
+"""
+LIVE_WORKERS = 4
+_live = {}
+_cleanups = []
+
+
+def _live_n(ctx):
+    return 200000 if ctx.quick else (1 << 30) // 40    # an int (32 B) and its list slot (8 B)
+
+
+def _live_server(ctx):
+    """Starts the server once; returns (master pid, socket paths)."""
+    if "master" in _live:
+        return _live["master"], _live["socks"]
+    sockdir = os.path.join(ctx.tmp, "live")
+    os.makedirs(sockdir)
+    p = subprocess.Popen([ctx.python, "-c", LIVE_SERVER, str(_live_n(ctx)), str(LIVE_WORKERS), sockdir],
+                         env=ctx.env, start_new_session=True)
+    _cleanups.append(lambda: (os.killpg(p.pid, 9), p.wait()))
+    socks = [os.path.join(sockdir, f"w{k}.sock") for k in range(LIVE_WORKERS)]
+    deadline = time.monotonic() + 600
+    while not all(os.path.exists(s) for s in socks):
+        if p.poll() is not None or time.monotonic() > deadline:
+            raise BenchError(f"live server did not start (status {p.poll()})")
+        time.sleep(0.2)
+    time.sleep(0.5)
+    _live["master"], _live["socks"] = p.pid, socks
+    return p.pid, socks
+
+
+def _run_snapshot(ctx, master, out):
+    """`cowtrace snapshot -o out master`; returns (wall ms, CPU ms) and
+    checks that every worker's trace shows it copied most of the list."""
+    t0 = time.monotonic()
+    p = subprocess.Popen([ctx.cowtrace, "snapshot", "-o", out, str(master)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, env=ctx.env)
+    _, status, ru = os.wait4(p.pid, 0)
+    ms = (time.monotonic() - t0) * 1000
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise BenchError(f"cowtrace snapshot {master} failed (status {status}): {err.strip()[-1000:]}")
+    rep = subprocess.run([ctx.cowtrace, "report", "--format", "json", out], capture_output=True, text=True,
+                         timeout=600)
+    if rep.returncode != 0:
+        raise BenchError(f"cowtrace report {out} failed: {rep.stderr.strip()[-1000:]}")
+    procs = json.loads(rep.stdout)["processes"]
+    min_pages = _live_n(ctx) * 40 // 4096 * 0.8
+    copied = [pr.get("cow_pages", 0) for pr in procs if pr.get("pid") != master]
+    if len(copied) != LIVE_WORKERS or min(copied) < min_pages:
+        raise BenchError(f"snapshot of {master}: workers' copied pages {copied}; expected "
+                         f"{LIVE_WORKERS} of at least {min_pages:.0f}")
+    shutil.rmtree(out, ignore_errors=True)
+    return ms, (ru.ru_utime + ru.ru_stime) * 1000
+
+
+_snapshot_samples = {}
+
+
+def _snapshot(what):
+    def sample(ctx):
+        if ctx.rep not in _snapshot_samples:
+            master, _ = _live_server(ctx)
+            _snapshot_samples[ctx.rep] = _run_snapshot(ctx, master, os.path.join(ctx.tmp, f"snap-{ctx.rep}"))
+        return _snapshot_samples[ctx.rep][what]
+    return sample
+
+
+def _proc_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")   # utime, stime
+
+
+def watch_cpu(ctx):
+    """Percent of one core `cowtrace watch` (page counts only, every 5 s)
+    uses over 30 s; checks the timeline has every worker copying."""
+    master, _ = _live_server(ctx)
+    out = os.path.join(ctx.tmp, f"watch-{ctx.rep}")
+    interval, seconds = ("0.2", 1.5) if ctx.quick else ("5", 30.0)
+    w = subprocess.Popen([ctx.cowtrace, "watch", "--interval", interval, "--causes-every", "0", "-o", out,
+                          str(master)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ctx.env)
+    try:
+        time.sleep(0.5)
+        c0, t0 = _proc_cpu_seconds(w.pid), time.monotonic()
+        time.sleep(seconds)
+        c1, t1 = _proc_cpu_seconds(w.pid), time.monotonic()
+    finally:
+        w.terminate()
+        _, err = w.communicate(timeout=60)
+    if w.returncode != 0:
+        raise BenchError(f"cowtrace watch {master} failed (status {w.returncode}): {err.decode()[-1000:]}")
+    with open(os.path.join(out, "timeline.jsonl")) as f:
+        lines = [json.loads(line) for line in f]
+    copying = {r["pid"] for r in lines if r.get("copied_bytes", 0) > 0 and r.get("pid") != master}
+    if len(copying) != LIVE_WORKERS:
+        raise BenchError(f"watch {master}: timeline shows {len(copying)} workers copying, "
+                         f"expected {LIVE_WORKERS}")
+    shutil.rmtree(out, ignore_errors=True)
+    return 100 * (c1 - c0) / (t1 - t0)
+
+
+def _ping_until(socks, stop):
+    """Round-robin one-byte requests to the workers until stop() is true;
+    returns the latencies in microseconds."""
+    import socket
+    conns = []
+    for path in socks:
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(path)
+        conns.append(c)
+    lat = []
+    try:
+        while not stop() or len(lat) < 20:
+            for c in conns:
+                t0 = time.perf_counter()
+                c.sendall(b"p")
+                if c.recv(1) != b"x":
+                    raise BenchError("a worker answered a request wrongly")
+                lat.append((time.perf_counter() - t0) * 1e6)
+    finally:
+        for c in conns:
+            c.close()
+    return lat
+
+
+_latency_samples = {}
+
+
+def _latencies(ctx):
+    """(during a snapshot, without one): each a list of latencies."""
+    if ctx.rep not in _latency_samples:
+        master, socks = _live_server(ctx)
+        out = os.path.join(ctx.tmp, f"latsnap-{ctx.rep}")
+        p = subprocess.Popen([ctx.cowtrace, "snapshot", "-o", out, str(master)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=ctx.env)
+        during = _ping_until(socks, lambda: p.poll() is not None)
+        if p.returncode != 0:
+            raise BenchError(f"cowtrace snapshot {master} (under requests) failed (status {p.returncode})")
+        shutil.rmtree(out, ignore_errors=True)
+        t_end = time.monotonic() + (0.3 if ctx.quick else 3.0)
+        without = _ping_until(socks, lambda: time.monotonic() > t_end)
+        _latency_samples[ctx.rep] = (during, without)
+    return _latency_samples[ctx.rep]
+
+
+def _pct(values, q):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def _latency(side, q):
+    def sample(ctx):
+        return _pct(_latencies(ctx)[side], q)
+    return sample
+
+
+MEASUREMENTS += [
+    Measure("snapshot-wall", "cowtrace snapshot -o DIR of a master with ~1 GiB of ints and 4 workers that each "
+            "read all of it (causes included): wall time", 2000.0, "ms", _snapshot(0), None, absolute),
+    Measure("snapshot-cpu", "the same snapshot's CPU time (user + system, all threads)", 2000.0, "ms",
+            _snapshot(1), None, absolute),
+    Measure("watch-cpu", "cowtrace watch --causes-every 0 (page counts every 5 s) of the same set-up, "
+            "30 s: percent of one core", 1.0, "%", watch_cpu, None, absolute, sample_unit="%"),
+    Measure("latency-median", "workers' request latency (unix-socket ping, 4 workers round-robin) while a "
+            "snapshot runs, median, over the same without one", 1.10, "x", _latency(0, 0.5), _latency(1, 0.5),
+            ratio, baseline_key="latency-median", sample_unit="us"),
+    Measure("latency-p99", "the same, 99th percentile", 1.10, "x", _latency(0, 0.99), _latency(1, 0.99),
+            ratio, baseline_key="latency-p99", sample_unit="us"),
+]
+
+
 # ---------------------------------------------------------------- runner
 
 def run(ctx_args, reps, only=None, out=print):
@@ -344,6 +543,11 @@ def run(ctx_args, reps, only=None, out=print):
         out(f"bench: {e}", flush=True)
         return 2
     finally:
+        for cleanup in _cleanups:
+            try:
+                cleanup()
+            except OSError:
+                pass
         shutil.rmtree(tmp, ignore_errors=True)
 
     out("\nScale (medians of interleaved repetitions)", flush=True)
