@@ -8,6 +8,11 @@
  * messages. A nested message is built in its own strbuf and appended
  * whole, so lengths are always exact. No schema, no reading: the test
  * (tests/test_pprof.py) decodes the result with an independent reader.
+ *
+ * Why not Debian's protobuf-c: it would need pprof's profile.proto (Google's
+ * schema, not ours to commit) fetched and compiled by protoc-c at build
+ * time, plus its runtime, to write what three functions here write; the
+ * compression is zlib's, as the issue prefers.
  */
 #ifndef COWTRACE_PBWRITE_H
 #define COWTRACE_PBWRITE_H
