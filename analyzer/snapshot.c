@@ -34,6 +34,7 @@
 #include "ct_wire.h"
 #include "decode.h"
 #include "fields.h"
+#include "gcstate.h"
 #include "pyremote.h"
 #include "trace_file.h"
 #include "trace_records.h"
@@ -696,18 +697,6 @@ static void layout_field(const void *ctx, size_t i, uint32_t *id, uint64_t *valu
     ct_pyver_field(ctx, i, id, value);
 }
 
-/* How many full collections the interpreter at runtime has run, read
- * through mem; -1 when unknown (no offset for the version, unreadable). */
-static int64_t full_collections(const struct ct_pyver *v, const struct ct_memread *mem, uint64_t runtime)
-{
-    const struct ct_pylayout *L = &v->L;
-    uint64_t interp = 0, n = 0;
-    if (!L->is_gc_full_collections || ct_mem_u64(mem, runtime + L->rt_interpreters_head, &interp) || !interp ||
-        ct_mem_u64(mem, interp + L->is_gc_full_collections, &n) || n > INT64_MAX)
-        return -1;
-    return (int64_t)n;
-}
-
 static bool gone(const struct ct_live_proc *p)
 {
     return !ct_live_same(p);
@@ -789,8 +778,8 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
         };
         pc.slots = xcalloc(CACHE_SLOTS, sizeof(struct cache_slot) + psize);
         struct ct_memread pmem = {cache_read, &pc};
-        mine_full = full_collections(pv, &mem, py.runtime);
-        parent_full = full_collections(pv, &pmem, py.runtime);
+        mine_full = ct_py_full_collections(pv, &mem, py.runtime);
+        parent_full = ct_py_full_collections(pv, &pmem, py.runtime);
         free(pc.slots);
         if (mine_full >= 0 && parent_full >= 0 && mine_full > parent_full)
             pyflags |= CT_PY_GC_COLLECTED;

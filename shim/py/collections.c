@@ -36,64 +36,25 @@
  * between the freeze and the fork are then counted as read, not collected:
  * the error stays on the side of the cause cowtrace reported before).
  */
+#include "gcstate.h"
 #include "py.h"
-
-/* The count now, or -1 (no field for this version, or unreadable). */
-static int64_t full_collections(void)
-{
-    const struct ct_pylayout *L = &ct_py->v->L;
-    uint64_t interp = 0, n = 0;
-    if (!L->is_gc_full_collections || !ct_cfg.py_runtime ||
-        ct_mem_u64(&ct_py->mem, ct_cfg.py_runtime + L->rt_interpreters_head, &interp) || !interp ||
-        ct_mem_u64(&ct_py->mem, interp + L->is_gc_full_collections, &n) || n > INT64_MAX)
-        return -1;
-    return (int64_t)n;
-}
-
-/* The program froze its objects: the permanent generation holds at least
- * CT_FROZEN_MIN of them. Not "any": 3.12.1 itself leaves 375 objects of its
- * start-up there (gc.get_freeze_count() in a bare interpreter), while a
- * program's gc.freeze() after its imports moves tens of thousands. The walk
- * follows _gc_next (guarded reads, at most CT_FROZEN_MIN steps, before
- * tracking starts). Unreadable, or no field: not known to be frozen. */
-#define CT_FROZEN_MIN 2000
-static bool frozen(void)
-{
-    const struct ct_pylayout *L = &ct_py->v->L;
-    uint64_t interp = 0, next = 0;
-    if (!L->is_gc_permanent_head || !ct_cfg.py_runtime ||
-        ct_mem_u64(&ct_py->mem, ct_cfg.py_runtime + L->rt_interpreters_head, &interp) || !interp)
-        return false;
-    uint64_t head = interp + L->is_gc_permanent_head, at = head;
-    for (int n = 0; n < CT_FROZEN_MIN; n++) {
-        if (ct_mem_u64(&ct_py->mem, at, &next) || !next || next == head)
-            return false;
-        at = next;
-    }
-    return true;
-}
 
 void ct_py_collections_start(void)
 {
-    if (ct_py)
-        ct_py->gc_at_fork = ct_py->gc_recorded = frozen() ? -1 : full_collections();
-}
-
-/* Py_FinalizeEx has begun (its collections are the exit's, not the
- * program's). Unreadable or no field: not finalizing. */
-static bool finalizing(void)
-{
-    const struct ct_pylayout *L = &ct_py->v->L;
-    uint64_t f = 0;
-    return L->rt_finalizing && ct_cfg.py_runtime &&
-           !ct_mem_u64(&ct_py->mem, ct_cfg.py_runtime + L->rt_finalizing, &f) && f;
+    if (!ct_py)
+        return;
+    const struct ct_pyver *v = ct_py->v;
+    ct_py->gc_at_fork = ct_py->gc_recorded = ct_py_gc_frozen(v, &ct_py->mem, ct_cfg.py_runtime)
+                                                 ? -1
+                                                 : ct_py_full_collections(v, &ct_py->mem, ct_cfg.py_runtime);
 }
 
 int ct_py_collections_record(void)
 {
-    if (!ct_py || !ct_py->guarded || ct_py->gc_at_fork < 0 || finalizing())
+    if (!ct_py || !ct_py->guarded || ct_py->gc_at_fork < 0 ||
+        ct_py_finalizing(ct_py->v, &ct_py->mem, ct_cfg.py_runtime))
         return 0;
-    int64_t n = full_collections();
+    int64_t n = ct_py_full_collections(ct_py->v, &ct_py->mem, ct_cfg.py_runtime);
     if (n <= ct_py->gc_recorded)
         return 0;   /* unreadable now (-1), or no new collection */
     ct_py->gc_recorded = n;
