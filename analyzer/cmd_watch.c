@@ -132,42 +132,6 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Unix seconds of a start time in clock ticks since boot. */
-static double start_unix(uint64_t ticks)
-{
-    static unsigned long long btime;
-    if (!btime) {
-        FILE *f = fopen("/proc/stat", "re");
-        char line[256];
-        while (f && fgets(line, sizeof line, f))
-            if (sscanf(line, "btime %llu", &btime) == 1)
-                break;
-        if (f)
-            fclose(f);
-    }
-    long hz = sysconf(_SC_CLK_TCK);
-    return (double)btime + (double)ticks / (double)(hz > 0 ? hz : 100);
-}
-
-/* Has pid exited, its parent not yet having reaped it (state Z or X)?
- * Its /proc entry and start time remain until then, but nothing of its
- * memory: gone, for a timeline. */
-static bool zombie(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')');
-    return p && (p[1] == ' ') && (p[2] == 'Z' || p[2] == 'X');
-}
-
 static struct worker *find_worker(struct watch *s, const struct ct_live_proc *p)
 {
     for (size_t i = 0; i < s->nw; i++)
@@ -197,7 +161,7 @@ static void json_head(FILE *f, double t, const char *event, const struct worker 
     fprintf(f, "{\"t\":%.3f,\"event\":\"%s\",\"pid\":%d,\"ppid\":%d,\"comm\":", t, event, (int)w->p.pid,
             (int)w->p.ppid);
     json_cstr(f, w->p.comm);
-    fprintf(f, ",\"start\":%.2f", start_unix(w->p.start));
+    fprintf(f, ",\"start\":%.2f", (double)ct_live_start_realtime_ns(w->p.start) / 1e9);
 }
 
 static void json_sample(FILE *f, double t, const struct worker *w, bool with_causes)
@@ -413,7 +377,7 @@ static int sample(struct watch *s, bool causes)
     double t = unix_now();
     struct ct_live_proc *tree;
     size_t n = ct_live_tree(&s->root, 1, &tree);
-    bool root_gone = !ct_live_same(&s->root) || zombie(s->root.pid);
+    bool root_gone = ct_live_exited(&s->root);
     if (root_gone)
         n = 0;
     for (size_t i = 0; i < s->nw; i++)
@@ -421,8 +385,8 @@ static int sample(struct watch *s, bool causes)
     char tmpdir[] = "/tmp/cowtrace-watch.XXXXXX";
     bool have_tmp = causes && n && mkdtemp(tmpdir) != NULL;
     for (size_t i = 0; i < n; i++) {
-        if (zombie(tree[i].pid))
-            continue;          /* exited: gone below if it was watched */
+        if (ct_live_exited(&tree[i]))
+            continue;          /* exited (a zombie): gone below if it was watched */
         struct worker *w = find_worker(s, &tree[i]);
         if (!w) {
             if (s->nw == s->capw) {

@@ -85,6 +85,52 @@ bool ct_live_same(const struct ct_live_proc *p)
     return ct_live_stat(p->pid, &now) == 0 && now.start == p->start;
 }
 
+bool ct_live_exited(const struct ct_live_proc *p)
+{
+    struct ct_live_proc now;
+    return ct_live_stat(p->pid, &now) != 0 || now.start != p->start || now.state == 'Z' || now.state == 'X';
+}
+
+uint64_t ct_live_start_realtime_ns(uint64_t start_ticks)
+{
+    /* The boot time does not change: read once. */
+    static unsigned long long btime;
+    if (!btime) {
+        FILE *f = fopen("/proc/stat", "re");
+        char line[256];
+        unsigned long long v = 0;
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "btime %llu", &v) == 1)
+                break;
+        if (f)
+            fclose(f);
+        btime = v;
+    }
+    long hz = sysconf(_SC_CLK_TCK);
+    if (!btime || hz <= 0)
+        return 0;
+    return btime * 1000000000ull + start_ticks * (1000000000ull / (uint64_t)hz);
+}
+
+int ct_live_owner(pid_t pid, uid_t *uid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -errno;
+    int r = -EINVAL;
+    unsigned long real;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Uid: %lu", &real) == 1) {
+            *uid = (uid_t)real;
+            r = 0;
+            break;
+        }
+    fclose(f);
+    return r;
+}
+
 size_t ct_live_tree(const struct ct_live_proc *roots, size_t nroots, struct ct_live_proc **out)
 {
     struct ct_live_proc *all = NULL;

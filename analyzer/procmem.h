@@ -24,7 +24,7 @@
 /* One process as /proc/PID/stat shows it. */
 struct ct_live_proc {
     pid_t pid, ppid;
-    uid_t uid;
+    uid_t uid;                /* owner of /proc/PID/stat (root's if not dumpable) */
     uint64_t start;           /* starttime, clock ticks since boot */
     char state;               /* R, S, D, Z, ... */
     char comm[64];
@@ -35,6 +35,18 @@ struct ct_live_proc {
 int ct_live_stat(pid_t pid, struct ct_live_proc *out);
 /* Does pid still name the process p was read from (same start time)? */
 bool ct_live_same(const struct ct_live_proc *p);
+/* Has p exited: its pid gone, naming another process, or p a zombie (its
+ * memory is gone though its /proc entry stays until it is reaped, and a
+ * read of its pagemap then finds no page rather than failing)? */
+bool ct_live_exited(const struct ct_live_proc *p);
+/* The wall-clock time of a start time (clock ticks since boot, as
+ * /proc/PID/stat field 22 gives it): nanoseconds since the epoch, from
+ * /proc/stat's btime; 0 when that cannot be read. */
+uint64_t ct_live_start_realtime_ns(uint64_t start_ticks);
+/* Who pid runs as: the real uid of its credentials (/proc/PID/status).
+ * Not the owner of its /proc files (struct ct_live_proc.uid): the kernel
+ * gives a non-dumpable process's files to root. 0, or -errno. */
+int ct_live_owner(pid_t pid, uid_t *uid);
 
 /* pids and all their descendants (pids first, in the order given, then
  * descendants breadth first), from one scan of /proc/[0-9]*. Processes

@@ -669,22 +669,6 @@ int ct_snapshot_check(const struct ct_live_proc *p, char *why, size_t whylen)
     return 0;
 }
 
-static uint64_t realtime_of_start(uint64_t ticks)
-{
-    FILE *f = fopen("/proc/stat", "re");
-    unsigned long long btime = 0;
-    char line[256];
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "btime %llu", &btime) == 1)
-            break;
-    if (f)
-        fclose(f);
-    long hz = sysconf(_SC_CLK_TCK);
-    if (!btime || hz <= 0)
-        return 0;
-    return btime * 1000000000ull + ticks * (1000000000ull / (uint64_t)hz);
-}
-
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -744,7 +728,7 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
     struct ct_header h = {
         .version = CT_FORMAT_VERSION, .header_size = CT_HEADER_SIZE, .page_size = (uint32_t)psize,
         .pid = p->pid, .ppid = p->ppid, .mode = CT_MODE_SNAPSHOT,
-        .fork_time_ns = realtime_of_start(p->start),
+        .fork_time_ns = ct_live_start_realtime_ns(p->start),
     };
     memcpy(h.magic, CT_MAGIC, 8);
     struct ct_writer w;
