@@ -6,9 +6,12 @@
  * does not exist or cannot be read is a one-line error naming it and why,
  * exit 2, and no file. Then each process of the tree (the PIDs, and their
  * descendants unless --no-children) is compared with its parent
- * (snapshot.h) into one trace file; a descendant that has gone, cannot be
- * read, or whose pid now names another process (its start time changed)
- * is skipped with a note on stderr. With -o the files stay in DIR (report
+ * (snapshot.h) into one trace file; a process that has gone, a descendant
+ * that cannot be read, and one whose pid now names another process (its
+ * start time changed: before it was read, or while it was, then its file
+ * is removed) are skipped with a note on stderr and, with -o, a line in
+ * the listing; one that exits while it is read keeps its file, marked
+ * incomplete, and a note says so. With -o the files stay in DIR (report
  * and diff read them); without it they go to a private temporary
  * directory, the text report is printed from it, and it is removed.
  */
@@ -23,6 +26,7 @@
 #include "cli.h"
 #include "procmem.h"
 #include "snapshot.h"
+#include "testhook.h"
 #include "util.h"
 
 #define CMD "cowtrace snapshot"
@@ -56,6 +60,11 @@ void usage_snapshot(FILE *f)
           "report says so). A snapshot cannot know which write came first, its stack, or\n"
           "which pages the parent itself wrote after the fork.\n"
           "\n"
+          "A process that exits while it is read keeps its file, marked incomplete; one\n"
+          "that exits before, or whose pid is taken by another process meanwhile (start\n"
+          "times differ), is skipped with a note. A process that is not Python gets its\n"
+          "page sets only, and the report says so.\n"
+          "\n"
           "Exit status: 0 on success; 2 on a usage error, or when a PID does not exist\n"
           "or cannot be read (then nothing is written).\n", f);
 }
@@ -83,6 +92,15 @@ static int make_dir(const char *dir)
         return -1;
     }
     return 0;
+}
+
+/* A process of the tree not read after all: a note on stderr, and with -o
+ * a line among the processes written, so the listing names every one. */
+static void skipped(const struct ct_live_proc *p, const char *why, bool listing)
+{
+    fprintf(stderr, CMD ": PID %d: %s: skipped\n", (int)p->pid, why);
+    if (listing)
+        printf("pid %d (%s): skipped: %s\n", (int)p->pid, p->comm, why);
 }
 
 static void print_mib(FILE *f, const char *what, uint64_t pages, long psize)
@@ -178,12 +196,18 @@ int cmd_snapshot(int argc, char **argv)
     size_t nwritten = 0;
     for (size_t i = 0; i < nprocs; i++) {
         const struct ct_live_proc *p = &procs[i];
-        if (!ct_live_same(p)) {
-            fprintf(stderr, CMD ": PID %d: gone, or its pid now names another process: skipped\n", (int)p->pid);
+        ct_test_pause(CT_PAUSE_LISTED, p->pid);
+        struct ct_live_proc now;
+        if (ct_live_stat(p->pid, &now) != 0) {
+            skipped(p, "exited before it was read", dir != NULL);
+            continue;
+        }
+        if (now.start != p->start) {
+            skipped(p, "its pid now names another process (another start time)", dir != NULL);
             continue;
         }
         if (i >= nroots && ct_snapshot_check(p, why, sizeof why)) {
-            fprintf(stderr, CMD ": PID %d: %s: skipped\n", (int)p->pid, why);
+            skipped(p, why, dir != NULL);
             continue;
         }
         struct ct_live_proc parent, *pp = NULL;
@@ -192,18 +216,24 @@ int cmd_snapshot(int argc, char **argv)
             pp = &parent;
         struct ct_snap_result res;
         if (ct_snapshot_write(p, pp, out, exact, &res, why, sizeof why)) {
+            if (ct_live_exited(p)) {
+                skipped(p, "exited before it was read", dir != NULL);
+                continue;
+            }
             fprintf(stderr, CMD ": PID %d: %s\n", (int)p->pid, why);
             status = EXIT_USAGE;
             continue;
         }
         /* The pid still names the process read? If another one took it
          * meanwhile, the file mixes two processes: drop it. */
-        struct ct_live_proc now;
         if (ct_live_stat(p->pid, &now) == 0 && now.start != p->start) {
             unlink(res.path);
-            fprintf(stderr, CMD ": PID %d: reused by another process while it was read: skipped\n", (int)p->pid);
+            skipped(p, "its pid was taken by another process while it was read", dir != NULL);
             continue;
         }
+        if (res.incomplete)
+            fprintf(stderr, CMD ": PID %d: exited while it was read: %s is marked incomplete\n", (int)p->pid,
+                    dir ? res.path : "its snapshot");
         if (pp && pp->pid && !ct_live_same(pp))
             fprintf(stderr, CMD ": PID %d: its parent %d exited while it was read\n", (int)p->pid, (int)pp->pid);
         written[nwritten++] = xstrdup(res.path);

@@ -40,6 +40,7 @@
 #include "run.h"
 #include "snapshot.h"
 #include "strbuf.h"
+#include "testhook.h"
 #include "textsafe.h"
 #include "util.h"
 
@@ -403,6 +404,7 @@ static int sample(struct watch *s, bool causes)
         w->seen = true;
         if (!w->watched)
             continue;
+        ct_test_pause(CT_PAUSE_LISTED, w->p.pid);
         struct ct_live_proc parent;
         if (ct_live_stat(w->p.ppid, &parent) != 0)
             continue;
@@ -416,10 +418,10 @@ static int sample(struct watch *s, bool causes)
     if (have_tmp)
         rmdir(tmpdir);
     free(tree);
-    /* A worker whose pid still names it but that is no longer in the tree
-     * was re-parented (its master died): gone from this tree all the same. */
+    /* A worker that exited while it was counted (a zombie's pagemap reads
+     * as no page at all, not as an error) has no sample: gone now. */
     for (size_t i = 0; i < s->nw; i++)
-        if (s->w[i].sampled && !ct_live_same(&s->w[i].p))
+        if (s->w[i].sampled && ct_live_exited(&s->w[i].p))
             s->w[i].sampled = false, s->w[i].seen = false;
 
     /* Outputs. */

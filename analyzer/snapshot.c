@@ -36,6 +36,7 @@
 #include "fields.h"
 #include "gcstate.h"
 #include "pyremote.h"
+#include "testhook.h"
 #include "trace_file.h"
 #include "trace_records.h"
 #include "util.h"
@@ -624,10 +625,16 @@ int ct_snapshot_check(const struct ct_live_proc *p, char *why, size_t whylen)
         say(why, whylen, "no such process%s", "");
         return -1;
     }
-    uid_t me = geteuid();
+    uid_t me = geteuid(), owner = p->uid;
+    /* Who it runs as, from its credentials: the kernel gives a
+     * non-dumpable process's /proc files to root, which p->uid shows. */
+    bool undumpable = ct_live_owner(p->pid, &owner) == 0 && owner != p->uid;
     if (r) {
-        if (me != 0 && p->uid != me)
-            snprintf(why, whylen, "belongs to another user (uid %u): cannot read its memory map", (unsigned)p->uid);
+        if (me != 0 && owner != me)
+            snprintf(why, whylen, "belongs to another user (uid %u): cannot read its memory map", (unsigned)owner);
+        else if (undumpable)
+            say(why, whylen, "is not dumpable (prctl PR_SET_DUMPABLE 0, or a set-user-ID program): cannot read its "
+                             "memory map (%s)", strerror(-r));
         else
             say(why, whylen, "cannot read its memory map (%s: not dumpable, or ptrace_scope forbids it)",
                 strerror(-r));
@@ -681,9 +688,11 @@ static void layout_field(const void *ctx, size_t i, uint32_t *id, uint64_t *valu
     ct_pyver_field(ctx, i, id, value);
 }
 
+/* Exited, or its pid names another process now: what is read from here
+ * on is not its memory. A zombie counts (its pagemap reads as no page). */
 static bool gone(const struct ct_live_proc *p)
 {
-    return !ct_live_same(p);
+    return ct_live_exited(p);
 }
 
 int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *parent, const char *dir,
@@ -845,6 +854,8 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
     free(written.b);
     free(we);
     free(qe);
+
+    ct_test_pause(CT_PAUSE_PAGES, p->pid);
 
     /* Causes of the copied pages. */
     if (pv && parent && !wr && !res->incomplete) {
