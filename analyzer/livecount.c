@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "procmem.h"
+#include "testhook.h"
 #include "util.h"
 
 #define CHUNK_PAGES 1024u
@@ -90,6 +91,7 @@ int ct_live_count_siblings(pid_t parent, const pid_t *pids, size_t n, bool exact
             continue;
         if ((c[i].error = ct_pagemap_open(pids[i], &s->pm)))
             continue;
+        ct_test_pause(CT_PAUSE_COUNTING, pids[i]);
         size_t j = 0;
         for (size_t v = 0; v < s->nmaps && !c[i].error; v++) {
             const struct ct_vma *m = &s->maps[v];

@@ -21,6 +21,7 @@
 /* The points. */
 #define CT_PAUSE_LISTED "listed"  /* the tree listed; PID not read yet (snapshot), not counted yet (watch) */
 #define CT_PAUSE_PAGES "pages"    /* snapshot: PID's page sets read, its copied pages' contents not yet */
+#define CT_PAUSE_COUNTING "counting"  /* watch: PID's maps read and pagemap open, no page counted yet */
 
 void ct_test_pause(const char *point, pid_t pid);
 
