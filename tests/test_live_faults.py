@@ -24,8 +24,9 @@ another process take its pid), then lets cowtrace go on.
                 the note; (3) a worker killed (reaped, pid left free) after
                 its page sets were read: its file marked incomplete.
 --case bad-input  one-line errors naming the PID and why, exit 2, no -o DIR
-                created: a process made non-dumpable (prctl PR_SET_DUMPABLE 0;
-                cowtrace as its own user, nobody: root may read it anyway).
+                created, from snapshot and watch: a process made non-dumpable
+                (prctl PR_SET_DUMPABLE 0; cowtrace as its own user, nobody:
+                root may read it anyway), a zombie.
                 A forking program that is not Python (bash and a subshell):
                 exit 0, page sets only, the report says "not a Python
                 process" for each, the -o listing says [not Python].
@@ -244,6 +245,8 @@ def case_reuse(t):
     ct.log(f"$ {' '.join(cmd)} -> {r.returncode}\n{r.stdout.rstrip()}\n{r.stderr.rstrip()}")
     if r.returncode == ct.SKIP:
         raise ct.Skip("inside the PID namespace")
+    if r.returncode != 0 and r.stderr.startswith("unshare:"):
+        raise ct.Skip(f"no new PID namespace here (a container without CAP_SYS_ADMIN?): {r.stderr.strip()}")
     ct.check(r.returncode == 0, "the test inside the PID namespace failed")
 
 
@@ -279,6 +282,17 @@ def case_bad_input(t):
     finally:
         nd.kill()
         nd.wait()
+
+    # a zombie (exited, not reaped by this test yet)
+    z = subprocess.Popen(["true"])
+    deadline = time.time() + 10
+    while state(z.pid) != "Z":
+        ct.check(time.time() < deadline, f"pid {z.pid} did not become a zombie")
+        time.sleep(0.01)
+    try:
+        refused(z.pid, "has exited")
+    finally:
+        z.wait()
 
     # not Python: bash and a subshell of it (a fork that runs no program)
     sh = subprocess.Popen(["bash", "-c", "( x=$(head -c 300000 /dev/zero | tr '\\0' a); echo ready; sleep 60; : ) & "
