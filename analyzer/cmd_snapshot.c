@@ -94,18 +94,92 @@ static int make_dir(const char *dir)
     return 0;
 }
 
-/* A process of the tree not read after all: a note on stderr, and with -o
- * a line among the processes written, so the listing names every one. */
-static void skipped(const struct ct_live_proc *p, const char *why, bool listing)
+/* With -o, processes skipped are listed on stdout too, among those written,
+ * so the listing names every process of the tree. */
+static bool list_skipped;
+
+/* A process of the tree not read after all: a note on stderr (and the
+ * listing's line). */
+static void skipped(const struct ct_live_proc *p, const char *why)
 {
     fprintf(stderr, CMD ": PID %d: %s: skipped\n", (int)p->pid, why);
-    if (listing)
+    if (list_skipped)
         printf("pid %d (%s): skipped: %s\n", (int)p->pid, p->comm, why);
 }
 
 static void print_mib(FILE *f, const char *what, uint64_t pages, long psize)
 {
     fprintf(f, " %s %.1f MiB", what, (double)pages * (double)psize / 1048576.0);
+}
+
+/* Before p is read: is it still the process listed (not exited, its pid
+ * not taken by another), readable, and which parent is it compared with?
+ * false: skipped (said so). */
+static bool snapshot_prepare(const struct ct_live_proc *p, bool root, struct ct_live_proc *parent, bool *has_parent)
+{
+    char why[512];
+    *has_parent = false;
+    ct_test_pause(CT_PAUSE_LISTED, p->pid);
+    struct ct_live_proc now;
+    if (ct_live_stat(p->pid, &now) != 0) {
+        skipped(p, "exited before it was read");
+        return false;
+    }
+    if (now.start != p->start) {
+        skipped(p, "its pid now names another process (another start time)");
+        return false;
+    }
+    if (!root && ct_snapshot_check(p, why, sizeof why)) {
+        skipped(p, why);
+        return false;
+    }
+    if (ct_live_stat(p->ppid, parent) == 0 && parent->start <= p->start && ct_live_forked_from(p->pid, p->ppid) &&
+        ct_snapshot_check(parent, why, sizeof why) == 0)
+        *has_parent = true;
+    return true;
+}
+
+/* After p's file was written (rc 0) or not: an error (then -1), or a file
+ * to drop or none (path emptied), with a note on stderr either way. */
+static int snapshot_written(const struct ct_live_proc *p, const struct ct_live_proc *pp, struct ct_snap_result *res,
+                            int rc, const char *why)
+{
+    if (rc && ct_live_exited(p)) {
+        res->path[0] = 0;
+        skipped(p, "exited before it was read");
+        return 0;
+    }
+    if (rc) {
+        fprintf(stderr, CMD ": PID %d: %s\n", (int)p->pid, why);
+        return -1;
+    }
+    /* The pid still names the process read? If another one took it
+     * meanwhile, the file mixes two processes: drop it. */
+    struct ct_live_proc now;
+    if (ct_live_stat(p->pid, &now) == 0 && now.start != p->start) {
+        unlink(res->path);
+        res->path[0] = 0;
+        skipped(p, "its pid was taken by another process while it was read");
+        return 0;
+    }
+    if (res->incomplete)
+        fprintf(stderr, CMD ": PID %d: exited while it was read: %s is marked incomplete\n", (int)p->pid,
+                list_skipped ? res->path : "its snapshot");
+    if (pp && pp->pid && !ct_live_same(pp))
+        fprintf(stderr, CMD ": PID %d: its parent %d exited while it was read\n", (int)p->pid, (int)pp->pid);
+    return 0;
+}
+
+static void print_result(const struct ct_live_proc *p, const struct ct_snap_result *res, long psize)
+{
+    printf("pid %d (%s)%s:", (int)p->pid, p->comm, res->incomplete ? " incomplete" : "");
+    if (res->compared) {
+        print_mib(stdout, "shared", res->shared, psize);
+        print_mib(stdout, "copied", res->copied, psize);
+        print_mib(stdout, "fresh", res->fresh, psize);
+    } else
+        printf(" not compared (no parent running the same program)");
+    printf("%s -> %s\n", res->python ? "" : " [not Python]", res->path);
 }
 
 int cmd_snapshot(int argc, char **argv)
@@ -194,59 +268,24 @@ int cmd_snapshot(int argc, char **argv)
     int status = 0;
     char **written = xcalloc(nprocs + 1, sizeof *written);
     size_t nwritten = 0;
+    list_skipped = dir != NULL;
     for (size_t i = 0; i < nprocs; i++) {
         const struct ct_live_proc *p = &procs[i];
-        ct_test_pause(CT_PAUSE_LISTED, p->pid);
-        struct ct_live_proc now;
-        if (ct_live_stat(p->pid, &now) != 0) {
-            skipped(p, "exited before it was read", dir != NULL);
+        struct ct_live_proc parent;
+        bool hp;
+        if (!snapshot_prepare(p, i < nroots, &parent, &hp))
             continue;
-        }
-        if (now.start != p->start) {
-            skipped(p, "its pid now names another process (another start time)", dir != NULL);
-            continue;
-        }
-        if (i >= nroots && ct_snapshot_check(p, why, sizeof why)) {
-            skipped(p, why, dir != NULL);
-            continue;
-        }
-        struct ct_live_proc parent, *pp = NULL;
-        if (ct_live_stat(p->ppid, &parent) == 0 && parent.start <= p->start && ct_live_forked_from(p->pid, p->ppid) &&
-            ct_snapshot_check(&parent, why, sizeof why) == 0)
-            pp = &parent;
         struct ct_snap_result res;
-        if (ct_snapshot_write(p, pp, out, exact, &res, why, sizeof why)) {
-            if (ct_live_exited(p)) {
-                skipped(p, "exited before it was read", dir != NULL);
-                continue;
-            }
-            fprintf(stderr, CMD ": PID %d: %s\n", (int)p->pid, why);
+        int rc = ct_snapshot_write(p, hp ? &parent : NULL, out, exact, &res, why, sizeof why);
+        if (snapshot_written(p, hp ? &parent : NULL, &res, rc, why)) {
             status = EXIT_USAGE;
             continue;
         }
-        /* The pid still names the process read? If another one took it
-         * meanwhile, the file mixes two processes: drop it. */
-        if (ct_live_stat(p->pid, &now) == 0 && now.start != p->start) {
-            unlink(res.path);
-            skipped(p, "its pid was taken by another process while it was read", dir != NULL);
+        if (!res.path[0])
             continue;
-        }
-        if (res.incomplete)
-            fprintf(stderr, CMD ": PID %d: exited while it was read: %s is marked incomplete\n", (int)p->pid,
-                    dir ? res.path : "its snapshot");
-        if (pp && pp->pid && !ct_live_same(pp))
-            fprintf(stderr, CMD ": PID %d: its parent %d exited while it was read\n", (int)p->pid, (int)pp->pid);
         written[nwritten++] = xstrdup(res.path);
-        if (dir) {
-            printf("pid %d (%s)%s:", (int)p->pid, p->comm, res.incomplete ? " incomplete" : "");
-            if (res.compared) {
-                print_mib(stdout, "shared", res.shared, psize);
-                print_mib(stdout, "copied", res.copied, psize);
-                print_mib(stdout, "fresh", res.fresh, psize);
-            } else
-                printf(" not compared (no parent running the same program)");
-            printf("%s -> %s\n", res.python ? "" : " [not Python]", res.path);
-        }
+        if (dir)
+            print_result(p, &res, psize);
     }
     if (!dir) {
         if (nwritten) {
