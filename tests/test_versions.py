@@ -38,8 +38,8 @@ tests/workloads/versions.py.
          gc.collect() in the child (which visits no frozen object): the
          same shares (uffd-async writes no PYGC when the permanent
          generation is not empty at the fork).
-On an interpreter whose frames cowtrace cannot walk (NO_STACKS: 3.9 and 3.10 so
-far) the checks of Python lines (ints' heaviest line, nested) are replaced
+On an interpreter whose frames cowtrace cannot walk (NO_STACKS: none since
+3.9 and 3.10 got their walker) the checks of Python lines (ints' heaviest line, nested) are replaced
 by one: the report says, in text and JSON, that there are no Python stacks
 or lines for it, and has none.
 The interpreter runs with -I -S: the objects a machine's site-packages
@@ -59,7 +59,7 @@ import ct  # noqa: E402
 PRECISE = ("uffd", "mprotect")
 # minor versions whose Python frames cowtrace does not walk (causes and
 # types only): the test's expectation, checked against the report
-NO_STACKS = ("3.9", "3.10")
+NO_STACKS = ()
 NO_STACKS_TEXT = "cowtrace cannot walk this version's frames: no Python stacks or lines"
 
 

@@ -48,15 +48,19 @@ static void test_registry(void)
     struct ct_pyversion pv = ct_pyversion_of(PY399);
     CHECK(pv.major == 3 && pv.minor == 99 && pv.micro == 0);
     CHECK(ct_pyver_is_eval_func(v, "_PyEval_EvalFrameDefault"));
-    /* 3.10: causes and types, no frame walker, and the report says so */
+    /* 3.10: frame objects, no managed dicts */
     const struct ct_pyver *v10 = ct_pyver_for(PY310);
-    CHECK(v10 != NULL && !strcmp(v10->name, "3.10") && v10->frame_chain == CT_PYCHAIN_NONE &&
-          !ct_pyver_has_stacks(v10) && v10->L.managed_dict_preheader == 0 && v10->L.pool_size == 16384);
+    CHECK(v10 != NULL && !strcmp(v10->name, "3.10") && v10->frame_chain == CT_PYCHAIN_FRAMEOBJECT_310 &&
+          ct_pyver_has_stacks(v10) && v10->L.managed_dict_preheader == 0 && v10->L.pool_size == 16384);
     CHECK(ct_pyver_has_stacks(v) && ct_pyver_has_stacks(v12));
     /* 3.9: the same, with 4 KiB pools in 256 KiB arenas */
     const struct ct_pyver *v9 = ct_pyver_for(PY309);
-    CHECK(v9 != NULL && !strcmp(v9->name, "3.9") && !ct_pyver_has_stacks(v9) && v9->L.pool_size == 4096 &&
+    CHECK(v9 != NULL && !strcmp(v9->name, "3.9") && ct_pyver_has_stacks(v9) && v9->L.pool_size == 4096 &&
           v9->L.arena_size == 256 * 1024);
+    /* without a walker the report says so */
+    struct ct_pyver none = *v;
+    none.frame_chain = CT_PYCHAIN_NONE;
+    CHECK(!ct_pyver_has_stacks(&none));
     /* Py_GetVersion()'s text, for interpreters without Py_Version */
     CHECK(ct_pyversion_parse("3.10.13 (main, Dec  1 2026, 10:00:00) [GCC 12.2.0]") == PY310);
     CHECK(ct_pyversion_parse("3.11.7") == PY311);
@@ -421,8 +425,8 @@ static void test_frames_312(void)
     put64(&ts1, L->ts_native_thread_id, 111);
     put64(&ts1, L->ts_cframe, (uintptr_t)&cframe);
     put64(&cframe, L->cframe_current_frame, (uintptr_t)&f1);
-    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111) == (uintptr_t)&ts1);
-    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222) == 0);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111, 0) == (uintptr_t)&ts1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222, 0) == 0);
     /* f1 (entry of the inner call) -> shim1 -> f2 -> f3 (entry of the outer call) -> shim2 */
     struct fake_type *chain[] = {&f1, &shim1, &f2, &f3, &shim2};
     for (size_t i = 0; i < sizeof chain / sizeof chain[0]; i++) {
@@ -461,6 +465,52 @@ static void test_frames_312(void)
     CHECK(fr[1].lasti == 0 && fr[1].flags == 0);
 }
 
+/* 3.9, 3.10: PyFrameObjects chained by f_back from tstate->frame; a
+ * thread state is known by its pthread_self() only; every frame is its own
+ * C call of the evaluation loop; f_lasti counts bytes (3.9) or code units
+ * (3.10). */
+static void test_frames_pre311(uint64_t hexversion, int lasti_scale)
+{
+    const struct ct_pyver *v = ct_pyver_for(hexversion);
+    CHECK(v != NULL);
+    if (!v)
+        return;
+    const struct ct_pylayout *L = &v->L;
+    struct ct_memread mem = { read_self, NULL };
+    struct ct_pydecoder d = { .v = v, .mem = &mem };
+    static struct { uint8_t b[1024]; } rt;
+    static struct { uint8_t b[512]; } interp, ts1, ts2, f1, f2, code;
+    memset(&rt, 0, sizeof rt);
+    memset(&ts1, 0, sizeof ts1);
+    memset(&ts2, 0, sizeof ts2);
+    put64(&rt, L->rt_tstate_current, (uintptr_t)&ts1);     /* the GIL holder is not the one asked for */
+    put64(&rt, L->rt_interpreters_head, (uintptr_t)&interp);
+    put64(&interp, L->is_next, 0);
+    put64(&interp, L->is_threads_head, (uintptr_t)&ts1);
+    put64(&ts1, L->ts_next, (uintptr_t)&ts2);
+    put64(&ts1, L->ts_pthread_id, 0x7f0000001111);
+    put64(&ts2, L->ts_pthread_id, 0x7f0000002222);
+    put64(&ts2, L->ts_current_frame, (uintptr_t)&f1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 1, 0x7f0000001111) == (uintptr_t)&ts1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 1, 0x7f0000002222) == (uintptr_t)&ts2);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 1, 0x7f0000003333) == 0);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 1, 0) == 0);
+    put64(&f1, L->fr_code, (uintptr_t)&code);
+    put64(&f1, L->fr_previous, (uintptr_t)&f2);
+    int32_t lasti = 9 * lasti_scale, unstarted = -1;
+    memcpy(f1.b + L->fr_prev_instr, &lasti, 4);
+    put64(&f2, L->fr_code, (uintptr_t)&code);
+    put64(&f2, L->fr_previous, 0);
+    memcpy(f2.b + L->fr_prev_instr, &unstarted, 4);
+    struct ct_pyframe fr[4];
+    int truncated = -1;
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts2, fr, 4, &truncated) == 2 && truncated == 0);
+    CHECK(fr[0].code == (uintptr_t)&code && fr[0].lasti == 9 && fr[0].flags == CT_PYFRAME_ENTRY);
+    CHECK(fr[1].code == (uintptr_t)&code && fr[1].lasti == -1 && fr[1].flags == CT_PYFRAME_ENTRY);
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts2, fr, 1, &truncated) == 1 && truncated == 1);
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts1, fr, 4, &truncated) == 0 && truncated == 0);   /* no frame */
+}
+
 static void test_frames(void)
 {
     const struct ct_pyver *v = ct_pyver_for(PY311);
@@ -485,9 +535,9 @@ static void test_frames(void)
     put64(&f2, L->fr_code, (uintptr_t)&code);
     put64(&f2, L->fr_prev_instr, (uintptr_t)&code + L->co_code_adaptive - L->code_unit);
     f2.b[L->fr_is_entry] = 1;
-    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111) == (uintptr_t)&ts1);
-    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222) == (uintptr_t)&ts2);
-    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 333) == 0);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111, 0) == (uintptr_t)&ts1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222, 0) == (uintptr_t)&ts2);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 333, 0) == 0);
     struct ct_pyframe fr[4];
     int truncated = -1;
     CHECK(ct_py_frames(&d, (uintptr_t)&ts2, fr, 4, &truncated) == 2 && truncated == 0);
@@ -584,6 +634,8 @@ int main(void)
     test_decoder();
     test_frames();
     test_frames_312();
+    test_frames_pre311(PY309, 2);
+    test_frames_pre311(PY310, 1);
     test_remote();
     return check_done("test_pyver");
 }

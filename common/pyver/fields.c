@@ -48,6 +48,7 @@ static const struct field fields[] = {
     LF(CT_PYF_UNICODE_ASCII_BIT, unicode_ascii_bit),
     LF(CT_PYF_IS_GC_FULL_COLLECTIONS, is_gc_full_collections), LF(CT_PYF_RT_FINALIZING, rt_finalizing),
     LF(CT_PYF_IS_GC_PERMANENT_HEAD, is_gc_permanent_head),
+    LF(CT_PYF_TS_PTHREAD_ID, ts_pthread_id),
 };
 
 _Static_assert(sizeof(enum ct_pychain) == 4 && sizeof(enum ct_linetable_format) == 4 &&
