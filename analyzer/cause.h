@@ -73,6 +73,14 @@ struct ct_verdict {
 
 const char *ct_cause_name(enum ct_cause c);
 
+/* The interpreter's allocator from a PYTHON record's flags when it is not
+ * pymalloc ("malloc", "malloc_debug", "pymalloc_debug", "mimalloc",
+ * "mimalloc_debug"), else "pymalloc"; and the report's note on it ("" for
+ * pymalloc): the shim looked up no pool, so no page is `allocator` from a
+ * pool header. */
+const char *ct_python_allocator_name(uint32_t py_flags);
+const char *ct_python_allocator_note(uint32_t py_flags);
+
 /* Rule 1's test. */
 bool ct_region_is_interpreter(const struct ct_region *r, const struct ct_python *py);
 

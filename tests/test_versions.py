@@ -11,6 +11,10 @@ tests/workloads/versions.py.
   ints - a child iterating 1,000,000 distinct ints: >= 90% of its copied
          pages are `refcount` on `int`; in the precise modes (uffd,
          mprotect) the heaviest Python line is the loop's line;
+         In uffd mode the same child (300,000 ints) under PYTHONMALLOC=malloc:
+         the report says the allocator is malloc, not pymalloc (JSON
+         python.allocator), no page is `allocator`, >= 90% `refcount` on int;
+         the default run names no allocator;
   nested - (precise modes) a child whose writes happen in touch(), which
          outer() calls through map(): in the heaviest folded stack
          (--frames both) touch sits right under its own
@@ -71,11 +75,19 @@ def loop_line():
     raise ct.Fail("no VERSIONS-LOOP line in versions.py")
 
 
-def traced(t, py, version, scenario, n, mode, extra=()):
-    out = t.sub(f"out-{scenario}{''.join(extra)}")
+def traced(t, py, version, scenario, n, mode, extra=(), pymalloc=None):
+    out = t.sub(f"out-{scenario}{''.join(extra)}{pymalloc or ''}")
+    env = ct.clean_env()
+    env.pop("PYTHONMALLOC", None)
+    # -I ignores PYTHONMALLOC: with it, only -S (and no PYTHON* but it)
+    isolation = ["-I", "-S"]
+    if pymalloc:
+        env = {k: v for k, v in env.items() if not k.startswith("PYTHON")}
+        env["PYTHONMALLOC"] = pymalloc
+        isolation = ["-s", "-S"]
     cmd = [ct.cowtrace_bin(), "run", "-o", out, "--mode", mode, "-q"] + list(extra) + ["--",
-           py, "-I", "-S", ct.workload("versions.py"), scenario, str(n)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=ct.clean_env())
+           py] + isolation + [ct.workload("versions.py"), scenario, str(n)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
     ct.check(r.returncode == 0, f"{' '.join(cmd)} exited {r.returncode}: {r.stderr[-1500:]}")
     m = re.search(r"child (\d+) exit 0", r.stdout)
     ct.check(m, f"workload did not report its child: {r.stdout!r}")
@@ -120,6 +132,23 @@ def run():
     ct.log(f"  ints: refcount on int {pages} of {it['cow_pages']} cow pages ({100 * frac:.1f}%)")
     if frac < 0.90:
         bad.append(f"ints: refcount on int {pages} of {it['cow_pages']} cow pages (< 90%)")
+    if "allocator" in it["python"]:
+        bad.append(f"ints: the default run names an allocator other than pymalloc: {it['python']}")
+    if args.mode == "uffd":
+        # PYTHONMALLOC=malloc: no pymalloc, and the report says so in its
+        # interpreter line; no page is `allocator` (only pool headers and
+        # free blocks are); the ints are still found by their headers
+        ml = traced(t, py, args.python, "ints", 300000, args.mode, pymalloc="malloc")
+        r = subprocess.run([ct.cowtrace_bin(), "report", t.sub("out-intsmalloc")], capture_output=True,
+                           text=True, timeout=120)
+        said = "allocator malloc, not pymalloc: no cause is inferred from pools" in r.stdout
+        alloc = ml["causes"].get("allocator", 0)
+        mpages, mfrac = share(ml, "int", "refcount")
+        ct.log(f"  ints PYTHONMALLOC=malloc: allocator {ml['python'].get('allocator')}, said {said}; "
+               f"allocator pages {alloc}; refcount on int {100 * mfrac:.1f}%")
+        if ml["python"].get("allocator") != "malloc" or not said or alloc or mfrac < 0.90:
+            bad.append(f"ints PYTHONMALLOC=malloc: allocator {ml['python'].get('allocator')}, report line {said}, "
+                       f"{alloc} allocator pages (want 0), refcount on int {100 * mfrac:.1f}% (want >= 90%)")
     if args.mode in PRECISE and stacks:
         locs = it.get("python_locations") or []
         want = loop_line()

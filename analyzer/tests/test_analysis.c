@@ -415,6 +415,21 @@ static struct ct_event ev(uint64_t addr, uint64_t obj, uint64_t type, uint8_t wh
 }
 
 /* Each rule of cause.h on its own, against the 3.11 table. */
+/* The PYTHON record's allocator flags, named as CPython names them. */
+static void test_allocator_names(void)
+{
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_SHARED), "pymalloc") && !*ct_python_allocator_note(0));
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_NO_PYMALLOC), "malloc"));
+    CHECK(strstr(ct_python_allocator_note(CT_PY_NO_PYMALLOC), "allocator malloc, not pymalloc"));
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_NO_PYMALLOC | CT_PY_ALLOC_DEBUG), "malloc_debug"));
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_NO_PYMALLOC | CT_PY_ALLOC_DEBUG | CT_PY_ALLOC_PYMALLOC),
+                  "pymalloc_debug"));
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_NO_PYMALLOC | CT_PY_ALLOC_MIMALLOC), "mimalloc"));
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_NO_PYMALLOC | CT_PY_ALLOC_MIMALLOC | CT_PY_ALLOC_DEBUG),
+                  "mimalloc_debug"));
+    CHECK(strstr(ct_python_allocator_note(CT_PY_NO_PYMALLOC | CT_PY_ALLOC_MIMALLOC), "mimalloc"));
+}
+
 static void test_cause_rules(void)
 {
     const struct ct_pyver *L = ct_pyver_for(PY311);
@@ -771,6 +786,7 @@ int main(void)
     test_json_escape();
     test_report_dir();
     test_cause_rules();
+    test_allocator_names();
     test_attribution_precise();
     test_attribution_inferred();
     test_attribution_no_layout();

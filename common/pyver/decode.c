@@ -237,7 +237,7 @@ static void find_object(const struct ct_pydecoder *d, const struct ct_memread *n
     *out = (struct ct_pyfound){0};
     uintptr_t a = addr & ~(uintptr_t)7;
     uintptr_t pool = ct_py_pool_of(d->v, a);
-    uint32_t size = ct_py_pool_block_size(d->v, near, pool);
+    uint32_t size = d->no_pymalloc ? 0 : ct_py_pool_block_size(d->v, near, pool);
     if (size) {
         if (a < pool + L->pool_overhead) {
             out->where = CT_WHERE_POOL_HEADER;

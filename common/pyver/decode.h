@@ -34,6 +34,10 @@ struct ct_pydecoder {
      * ct_py_read_type into *scratch every time. */
     const struct ct_pytypeinfo *(*type_of)(void *ctx, uintptr_t t, struct ct_pytypeinfo *scratch);
     void *type_ctx;
+    /* The process allocates objects without pymalloc (PYTHONMALLOC=malloc,
+     * mimalloc, or behind the debug hooks): nothing is looked up as a pool,
+     * so no write is put in a pool header or block. */
+    int no_pymalloc;
 };
 
 /* The end of the furthest of n (offset, size) fields of a structure: how
