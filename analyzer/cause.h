@@ -14,6 +14,9 @@
  *  2. where == POOL_HEADER -> allocator;
  *  3. the shim found a dict's keys table (obj_how == DICT_KEYS: obj is the
  *     block, type the dict type) -> object, typed;
+ *     an instance's attribute values array (obj_how == VALUES, 3.11 and
+ *     3.12: obj is the block; nothing in it leads back to the instance)
+ *     -> object, untyped (attrib.c names it "(instance values)");
  *     else an object was found (obj != 0, obj_how != NONE): off = A - obj
  *       off in the ob_refcnt word                  -> refcount
  *       any other off >= 0                         -> object

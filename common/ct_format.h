@@ -197,6 +197,9 @@ enum ct_obj_how {
     CT_OBJ_BLOCK = 4,         /* found from the pymalloc block holding the write */
     CT_OBJ_DICT_KEYS = 5,     /* the block holds a dict's keys table (not itself an object);
                                * obj = the block, type = the dict type */
+    CT_OBJ_VALUES = 6,        /* the block holds an instance's attribute values array (3.11,
+                               * 3.12: no header, no pointer back to the instance);
+                               * obj = the block, type = 0 (the owner is not known) */
 };
 
 /* Records up to `type` appeared in the first version of this struct; the

@@ -38,6 +38,11 @@ tests/workloads/versions.py.
          and frees them all): >= 80% of its copied pages `refcount` (>= 30%
          on Node, the rest on the ints read), <= 5% `gc`, in every mode (in
          uffd-async, finalization's collections are not the child's);
+  rebind- (uffd) a child rebinding the attribute of each of 250,000 Nodes:
+         the pages of the values are `object`, on Node where the instance
+         holds them (3.13+, >= 10%), on "(instance values)" where an array
+         the instance owns does (3.11, 3.12, >= 40%), on dict where the
+         instance's dict does (3.9, 3.10, >= 25%); <= 5% unknown;
   frozen- the same reads after the parent's own gc.freeze(), then a
          gc.collect() in the child (which visits no frozen object): the
          same shares (uffd-async writes no PYGC when the permanent
@@ -205,6 +210,23 @@ def run():
         if refc < 0.80 * rd["cow_pages"] or node < 0.30 * rd["cow_pages"] or gcp > 0.05 * rd["cow_pages"]:
             bad.append(f"{scen}: refcount {refc} ({node} on Node) and gc {gcp} of {rd['cow_pages']} cow pages "
                        f"(want >= 80%, >= 30% on Node, gc <= 5%)")
+    if args.mode == "uffd":
+        # rebinding an attribute writes where the version keeps the value:
+        # in the instance (3.13+: object on Node), in a values array the
+        # instance owns (3.11, 3.12: object on "(instance values)", as
+        # nothing in the array leads back to its instance), in the
+        # instance's dict (before 3.11: object on dict)
+        minor = tuple(int(x) for x in args.python.split(".")[:2])
+        owner = "Node" if minor >= (3, 13) else "(instance values)" if minor >= (3, 11) else "dict"
+        want = {"Node": 0.10, "(instance values)": 0.40, "dict": 0.25}[owner]
+        rb = traced(t, py, args.python, "rebind", 250000, args.mode)
+        pages, frac = share(rb, owner, "object")
+        unknown = rb["causes"].get("unknown", 0)
+        ct.log(f"  rebind: object on {owner} {pages} of {rb['cow_pages']} cow pages ({100 * frac:.1f}%), "
+               f"unknown {unknown}")
+        if frac < want or unknown > 0.05 * rb["cow_pages"]:
+            bad.append(f"rebind: object on {owner} {pages} of {rb['cow_pages']} cow pages (< {want:.0%}) "
+                       f"or unknown {unknown} (> 5%)")
     fz = traced(t, py, args.python, "gc", 300000, args.mode, ("--gc-freeze",))
     ct.check(fz["python"].get("gc_frozen"), f"--gc-freeze: the report does not say gc was frozen: {fz['python']}")
     before, after = g["causes"].get("gc", 0), fz["causes"].get("gc", 0)

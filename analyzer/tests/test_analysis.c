@@ -484,6 +484,9 @@ static void test_cause_rules(void)
     /* 3: a dict keys table is the dict's internals, even at its start */
     e = ev(o, o, T_DICT, CT_WHERE_POOL_BLOCK, CT_OBJ_DICT_KEYS);
     CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_OBJECT);
+    /* 3: an instance's values array: object, its owner (type) not known */
+    e = ev(o + 16, o, 0, CT_WHERE_POOL_BLOCK, CT_OBJ_VALUES);
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_OBJECT && !CAUSE(e, heap, false, NULL).typed);
     /* 3: obj set but obj_how NONE is no object */
     e = ev(o, o, T_INT, CT_WHERE_OUTSIDE, CT_OBJ_NONE);
     CHECK(CAUSE(e, heap, false, &tint).cause == CT_CAUSE_OTHER);

@@ -381,6 +381,43 @@ static void test_decoder(void)
     CHECK(!ct_py_looks_like_dict_keys(v, &mem, keys, 64));
     put64((void *)keys, L->dk_usable, 4);
 
+    /* an instance's values array in block 1 (3.11, 3.12): an 8-byte prefix
+     * (order bytes 0 then 1 backwards from byte 5, count 2, prefix size 8),
+     * then 7 slots of which 0 and 1 hold objects */
+    uint8_t *vals = pool + L->pool_overhead + 64;
+    vals[7] = 8;
+    vals[6] = 2;
+    vals[5] = 0;
+    vals[4] = 1;
+    put64(vals, 8, obj);
+    put64(vals, 16, obj);
+    CHECK(ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    ct_py_find(&d, &mem, (uintptr_t)vals + 16, (uintptr_t)&list, &f);
+    CHECK(f.where == CT_WHERE_POOL_BLOCK && f.obj == (uintptr_t)vals && f.type == 0 && f.obj_how == CT_OBJ_VALUES);
+    CHECK(ct_py_looks_like_values(&d12, &mem, (uintptr_t)vals, 64));
+    const struct ct_pyver *v10 = ct_pyver_for(PY310);      /* 3.10 keeps values in a dict's array */
+    struct ct_pydecoder d10 = { .v = v10, .mem = &mem };
+    CHECK(!ct_py_looks_like_values(&d10, &mem, (uintptr_t)vals, 64));
+    vals[4] = 0;                                            /* an index twice */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    vals[4] = 7;                                            /* past the slots */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    vals[4] = 1;
+    put64(vals, 16, 0);                                     /* an inserted attribute without a value */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    put64(vals, 16, obj);
+    put64(vals, 8, (uintptr_t)&junk);                       /* not an object */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    put64(vals, 8, obj);
+    vals[6] = 7;                                            /* more order bytes than the prefix holds */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    vals[6] = 2;
+    vals[7] = 16;                                           /* no prefix size where it must be */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    memset(vals, 0, 64);
+    ct_py_find(&d, &mem, (uintptr_t)vals + 16, (uintptr_t)&list, &f);
+    CHECK(f.where == CT_WHERE_POOL_BLOCK && f.obj == 0 && f.obj_how == CT_OBJ_NONE);
+
     /* Offsets from a hostile layout that lie past the bytes read: no
      * answer, and no read outside the decoder's buffers (ASan). */
     struct ct_pyver hv = *v;

@@ -95,6 +95,13 @@ const struct ct_pytypeinfo *ct_py_block_object(const struct ct_pydecoder *d, con
 bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memread *m, uintptr_t block,
                                 uint32_t size);
 
+/* Does the block hold an instance's attribute values array (the version's
+ * enum ct_values_shape: a prefix of insertion-order bytes, then values
+ * that are objects)? Such a block has no header and no pointer back to
+ * the instance that owns it. */
+bool ct_py_looks_like_values(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t block,
+                             uint32_t size);
+
 /* Does Py_INCREF/Py_DECREF leave an object with this ob_refcnt alone (an
  * immortal object, by the version's enum ct_immortal_rule)? Such an
  * object's count is never written by reference counting, so a write to it

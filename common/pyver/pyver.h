@@ -114,6 +114,16 @@ enum ct_dictkeys_shape {
     CT_DICTKEYS_311 = 1,           /* log2 sizes, USABLE_FRACTION 2/3, kinds 0..2 */
 };
 
+/* What an instance's attribute values array, allocated apart from the
+ * instance, looks like (decode.c). */
+enum ct_values_shape {
+    CT_VALUES_NONE = 0,            /* none, or not recognised */
+    CT_VALUES_PREFIX_311 = 1,      /* 3.11, 3.12: a pymalloc block of a prefix of p bytes
+                                    * (insertion order bytes backwards from byte p-3, the
+                                    * count at p-2, p itself at p-1; p a multiple of 8),
+                                    * then the values, PyObject pointers */
+};
+
 /* Which reference counts Py_INCREF/Py_DECREF leave alone (decode.c). */
 enum ct_immortal_rule {
     CT_IMMORTAL_NONE = 0,          /* up to 3.11: every reference writes the count */
@@ -136,6 +146,7 @@ struct ct_pyver {
     enum ct_linetable_format linetable;
     enum ct_dictkeys_shape dict_keys;
     enum ct_immortal_rule immortal;
+    enum ct_values_shape values;
     /* The C functions that evaluate Python frames (GCC may split off a
      * ".cold" part: the same C frame). NULL-terminated. */
     const char *eval_funcs[CT_PYVER_MAX_EVAL_FUNCS + 1];
