@@ -92,7 +92,8 @@ struct ct_verdict ct_cause_of_write(const struct ct_pyver *pv, const struct ct_e
         return v(CT_CAUSE_ALLOCATOR, false);
     if (has_obj && e->obj_how == CT_OBJ_DICT_KEYS)                /* 3, a dict's keys table */
         return v(CT_CAUSE_OBJECT, true);
-    if (has_obj && e->obj_how == CT_OBJ_VALUES)                   /* 3, an instance's values */
+    if (has_obj && (e->obj_how == CT_OBJ_VALUES ||                /* 3, an instance's values, */
+                    e->obj_how == CT_OBJ_POINTERS))               /* an array of objects */
         return v(CT_CAUSE_OBJECT, false);
     if (has_obj)                                                 /* 3 */
         return object_part(pv, e, type);

@@ -17,6 +17,10 @@
  *     an instance's attribute values array (obj_how == VALUES, 3.11 and
  *     3.12: obj is the block; nothing in it leads back to the instance)
  *     -> object, untyped (attrib.c names it "(instance values)");
+ *     a block without a header whose written word points to a live object
+ *     (obj_how == POINTERS: a split dict's values before 3.11, a list's
+ *     items; not a free block's link) -> object, untyped ("(object
+ *     pointers)");
  *     else an object was found (obj != 0, obj_how != NONE): off = A - obj
  *       off in the ob_refcnt word                  -> refcount
  *       any other off >= 0                         -> object

@@ -200,6 +200,9 @@ enum ct_obj_how {
     CT_OBJ_VALUES = 6,        /* the block holds an instance's attribute values array (3.11,
                                * 3.12: no header, no pointer back to the instance);
                                * obj = the block, type = 0 (the owner is not known) */
+    CT_OBJ_POINTERS = 7,      /* no header in the block, but the word written points to a live
+                               * object (before 3.11 a split dict's values, a list's items):
+                               * not a free block's link; obj = the block, type = 0 */
 };
 
 /* Records up to `type` appeared in the first version of this struct; the

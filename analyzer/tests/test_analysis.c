@@ -487,6 +487,10 @@ static void test_cause_rules(void)
     /* 3: an instance's values array: object, its owner (type) not known */
     e = ev(o + 16, o, 0, CT_WHERE_POOL_BLOCK, CT_OBJ_VALUES);
     CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_OBJECT && !CAUSE(e, heap, false, NULL).typed);
+    /* 3: an array of object pointers, even at the block's start (no link) */
+    e = ev(o, o, 0, CT_WHERE_POOL_BLOCK, CT_OBJ_POINTERS);
+    e.block = o;
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_OBJECT && !CAUSE(e, heap, false, NULL).typed);
     /* 3: obj set but obj_how NONE is no object */
     e = ev(o, o, T_INT, CT_WHERE_OUTSIDE, CT_OBJ_NONE);
     CHECK(CAUSE(e, heap, false, &tint).cause == CT_CAUSE_OTHER);

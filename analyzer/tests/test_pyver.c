@@ -417,6 +417,24 @@ static void test_decoder(void)
     memset(vals, 0, 64);
     ct_py_find(&d, &mem, (uintptr_t)vals + 16, (uintptr_t)&list, &f);
     CHECK(f.where == CT_WHERE_POOL_BLOCK && f.obj == 0 && f.obj_how == CT_OBJ_NONE);
+    /* an array of object pointers (3.10's split dict values, a list's
+     * items): the word written points to a live object, so it is not a
+     * free block's link; a link to a free block (whose first word is a
+     * link) or to an object with no count is not */
+    put64(vals, 8, obj);
+    CHECK(ct_py_points_to_object(&d, &mem, (uintptr_t)vals + 8) && !ct_py_points_to_object(&d, &mem, (uintptr_t)vals));
+    ct_py_find(&d10, &mem, (uintptr_t)vals + 12, (uintptr_t)&list, &f);
+    CHECK(f.obj == (uintptr_t)vals && f.type == 0 && f.obj_how == CT_OBJ_POINTERS);
+    uint8_t *freeb = pool + L->pool_overhead + 3 * 64;       /* past nextoffset: free */
+    put64(freeb, 0, (uintptr_t)pool + L->pool_overhead + 4 * 64);
+    put64(vals, 8, (uintptr_t)freeb);
+    CHECK(!ct_py_points_to_object(&d, &mem, (uintptr_t)vals + 8));
+    put64(vals, 8, obj);
+    put64((void *)obj, L->ob_refcnt, 0);                     /* a dead object */
+    CHECK(!ct_py_points_to_object(&d, &mem, (uintptr_t)vals + 8));
+    put64((void *)obj, L->ob_refcnt, 5);
+    memset(vals, 0, 64);
+    memset(freeb, 0, 64);
 
     /* Offsets from a hostile layout that lie past the bytes read: no
      * answer, and no read outside the decoder's buffers (ASan). */

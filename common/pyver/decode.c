@@ -227,6 +227,18 @@ bool ct_py_looks_like_values(const struct ct_pydecoder *d, const struct ct_memre
     return false;   /* a value from a hostile PYLAYOUT record */
 }
 
+bool ct_py_points_to_object(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t word)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    uint64_t p = 0, refcnt = 0, t = 0;
+    struct ct_pytypeinfo scratch;
+    /* A free block's link points to another free block, whose own first
+     * word is a link (an address, or 0 at the list's end), never a count. */
+    return !ct_mem_u64(m, word & ~(uintptr_t)7, &p) && p && !(p & 7) &&
+           !ct_mem_u64(m, p + L->ob_refcnt, &refcnt) && refcnt >= 1 && refcnt < (1ull << 40) &&
+           !ct_mem_u64(m, p + L->ob_type, &t) && ct_py_type(d, (uintptr_t)t, &scratch);
+}
+
 bool ct_py_is_immortal(const struct ct_pyver *v, uint64_t refcnt)
 {
     switch (v->immortal) {
@@ -257,6 +269,7 @@ static void forget_immortal_refcount(const struct ct_pyver *v, const struct ct_m
 {
     uint64_t refcnt;
     if (out->obj_how == CT_OBJ_NONE || out->obj_how == CT_OBJ_DICT_KEYS || out->obj_how == CT_OBJ_VALUES ||
+        out->obj_how == CT_OBJ_POINTERS ||
         ct_py_part_of(v, addr, out->obj) != CT_PYPART_REFCNT ||
         ct_mem_u64(m, out->obj + v->L.ob_refcnt, &refcnt) || !ct_py_is_immortal(v, refcnt))
         return;
@@ -304,6 +317,9 @@ static void find_object(const struct ct_pydecoder *d, const struct ct_memread *n
         } else if (ct_py_looks_like_values(d, near, block, size)) {
             out->obj = block;
             out->obj_how = CT_OBJ_VALUES;
+        } else if (ct_py_points_to_object(d, near, a)) {
+            out->obj = block;
+            out->obj_how = CT_OBJ_POINTERS;
         }
         return;
     }

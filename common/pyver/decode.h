@@ -102,6 +102,11 @@ bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memrea
 bool ct_py_looks_like_values(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t block,
                              uint32_t size);
 
+/* Does the word at `word` (8-aligned) point to a live object (a count of
+ * at least 1, a type)? In a block without a header that makes the block an
+ * array of object pointers, and the word not a free block's link. */
+bool ct_py_points_to_object(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t word);
+
 /* Does Py_INCREF/Py_DECREF leave an object with this ob_refcnt alone (an
  * immortal object, by the version's enum ct_immortal_rule)? Such an
  * object's count is never written by reference counting, so a write to it
