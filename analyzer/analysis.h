@@ -32,6 +32,8 @@ struct ct_region_stats {
 #define CT_TYPE_NONE      (-1)  /* no object: allocator headers, other memory, unknown */
 #define CT_TYPE_UNDEFINED (-2)  /* the evidence names a type no PYTYPE record defines: "?" */
 #define CT_TYPE_EARLY     (-3)  /* written before tracking held: "(before tracking)" */
+#define CT_TYPE_VALUES    (-4)  /* an instance's values array, owner not known: "(instance values)" */
+#define CT_TYPE_POINTERS  (-5)  /* a headerless array of object pointers: "(object pointers)" */
 
 /* Copied pages of one (type name, cause). */
 struct ct_type_count {

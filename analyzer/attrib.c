@@ -38,6 +38,8 @@
 
 static const char NAME_UNDEFINED[] = "?";
 static const char NAME_EARLY[] = "(before tracking)";
+static const char NAME_VALUES[] = "(instance values)";
+static const char NAME_POINTERS[] = "(object pointers)";
 
 const char *ct_type_name(const struct ct_proc *p, int32_t type, size_t *len)
 {
@@ -52,6 +54,12 @@ const char *ct_type_name(const struct ct_proc *p, int32_t type, size_t *len)
     } else if (type == CT_TYPE_EARLY) {
         s = NAME_EARLY;
         n = sizeof NAME_EARLY - 1;
+    } else if (type == CT_TYPE_VALUES) {
+        s = NAME_VALUES;
+        n = sizeof NAME_VALUES - 1;
+    } else if (type == CT_TYPE_POINTERS) {
+        s = NAME_POINTERS;
+        n = sizeof NAME_POINTERS - 1;
     }
     if (len)
         *len = n;
@@ -199,7 +207,7 @@ static bool in_set(const struct ivl *s, size_t *cur, uint64_t pg)
 }
 
 /* counts[(type + 3) * CT_NCAUSES + cause]: the special ids are -1..-3. */
-#define TYPE_SLOTS 3
+#define TYPE_SLOTS 5
 
 static void add_types(struct ct_proc *p, const uint64_t *counts, size_t ntypes)
 {
@@ -340,6 +348,10 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
             vd = ct_cause_of_write(p->layout, e, &t->regions[ri], interp[ri], ti >= 0 ? &t->pytypes[ti] : NULL);
             if (vd.typed)
                 type = ti >= 0 ? ti : CT_TYPE_UNDEFINED;
+            else if (vd.cause == CT_CAUSE_OBJECT && e->obj_how == CT_OBJ_VALUES)
+                type = CT_TYPE_VALUES;
+            else if (vd.cause == CT_CAUSE_OBJECT && e->obj_how == CT_OBJ_POINTERS)
+                type = CT_TYPE_POINTERS;
         } else {
             any_inferred = true;
             int32_t ti = s->type_index ? lookup(by_index, t->npytypes, s->type_index) : -1;

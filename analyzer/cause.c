@@ -27,6 +27,30 @@ bool ct_region_is_interpreter(const struct ct_region *r, const struct ct_python 
     return len == py->path.len && !memcmp(r->name.s, py->path.s, len);
 }
 
+const char *ct_python_allocator_name(uint32_t f)
+{
+    if (!(f & CT_PY_NO_PYMALLOC))
+        return "pymalloc";
+    if (f & CT_PY_ALLOC_MIMALLOC)
+        return f & CT_PY_ALLOC_DEBUG ? "mimalloc_debug" : "mimalloc";
+    if (f & CT_PY_ALLOC_PYMALLOC)
+        return "pymalloc_debug";
+    return f & CT_PY_ALLOC_DEBUG ? "malloc_debug" : "malloc";
+}
+
+const char *ct_python_allocator_note(uint32_t f)
+{
+    if (!(f & CT_PY_NO_PYMALLOC))
+        return "";
+    if (f & CT_PY_ALLOC_DEBUG)
+        return f & CT_PY_ALLOC_MIMALLOC ? "; allocator mimalloc_debug, not pymalloc: no cause is inferred from pools"
+               : f & CT_PY_ALLOC_PYMALLOC ? "; allocator pymalloc_debug: objects are not where pymalloc's blocks "
+                                            "start, no cause is inferred from pools"
+                                          : "; allocator malloc_debug, not pymalloc: no cause is inferred from pools";
+    return f & CT_PY_ALLOC_MIMALLOC ? "; allocator mimalloc, not pymalloc: no cause is inferred from pools"
+                                    : "; allocator malloc, not pymalloc: no cause is inferred from pools";
+}
+
 static struct ct_verdict v(enum ct_cause c, bool typed)
 {
     return (struct ct_verdict){ c, typed };
@@ -68,6 +92,9 @@ struct ct_verdict ct_cause_of_write(const struct ct_pyver *pv, const struct ct_e
         return v(CT_CAUSE_ALLOCATOR, false);
     if (has_obj && e->obj_how == CT_OBJ_DICT_KEYS)                /* 3, a dict's keys table */
         return v(CT_CAUSE_OBJECT, true);
+    if (has_obj && (e->obj_how == CT_OBJ_VALUES ||                /* 3, an instance's values, */
+                    e->obj_how == CT_OBJ_POINTERS))               /* an array of objects */
+        return v(CT_CAUSE_OBJECT, false);
     if (has_obj)                                                 /* 3 */
         return object_part(pv, e, type);
     if (e->where == CT_WHERE_POOL_BLOCK)                         /* 4 */

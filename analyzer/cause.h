@@ -14,6 +14,13 @@
  *  2. where == POOL_HEADER -> allocator;
  *  3. the shim found a dict's keys table (obj_how == DICT_KEYS: obj is the
  *     block, type the dict type) -> object, typed;
+ *     an instance's attribute values array (obj_how == VALUES, 3.11 and
+ *     3.12: obj is the block; nothing in it leads back to the instance)
+ *     -> object, untyped (attrib.c names it "(instance values)");
+ *     a block without a header whose written word points to a live object
+ *     (obj_how == POINTERS: a split dict's values before 3.11, a list's
+ *     items; not a free block's link) -> object, untyped ("(object
+ *     pointers)");
  *     else an object was found (obj != 0, obj_how != NONE): off = A - obj
  *       off in the ob_refcnt word                  -> refcount
  *       any other off >= 0                         -> object
@@ -72,6 +79,14 @@ struct ct_verdict {
 };
 
 const char *ct_cause_name(enum ct_cause c);
+
+/* The interpreter's allocator from a PYTHON record's flags when it is not
+ * pymalloc ("malloc", "malloc_debug", "pymalloc_debug", "mimalloc",
+ * "mimalloc_debug"), else "pymalloc"; and the report's note on it ("" for
+ * pymalloc): the shim looked up no pool, so no page is `allocator` from a
+ * pool header. */
+const char *ct_python_allocator_name(uint32_t py_flags);
+const char *ct_python_allocator_note(uint32_t py_flags);
 
 /* Rule 1's test. */
 bool ct_region_is_interpreter(const struct ct_region *r, const struct ct_python *py);

@@ -197,6 +197,12 @@ enum ct_obj_how {
     CT_OBJ_BLOCK = 4,         /* found from the pymalloc block holding the write */
     CT_OBJ_DICT_KEYS = 5,     /* the block holds a dict's keys table (not itself an object);
                                * obj = the block, type = the dict type */
+    CT_OBJ_VALUES = 6,        /* the block holds an instance's attribute values array (3.11,
+                               * 3.12: no header, no pointer back to the instance);
+                               * obj = the block, type = 0 (the owner is not known) */
+    CT_OBJ_POINTERS = 7,      /* no header in the block, but the word written points to a live
+                               * object (before 3.11 a split dict's values, a list's items):
+                               * not a free block's link; obj = the block, type = 0 */
 };
 
 /* Records up to `type` appeared in the first version of this struct; the
@@ -342,6 +348,16 @@ struct ct_rec_python {
 #define CT_PY_GC_COLLECTED 0x8u /* the process ran a full collection since the fork (its count of
                                  * them exceeds its parent's): written by cowtrace snapshot, which
                                  * reads both; the inferred causes use it */
+/* The interpreter allocates objects without pymalloc (PYTHONMALLOC=malloc,
+ * malloc_debug, mimalloc, mimalloc_debug), or with pymalloc behind the
+ * debug hooks (pymalloc_debug, which put 16 bytes before each object):
+ * the evidence makes no use of pool headers, and no write is charged
+ * `allocator` from them. CT_PY_ALLOC_* name which. Added within format
+ * version 1 (older readers ignore unknown flags). */
+#define CT_PY_NO_PYMALLOC  0x10u
+#define CT_PY_ALLOC_DEBUG  0x20u    /* debug hooks (PYTHONMALLOC=*_debug, -X dev) */
+#define CT_PY_ALLOC_MIMALLOC 0x40u  /* mimalloc (3.13+) rather than the C library's malloc */
+#define CT_PY_ALLOC_PYMALLOC 0x80u  /* with CT_PY_ALLOC_DEBUG: pymalloc under the hooks */
 
 /* The interpreter's count of full garbage collections grew since the fork
  * (uffd-async: written after the first scan that sees it grown, and again

@@ -98,6 +98,7 @@ struct ct_config {
     uintptr_t py_runtime;
     uintptr_t py_dict_type;    /* &PyDict_Type: names dict keys tables */
     int py_shared;
+    uint32_t py_alloc_flags;   /* CT_PY_NO_PYMALLOC etc.: the allocator at the last fork */
     char py_path[PATH_MAX];
 };
 extern struct ct_config ct_cfg;

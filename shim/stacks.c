@@ -18,6 +18,7 @@
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <pthread.h>
 #include <sys/uio.h>
 
 #include "ct_shim.h"
@@ -91,7 +92,9 @@ static void note_code(struct ct_state *st, uintptr_t code)
 static int python_frames(struct ct_state *st, struct ct_pyframe *out, int max, uint32_t *flags)
 {
     const struct ct_pydecoder *d = ct_py_decoder();
-    uintptr_t ts = ct_py_thread_state(d, ct_cfg.py_runtime, ct_tid());
+    /* pthread_self() reads the thread pointer (no call into libc state):
+     * how 3.9 and 3.10 name a thread state's thread */
+    uintptr_t ts = ct_py_thread_state(d, ct_cfg.py_runtime, ct_tid(), (uint64_t)pthread_self());
     int truncated = 0;
     int n = ts ? ct_py_frames(d, ts, out, max, &truncated) : 0;
     for (int i = 0; i < n; i++)

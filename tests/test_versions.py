@@ -11,6 +11,10 @@ tests/workloads/versions.py.
   ints - a child iterating 1,000,000 distinct ints: >= 90% of its copied
          pages are `refcount` on `int`; in the precise modes (uffd,
          mprotect) the heaviest Python line is the loop's line;
+         In uffd mode the same child (300,000 ints) under PYTHONMALLOC=malloc:
+         the report says the allocator is malloc, not pymalloc (JSON
+         python.allocator), no page is `allocator`, >= 90% `refcount` on int;
+         the default run names no allocator;
   nested - (precise modes) a child whose writes happen in touch(), which
          outer() calls through map(): in the heaviest folded stack
          (--frames both) touch sits right under its own
@@ -34,12 +38,18 @@ tests/workloads/versions.py.
          and frees them all): >= 80% of its copied pages `refcount` (>= 30%
          on Node, the rest on the ints read), <= 5% `gc`, in every mode (in
          uffd-async, finalization's collections are not the child's);
+  rebind- (uffd) a child rebinding the attribute of each of 250,000 Nodes:
+         the pages of the values are `object`, on Node where the instance
+         holds them (3.13+, >= 10%), on "(instance values)" where an array
+         the instance owns does (3.11, 3.12, >= 40%), on dict where the
+         instance's dict does (3.9, 3.10, >= 25%; the dict's values array
+         is "(object pointers)"); <= 5% unknown, <= 5% allocator;
   frozen- the same reads after the parent's own gc.freeze(), then a
          gc.collect() in the child (which visits no frozen object): the
          same shares (uffd-async writes no PYGC when the permanent
          generation is not empty at the fork).
-On an interpreter whose frames cowtrace cannot walk (NO_STACKS: 3.9 and 3.10 so
-far) the checks of Python lines (ints' heaviest line, nested) are replaced
+On an interpreter whose frames cowtrace cannot walk (NO_STACKS: none since
+3.9 and 3.10 got their walker) the checks of Python lines (ints' heaviest line, nested) are replaced
 by one: the report says, in text and JSON, that there are no Python stacks
 or lines for it, and has none.
 The interpreter runs with -I -S: the objects a machine's site-packages
@@ -59,7 +69,7 @@ import ct  # noqa: E402
 PRECISE = ("uffd", "mprotect")
 # minor versions whose Python frames cowtrace does not walk (causes and
 # types only): the test's expectation, checked against the report
-NO_STACKS = ("3.9", "3.10")
+NO_STACKS = ()
 NO_STACKS_TEXT = "cowtrace cannot walk this version's frames: no Python stacks or lines"
 
 
@@ -71,11 +81,19 @@ def loop_line():
     raise ct.Fail("no VERSIONS-LOOP line in versions.py")
 
 
-def traced(t, py, version, scenario, n, mode, extra=()):
-    out = t.sub(f"out-{scenario}{''.join(extra)}")
+def traced(t, py, version, scenario, n, mode, extra=(), pymalloc=None):
+    out = t.sub(f"out-{scenario}{''.join(extra)}{pymalloc or ''}")
+    env = ct.clean_env()
+    env.pop("PYTHONMALLOC", None)
+    # -I ignores PYTHONMALLOC: with it, only -S (and no PYTHON* but it)
+    isolation = ["-I", "-S"]
+    if pymalloc:
+        env = {k: v for k, v in env.items() if not k.startswith("PYTHON")}
+        env["PYTHONMALLOC"] = pymalloc
+        isolation = ["-s", "-S"]
     cmd = [ct.cowtrace_bin(), "run", "-o", out, "--mode", mode, "-q"] + list(extra) + ["--",
-           py, "-I", "-S", ct.workload("versions.py"), scenario, str(n)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=ct.clean_env())
+           py] + isolation + [ct.workload("versions.py"), scenario, str(n)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
     ct.check(r.returncode == 0, f"{' '.join(cmd)} exited {r.returncode}: {r.stderr[-1500:]}")
     m = re.search(r"child (\d+) exit 0", r.stdout)
     ct.check(m, f"workload did not report its child: {r.stdout!r}")
@@ -120,6 +138,23 @@ def run():
     ct.log(f"  ints: refcount on int {pages} of {it['cow_pages']} cow pages ({100 * frac:.1f}%)")
     if frac < 0.90:
         bad.append(f"ints: refcount on int {pages} of {it['cow_pages']} cow pages (< 90%)")
+    if "allocator" in it["python"]:
+        bad.append(f"ints: the default run names an allocator other than pymalloc: {it['python']}")
+    if args.mode == "uffd":
+        # PYTHONMALLOC=malloc: no pymalloc, and the report says so in its
+        # interpreter line; no page is `allocator` (only pool headers and
+        # free blocks are); the ints are still found by their headers
+        ml = traced(t, py, args.python, "ints", 300000, args.mode, pymalloc="malloc")
+        r = subprocess.run([ct.cowtrace_bin(), "report", t.sub("out-intsmalloc")], capture_output=True,
+                           text=True, timeout=120)
+        said = "allocator malloc, not pymalloc: no cause is inferred from pools" in r.stdout
+        alloc = ml["causes"].get("allocator", 0)
+        mpages, mfrac = share(ml, "int", "refcount")
+        ct.log(f"  ints PYTHONMALLOC=malloc: allocator {ml['python'].get('allocator')}, said {said}; "
+               f"allocator pages {alloc}; refcount on int {100 * mfrac:.1f}%")
+        if ml["python"].get("allocator") != "malloc" or not said or alloc or mfrac < 0.90:
+            bad.append(f"ints PYTHONMALLOC=malloc: allocator {ml['python'].get('allocator')}, report line {said}, "
+                       f"{alloc} allocator pages (want 0), refcount on int {100 * mfrac:.1f}% (want >= 90%)")
     if args.mode in PRECISE and stacks:
         locs = it.get("python_locations") or []
         want = loop_line()
@@ -176,6 +211,25 @@ def run():
         if refc < 0.80 * rd["cow_pages"] or node < 0.30 * rd["cow_pages"] or gcp > 0.05 * rd["cow_pages"]:
             bad.append(f"{scen}: refcount {refc} ({node} on Node) and gc {gcp} of {rd['cow_pages']} cow pages "
                        f"(want >= 80%, >= 30% on Node, gc <= 5%)")
+    if args.mode == "uffd":
+        # rebinding an attribute writes where the version keeps the value:
+        # in the instance (3.13+: object on Node), in a values array the
+        # instance owns (3.11, 3.12: object on "(instance values)", as
+        # nothing in the array leads back to its instance), in the
+        # instance's dict (before 3.11: object on dict)
+        minor = tuple(int(x) for x in args.python.split(".")[:2])
+        owner = "Node" if minor >= (3, 13) else "(instance values)" if minor >= (3, 11) else "dict"
+        want = {"Node": 0.10, "(instance values)": 0.40, "dict": 0.25}[owner]
+        rb = traced(t, py, args.python, "rebind", 250000, args.mode)
+        pages, frac = share(rb, owner, "object")
+        unknown, alloc = rb["causes"].get("unknown", 0), rb["causes"].get("allocator", 0)
+        ct.log(f"  rebind: object on {owner} {pages} of {rb['cow_pages']} cow pages ({100 * frac:.1f}%), "
+               f"unknown {unknown}, allocator {alloc}")
+        # (before 3.11 the dict's values array has no header: a write to
+        # its first slot is not a free block's link, so not `allocator`)
+        if frac < want or unknown > 0.05 * rb["cow_pages"] or alloc > 0.05 * rb["cow_pages"]:
+            bad.append(f"rebind: object on {owner} {pages} of {rb['cow_pages']} cow pages (< {want:.0%}), "
+                       f"or unknown {unknown} or allocator {alloc} (> 5%)")
     fz = traced(t, py, args.python, "gc", 300000, args.mode, ("--gc-freeze",))
     ct.check(fz["python"].get("gc_frozen"), f"--gc-freeze: the report does not say gc was frozen: {fz['python']}")
     before, after = g["causes"].get("gc", 0), fz["causes"].get("gc", 0)

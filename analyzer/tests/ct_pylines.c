@@ -3,6 +3,7 @@
  * test_linetable.py to compare with CPython's own co_lines(). Reads lines
  * "FIRSTLINENO HEX_LINETABLE NUNITS" and prints, per line, the line of
  * every code unit 0..NUNITS-1 (-1 for none), space separated.
+ * usage: ct-pylines [pep657|lnotab|pep626]   (default pep657, 3.11's)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,17 @@
 
 #include "linetable.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
+    enum ct_linetable_format fmt = CT_LINETABLE_PEP657;
+    if (argc > 1 && !strcmp(argv[1], "lnotab"))
+        fmt = CT_LINETABLE_LNOTAB;
+    else if (argc > 1 && !strcmp(argv[1], "pep626"))
+        fmt = CT_LINETABLE_PEP626;
+    else if (argc > 1 && strcmp(argv[1], "pep657")) {
+        fprintf(stderr, "ct-pylines: unknown line-table format %s (pep657, lnotab, pep626)\n", argv[1]);
+        return 2;
+    }
     static char buf[1 << 22];
     static uint8_t tab[1 << 21];
     while (fgets(buf, sizeof buf, stdin)) {
@@ -31,7 +41,7 @@ int main(void)
             tab[i] = (uint8_t)v;
         }
         for (long i = 0; i < n; i++)
-            printf(i ? " %d" : "%d", ct_py_line(CT_LINETABLE_PEP657, tab, len, (int32_t)first, (int32_t)i));
+            printf(i ? " %d" : "%d", ct_py_line(fmt, tab, len, (int32_t)first, (int32_t)i));
         putchar('\n');
     }
     return 0;

@@ -415,6 +415,21 @@ static struct ct_event ev(uint64_t addr, uint64_t obj, uint64_t type, uint8_t wh
 }
 
 /* Each rule of cause.h on its own, against the 3.11 table. */
+/* The PYTHON record's allocator flags, named as CPython names them. */
+static void test_allocator_names(void)
+{
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_SHARED), "pymalloc") && !*ct_python_allocator_note(0));
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_NO_PYMALLOC), "malloc"));
+    CHECK(strstr(ct_python_allocator_note(CT_PY_NO_PYMALLOC), "allocator malloc, not pymalloc"));
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_NO_PYMALLOC | CT_PY_ALLOC_DEBUG), "malloc_debug"));
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_NO_PYMALLOC | CT_PY_ALLOC_DEBUG | CT_PY_ALLOC_PYMALLOC),
+                  "pymalloc_debug"));
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_NO_PYMALLOC | CT_PY_ALLOC_MIMALLOC), "mimalloc"));
+    CHECK(!strcmp(ct_python_allocator_name(CT_PY_NO_PYMALLOC | CT_PY_ALLOC_MIMALLOC | CT_PY_ALLOC_DEBUG),
+                  "mimalloc_debug"));
+    CHECK(strstr(ct_python_allocator_note(CT_PY_NO_PYMALLOC | CT_PY_ALLOC_MIMALLOC), "mimalloc"));
+}
+
 static void test_cause_rules(void)
 {
     const struct ct_pyver *L = ct_pyver_for(PY311);
@@ -469,6 +484,13 @@ static void test_cause_rules(void)
     /* 3: a dict keys table is the dict's internals, even at its start */
     e = ev(o, o, T_DICT, CT_WHERE_POOL_BLOCK, CT_OBJ_DICT_KEYS);
     CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_OBJECT);
+    /* 3: an instance's values array: object, its owner (type) not known */
+    e = ev(o + 16, o, 0, CT_WHERE_POOL_BLOCK, CT_OBJ_VALUES);
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_OBJECT && !CAUSE(e, heap, false, NULL).typed);
+    /* 3: an array of object pointers, even at the block's start (no link) */
+    e = ev(o, o, 0, CT_WHERE_POOL_BLOCK, CT_OBJ_POINTERS);
+    e.block = o;
+    CHECK(CAUSE(e, heap, false, NULL).cause == CT_CAUSE_OBJECT && !CAUSE(e, heap, false, NULL).typed);
     /* 3: obj set but obj_how NONE is no object */
     e = ev(o, o, T_INT, CT_WHERE_OUTSIDE, CT_OBJ_NONE);
     CHECK(CAUSE(e, heap, false, &tint).cause == CT_CAUSE_OTHER);
@@ -771,6 +793,7 @@ int main(void)
     test_json_escape();
     test_report_dir();
     test_cause_rules();
+    test_allocator_names();
     test_attribution_precise();
     test_attribution_inferred();
     test_attribution_no_layout();

@@ -48,15 +48,19 @@ static void test_registry(void)
     struct ct_pyversion pv = ct_pyversion_of(PY399);
     CHECK(pv.major == 3 && pv.minor == 99 && pv.micro == 0);
     CHECK(ct_pyver_is_eval_func(v, "_PyEval_EvalFrameDefault"));
-    /* 3.10: causes and types, no frame walker, and the report says so */
+    /* 3.10: frame objects, no managed dicts */
     const struct ct_pyver *v10 = ct_pyver_for(PY310);
-    CHECK(v10 != NULL && !strcmp(v10->name, "3.10") && v10->frame_chain == CT_PYCHAIN_NONE &&
-          !ct_pyver_has_stacks(v10) && v10->L.managed_dict_preheader == 0 && v10->L.pool_size == 16384);
+    CHECK(v10 != NULL && !strcmp(v10->name, "3.10") && v10->frame_chain == CT_PYCHAIN_FRAMEOBJECT_310 &&
+          ct_pyver_has_stacks(v10) && v10->L.managed_dict_preheader == 0 && v10->L.pool_size == 16384);
     CHECK(ct_pyver_has_stacks(v) && ct_pyver_has_stacks(v12));
     /* 3.9: the same, with 4 KiB pools in 256 KiB arenas */
     const struct ct_pyver *v9 = ct_pyver_for(PY309);
-    CHECK(v9 != NULL && !strcmp(v9->name, "3.9") && !ct_pyver_has_stacks(v9) && v9->L.pool_size == 4096 &&
+    CHECK(v9 != NULL && !strcmp(v9->name, "3.9") && ct_pyver_has_stacks(v9) && v9->L.pool_size == 4096 &&
           v9->L.arena_size == 256 * 1024);
+    /* without a walker the report says so */
+    struct ct_pyver none = *v;
+    none.frame_chain = CT_PYCHAIN_NONE;
+    CHECK(!ct_pyver_has_stacks(&none));
     /* Py_GetVersion()'s text, for interpreters without Py_Version */
     CHECK(ct_pyversion_parse("3.10.13 (main, Dec  1 2026, 10:00:00) [GCC 12.2.0]") == PY310);
     CHECK(ct_pyversion_parse("3.11.7") == PY311);
@@ -377,6 +381,61 @@ static void test_decoder(void)
     CHECK(!ct_py_looks_like_dict_keys(v, &mem, keys, 64));
     put64((void *)keys, L->dk_usable, 4);
 
+    /* an instance's values array in block 1 (3.11, 3.12): an 8-byte prefix
+     * (order bytes 0 then 1 backwards from byte 5, count 2, prefix size 8),
+     * then 7 slots of which 0 and 1 hold objects */
+    uint8_t *vals = pool + L->pool_overhead + 64;
+    vals[7] = 8;
+    vals[6] = 2;
+    vals[5] = 0;
+    vals[4] = 1;
+    put64(vals, 8, obj);
+    put64(vals, 16, obj);
+    CHECK(ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    ct_py_find(&d, &mem, (uintptr_t)vals + 16, (uintptr_t)&list, &f);
+    CHECK(f.where == CT_WHERE_POOL_BLOCK && f.obj == (uintptr_t)vals && f.type == 0 && f.obj_how == CT_OBJ_VALUES);
+    CHECK(ct_py_looks_like_values(&d12, &mem, (uintptr_t)vals, 64));
+    const struct ct_pyver *v10 = ct_pyver_for(PY310);      /* 3.10 keeps values in a dict's array */
+    struct ct_pydecoder d10 = { .v = v10, .mem = &mem };
+    CHECK(!ct_py_looks_like_values(&d10, &mem, (uintptr_t)vals, 64));
+    vals[4] = 0;                                            /* an index twice */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    vals[4] = 7;                                            /* past the slots */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    vals[4] = 1;
+    put64(vals, 16, 0);                                     /* an inserted attribute without a value */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    put64(vals, 16, obj);
+    put64(vals, 8, (uintptr_t)&junk);                       /* not an object */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    put64(vals, 8, obj);
+    vals[6] = 7;                                            /* more order bytes than the prefix holds */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    vals[6] = 2;
+    vals[7] = 16;                                           /* no prefix size where it must be */
+    CHECK(!ct_py_looks_like_values(&d, &mem, (uintptr_t)vals, 64));
+    memset(vals, 0, 64);
+    ct_py_find(&d, &mem, (uintptr_t)vals + 16, (uintptr_t)&list, &f);
+    CHECK(f.where == CT_WHERE_POOL_BLOCK && f.obj == 0 && f.obj_how == CT_OBJ_NONE);
+    /* an array of object pointers (3.10's split dict values, a list's
+     * items): the word written points to a live object, so it is not a
+     * free block's link; a link to a free block (whose first word is a
+     * link) or to an object with no count is not */
+    put64(vals, 8, obj);
+    CHECK(ct_py_points_to_object(&d, &mem, (uintptr_t)vals + 8) && !ct_py_points_to_object(&d, &mem, (uintptr_t)vals));
+    ct_py_find(&d10, &mem, (uintptr_t)vals + 12, (uintptr_t)&list, &f);
+    CHECK(f.obj == (uintptr_t)vals && f.type == 0 && f.obj_how == CT_OBJ_POINTERS);
+    uint8_t *freeb = pool + L->pool_overhead + 3 * 64;       /* past nextoffset: free */
+    put64(freeb, 0, (uintptr_t)pool + L->pool_overhead + 4 * 64);
+    put64(vals, 8, (uintptr_t)freeb);
+    CHECK(!ct_py_points_to_object(&d, &mem, (uintptr_t)vals + 8));
+    put64(vals, 8, obj);
+    put64((void *)obj, L->ob_refcnt, 0);                     /* a dead object */
+    CHECK(!ct_py_points_to_object(&d, &mem, (uintptr_t)vals + 8));
+    put64((void *)obj, L->ob_refcnt, 5);
+    memset(vals, 0, 64);
+    memset(freeb, 0, 64);
+
     /* Offsets from a hostile layout that lie past the bytes read: no
      * answer, and no read outside the decoder's buffers (ASan). */
     struct ct_pyver hv = *v;
@@ -421,8 +480,8 @@ static void test_frames_312(void)
     put64(&ts1, L->ts_native_thread_id, 111);
     put64(&ts1, L->ts_cframe, (uintptr_t)&cframe);
     put64(&cframe, L->cframe_current_frame, (uintptr_t)&f1);
-    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111) == (uintptr_t)&ts1);
-    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222) == 0);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111, 0) == (uintptr_t)&ts1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222, 0) == 0);
     /* f1 (entry of the inner call) -> shim1 -> f2 -> f3 (entry of the outer call) -> shim2 */
     struct fake_type *chain[] = {&f1, &shim1, &f2, &f3, &shim2};
     for (size_t i = 0; i < sizeof chain / sizeof chain[0]; i++) {
@@ -461,6 +520,52 @@ static void test_frames_312(void)
     CHECK(fr[1].lasti == 0 && fr[1].flags == 0);
 }
 
+/* 3.9, 3.10: PyFrameObjects chained by f_back from tstate->frame; a
+ * thread state is known by its pthread_self() only; every frame is its own
+ * C call of the evaluation loop; f_lasti counts bytes (3.9) or code units
+ * (3.10). */
+static void test_frames_pre311(uint64_t hexversion, int lasti_scale)
+{
+    const struct ct_pyver *v = ct_pyver_for(hexversion);
+    CHECK(v != NULL);
+    if (!v)
+        return;
+    const struct ct_pylayout *L = &v->L;
+    struct ct_memread mem = { read_self, NULL };
+    struct ct_pydecoder d = { .v = v, .mem = &mem };
+    static struct { uint8_t b[1024]; } rt;
+    static struct { uint8_t b[512]; } interp, ts1, ts2, f1, f2, code;
+    memset(&rt, 0, sizeof rt);
+    memset(&ts1, 0, sizeof ts1);
+    memset(&ts2, 0, sizeof ts2);
+    put64(&rt, L->rt_tstate_current, (uintptr_t)&ts1);     /* the GIL holder is not the one asked for */
+    put64(&rt, L->rt_interpreters_head, (uintptr_t)&interp);
+    put64(&interp, L->is_next, 0);
+    put64(&interp, L->is_threads_head, (uintptr_t)&ts1);
+    put64(&ts1, L->ts_next, (uintptr_t)&ts2);
+    put64(&ts1, L->ts_pthread_id, 0x7f0000001111);
+    put64(&ts2, L->ts_pthread_id, 0x7f0000002222);
+    put64(&ts2, L->ts_current_frame, (uintptr_t)&f1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 1, 0x7f0000001111) == (uintptr_t)&ts1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 1, 0x7f0000002222) == (uintptr_t)&ts2);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 1, 0x7f0000003333) == 0);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 1, 0) == 0);
+    put64(&f1, L->fr_code, (uintptr_t)&code);
+    put64(&f1, L->fr_previous, (uintptr_t)&f2);
+    int32_t lasti = 9 * lasti_scale, unstarted = -1;
+    memcpy(f1.b + L->fr_prev_instr, &lasti, 4);
+    put64(&f2, L->fr_code, (uintptr_t)&code);
+    put64(&f2, L->fr_previous, 0);
+    memcpy(f2.b + L->fr_prev_instr, &unstarted, 4);
+    struct ct_pyframe fr[4];
+    int truncated = -1;
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts2, fr, 4, &truncated) == 2 && truncated == 0);
+    CHECK(fr[0].code == (uintptr_t)&code && fr[0].lasti == 9 && fr[0].flags == CT_PYFRAME_ENTRY);
+    CHECK(fr[1].code == (uintptr_t)&code && fr[1].lasti == -1 && fr[1].flags == CT_PYFRAME_ENTRY);
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts2, fr, 1, &truncated) == 1 && truncated == 1);
+    CHECK(ct_py_frames(&d, (uintptr_t)&ts1, fr, 4, &truncated) == 0 && truncated == 0);   /* no frame */
+}
+
 static void test_frames(void)
 {
     const struct ct_pyver *v = ct_pyver_for(PY311);
@@ -485,9 +590,9 @@ static void test_frames(void)
     put64(&f2, L->fr_code, (uintptr_t)&code);
     put64(&f2, L->fr_prev_instr, (uintptr_t)&code + L->co_code_adaptive - L->code_unit);
     f2.b[L->fr_is_entry] = 1;
-    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111) == (uintptr_t)&ts1);
-    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222) == (uintptr_t)&ts2);
-    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 333) == 0);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 111, 0) == (uintptr_t)&ts1);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 222, 0) == (uintptr_t)&ts2);
+    CHECK(ct_py_thread_state(&d, (uintptr_t)&rt, 333, 0) == 0);
     struct ct_pyframe fr[4];
     int truncated = -1;
     CHECK(ct_py_frames(&d, (uintptr_t)&ts2, fr, 4, &truncated) == 2 && truncated == 0);
@@ -584,6 +689,8 @@ int main(void)
     test_decoder();
     test_frames();
     test_frames_312();
+    test_frames_pre311(PY309, 2);
+    test_frames_pre311(PY310, 1);
     test_remote();
     return check_done("test_pyver");
 }

@@ -6,7 +6,7 @@
  *
  * Promise: a wrong number among those the tables use for causes and types
  * (object header, GC head, type fields and flags) fails here, and so do
- * the thread, code and string offsets, which no walker uses yet. pymalloc's
+ * the thread, frame, code and string offsets of the frame walk. pymalloc's
  * pool header and sizes are private to Objects/obmalloc.c: not checked
  * here (the versions-* tests read pools with them). Skips (77) for any
  * other CPython.
@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "frameobject.h"
 #include "internal/pycore_gc.h"
 #include "internal/pycore_interp.h"
 #include "internal/pycore_runtime.h"
@@ -59,6 +60,16 @@ static void check_pre311(const struct ct_pyver *v)
     CHECK_U64(L->is_threads_head, offsetof(PyInterpreterState, tstate_head));
     CHECK_U64(L->is_gc_full_collections, offsetof(PyInterpreterState, gc.generation_stats[NUM_GENERATIONS - 1].collections));
     CHECK_U64(L->ts_next, offsetof(PyThreadState, next));
+    CHECK_U64(L->ts_native_thread_id, 0);   /* none: found by thread_id */
+    CHECK_U64(L->ts_pthread_id, offsetof(PyThreadState, thread_id));
+    CHECK_U64(sizeof(((PyThreadState *)0)->thread_id), 8);
+    CHECK_U64(L->ts_current_frame, offsetof(PyThreadState, frame));
+    CHECK_U64(L->fr_previous, offsetof(PyFrameObject, f_back));
+    CHECK_U64(L->fr_code, offsetof(PyFrameObject, f_code));
+    CHECK_U64(L->fr_prev_instr, offsetof(PyFrameObject, f_lasti));
+    CHECK_U64(sizeof(((PyFrameObject *)0)->f_lasti), 4);
+    CHECK_U64(L->code_unit, sizeof(_Py_CODEUNIT));
+    CHECK_U64(L->co_qualname, offsetof(PyCodeObject, co_name));
     CHECK_U64(L->co_filename, offsetof(PyCodeObject, co_filename));
     CHECK_U64(L->co_name, offsetof(PyCodeObject, co_name));
     CHECK_U64(L->co_firstlineno, offsetof(PyCodeObject, co_firstlineno));
@@ -82,7 +93,12 @@ static void check_pre311(const struct ct_pyver *v)
     memset(&o, 0, sizeof o);
     o.state.ascii = 1;
     CHECK_U64(L->unicode_ascii_bit, state_bit(&o));
-    CHECK(!ct_pyver_has_stacks(v));
+    CHECK(ct_pyver_has_stacks(v));
+#if PY_VERSION_HEX >= 0x030a0000
+    CHECK(v->frame_chain == CT_PYCHAIN_FRAMEOBJECT_310 && v->linetable == CT_LINETABLE_PEP626);
+#else
+    CHECK(v->frame_chain == CT_PYCHAIN_FRAMEOBJECT_39 && v->linetable == CT_LINETABLE_LNOTAB);
+#endif
 }
 
 int main(void)

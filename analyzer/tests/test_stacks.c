@@ -77,6 +77,22 @@ static void test_pylines(void)
     CHECK(ct_py_line(CT_LINETABLE_PEP657, tab, n, 2, 88) == -1);    /* past the table */
     CHECK(ct_py_line(CT_LINETABLE_PEP657, tab, n, 2, INT32_MAX) == -1);
     CHECK(ct_py_line(CT_LINETABLE_UNKNOWN, tab, n, 2, 3) == -1);
+    /* 3.9's lnotab: (bytes, line delta) pairs, every instruction has a line;
+     * 3.10's PEP 626: -128 is no line, and past the table there is none.
+     * An odd trailing byte is ignored, as CPython's size / 2 does. */
+    const uint8_t lnotab[] = {4, 1, 0, 2, 6, (uint8_t)-3, 7};
+    CHECK(ct_py_line(CT_LINETABLE_LNOTAB, lnotab, sizeof lnotab, 10, -1) == 10);
+    CHECK(ct_py_line(CT_LINETABLE_LNOTAB, lnotab, sizeof lnotab, 10, 1) == 10);    /* byte 2 */
+    CHECK(ct_py_line(CT_LINETABLE_LNOTAB, lnotab, sizeof lnotab, 10, 2) == 13);    /* byte 4 */
+    CHECK(ct_py_line(CT_LINETABLE_LNOTAB, lnotab, sizeof lnotab, 10, 5) == 10);    /* byte 10 */
+    CHECK(ct_py_line(CT_LINETABLE_LNOTAB, lnotab, sizeof lnotab, 10, 500) == 10);
+    const uint8_t pep626[] = {4, 1, 0, 2, 6, (uint8_t)-128, 2, (uint8_t)-3};
+    CHECK(ct_py_line(CT_LINETABLE_PEP626, pep626, sizeof pep626, 10, -1) == 10);
+    CHECK(ct_py_line(CT_LINETABLE_PEP626, pep626, sizeof pep626, 10, 1) == 11);    /* bytes 0..3 */
+    CHECK(ct_py_line(CT_LINETABLE_PEP626, pep626, sizeof pep626, 10, 2) == -1);    /* bytes 4..9: none */
+    CHECK(ct_py_line(CT_LINETABLE_PEP626, pep626, sizeof pep626, 10, 5) == 10);    /* bytes 10..11 */
+    CHECK(ct_py_line(CT_LINETABLE_PEP626, pep626, sizeof pep626, 10, 6) == -1);    /* past the table */
+    CHECK(ct_py_line(CT_LINETABLE_PEP626, pep626, 1, 10, 0) == -1);
     /* Malformed tables: every prefix (cut mid-entry or mid-varint), a
      * first byte without bit 7, an endless varint, a huge delta. */
     for (size_t k = 0; k < n; k++)

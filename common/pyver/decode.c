@@ -181,6 +181,64 @@ bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memrea
     return false;
 }
 
+bool ct_py_looks_like_values(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t block,
+                             uint32_t size)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    switch (d->v->values) {
+    case CT_VALUES_NONE:
+        return false;
+    case CT_VALUES_PREFIX_311: {
+        /* new_values() and _PyDictValues_AddToInsertionOrder() in
+         * Objects/dictobject.c and pycore_dict.h of 3.11 and 3.12 */
+        uint8_t b[512];
+        if (size < 16 || size > sizeof b || ct_mem_read(m, block, b, size))
+            return false;
+        uint32_t p = 8;
+        while (p + 8 <= size && b[p - 1] != p)
+            p += 8;
+        if (p + 8 > size || p > 255)
+            return false;
+        uint32_t count = b[p - 2], slots = (size - p) / 8;
+        /* SHARED_KEYS_MAX_SIZE 30: no index reaches it; the count leaves
+         * the two bytes of the prefix that are not order bytes */
+        if (count < 1 || count + 2 > p || count > slots)
+            return false;
+        uint32_t seen = 0;
+        uint64_t first = 0;
+        for (uint32_t k = 1; k <= count; k++) {
+            uint32_t ix = b[p - 2 - k];
+            if (ix >= 30 || ix >= slots || seen >> ix & 1)
+                return false;
+            seen |= 1u << ix;
+            uint64_t val;
+            __builtin_memcpy(&val, b + p + 8 * ix, 8);
+            if (!val || val & 7)        /* an inserted attribute has a value */
+                return false;
+            if (k == 1)
+                first = val;
+        }
+        /* and the first attribute's value is an object */
+        struct ct_pytypeinfo scratch;
+        uint64_t t = 0;
+        return !ct_mem_u64(m, first + L->ob_type, &t) && ct_py_type(d, (uintptr_t)t, &scratch);
+    }
+    }
+    return false;   /* a value from a hostile PYLAYOUT record */
+}
+
+bool ct_py_points_to_object(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t word)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    uint64_t p = 0, refcnt = 0, t = 0;
+    struct ct_pytypeinfo scratch;
+    /* A free block's link points to another free block, whose own first
+     * word is a link (an address, or 0 at the list's end), never a count. */
+    return !ct_mem_u64(m, word & ~(uintptr_t)7, &p) && p && !(p & 7) &&
+           !ct_mem_u64(m, p + L->ob_refcnt, &refcnt) && refcnt >= 1 && refcnt < (1ull << 40) &&
+           !ct_mem_u64(m, p + L->ob_type, &t) && ct_py_type(d, (uintptr_t)t, &scratch);
+}
+
 bool ct_py_is_immortal(const struct ct_pyver *v, uint64_t refcnt)
 {
     switch (v->immortal) {
@@ -210,7 +268,8 @@ static void forget_immortal_refcount(const struct ct_pyver *v, const struct ct_m
                                      struct ct_pyfound *out)
 {
     uint64_t refcnt;
-    if (out->obj_how == CT_OBJ_NONE || out->obj_how == CT_OBJ_DICT_KEYS ||
+    if (out->obj_how == CT_OBJ_NONE || out->obj_how == CT_OBJ_DICT_KEYS || out->obj_how == CT_OBJ_VALUES ||
+        out->obj_how == CT_OBJ_POINTERS ||
         ct_py_part_of(v, addr, out->obj) != CT_PYPART_REFCNT ||
         ct_mem_u64(m, out->obj + v->L.ob_refcnt, &refcnt) || !ct_py_is_immortal(v, refcnt))
         return;
@@ -237,7 +296,7 @@ static void find_object(const struct ct_pydecoder *d, const struct ct_memread *n
     *out = (struct ct_pyfound){0};
     uintptr_t a = addr & ~(uintptr_t)7;
     uintptr_t pool = ct_py_pool_of(d->v, a);
-    uint32_t size = ct_py_pool_block_size(d->v, near, pool);
+    uint32_t size = d->no_pymalloc ? 0 : ct_py_pool_block_size(d->v, near, pool);
     if (size) {
         if (a < pool + L->pool_overhead) {
             out->where = CT_WHERE_POOL_HEADER;
@@ -255,6 +314,12 @@ static void find_object(const struct ct_pydecoder *d, const struct ct_memread *n
             out->obj = block;
             out->type = dict_type;
             out->obj_how = CT_OBJ_DICT_KEYS;
+        } else if (ct_py_looks_like_values(d, near, block, size)) {
+            out->obj = block;
+            out->obj_how = CT_OBJ_VALUES;
+        } else if (ct_py_points_to_object(d, near, a)) {
+            out->obj = block;
+            out->obj_how = CT_OBJ_POINTERS;
         }
         return;
     }

@@ -34,6 +34,10 @@ struct ct_pydecoder {
      * ct_py_read_type into *scratch every time. */
     const struct ct_pytypeinfo *(*type_of)(void *ctx, uintptr_t t, struct ct_pytypeinfo *scratch);
     void *type_ctx;
+    /* The process allocates objects without pymalloc (PYTHONMALLOC=malloc,
+     * mimalloc, or behind the debug hooks): nothing is looked up as a pool,
+     * so no write is put in a pool header or block. */
+    int no_pymalloc;
 };
 
 /* The end of the furthest of n (offset, size) fields of a structure: how
@@ -90,6 +94,18 @@ const struct ct_pytypeinfo *ct_py_block_object(const struct ct_pydecoder *d, con
  * header, but a shape random data rarely has)? */
 bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memread *m, uintptr_t block,
                                 uint32_t size);
+
+/* Does the block hold an instance's attribute values array (the version's
+ * enum ct_values_shape: a prefix of insertion-order bytes, then values
+ * that are objects)? Such a block has no header and no pointer back to
+ * the instance that owns it. */
+bool ct_py_looks_like_values(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t block,
+                             uint32_t size);
+
+/* Does the word at `word` (8-aligned) point to a live object (a count of
+ * at least 1, a type)? In a block without a header that makes the block an
+ * array of object pointers, and the word not a free block's link. */
+bool ct_py_points_to_object(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t word);
 
 /* Does Py_INCREF/Py_DECREF leave an object with this ob_refcnt alone (an
  * immortal object, by the version's enum ct_immortal_rule)? Such an

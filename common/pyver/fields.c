@@ -17,7 +17,7 @@ struct field {
 static const struct field fields[] = {
     VF(CT_PYF_MAJOR, major), VF(CT_PYF_MINOR, minor),
     VF(CT_PYF_FRAME_CHAIN, frame_chain), VF(CT_PYF_LINETABLE, linetable), VF(CT_PYF_DICT_KEYS, dict_keys),
-    VF(CT_PYF_SOURCE, source), VF(CT_PYF_IMMORTAL, immortal),
+    VF(CT_PYF_SOURCE, source), VF(CT_PYF_IMMORTAL, immortal), VF(CT_PYF_VALUES, values),
     LF(CT_PYF_OB_REFCNT, ob_refcnt), LF(CT_PYF_OB_TYPE, ob_type), LF(CT_PYF_OB_SIZE, ob_size),
     LF(CT_PYF_OBJECT_SIZE, object_size), LF(CT_PYF_GC_HEAD_SIZE, gc_head_size),
     LF(CT_PYF_MANAGED_DICT_PREHEADER, managed_dict_preheader),
@@ -48,11 +48,12 @@ static const struct field fields[] = {
     LF(CT_PYF_UNICODE_ASCII_BIT, unicode_ascii_bit),
     LF(CT_PYF_IS_GC_FULL_COLLECTIONS, is_gc_full_collections), LF(CT_PYF_RT_FINALIZING, rt_finalizing),
     LF(CT_PYF_IS_GC_PERMANENT_HEAD, is_gc_permanent_head),
+    LF(CT_PYF_TS_PTHREAD_ID, ts_pthread_id),
 };
 
 _Static_assert(sizeof(enum ct_pychain) == 4 && sizeof(enum ct_linetable_format) == 4 &&
                sizeof(enum ct_dictkeys_shape) == 4 && sizeof(enum ct_pyver_source) == 4 &&
-               sizeof(enum ct_immortal_rule) == 4,
+               sizeof(enum ct_immortal_rule) == 4 && sizeof(enum ct_values_shape) == 4,
                "enums are stored as 32-bit fields");
 
 size_t ct_pyver_nfields(void)

@@ -10,15 +10,28 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
-uintptr_t ct_py_thread_state(const struct ct_pydecoder *d, uintptr_t rt, int tid)
+/* Is ts the thread state of the thread (tid, pthread)? By its native
+ * thread id where the version has one, else by its pthread_self(). */
+static int is_thread(const struct ct_pydecoder *d, uint64_t ts, int tid, uint64_t pthread)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    uint64_t id = 0;
+    if (L->ts_native_thread_id)
+        return !ct_mem_u64(d->mem, ts + L->ts_native_thread_id, &id) && id == (uint64_t)tid;
+    if (L->ts_pthread_id)
+        return pthread && !ct_mem_u64(d->mem, ts + L->ts_pthread_id, &id) && id == pthread;
+    return 0;
+}
+
+uintptr_t ct_py_thread_state(const struct ct_pydecoder *d, uintptr_t rt, int tid, uint64_t pthread)
 {
     const struct ct_pylayout *L = &d->v->L;
     const struct ct_memread *m = d->mem;
-    uint64_t t = 0, native = 0;
+    uint64_t t = 0;
     /* Usually the writing thread holds the GIL: try that first, where the
      * runtime records it. */
     if (L->rt_tstate_current && !ct_mem_u64(m, rt + L->rt_tstate_current, &t) && t &&
-        !ct_mem_u64(m, t + L->ts_native_thread_id, &native) && native == (uint64_t)tid)
+        is_thread(d, t, tid, pthread))
         return (uintptr_t)t;
     uint64_t interp = 0;
     if (ct_mem_u64(m, rt + L->rt_interpreters_head, &interp))
@@ -27,7 +40,7 @@ uintptr_t ct_py_thread_state(const struct ct_pydecoder *d, uintptr_t rt, int tid
         uint64_t ts = 0;
         ct_mem_u64(m, interp + L->is_threads_head, &ts);
         for (int nt = 0; ts && nt < 4096; nt++) {
-            if (!ct_mem_u64(m, ts + L->ts_native_thread_id, &native) && native == (uint64_t)tid)
+            if (is_thread(d, ts, tid, pthread))
                 return (uintptr_t)ts;
             if (ct_mem_u64(m, ts + L->ts_next, &ts))
                 break;
@@ -46,6 +59,8 @@ int ct_pyver_has_stacks(const struct ct_pyver *v)
     case CT_PYCHAIN_CFRAME_311:
     case CT_PYCHAIN_CFRAME_312:
     case CT_PYCHAIN_TSTATE_313:
+    case CT_PYCHAIN_FRAMEOBJECT_39:
+    case CT_PYCHAIN_FRAMEOBJECT_310:
         return 1;
     }
     return 0;   /* a value from a hostile PYLAYOUT record */
@@ -66,7 +81,9 @@ static uint64_t current_frame(const struct ct_pydecoder *d, uintptr_t ts)
             return 0;
         return frame;
     }
-    case CT_PYCHAIN_TSTATE_313: {
+    case CT_PYCHAIN_TSTATE_313:
+    case CT_PYCHAIN_FRAMEOBJECT_39:
+    case CT_PYCHAIN_FRAMEOBJECT_310: {
         uint64_t frame = 0;
         if (!ts || ct_mem_u64(d->mem, ts + L->ts_current_frame, &frame))
             return 0;
@@ -77,6 +94,34 @@ static uint64_t current_frame(const struct ct_pydecoder *d, uintptr_t ts)
 }
 
 enum frame_kind { FRAME_PYTHON, FRAME_PYTHON_ENTRY, FRAME_SHIM };
+
+/* The instruction frame f (as frame_kind reads it) is at, in code units
+ * of code; -1 when it has not started, or the number makes no sense. */
+static int32_t frame_lasti(const struct ct_pyver *v, const uint8_t *f, uint64_t code)
+{
+    const struct ct_pylayout *L = &v->L;
+    int64_t lasti = -1;
+    int32_t f_lasti;
+    switch (v->frame_chain) {
+    case CT_PYCHAIN_NONE:
+        break;
+    case CT_PYCHAIN_CFRAME_311:
+    case CT_PYCHAIN_CFRAME_312:
+    case CT_PYCHAIN_TSTATE_313:
+        /* prev_instr points into the code object's own bytecode */
+        lasti = ((int64_t)get_u64(f + L->fr_prev_instr) - (int64_t)(code + L->co_code_adaptive)) / L->code_unit;
+        break;
+    case CT_PYCHAIN_FRAMEOBJECT_39:
+        __builtin_memcpy(&f_lasti, f + L->fr_prev_instr, 4);
+        lasti = f_lasti < 0 ? -1 : f_lasti / L->code_unit;    /* bytes */
+        break;
+    case CT_PYCHAIN_FRAMEOBJECT_310:
+        __builtin_memcpy(&f_lasti, f + L->fr_prev_instr, 4);
+        lasti = f_lasti;                                       /* code units */
+        break;
+    }
+    return lasti < -1 || lasti > (1 << 30) ? -1 : (int32_t)lasti;
+}
 
 /* What the frame f (its first fr_owner + 1 bytes) is, by the chain's rules. */
 static enum frame_kind frame_kind(const struct ct_pyver *v, const uint8_t *f)
@@ -92,6 +137,10 @@ static enum frame_kind frame_kind(const struct ct_pyver *v, const uint8_t *f)
         /* FRAME_OWNED_BY_CSTACK (3.12, 3.13): the shim frame
          * _PyEval_EvalFrameDefault links in before the frames it runs */
         return f[L->fr_owner] == 3 ? FRAME_SHIM : FRAME_PYTHON;
+    case CT_PYCHAIN_FRAMEOBJECT_39:
+    case CT_PYCHAIN_FRAMEOBJECT_310:
+        /* _PyEval_EvalFrameDefault runs one frame object per C call */
+        return FRAME_PYTHON_ENTRY;
     }
     return FRAME_PYTHON;
 }
@@ -112,7 +161,6 @@ int ct_py_frames(const struct ct_pydecoder *d, uintptr_t ts, struct ct_pyframe *
         if (ct_mem_read(d->mem, frame, f, flen))
             break;
         uint64_t code = get_u64(f + L->fr_code), prev = get_u64(f + L->fr_previous);
-        uint64_t instr = get_u64(f + L->fr_prev_instr);
         switch (frame_kind(d->v, f)) {
         case FRAME_SHIM:
             /* 3.12: the C call's own frame, after the first frame it ran */
@@ -123,9 +171,8 @@ int ct_py_frames(const struct ct_pydecoder *d, uintptr_t ts, struct ct_pyframe *
         case FRAME_PYTHON_ENTRY:
             if (!code)
                 break;
-            int64_t lasti = ((int64_t)instr - (int64_t)(code + L->co_code_adaptive)) / L->code_unit;
             out[n].code = code;
-            out[n].lasti = lasti < -1 || lasti > (1 << 30) ? -1 : (int32_t)lasti;
+            out[n].lasti = frame_lasti(d->v, f, code);
             out[n].flags = frame_kind(d->v, f) == FRAME_PYTHON_ENTRY ? CT_PYFRAME_ENTRY : 0;
             n++;
             break;
@@ -162,8 +209,8 @@ int ct_py_read_code(const struct ct_pydecoder *d, uintptr_t code, struct ct_pyco
     uint8_t co[256];
     const uint32_t fields[][2] = {{L->co_filename, 8}, {L->co_qualname, 8}, {L->co_linetable, 8},
                                   {L->co_firstlineno, 4}};
-    if (L->co_code_adaptive > sizeof co || ct_py_fields_end(fields, 4) > L->co_code_adaptive ||
-        ct_mem_read(d->mem, code, co, L->co_code_adaptive))
+    size_t len = ct_py_fields_end(fields, 4);
+    if (len > sizeof co || ct_mem_read(d->mem, code, co, len))
         return -1;
     out->filename = (uintptr_t)get_u64(co + L->co_filename);
     out->qualname = (uintptr_t)get_u64(co + L->co_qualname);

@@ -13,8 +13,10 @@
 #include "ct_format.h"
 #include "decode.h"
 
-/* The PyThreadState of the native thread tid, or 0. runtime is &_PyRuntime. */
-uintptr_t ct_py_thread_state(const struct ct_pydecoder *d, uintptr_t runtime, int tid);
+/* The PyThreadState of the native thread tid, whose pthread_self() is
+ * pthread (3.9 and 3.10 know a thread only by that; 0: unknown), or 0.
+ * runtime is &_PyRuntime. */
+uintptr_t ct_py_thread_state(const struct ct_pydecoder *d, uintptr_t runtime, int tid, uint64_t pthread);
 
 /* The innermost frames of thread state ts, innermost first, into out[max]
  * (code, lasti in code units, CT_PYFRAME_ENTRY). Returns how many (0 when

@@ -1,9 +1,11 @@
 /*
- * linetable.c - see linetable.h. Follows CPython 3.11's Objects/codeobject.c
+ * linetable.c - see linetable.h. The 3.11 format follows CPython 3.11's Objects/codeobject.c
  * (advance(), get_line_delta(), scan_varint()) step by step, so that the
  * two agree on every table CPython writes; analyzer/tests/test_linetable.py checks
  * it against co_lines() for every instruction of thousands of real code
- * objects.
+ * objects. The 3.9 and 3.10 formats follow those versions'
+ * PyCode_Addr2Line, and test_linetable.py checks them against it, called
+ * through ctypes, in 3.9.18 and 3.10.13.
  */
 #include "linetable.h"
 
@@ -98,6 +100,46 @@ static int pep657_line(const uint8_t *tab, size_t len, int32_t firstlineno, int3
     return -1;
 }
 
+/* 3.9's PyCode_Addr2Line (Objects/codeobject.c): co_lnotab is (byte
+ * delta, signed line delta) pairs; the line is co_firstlineno plus the line
+ * deltas of every pair whose running byte offset is at most the
+ * instruction's. Every instruction has a line. */
+static int lnotab_line(const uint8_t *tab, size_t len, int32_t firstlineno, int32_t lasti)
+{
+    if (lasti < 0)
+        return firstlineno;           /* f_lasti -1: addr 0 > -1 stops at once */
+    int64_t addrq = (int64_t)lasti * 2, addr = 0, line = firstlineno;
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        addr += tab[i];
+        if (addr > addrq)
+            break;
+        line += (int8_t)tab[i + 1];
+    }
+    return line < INT32_MIN || line > INT32_MAX ? -1 : (int)line;
+}
+
+/* 3.10's PyCode_Addr2Line (PEP 626, Objects/lnotab_notes.txt): co_linetable
+ * is (byte delta, signed line delta) pairs, each a range of bytecode that
+ * starts where the last ended; line delta -128 is a range without a line
+ * (and adds nothing). The instruction's range gives its line; past the
+ * table there is none. */
+static int pep626_line(const uint8_t *tab, size_t len, int32_t firstlineno, int32_t lasti)
+{
+    if (lasti < 0)
+        return firstlineno;
+    int64_t addrq = (int64_t)lasti * 2, end = 0, line = firstlineno;
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        int64_t start = end;
+        end += tab[i];
+        int8_t ldelta = (int8_t)tab[i + 1];
+        if (ldelta != -128)
+            line += ldelta;
+        if (start <= addrq && addrq < end)
+            return ldelta == -128 || line < INT32_MIN || line > INT32_MAX ? -1 : (int)line;
+    }
+    return -1;
+}
+
 int ct_py_line(enum ct_linetable_format fmt, const uint8_t *tab, size_t len, int32_t firstlineno,
                int32_t lasti)
 {
@@ -106,6 +148,10 @@ int ct_py_line(enum ct_linetable_format fmt, const uint8_t *tab, size_t len, int
         return -1;
     case CT_LINETABLE_PEP657:
         return pep657_line(tab, len, firstlineno, lasti);
+    case CT_LINETABLE_LNOTAB:
+        return lnotab_line(tab, len, firstlineno, lasti);
+    case CT_LINETABLE_PEP626:
+        return pep626_line(tab, len, firstlineno, lasti);
     }
     return -1;   /* a value from a hostile PYLAYOUT record */
 }

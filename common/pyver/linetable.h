@@ -14,7 +14,10 @@
  * first). Kinds: 15 no location; 14 long form (signed line delta, end-line
  * delta, column, end column); 13 line delta only; 10..12 line delta 0..2
  * plus two column bytes; 0..9 same line, one column byte. Line deltas
- * accumulate from co_firstlineno.
+ * accumulate from co_firstlineno. CT_LINETABLE_LNOTAB (3.9's co_lnotab)
+ * and CT_LINETABLE_PEP626 (3.10's co_linetable) are (byte delta, signed
+ * line delta) pairs; in PEP 626's a line delta of -128 marks bytecode with
+ * no line. lasti is in code units for every format.
  */
 #ifndef COWTRACE_PYVER_LINETABLE_H
 #define COWTRACE_PYVER_LINETABLE_H

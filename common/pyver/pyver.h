@@ -56,7 +56,12 @@ struct ct_pylayout {
     uint16_t rt_interpreters_head;
     uint16_t rt_tstate_current;    /* 0: not in _PyRuntime (3.12+: thread-local) */
     uint16_t is_next, is_threads_head, ts_next, ts_cframe, ts_native_thread_id;
-    uint16_t ts_current_frame;     /* 3.13+: the innermost frame, in the thread state */
+    /* PyThreadState.thread_id (the creator's pthread_self()): how a thread
+     * state is found where there is no native_thread_id (ts_native_thread_id
+     * 0: 3.9, 3.10) */
+    uint16_t ts_pthread_id;
+    uint16_t ts_current_frame;     /* 3.13+: the innermost frame, in the thread state;
+                                    * 3.9, 3.10: PyThreadState.frame */
     /* PyInterpreterState.gc.generation_stats[oldest].collections: how many
      * full collections the interpreter ran (cowtrace snapshot compares a
      * worker's with its parent's) */
@@ -70,7 +75,9 @@ struct ct_pylayout {
     uint16_t is_gc_permanent_head;
     uint16_t code_unit;            /* bytes per instruction unit (2) */
     uint16_t cframe_current_frame;
+    /* 3.9, 3.10: the PyFrameObject's f_code, f_back and f_lasti (an int) */
     uint16_t fr_code, fr_previous, fr_prev_instr, fr_owner, fr_is_entry;
+    /* co_qualname: 3.9, 3.10 have none; their tables give co_name's offset */
     uint16_t co_filename, co_name, co_qualname, co_firstlineno, co_linetable, co_code_adaptive;
     uint16_t ascii_length, ascii_state, ascii_size, compact_size;   /* PyASCIIObject, PyCompactUnicodeObject */
     uint16_t bytes_sval;           /* PyBytesObject.ob_sval */
@@ -86,18 +93,35 @@ enum ct_pychain {
                                     * loop links a frame owned by the C stack (owner 3) after
                                     * its first frame; skipped, it marks that frame the entry */
     CT_PYCHAIN_TSTATE_313 = 3,     /* tstate->current_frame (no cframe), then as 3.12 */
+    CT_PYCHAIN_FRAMEOBJECT_39 = 4, /* tstate->frame, a PyFrameObject, then f_back; f_lasti is a
+                                    * byte offset; each frame has its own C call of the
+                                    * evaluation loop (every frame is an entry) */
+    CT_PYCHAIN_FRAMEOBJECT_310 = 5,/* as 3.9, but f_lasti counts code units */
 };
 
 /* How co_linetable encodes lines (linetable.c). */
 enum ct_linetable_format {
     CT_LINETABLE_UNKNOWN = 0,      /* no decoder: frames get no line */
     CT_LINETABLE_PEP657 = 1,       /* 3.11: PEP 657 location table, 2-byte code units */
+    CT_LINETABLE_LNOTAB = 2,       /* 3.9: co_lnotab, (byte delta, signed line delta) pairs */
+    CT_LINETABLE_PEP626 = 3,       /* 3.10: co_linetable, (byte delta, signed line delta)
+                                    * pairs, line delta -128: no line */
 };
 
 /* Which rules a PyDictKeysObject's shape follows (decode.c). */
 enum ct_dictkeys_shape {
     CT_DICTKEYS_NONE = 0,          /* unknown: no dict-keys recognition */
     CT_DICTKEYS_311 = 1,           /* log2 sizes, USABLE_FRACTION 2/3, kinds 0..2 */
+};
+
+/* What an instance's attribute values array, allocated apart from the
+ * instance, looks like (decode.c). */
+enum ct_values_shape {
+    CT_VALUES_NONE = 0,            /* none, or not recognised */
+    CT_VALUES_PREFIX_311 = 1,      /* 3.11, 3.12: a pymalloc block of a prefix of p bytes
+                                    * (insertion order bytes backwards from byte p-3, the
+                                    * count at p-2, p itself at p-1; p a multiple of 8),
+                                    * then the values, PyObject pointers */
 };
 
 /* Which reference counts Py_INCREF/Py_DECREF leave alone (decode.c). */
@@ -122,6 +146,7 @@ struct ct_pyver {
     enum ct_linetable_format linetable;
     enum ct_dictkeys_shape dict_keys;
     enum ct_immortal_rule immortal;
+    enum ct_values_shape values;
     /* The C functions that evaluate Python frames (GCC may split off a
      * ".cold" part: the same C frame). NULL-terminated. */
     const char *eval_funcs[CT_PYVER_MAX_EVAL_FUNCS + 1];

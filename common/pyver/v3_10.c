@@ -1,9 +1,10 @@
 /*
- * v3_10.c - CPython 3.10 (64-bit, release build): causes and types only.
+ * v3_10.c - CPython 3.10 (64-bit, release build).
  *
  * Every offset with a struct in the 3.10.13 headers (pyenv's
  * include/python3.10, internal/ included, compiled with Py_BUILD_CORE) was
- * measured with offsetof/sizeof on 2026-12-01. pymalloc's pool header is
+ * measured with offsetof/sizeof on 2026-12-01 (and is checked by
+ * analyzer/tests/test_pyver_offsets_pre311.c). pymalloc's pool header is
  * private to Objects/obmalloc.c in 3.10; its layout is 3.12's (the struct
  * text is the same), and 3.10's pools are 16 KiB in 1 MiB arenas (the
  * radix-tree configuration), as in 3.11 (shared/notes/cpython-versions.md
@@ -14,10 +15,11 @@
  *  - PyDictKeysObject has the 3.6-3.10 shape (a Py_ssize_t dk_size and a
  *    lookup function pointer), which decode.c does not know:
  *    CT_DICTKEYS_NONE, so a dict-keys block is not recognised;
- *  - frames are PyFrameObjects chained by f_back from tstate->frame, with
- *    PEP 626 line tables: no walker, so CT_PYCHAIN_NONE and
- *    CT_LINETABLE_UNKNOWN (no Python stacks or lines on 3.10; the thread
- *    and code offsets below are measured but unused);
+ *  - frames are PyFrameObjects chained by f_back from tstate->frame
+ *    (CT_PYCHAIN_FRAMEOBJECT_310: f_lasti counts code units, where 3.9's
+ *    counted bytes), with PEP 626 line tables (CT_LINETABLE_PEP626); a
+ *    thread state names its thread by pthread_self() only (thread_id),
+ *    and code objects have no co_qualname (frames are named by co_name);
  *  - PyASCIIObject is 48 bytes (wstr), the state bits as in 3.11.
  */
 #include "pyver.h"
@@ -64,9 +66,15 @@ const struct ct_pyver ct_pyver_3_10 = {
         .is_next = 0,
         .is_threads_head = 8,
         .ts_next = 8,
+        .ts_pthread_id = 176,               /* thread_id: no native_thread_id before 3.11 */
+        .ts_current_frame = 24,             /* PyThreadState.frame */
+        .fr_previous = 24,                  /* PyFrameObject.f_back */
+        .fr_code = 32,                      /* f_code */
+        .fr_prev_instr = 96,             /* f_lasti, an int: code units */
         .code_unit = 2,
         .co_filename = 104,
         .co_name = 112,
+        .co_qualname = 112,                 /* no co_qualname: the function's bare name */
         .co_firstlineno = 40,
         .co_linetable = 120,
         .ascii_length = 16,
@@ -78,8 +86,8 @@ const struct ct_pyver ct_pyver_3_10 = {
         .unicode_compact_bit = 5,
         .unicode_ascii_bit = 6,
     },
-    .frame_chain = CT_PYCHAIN_NONE,
-    .linetable = CT_LINETABLE_UNKNOWN,
+    .frame_chain = CT_PYCHAIN_FRAMEOBJECT_310,
+    .linetable = CT_LINETABLE_PEP626,
     .dict_keys = CT_DICTKEYS_NONE,
     .immortal = CT_IMMORTAL_NONE,
     .eval_funcs = {"_PyEval_EvalFrameDefault", 0},

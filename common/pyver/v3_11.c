@@ -86,6 +86,7 @@ const struct ct_pyver ct_pyver_3_11 = {
     .linetable = CT_LINETABLE_PEP657,
     .dict_keys = CT_DICTKEYS_311,
     .immortal = CT_IMMORTAL_NONE,           /* every reference writes the count */
+    .values = CT_VALUES_PREFIX_311,        /* an instance's values array: decode.c */
     .eval_funcs = {"_PyEval_EvalFrameDefault", 0},
     .source = CT_PYVER_TABLE,
 };

@@ -103,6 +103,7 @@ const struct ct_pyver ct_pyver_3_12 = {
     .linetable = CT_LINETABLE_PEP657,
     .dict_keys = CT_DICTKEYS_311,
     .immortal = CT_IMMORTAL_LOW32_ALL_ONES,
+    .values = CT_VALUES_PREFIX_311,        /* an instance's values array: decode.c */
     .eval_funcs = {"_PyEval_EvalFrameDefault", 0},
     .source = CT_PYVER_TABLE,
 };

@@ -1,10 +1,11 @@
 /*
- * v3_9.c - CPython 3.9 (64-bit, release build): causes and types only.
+ * v3_9.c - CPython 3.9 (64-bit, release build).
  *
  * Every offset with a struct in the 3.9.18 headers (pyenv's
  * include/python3.9, internal/ included, compiled with Py_BUILD_CORE) was
- * measured with offsetof/sizeof on 2026-12-01; they equal 3.10's except the
- * frame and code fields this table does not use. pymalloc's pool header
+ * measured with offsetof/sizeof on 2026-12-01 (and is checked by
+ * analyzer/tests/test_pyver_offsets_pre311.c); they equal 3.10's except
+ * f_lasti and the line table. pymalloc's pool header
  * is private to Objects/obmalloc.c; its layout is 3.12's (the struct text
  * is the same). 3.9 has no radix tree: its pools are 4 KiB in 256 KiB
  * arenas (shared/notes/cpython-versions.md section 5: pool headers read
@@ -15,10 +16,11 @@
  *  - PyDictKeysObject has the 3.6-3.10 shape (a Py_ssize_t dk_size and a
  *    lookup function pointer), which decode.c does not know:
  *    CT_DICTKEYS_NONE, so a dict-keys block is not recognised;
- *  - frames are PyFrameObjects chained by f_back from tstate->frame, with
- *    lnotab line tables: no walker, so CT_PYCHAIN_NONE and
- *    CT_LINETABLE_UNKNOWN (no Python stacks or lines on 3.9; the thread
- *    and code offsets below are measured but unused);
+ *  - frames are PyFrameObjects chained by f_back from tstate->frame
+ *    (CT_PYCHAIN_FRAMEOBJECT_39: f_lasti counts bytes), with co_lnotab
+ *    line tables (CT_LINETABLE_LNOTAB); a thread state names its thread
+ *    by pthread_self() only (thread_id), and code objects have no
+ *    co_qualname (frames are named by co_name);
  *  - PyASCIIObject is 48 bytes (wstr), the state bits as in 3.11.
  */
 #include "pyver.h"
@@ -65,9 +67,15 @@ const struct ct_pyver ct_pyver_3_9 = {
         .is_next = 0,
         .is_threads_head = 8,
         .ts_next = 8,
+        .ts_pthread_id = 176,               /* thread_id: no native_thread_id before 3.11 */
+        .ts_current_frame = 24,             /* PyThreadState.frame */
+        .fr_previous = 24,                  /* PyFrameObject.f_back */
+        .fr_code = 32,                      /* f_code */
+        .fr_prev_instr = 104,             /* f_lasti, an int: bytes */
         .code_unit = 2,
         .co_filename = 104,
         .co_name = 112,
+        .co_qualname = 112,                 /* no co_qualname: the function's bare name */
         .co_firstlineno = 40,
         .co_linetable = 120,                /* co_lnotab */
         .ascii_length = 16,
@@ -79,8 +87,8 @@ const struct ct_pyver ct_pyver_3_9 = {
         .unicode_compact_bit = 5,
         .unicode_ascii_bit = 6,
     },
-    .frame_chain = CT_PYCHAIN_NONE,
-    .linetable = CT_LINETABLE_UNKNOWN,
+    .frame_chain = CT_PYCHAIN_FRAMEOBJECT_39,
+    .linetable = CT_LINETABLE_LNOTAB,
     .dict_keys = CT_DICTKEYS_NONE,
     .immortal = CT_IMMORTAL_NONE,
     .eval_funcs = {"_PyEval_EvalFrameDefault", 0},

@@ -40,12 +40,48 @@ static int find_defining_object(struct dl_phdr_info *info, size_t size, void *da
     return 0;
 }
 
+/* Which allocator the interpreter's object domain uses, as CPython itself
+ * names it (_PyMem_GetCurrentAllocatorName, exported by 3.9 to 3.13: it
+ * compares the installed allocator functions with its own; 3.13 takes the
+ * allocators' mutex, which is why this runs in the parent before fork,
+ * where the forking thread holds the GIL). The environment variable alone
+ * would not do: -E and -I ignore PYTHONMALLOC, and a program can install
+ * its own hooks. NULL (hooks it does not know, e.g. tracemalloc's, which
+ * wrap whatever was there) and an unknown name keep the default: pymalloc. */
+static uint32_t allocator_flags(void)
+{
+    static const char *(*current)(void);
+    static int looked;
+    if (!looked) {
+        current = (const char *(*)(void))dlsym(RTLD_DEFAULT, "_PyMem_GetCurrentAllocatorName");
+        looked = 1;
+    }
+    const char *name = current ? current() : NULL;
+    if (!name)
+        return 0;
+    static const struct { const char *name; uint32_t flags; } names[] = {
+        {"pymalloc", 0},
+        {"pymalloc_debug", CT_PY_NO_PYMALLOC | CT_PY_ALLOC_DEBUG | CT_PY_ALLOC_PYMALLOC},
+        {"malloc", CT_PY_NO_PYMALLOC},
+        {"malloc_debug", CT_PY_NO_PYMALLOC | CT_PY_ALLOC_DEBUG},
+        {"mimalloc", CT_PY_NO_PYMALLOC | CT_PY_ALLOC_MIMALLOC},
+        {"mimalloc_debug", CT_PY_NO_PYMALLOC | CT_PY_ALLOC_MIMALLOC | CT_PY_ALLOC_DEBUG},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!ct_strcmp(name, names[i].name))
+            return names[i].flags;
+    return 0;
+}
+
 /* Libraries can still be loaded later (an embedding host dlopens its
- * Python plugin), so a miss is retried at the next fork. */
+ * Python plugin), so a miss is retried at the next fork. The allocator is
+ * asked at every fork: a program may install hooks after start. */
 void ct_py_identify(void)
 {
-    if (ct_cfg.py_hexversion)
+    if (ct_cfg.py_hexversion) {
+        ct_cfg.py_alloc_flags = allocator_flags();
         return;
+    }
     const unsigned long *ver = dlsym(RTLD_DEFAULT, "Py_Version");
     void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
     uint64_t hexversion = ver ? *ver : 0;
@@ -71,4 +107,5 @@ void ct_py_identify(void)
     ct_cfg.py_dict_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyDict_Type");
     ct_cfg.py_shared = !f.main_program;
     ct_cfg.py_hexversion = hexversion;
+    ct_cfg.py_alloc_flags = allocator_flags();
 }

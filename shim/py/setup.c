@@ -12,7 +12,7 @@ static int write_python(struct ct_state *st, const struct ct_pyver *v)
     char version[32];
     size_t vlen = ct_pyversion_format(ct_cfg.py_hexversion, version, sizeof version);
     return ct_rec_python(&st->w, ct_cfg.py_hexversion, ct_cfg.py_runtime, v != NULL,
-                         (ct_cfg.py_shared ? CT_PY_SHARED : 0) | ct_cfg.gc_freeze_flags, version, vlen,
+                         (ct_cfg.py_shared ? CT_PY_SHARED : 0) | ct_cfg.gc_freeze_flags | ct_cfg.py_alloc_flags, version, vlen,
                          ct_cfg.py_path);
 }
 
@@ -47,7 +47,8 @@ int ct_py_setup(struct ct_state *st)
     info->st = st;
     info->types = types;
     info->mem = (struct ct_memread){ct_py_guarded_read, info};
-    info->dec = (struct ct_pydecoder){.v = v, .mem = &info->mem, .type_of = ct_py_type_cached, .type_ctx = info};
+    info->dec = (struct ct_pydecoder){.v = v, .mem = &info->mem, .type_of = ct_py_type_cached, .type_ctx = info,
+                                      .no_pymalloc = !!(ct_cfg.py_alloc_flags & CT_PY_NO_PYMALLOC)};
     info->gc_at_fork = info->gc_recorded = -1;   /* until reads begin (collections.c) */
     info->guarded = st->backend->precise;   /* scanning backends: once their handler is in */
     ct_py_summary_setup(!st->backend->precise);

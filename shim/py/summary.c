@@ -51,6 +51,8 @@ void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n
         ct_memset(&out[i], 0, sizeof out[i]);
     if (!ct_py || !n || !sum_scratch)
         return;
+    if (ct_py->dec.no_pymalloc)
+        return;   /* no pools to sample: what the pages hold is not examined (CT_WHERE_UNKNOWN) */
     const struct ct_pyver *v = ct_py->v;
     const struct ct_pylayout *L = &v->L;
     const struct ct_pydecoder *d = &ct_py->dec;

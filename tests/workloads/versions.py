@@ -9,6 +9,9 @@
   reads  the child reads every Node's attribute, then exits through the
          interpreter (sys.exit: finalization collects and frees them all):
          the copies are the reads' (refcount on Node), not the exit's
+  rebind the child rebinds the attribute of each of N Nodes (the values
+         live in the instance from 3.13, in an array the instance owns in
+         3.11 and 3.12, in the instance's dict before)
   frozen the parent calls gc.freeze() before the fork; the child reads
          every Node's attribute, then runs gc.collect(), which visits none
          of them: the copies are the reads' (refcount on Node)
@@ -40,7 +43,7 @@ if scenario in ("ints", "nested"):
     data = list(range(10**7, 10**7 + n))
 elif scenario == "small":
     data = [None if i % 7 == 0 else i % 200 for i in range(n)]
-elif scenario in ("gc", "reads", "frozen"):
+elif scenario in ("gc", "reads", "frozen", "rebind"):
     data = [Node(i) for i in range(n)]
     gc.collect()
 else:
@@ -63,6 +66,9 @@ if pid == 0:
             s += x.value
         gc.enable()
         sys.exit(0)  # a worker's ordinary end: Py_FinalizeEx collects
+    elif scenario == "rebind":
+        for x in data:
+            x.value = 0
     elif scenario == "frozen":
         s = 0
         for x in data:
