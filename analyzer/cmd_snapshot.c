@@ -90,6 +90,71 @@ static void print_mib(FILE *f, const char *what, uint64_t pages, long psize)
     fprintf(f, " %s %.1f MiB", what, (double)pages * (double)psize / 1048576.0);
 }
 
+#define MAX_SIBLINGS 16
+
+struct sibling_batch {
+    size_t n;
+    struct ct_live_proc procs[MAX_SIBLINGS], parent;
+    struct ct_snap_result res[MAX_SIBLINGS];
+    char why[MAX_SIBLINGS][512];
+};
+
+/* Is p still there and readable (a root was checked already)? Then the
+ * parent it is compared with: *has_parent, and *parent. false: skipped,
+ * with a note on stderr. */
+static bool snapshot_prepare(const struct ct_live_proc *p, bool root, struct ct_live_proc *parent, bool *has_parent)
+{
+    char why[512];
+    *has_parent = false;
+    if (!ct_live_same(p)) {
+        fprintf(stderr, CMD ": PID %d: gone, or its pid now names another process: skipped\n", (int)p->pid);
+        return false;
+    }
+    if (!root && ct_snapshot_check(p, why, sizeof why)) {
+        fprintf(stderr, CMD ": PID %d: %s: skipped\n", (int)p->pid, why);
+        return false;
+    }
+    if (ct_live_stat(p->ppid, parent) == 0 && parent->start <= p->start && ct_live_forked_from(p->pid, p->ppid) &&
+        ct_snapshot_check(parent, why, sizeof why) == 0)
+        *has_parent = true;
+    return true;
+}
+
+/* After p's file was written: an error (then -1), or a file to drop
+ * (path emptied), with a note on stderr either way. */
+static int snapshot_written(const struct ct_live_proc *p, const struct ct_live_proc *pp, struct ct_snap_result *res,
+                            int rc, const char *why)
+{
+    if (rc) {
+        fprintf(stderr, CMD ": PID %d: %s\n", (int)p->pid, why);
+        return -1;
+    }
+    /* The pid still names the process read? If another one took it
+     * meanwhile, the file mixes two processes: drop it. */
+    struct ct_live_proc now;
+    if (ct_live_stat(p->pid, &now) == 0 && now.start != p->start) {
+        unlink(res->path);
+        res->path[0] = 0;
+        fprintf(stderr, CMD ": PID %d: reused by another process while it was read: skipped\n", (int)p->pid);
+        return 0;
+    }
+    if (pp && pp->pid && !ct_live_same(pp))
+        fprintf(stderr, CMD ": PID %d: its parent %d exited while it was read\n", (int)p->pid, (int)pp->pid);
+    return 0;
+}
+
+static void print_result(const struct ct_live_proc *p, const struct ct_snap_result *res, long psize)
+{
+    printf("pid %d (%s)%s:", (int)p->pid, p->comm, res->incomplete ? " incomplete" : "");
+    if (res->compared) {
+        print_mib(stdout, "shared", res->shared, psize);
+        print_mib(stdout, "copied", res->copied, psize);
+        print_mib(stdout, "fresh", res->fresh, psize);
+    } else
+        printf(" not compared (no parent running the same program)");
+    printf("%s -> %s\n", res->python ? "" : " [not Python]", res->path);
+}
+
 int cmd_snapshot(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -176,46 +241,41 @@ int cmd_snapshot(int argc, char **argv)
     int status = 0;
     char **written = xcalloc(nprocs + 1, sizeof *written);
     size_t nwritten = 0;
-    for (size_t i = 0; i < nprocs; i++) {
-        const struct ct_live_proc *p = &procs[i];
-        if (!ct_live_same(p)) {
-            fprintf(stderr, CMD ": PID %d: gone, or its pid now names another process: skipped\n", (int)p->pid);
-            continue;
+    struct sibling_batch batch;
+    /* Workers of one master are written together (snapshot.h: the master's
+     * copy of a page is read once for all of them), in the order listed. */
+    for (size_t i = 0; i < nprocs;) {
+        batch.n = 0;
+        bool has_parent = false;
+        pid_t ppid = procs[i].ppid;
+        for (; i < nprocs && procs[i].ppid == ppid; i++) {
+            const struct ct_live_proc *p = &procs[i];
+            struct ct_live_proc parent;
+            bool hp;
+            if (!snapshot_prepare(p, i < nroots, &parent, &hp))
+                continue;
+            if (batch.n && (hp != has_parent || batch.n == MAX_SIBLINGS))
+                break;
+            has_parent = hp;
+            batch.parent = parent;
+            batch.procs[batch.n++] = *p;
         }
-        if (i >= nroots && ct_snapshot_check(p, why, sizeof why)) {
-            fprintf(stderr, CMD ": PID %d: %s: skipped\n", (int)p->pid, why);
+        if (!batch.n)
             continue;
-        }
-        struct ct_live_proc parent, *pp = NULL;
-        if (ct_live_stat(p->ppid, &parent) == 0 && parent.start <= p->start && ct_live_forked_from(p->pid, p->ppid) &&
-            ct_snapshot_check(&parent, why, sizeof why) == 0)
-            pp = &parent;
-        struct ct_snap_result res;
-        if (ct_snapshot_write(p, pp, out, exact, &res, why, sizeof why)) {
-            fprintf(stderr, CMD ": PID %d: %s\n", (int)p->pid, why);
-            status = EXIT_USAGE;
-            continue;
-        }
-        /* The pid still names the process read? If another one took it
-         * meanwhile, the file mixes two processes: drop it. */
-        struct ct_live_proc now;
-        if (ct_live_stat(p->pid, &now) == 0 && now.start != p->start) {
-            unlink(res.path);
-            fprintf(stderr, CMD ": PID %d: reused by another process while it was read: skipped\n", (int)p->pid);
-            continue;
-        }
-        if (pp && pp->pid && !ct_live_same(pp))
-            fprintf(stderr, CMD ": PID %d: its parent %d exited while it was read\n", (int)p->pid, (int)pp->pid);
-        written[nwritten++] = xstrdup(res.path);
-        if (dir) {
-            printf("pid %d (%s)%s:", (int)p->pid, p->comm, res.incomplete ? " incomplete" : "");
-            if (res.compared) {
-                print_mib(stdout, "shared", res.shared, psize);
-                print_mib(stdout, "copied", res.copied, psize);
-                print_mib(stdout, "fresh", res.fresh, psize);
-            } else
-                printf(" not compared (no parent running the same program)");
-            printf("%s -> %s\n", res.python ? "" : " [not Python]", res.path);
+        int rc[MAX_SIBLINGS];
+        ct_snapshot_write_siblings(batch.procs, batch.n, has_parent ? &batch.parent : NULL, out, exact, batch.res,
+                                   rc, batch.why[0], sizeof batch.why[0]);
+        for (size_t k = 0; k < batch.n; k++) {
+            const struct ct_live_proc *p = &batch.procs[k];
+            if (snapshot_written(p, has_parent ? &batch.parent : NULL, &batch.res[k], rc[k], batch.why[k])) {
+                status = EXIT_USAGE;
+                continue;
+            }
+            if (!batch.res[k].path[0])
+                continue;
+            written[nwritten++] = xstrdup(batch.res[k].path);
+            if (dir)
+                print_result(p, &batch.res[k], psize);
         }
     }
     if (!dir) {
