@@ -18,7 +18,9 @@
  *            word that speaks for most of the page's differing words;
  *   PAGE_SUMMARY  the copied pages that differ in no word: what they hold,
  *            for the inferred rules (cause.h).
- * So cow = copied, fresh = fresh, and shared = tracked - cow. Errors
+ * So cow = copied, fresh = fresh, and shared = tracked - cow. Siblings
+ * written together (ct_snapshot_write_siblings) get the same files, for
+ * less: the parent's pages are read once for all of them. Errors
  * found before anything is written (the process cannot be read) leave no
  * file; a process that exits while it is read leaves its file with an
  * INCOMPLETE note.
