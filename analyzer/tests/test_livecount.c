@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,12 +83,14 @@ int main(void)
      * command to drop some of its pages. */
     pid_t parent = fork();
     if (parent == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);       /* a test that dies leaves nothing running */
         uint8_t *area = mmap(NULL, PAGES * psize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (area == MAP_FAILED)
             _exit(1);
         touch(area, 0, PAGES, 1, 5);
         pid_t w = fork();
         if (w == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
             close(pcmd[0]);
             worker(area, cmd[0], ack[1]);
         }
