@@ -1070,11 +1070,15 @@ static bool attributing(const struct snap_state *s)
  * each worker was examined alone; README, issue 10.) */
 static void snap_causes(struct snap_state **g, size_t n)
 {
+    /* The parent's memory (-1 if it could not be opened: then every read of
+     * it fails, and each page is summarized from the process's copy, as
+     * when its parent's page cannot be read). */
     int parent_fd = -1;
-    for (size_t i = 0; i < n && parent_fd < 0; i++)
-        if (attributing(g[i]))
+    bool any = false;
+    for (size_t i = 0; i < n && !any; i++)
+        if ((any = attributing(g[i])))
             parent_fd = g[i]->parent_fd;
-    if (parent_fd < 0)
+    if (!any)
         return;
     size_t psize = g[0]->psize;
     uint8_t *window = xmalloc(RUN_PAGES * psize);
