@@ -112,6 +112,15 @@ static void print_mib(FILE *f, const char *what, uint64_t pages, long psize)
     fprintf(f, " %s %.1f MiB", what, (double)pages * (double)psize / 1048576.0);
 }
 
+#define MAX_SIBLINGS 16
+
+struct sibling_batch {
+    size_t n;
+    struct ct_live_proc procs[MAX_SIBLINGS], parent;
+    struct ct_snap_result res[MAX_SIBLINGS];
+    char why[MAX_SIBLINGS][512];
+};
+
 /* Before p is read: is it still the process listed (not exited, its pid
  * not taken by another), readable, and which parent is it compared with?
  * false: skipped (said so). */
@@ -269,23 +278,42 @@ int cmd_snapshot(int argc, char **argv)
     char **written = xcalloc(nprocs + 1, sizeof *written);
     size_t nwritten = 0;
     list_skipped = dir != NULL;
-    for (size_t i = 0; i < nprocs; i++) {
-        const struct ct_live_proc *p = &procs[i];
-        struct ct_live_proc parent;
-        bool hp;
-        if (!snapshot_prepare(p, i < nroots, &parent, &hp))
-            continue;
-        struct ct_snap_result res;
-        int rc = ct_snapshot_write(p, hp ? &parent : NULL, out, exact, &res, why, sizeof why);
-        if (snapshot_written(p, hp ? &parent : NULL, &res, rc, why)) {
-            status = EXIT_USAGE;
-            continue;
+    struct sibling_batch batch;
+    /* Workers of one master are written together (snapshot.h: the master's
+     * copy of a page is read once for all of them), in the order listed. */
+    for (size_t i = 0; i < nprocs;) {
+        batch.n = 0;
+        bool has_parent = false;
+        pid_t ppid = procs[i].ppid;
+        for (; i < nprocs && procs[i].ppid == ppid; i++) {
+            const struct ct_live_proc *p = &procs[i];
+            struct ct_live_proc parent;
+            bool hp;
+            if (!snapshot_prepare(p, i < nroots, &parent, &hp))
+                continue;
+            if (batch.n && (hp != has_parent || batch.n == MAX_SIBLINGS))
+                break;
+            has_parent = hp;
+            batch.parent = parent;
+            batch.procs[batch.n++] = *p;
         }
-        if (!res.path[0])
+        if (!batch.n)
             continue;
-        written[nwritten++] = xstrdup(res.path);
-        if (dir)
-            print_result(p, &res, psize);
+        int rc[MAX_SIBLINGS];
+        ct_snapshot_write_siblings(batch.procs, batch.n, has_parent ? &batch.parent : NULL, out, exact, batch.res,
+                                   rc, batch.why[0], sizeof batch.why[0]);
+        for (size_t k = 0; k < batch.n; k++) {
+            const struct ct_live_proc *p = &batch.procs[k];
+            if (snapshot_written(p, has_parent ? &batch.parent : NULL, &batch.res[k], rc[k], batch.why[k])) {
+                status = EXIT_USAGE;
+                continue;
+            }
+            if (!batch.res[k].path[0])
+                continue;
+            written[nwritten++] = xstrdup(batch.res[k].path);
+            if (dir)
+                print_result(p, &batch.res[k], psize);
+        }
     }
     if (!dir) {
         if (nwritten) {

@@ -117,6 +117,7 @@ struct watch {
     size_t nw, capw;
     uint64_t samples;
     bool quiet_stdout;        /* some output option given */
+    struct ct_live_memo *memo; /* each worker's copied ranges between samples (livecount.h) */
 };
 
 static double unix_now(void)
@@ -325,6 +326,7 @@ static int snapshot_causes(const struct watch *s, struct worker *w, const struct
 static void count_siblings(struct watch *s)
 {
     pid_t *pids = xcalloc(s->nw + 1, sizeof *pids);
+    uint64_t *starts = xcalloc(s->nw + 1, sizeof *starts);
     size_t *idx = xcalloc(s->nw + 1, sizeof *idx);
     struct ct_live_counts *c = xcalloc(s->nw + 1, sizeof *c);
     for (size_t i = 0; i < s->nw; i++) {
@@ -336,9 +338,12 @@ static void count_siblings(struct watch *s)
             if (s->w[j].count_now && s->w[j].p.ppid == parent) {
                 s->w[j].count_now = false;
                 idx[n] = j;
+                starts[n] = s->w[j].p.start;
                 pids[n++] = s->w[j].p.pid;
             }
-        if (ct_live_count_siblings(parent, pids, n, s->exact, c))
+        if (!s->memo)
+            s->memo = ct_live_memo_new();
+        if (ct_live_count_siblings_memo(s->memo, parent, pids, starts, n, s->exact, c))
             continue;
         for (size_t k = 0; k < n; k++) {
             struct worker *w = &s->w[idx[k]];
@@ -351,6 +356,7 @@ static void count_siblings(struct watch *s)
         }
     }
     free(pids);
+    free(starts);
     free(idx);
     free(c);
 }
@@ -557,6 +563,7 @@ static void close_outputs(struct watch *s)
     free(s->jsonl_path);
     free(s->text_tmp);
     free(s->w);
+    ct_live_memo_free(s->memo);
 }
 
 int cmd_watch(int argc, char **argv)

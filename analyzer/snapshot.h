@@ -18,7 +18,9 @@
  *            word that speaks for most of the page's differing words;
  *   PAGE_SUMMARY  the copied pages that differ in no word: what they hold,
  *            for the inferred rules (cause.h).
- * So cow = copied, fresh = fresh, and shared = tracked - cow. Errors
+ * So cow = copied, fresh = fresh, and shared = tracked - cow. Siblings
+ * written together (ct_snapshot_write_siblings) get the same files, for
+ * less: the parent's pages are read once for all of them. Errors
  * found before anything is written (the process cannot be read) leave no
  * file; a process that exits while it is read leaves its file with an
  * INCOMPLETE note.
@@ -50,5 +52,14 @@ int ct_snapshot_check(const struct ct_live_proc *p, char *why, size_t whylen);
  * no file is left). */
 int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *parent, const char *dir,
                       bool exact, struct ct_snap_result *res, char *why, size_t whylen);
+
+/* The same for n siblings, procs[0..n), all forked from parent (NULL: none
+ * to compare with), each into its own file exactly as ct_snapshot_write
+ * would write it; the parent's copy of a page they copied is read once for
+ * all of them, and a page none of them changed is summarized once. rc[i]
+ * and why + i * whylen: each one's result. 0 if every one succeeded. */
+int ct_snapshot_write_siblings(const struct ct_live_proc *procs, size_t n, const struct ct_live_proc *parent,
+                               const char *dir, bool exact, struct ct_snap_result *res, int *rc, char *why,
+                               size_t whylen);
 
 #endif
