@@ -32,6 +32,7 @@
 
 #include "cause.h"
 #include "ct_wire.h"
+#include "debug_offsets.h"
 #include "decode.h"
 #include "fields.h"
 #include "gcstate.h"
@@ -735,7 +736,11 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
     struct ct_memread mem = {cache_read, &cache};
     struct ct_pyremote py;
     ct_pyremote_find(p->pid, maps, nmaps, &mem, &py);
-    const struct ct_pyver *pv = py.found ? ct_pyver_for(py.hexversion) : NULL;
+    /* 3.13+: the offsets the process publishes (_Py_DebugOffsets), checked */
+    struct ct_pyver discovered;
+    struct ct_discovery disc = {0};
+    const struct ct_pyver *pv = py.found ? ct_pyver_discover(&mem, py.runtime, py.hexversion, &discovered, &disc)
+                                         : NULL;
     res->python = py.found;
 
     struct region *regs;
@@ -791,6 +796,8 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
                            strlen(version), py.path);
         if (!wr && pv)
             wr = ct_rec_pylayout(&w, (uint32_t)ct_pyver_nfields(), layout_field, pv, pv->name);
+        if (!wr && disc.status == CT_DISCOVERY_REFUSED)
+            wr = ct_rec_note(&w, CT_NOTE_INFO, disc.why);
     }
     for (size_t i = 0; i < nregs && !wr; i++) {
         const struct ct_vma *m = regs[i].vma;
@@ -863,7 +870,7 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
     free(qe);
 
     /* Causes of the copied pages. */
-    if (pv && parent && !wr && !res->incomplete) {
+    if (ct_pyver_knows_objects(pv) && parent && !wr && !res->incomplete) {
         struct attrib_ctx a = {
             .v = pv, .mem = mem, .dict_type = py.dict_type, .fd = cache.fd, .parent_fd = parent_fd, .pid = p->pid, .psize = psize,
         };

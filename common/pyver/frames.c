@@ -46,6 +46,7 @@ int ct_pyver_has_stacks(const struct ct_pyver *v)
     case CT_PYCHAIN_CFRAME_311:
     case CT_PYCHAIN_CFRAME_312:
     case CT_PYCHAIN_TSTATE_313:
+    case CT_PYCHAIN_TSTATE_314:
         return 1;
     }
     return 0;   /* a value from a hostile PYLAYOUT record */
@@ -66,7 +67,8 @@ static uint64_t current_frame(const struct ct_pydecoder *d, uintptr_t ts)
             return 0;
         return frame;
     }
-    case CT_PYCHAIN_TSTATE_313: {
+    case CT_PYCHAIN_TSTATE_313:
+    case CT_PYCHAIN_TSTATE_314: {
         uint64_t frame = 0;
         if (!ts || ct_mem_u64(d->mem, ts + L->ts_current_frame, &frame))
             return 0;
@@ -92,8 +94,20 @@ static enum frame_kind frame_kind(const struct ct_pyver *v, const uint8_t *f)
         /* FRAME_OWNED_BY_CSTACK (3.12, 3.13): the shim frame
          * _PyEval_EvalFrameDefault links in before the frames it runs */
         return f[L->fr_owner] == 3 ? FRAME_SHIM : FRAME_PYTHON;
+    case CT_PYCHAIN_TSTATE_314:
+        /* 3.14: FRAME_OWNED_BY_INTERPRETER 3 (the evaluation loop's entry
+         * frame), FRAME_OWNED_BY_CSTACK 4; 3.15: INTERPRETER 3 and the
+         * thread state's base sentinel 4 (FRAME_OWNED_BY_THREAD_STATE) */
+        return f[L->fr_owner] >= 3 ? FRAME_SHIM : FRAME_PYTHON;
     }
     return FRAME_PYTHON;
+}
+
+/* The code object of a Python frame: 3.14's f_executable is a _PyStackRef
+ * whose low 2 bits are tags (Py_TAG_BITS). */
+static uint64_t frame_code(const struct ct_pyver *v, uint64_t executable)
+{
+    return v->frame_chain == CT_PYCHAIN_TSTATE_314 ? executable & ~(uint64_t)3 : executable;
 }
 
 int ct_py_frames(const struct ct_pydecoder *d, uintptr_t ts, struct ct_pyframe *out, int max, int *truncated)
@@ -111,7 +125,7 @@ int ct_py_frames(const struct ct_pydecoder *d, uintptr_t ts, struct ct_pyframe *
     while (frame && n < max) {
         if (ct_mem_read(d->mem, frame, f, flen))
             break;
-        uint64_t code = get_u64(f + L->fr_code), prev = get_u64(f + L->fr_previous);
+        uint64_t code = frame_code(d->v, get_u64(f + L->fr_code)), prev = get_u64(f + L->fr_previous);
         uint64_t instr = get_u64(f + L->fr_prev_instr);
         switch (frame_kind(d->v, f)) {
         case FRAME_SHIM:
