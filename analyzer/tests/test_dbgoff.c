@@ -185,6 +185,8 @@ static const struct ct_pyver *discover(const struct blob *b, uint64_t hex, struc
 static int says(const struct ct_discovery *d, const char *what)
 {
     int ok = strstr(d->why, what) != NULL;
+    if (getenv("DBGOFF_VERBOSE"))
+        fprintf(stderr, "  %s\n", d->why);
     if (!ok)
         fprintf(stderr, "  reason \"%s\" does not say \"%s\"\n", d->why, what);
     return ok;
@@ -263,9 +265,9 @@ static void test_refused(void)
     CHECK(v == NULL && says(&d, "code_object.size"));
 
     make_blob(&b, fields_3_15_b4, v3150, 0);
-    set_word(&b, fields_3_15_b4, "code_object.filename", 140);   /* after qualname, linetable */
+    set_word(&b, fields_3_15_b4, "code_object.filename", 144);   /* after qualname, linetable */
     v = discover(&b, v3150, &out, &d);
-    CHECK(v == NULL && says(&d, "code_object.filename"));
+    CHECK(v == NULL && says(&d, "code_object.filename (144) is not before"));
 
     make_blob(&b, fields_3_15_b4, v3150, 0);
     set_word(&b, fields_3_15_b4, "interpreter_frame.previous", 9);
@@ -276,9 +278,19 @@ static void test_refused(void)
     v = discover(&b, 0x030f01f0, &out, &d);   /* the process says 3.15.1 */
     CHECK(v == NULL && says(&d, "PY_VERSION_HEX"));
 
-    make_blob(&b, fields_3_15_b4, v3150, 1);   /* free-threaded, no table for it */
+    make_blob(&b, fields_3_15_b4, v3150, 1);   /* free-threaded, with a GIL build's header */
     v = discover(&b, v3150, &out, &d);
-    CHECK(v == NULL && d.free_threaded == 1 && says(&d, "free-threaded"));
+    CHECK(v == NULL && d.free_threaded == 1 && says(&d, "not a free-threaded build's"));
+    set_word(&b, fields_3_15_b4, "pyobject.size", 32);   /* free-threaded, no table for it */
+    set_word(&b, fields_3_15_b4, "pyobject.ob_type", 24);
+    v = discover(&b, v3150, &out, &d);
+    CHECK(v == NULL && d.free_threaded == 1 && says(&d, "no table for free-threaded Python 3.15"));
+    /* a free-threaded 3.13 is never decoded with the GIL table */
+    make_blob(&b, fields_3_13, 0x030d05f0, 1);
+    set_word(&b, fields_3_13, "pyobject.size", 32);
+    set_word(&b, fields_3_13, "pyobject.ob_type", 24);
+    v = discover(&b, 0x030d05f0, &out, &d);
+    CHECK(v != ct_pyver_for(0x030d05f0) && (v == NULL || v->free_threaded));
 
     make_blob(&b, fields_3_15_b4, 0x031000f0, 0);
     v = discover(&b, 0x031000f0, &out, &d);
@@ -292,6 +304,14 @@ static void test_refused(void)
     make_blob(&b, fields_3_14, 0x030d00c2, 0);
     v = discover(&b, 0x030d00c2, &out, &d);
     CHECK(v == NULL && d.status == CT_DISCOVERY_REFUSED && says(&d, "pre-release") && says(&d, "3.13.0rc2"));
+
+    /* A 3.13 that publishes another type object than the table's: the
+     * table's type and GC facts do not hold either */
+    make_blob(&b, fields_3_13, 0x030d05f0, 0);
+    set_word(&b, fields_3_13, "type_object.size", 920);
+    set_word(&b, fields_3_13, "type_object.tp_flags", 176);
+    v = discover(&b, 0x030d05f0, &out, &d);
+    CHECK(v == NULL && says(&d, "type_object.tp_flags = 176") && says(&d, "no layout"));
 
     /* Before 3.13 nothing is read: the tables */
     v = discover(&b, 0x030c01f0, &out, &d);

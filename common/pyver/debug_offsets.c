@@ -529,6 +529,40 @@ static int build_later(const struct ct_dbgoff *o, struct ct_pyver *v, struct say
     return 0;
 }
 
+/* The table's own facts (GC head, pre-header, tp_basicsize, flag bits)
+ * assume its object header and type object: a process that publishes
+ * another is not what the table describes, in published and unpublished
+ * parts alike. */
+static int fits_table(const struct ct_dbgoff *o, const struct ct_pyver *t, struct say *s)
+{
+    static const struct {
+        uint8_t id;
+        uint16_t offset;
+    } same[] = {
+        {CT_DO_OB_SIZE, __builtin_offsetof(struct ct_pylayout, object_size)},
+        {CT_DO_OB_TYPE, __builtin_offsetof(struct ct_pylayout, ob_type)},
+        {CT_DO_TP_NAME, __builtin_offsetof(struct ct_pylayout, tp_name)},
+        {CT_DO_TP_FLAGS, __builtin_offsetof(struct ct_pylayout, tp_flags)},
+        {CT_DO_TP_BASICSIZE, __builtin_offsetof(struct ct_pylayout, tp_basicsize)},
+        {CT_DO_BY_OB_SIZE, __builtin_offsetof(struct ct_pylayout, ob_size)},
+    };
+    for (unsigned i = 0; i < sizeof same / sizeof same[0]; i++) {
+        uint16_t tv;
+        __builtin_memcpy(&tv, (const uint8_t *)&t->L + same[i].offset, 2);
+        if (!o->have[same[i].id] || o->val[same[i].id] == tv)
+            continue;
+        say_s(s, ids[same[i].id].name);
+        say_s(s, " = ");
+        say_u(s, o->val[same[i].id]);
+        say_s(s, ", but cowtrace's ");
+        say_s(s, t->name);
+        say_s(s, " table, whose GC head, pre-header and type facts assume it, has ");
+        say_u(s, tv);
+        return -1;
+    }
+    return 0;
+}
+
 const struct ct_pyver *ct_pyver_discover(const struct ct_memread *m, uint64_t runtime, uint64_t hexversion,
                                          struct ct_pyver *out, struct ct_discovery *d)
 {
@@ -539,46 +573,49 @@ const struct ct_pyver *ct_pyver_discover(const struct ct_memread *m, uint64_t ru
         d->status = CT_DISCOVERY_NONE;
         return ct_pyver_for(hexversion);
     }
-    struct say s = {d->why, sizeof d->why, 0};
     struct ct_dbgoff o;
     char why[200];
+    struct say w = {why, sizeof why, 0};
     int rc = ct_dbgoff_read(m, runtime, hexversion, &o, why, sizeof why);
+    while (w.n + 1 < w.cap && why[w.n])
+        w.n++;
     uint64_t hex = hexversion ? hexversion : o.version;
-    int published_ft = rc == 0 || (o.version && o.free_threaded <= 1) ? (int)o.free_threaded : -1;
-    d->free_threaded = published_ft;
+    if (o.version && o.free_threaded <= 1)
+        d->free_threaded = (int)o.free_threaded;
     /* A free-threaded process is decoded only with a free-threaded table. */
-    const struct ct_pyver *table = ct_pyver_for_build(hex, published_ft > 0);
-    if (rc == 0) {
-        int built;
-        if (table) {
-            *out = *table;
-            built = apply(&o, out, &s);
-        } else {
-            built = build_later(&o, out, &s);
-        }
-        if (built == 0) {
+    const struct ct_pyver *table = ct_pyver_for_build(hex, d->free_threaded > 0);
+    /* May the table stand in for numbers that failed? Not when the process
+     * publishes another object header or type object than the table
+     * assumes, and not for a pre-release, which may differ from the final
+     * release the table describes anywhere. */
+    int table_allowed = table && ((hex >> 4) & 15) == 0xf;
+    if (rc == 0 && table) {
+        *out = *table;
+        if (fits_table(&o, table, &w) == 0 && apply(&o, out, &w) == 0) {
             d->status = CT_DISCOVERY_USED;
             return out;
         }
-        __builtin_memcpy(why, d->why, sizeof why);
-        why[sizeof why - 1] = 0;
-        s.n = 0;
+        table_allowed = 0;
+    } else if (rc == 0) {
+        if (build_later(&o, out, &w) == 0) {
+            d->status = CT_DISCOVERY_USED;
+            return out;
+        }
     }
     d->status = CT_DISCOVERY_REFUSED;
+    struct say s = {d->why, sizeof d->why, 0};
     say_s(&s, "_Py_DebugOffsets of Python ");
     say_version(&s, hex);
     say_s(&s, " refused: ");
     say_s(&s, why);
-    /* A pre-release that does not fit may differ from the final release
-     * the table describes anywhere: no table for it. */
-    unsigned level = (unsigned)(hex >> 4) & 15;
-    if (table && level == 0xf) {
+    if (table_allowed) {
         say_s(&s, "; cowtrace's ");
         say_s(&s, table->name);
         say_s(&s, " table used instead");
         return table;
     }
-    say_s(&s, table ? "; a pre-release, so not cowtrace's table either: no layout"
-                    : "; no table to fall back on: no layout");
+    say_s(&s, !table ? "; no table to fall back on: no layout"
+              : ((hex >> 4) & 15) != 0xf ? "; a pre-release, so not cowtrace's table either: no layout"
+                                          : "; no layout");
     return 0;
 }
