@@ -290,7 +290,7 @@ static void test_refused(void)
     set_word(&b, fields_3_13, "pyobject.size", 32);
     set_word(&b, fields_3_13, "pyobject.ob_type", 24);
     v = discover(&b, 0x030d05f0, &out, &d);
-    CHECK(v != ct_pyver_for(0x030d05f0) && (v == NULL || v->free_threaded));
+    CHECK(v != ct_pyver_for(0x030d05f0) && (v == NULL ? d.status == CT_DISCOVERY_REFUSED : v->L.ob_type == 24));
 
     make_blob(&b, fields_3_15_b4, 0x031000f0, 0);
     v = discover(&b, 0x031000f0, &out, &d);

@@ -148,7 +148,6 @@ struct ct_pyver {
     const char *eval_funcs[CT_PYVER_MAX_EVAL_FUNCS + 1];
     enum ct_pyver_source source;
     uint32_t unknown_facts;        /* CT_PYFACT_*: 0 for a table */
-    uint8_t free_threaded;         /* a table for a free-threaded build (Py_GIL_DISABLED) */
 };
 
 /* Can a written address be put in an object with this layout (nothing of
