@@ -113,6 +113,13 @@ enum ct_immortal_rule {
     CT_IMMORTAL_LOW32_ALL_ONES = 1,/* 3.12, 3.13: the low 32 bits of ob_refcnt are 0xFFFFFFFF */
 };
 
+/* What an object header holds, and where objects live (decode.c). */
+enum ct_object_header {
+    CT_OBJHEAD_GIL = 0,            /* ob_refcnt, ob_type; PyGC_Head before GC objects; pymalloc */
+    CT_OBJHEAD_FREE_THREADED = 1,  /* Py_GIL_DISABLED: ob_tid, ob_mutex, ob_gc_bits, ob_ref_local,
+                                    * ob_ref_shared, ob_type; no PyGC_Head; mimalloc heaps */
+};
+
 /* Where the shim got its struct ct_pyver (recorded in PYLAYOUT). */
 enum ct_pyver_source {
     CT_PYVER_TABLE = 0,            /* a static table of this folder */
@@ -143,6 +150,7 @@ struct ct_pyver {
     enum ct_linetable_format linetable;
     enum ct_dictkeys_shape dict_keys;
     enum ct_immortal_rule immortal;
+    enum ct_object_header header;  /* a free-threaded build has its own table */
     /* The C functions that evaluate Python frames (GCC may split off a
      * ".cold" part: the same C frame). NULL-terminated. */
     const char *eval_funcs[CT_PYVER_MAX_EVAL_FUNCS + 1];
@@ -164,9 +172,8 @@ int ct_pyver_has_stacks(const struct ct_pyver *v);
 
 /* The table for a hexversion (PY_VERSION_HEX) of a GIL build, or NULL. */
 const struct ct_pyver *ct_pyver_for(uint64_t hexversion);
-/* The same for a build that is free-threaded or not (3.13+ publishes which
- * in _Py_DebugOffsets): a free-threaded process is never decoded with a
- * GIL build's table, nor the reverse. */
+/* The same for a free-threaded (Py_GIL_DISABLED) build when free_threaded
+ * is non-zero: never a GIL build's table, whose object header differs. */
 const struct ct_pyver *ct_pyver_for_build(uint64_t hexversion, int free_threaded);
 
 /* The hexversion of a version string as Py_GetVersion() begins

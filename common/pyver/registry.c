@@ -59,11 +59,9 @@ uint64_t ct_pyversion_parse(const char *s)
 const struct ct_pyver *ct_pyver_for_build(uint64_t hexversion, int free_threaded)
 {
     struct ct_pyversion v = ct_pyversion_of(hexversion);
-    /* Every table here describes a GIL build. */
-    if (free_threaded)
-        return NULL;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (known[i]->major == v.major && known[i]->minor == v.minor)
+        if (known[i]->major == v.major && known[i]->minor == v.minor &&
+            (known[i]->header == CT_OBJHEAD_FREE_THREADED) == (free_threaded != 0))
             return known[i];
     return NULL;
 }
