@@ -260,6 +260,11 @@ static void test_refused(void)
     CHECK(v == NULL && says(&d, "thread_state.native_thread_id") && says(&d, "beyond"));
 
     make_blob(&b, fields_3_15_b4, v3150, 0);
+    set_word(&b, fields_3_15_b4, "interpreter_frame.owner", UINT64_MAX);   /* + its width wraps to 0 */
+    v = discover(&b, v3150, &out, &d);
+    CHECK(v == NULL && says(&d, "interpreter_frame.owner") && says(&d, "beyond"));
+
+    make_blob(&b, fields_3_15_b4, v3150, 0);
     set_word(&b, fields_3_15_b4, "code_object.size", 1ull << 40);
     v = discover(&b, v3150, &out, &d);
     CHECK(v == NULL && says(&d, "code_object.size"));

@@ -324,7 +324,8 @@ static int check_section(const struct sect *sc, const uint64_t *w, struct say *s
             align = ids[id].align ? ids[id].align : 1;
             is_size = width == 0;
         }
-        if (id != W_FREE && v % align == 0 && (is_size ? v <= size : v + width <= size))
+        /* (written so that no sum can wrap: the words are hostile) */
+        if (id != W_FREE && v % align == 0 && (is_size ? v <= size : v < size && width <= size - v))
             continue;
         say_s(s, sname);
         say_s(s, " field ");
