@@ -182,6 +182,8 @@ static const struct ct_pyver *discover(const struct blob *b, uint64_t hex, struc
     return ct_pyver_discover(&m, BASE, hex, out, d);
 }
 
+/* Does the reason name what it should? DBGOFF_VERBOSE=1 prints every
+ * reason, to read them as a user would. */
 static int says(const struct ct_discovery *d, const char *what)
 {
     int ok = strstr(d->why, what) != NULL;
