@@ -101,6 +101,14 @@ const char *ct_cause_note(const struct ct_proc *p, char *buf, size_t len)
                            "(a newer cowtrace may read them)", ver.major, ver.minor);
         return buf;
     }
+    if (!ct_pyver_knows_objects(p->layout)) {
+        /* A minor without a table: its stacks come from _Py_DebugOffsets,
+         * which does not publish what finds the object a write hit. */
+        snprintf(buf, len, "Python %u.%u: causes unknown: no cowtrace table for its allocator, GC header, "
+                           "pre-header and immortality rule, which _Py_DebugOffsets does not publish "
+                           "(stacks and lines come from _Py_DebugOffsets)", ver.major, ver.minor);
+        return buf;
+    }
     if (p->causes_inferred && t->mode == CT_MODE_SNAPSHOT) {
         snprintf(buf, len, "causes of copied pages that differ from the parent's in no word are inferred "
                            "from what the pages hold (a snapshot sees the end state, not the writes)");
@@ -289,12 +297,14 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
 {
     struct ct_trace *t = &p->t;
     p->layout = usable_layout(t);
-    /* Without a layout nothing is inferred: everything is unknown. */
-    p->causes_inferred = p->layout && t->mode == CT_MODE_UFFD_ASYNC;
+    /* Without a layout, or with one that cannot find objects (a minor
+     * known only by its _Py_DebugOffsets), causes are all unknown. */
+    const struct ct_pyver *causes_layout = ct_pyver_knows_objects(p->layout) ? p->layout : NULL;
+    p->causes_inferred = causes_layout && t->mode == CT_MODE_UFFD_ASYNC;
     uint64_t *counts = xcalloc((t->npytypes + TYPE_SLOTS) * CT_NCAUSES, sizeof *counts);
     struct sc_entry *sc = NULL, *sc_last = NULL;
 #define COUNT(type, cause) counts[((size_t)((type) + TYPE_SLOTS)) * CT_NCAUSES + (cause)]
-    if (!p->layout && !t->nstacks) {
+    if (!causes_layout && !t->nstacks) {
         sc_add(&sc, &sc_last, 0, CT_TYPE_NONE, CT_CAUSE_UNKNOWN, p->cow);
         sc_finish(p, &sc);
         p->causes[CT_CAUSE_UNKNOWN] = p->cow;
@@ -336,7 +346,7 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
             continue;                       /* cow pages are in regions; a summary may not be */
         struct ct_verdict vd;
         int32_t type = CT_TYPE_NONE;
-        if (!p->layout) {
+        if (!causes_layout) {
             vd = (struct ct_verdict){ CT_CAUSE_UNKNOWN, false };
         } else if (e) {
             /* Runs of pages hold objects of one type: look each address up once per run. */
@@ -388,7 +398,7 @@ void ct_attribute(struct ct_proc *p, const struct ivl *cow, const struct ivl *ea
     /* Early pages are all cow; attributed pages are cow and not early.
      * Without a layout early pages are unknown like the rest. */
     uint64_t rest = p->cow - p->early - attributed;
-    if (p->layout) {
+    if (causes_layout) {
         p->causes[CT_CAUSE_OTHER] += p->early;
         COUNT(CT_TYPE_EARLY, CT_CAUSE_OTHER) += p->early;
         sc_add(&sc, &sc_last, 0, CT_TYPE_EARLY, CT_CAUSE_OTHER, p->early);
@@ -476,7 +486,7 @@ struct ct_seg *ct_page_segments(const struct ct_proc *p, size_t *np)
     struct ct_seg *v = NULL;
     size_t n = 0, cap = 0, i = 0, j = 0, k = 0, eu = 0;
     /* Without a layout early pages are unknown like the rest. */
-    bool early_known = p->layout != NULL;
+    bool early_known = ct_pyver_knows_objects(p->layout);
     while (i < c->n || j < fr->n) {
         if (j < fr->n && (i >= c->n || fr->v[j].start < c->v[i].start)) {
             push_seg(&v, &n, &cap, (struct ct_seg){ fr->v[j].start, fr->v[j].end, false, 0, CT_TYPE_NONE, 0, 0 });

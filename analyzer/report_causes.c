@@ -178,7 +178,7 @@ typedef void (*line_fn)(const struct ct_proc *p, char *out, size_t len);
 
 static void grouped(FILE *f, const struct ct_run *r, line_fn fn)
 {
-    char (*lines)[240] = xcalloc(r->nprocs, sizeof *lines);
+    char (*lines)[400] = xcalloc(r->nprocs, sizeof *lines);
     for (size_t i = 0; i < r->nprocs; i++)
         fn(&r->procs[i], lines[i], sizeof lines[i]);
     for (size_t i = 0; i < r->nprocs; i++) {
@@ -218,9 +218,13 @@ static void python_line(const struct ct_proc *p, char *out, size_t len)
     ct_text_clean(py->version.s, strcspn(py->version.s, "\n") < py->version.len
                                      ? strcspn(py->version.s, "\n") : py->version.len, ver, sizeof ver);
     ct_text_clean(py->path.s, py->path.len, path, sizeof path);
-    snprintf(out, len, "Python %s, %s (%s), layout %s%s%s%s%s", ver[0] ? ver : "(version unknown)",
+    snprintf(out, len, "Python %s, %s (%s), layout %s%s%s%s%s%s", ver[0] ? ver : "(version unknown)",
              py->flags & CT_PY_SHARED ? "shared libpython" : "static", path,
              p->layout ? p->layout->name : "unknown",
+             p->layout && p->layout->source == CT_PYVER_DISCOVERED
+                 ? (ct_pyver_knows_objects(p->layout) ? " (offsets from _Py_DebugOffsets, the rest from the table)"
+                                                      : " (offsets from _Py_DebugOffsets; no table)")
+                 : "",
              p->layout && !ct_pyver_has_stacks(p->layout)
                  ? "; cowtrace cannot walk this version's frames: no Python stacks or lines" : "",
              py->flags & CT_PY_GC_FROZEN ? "; gc.freeze() ran before this fork" : "",

@@ -129,6 +129,10 @@ static void json_python(FILE *f, const struct ct_proc *p)
      * stay as they were */
     if (p->layout && !ct_pyver_has_stacks(p->layout))
         fputs(", \"python_stacks\": false", f);
+    /* where the offsets came from, only when not a table alone (3.13+) */
+    if (p->layout && p->layout->source == CT_PYVER_DISCOVERED)
+        fprintf(f, ", \"layout_source\": \"_Py_DebugOffsets\", \"causes_known\": %s",
+                ct_pyver_knows_objects(p->layout) ? "true" : "false");
     fprintf(f, ", \"gc_frozen\": %s, \"gc_freeze_nogil\": %s", py->flags & CT_PY_GC_FROZEN ? "true" : "false",
             py->flags & CT_PY_GC_NOGIL ? "true" : "false");
     /* only without pymalloc, so that other reports stay as they were */
@@ -363,7 +367,7 @@ static void json_proc(FILE *f, const struct ct_run *r, size_t idx, const struct 
     fputs(",\n   ", f);
     json_causes(f, p->causes);
     fprintf(f, ", \"causes_inferred\": %s", p->causes_inferred ? "true" : "false");
-    char buf[200];
+    char buf[400];
     const char *note = ct_cause_note(p, buf, sizeof buf);
     fputs(",\n   \"cause_notes\": [", f);
     if (note)

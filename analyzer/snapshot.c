@@ -36,6 +36,7 @@
 
 #include "cause.h"
 #include "ct_wire.h"
+#include "debug_offsets.h"
 #include "decode.h"
 #include "fields.h"
 #include "gcstate.h"
@@ -859,6 +860,8 @@ struct snap_state {
     struct ct_memread mem;
     struct ct_pyremote py;
     const struct ct_pyver *pv;
+    struct ct_pyver discovered;    /* pv points here when the process published its offsets */
+    struct ct_discovery disc;
     struct region *regs;
     size_t nregs;
     struct ct_writer w;
@@ -905,7 +908,10 @@ static void snap_begin(struct snap_state *s)
     s->cache.slots = xcalloc(CACHE_SLOTS, sizeof(struct cache_slot) + psize);
     s->mem = (struct ct_memread){cache_read, &s->cache};
     ct_pyremote_find(p->pid, s->maps, s->nmaps, &s->mem, &s->py);
-    const struct ct_pyver *pv = s->pv = s->py.found ? ct_pyver_for(s->py.hexversion) : NULL;
+    /* 3.13+: the offsets the process publishes (_Py_DebugOffsets), checked */
+    s->disc = (struct ct_discovery){0};
+    const struct ct_pyver *pv = s->pv =
+        s->py.found ? ct_pyver_discover(&s->mem, s->py.runtime, s->py.hexversion, &s->discovered, &s->disc) : NULL;
     res->python = s->py.found;
 
     s->nregs = build_regions(p->pid, s->maps, s->nmaps, s->py.found ? s->py.path : NULL, &s->regs);
@@ -958,6 +964,8 @@ static void snap_begin(struct snap_state *s)
                            strlen(version), s->py.path);
         if (!wr && pv)
             wr = ct_rec_pylayout(w, (uint32_t)ct_pyver_nfields(), layout_field, pv, pv->name);
+        if (!wr && s->disc.status == CT_DISCOVERY_REFUSED)
+            wr = ct_rec_note(w, CT_NOTE_INFO, s->disc.why);
     }
     for (size_t i = 0; i < s->nregs && !wr; i++) {
         const struct ct_vma *m = s->regs[i].vma;
@@ -1035,7 +1043,7 @@ static void snap_begin(struct snap_state *s)
     ct_test_pause(CT_PAUSE_PAGES, p->pid);
 
     /* The causes of the copied pages come next (snap_causes). */
-    if (pv && parent && !wr && !res->incomplete) {
+    if (ct_pyver_knows_objects(pv) && parent && !wr && !res->incomplete) {
         struct attrib_ctx *a = &s->a;
         *a = (struct attrib_ctx){
             .v = pv, .mem = s->mem, .dict_type = s->py.dict_type, .fd = s->cache.fd, .parent_fd = s->parent_fd,

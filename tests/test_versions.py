@@ -102,6 +102,10 @@ def traced(t, py, version, scenario, n, mode, extra=(), pymalloc=None):
     info = p.get("python") or {}
     ct.check(info.get("version") == version, f"{scenario}: the report's interpreter is {info}, not {version}")
     ct.check(info.get("layout"), f"{scenario}: no memory layout for {version}: {info}")
+    # 3.13+: the offsets _Py_DebugOffsets publishes come from the process
+    published = tuple(int(x) for x in version.split(".")[:2]) >= (3, 13)
+    ct.check((info.get("layout_source") == "_Py_DebugOffsets") == published,
+             f"{scenario}: layout source {info.get('layout_source')!r} for {version}")
     ct.check("causes" in p, f"no causes in the report for {scenario}")
     ct.log(f"  {version} {mode} {scenario}{' ' + ' '.join(extra) if extra else ''}: cow {p['cow_pages']} causes {p['causes']}; top types "
            f"{[(x['name'], x['cause'], x['cow_pages']) for x in p.get('types', [])[:3]]}")

@@ -177,7 +177,7 @@ static void test_record_preferred(void)
     struct mkt m;
     struct ct_proc p;
     struct ct_err err;
-    char note[200];
+    char note[400];
 
     /* Without the record: the 3.11 table, 16-byte GC head: unknown. */
     py_trace(&m, PY311);
@@ -217,6 +217,22 @@ static void test_record_preferred(void)
     CHECK(analyze(&m, &p, &err) == 0);
     CHECK(p.layout != NULL && ct_cause_note(&p, note, sizeof note) == NULL);
     CHECK_U64(p.causes[CT_CAUSE_GC], 1);
+    ct_proc_free(&p);
+    mkt_free(&m);
+
+    /* A minor known only by its _Py_DebugOffsets (3.14): the layout is
+     * kept (its stacks and lines) but no cause is decided from evidence
+     * decoded without the unpublished facts; the note says why. */
+    static const uint32_t unknown[][2] = { { CT_PYF_UNKNOWN_FACTS, CT_PYFACTS_OBJECTS } };
+    py_trace(&m, 0x030e00f0);
+    mkt_pylayout(&m, "3.14", 24, CT_PYF_UNKNOWN_FACTS, unknown, 1);
+    rest_of_trace(&m);
+    CHECK(analyze(&m, &p, &err) == 0);
+    CHECK(p.layout != NULL && !ct_pyver_knows_objects(p.layout));
+    CHECK(ct_cause_note(&p, note, sizeof note) != NULL && strstr(note, "Python 3.14: causes unknown") &&
+          strstr(note, "_Py_DebugOffsets"));
+    CHECK_U64(p.causes[CT_CAUSE_GC], 0);
+    CHECK_U64(p.causes[CT_CAUSE_UNKNOWN], 1);
     ct_proc_free(&p);
     mkt_free(&m);
 

@@ -18,6 +18,7 @@ static const struct field fields[] = {
     VF(CT_PYF_MAJOR, major), VF(CT_PYF_MINOR, minor),
     VF(CT_PYF_FRAME_CHAIN, frame_chain), VF(CT_PYF_LINETABLE, linetable), VF(CT_PYF_DICT_KEYS, dict_keys),
     VF(CT_PYF_SOURCE, source), VF(CT_PYF_IMMORTAL, immortal), VF(CT_PYF_VALUES, values),
+    VF(CT_PYF_UNKNOWN_FACTS, unknown_facts),
     LF(CT_PYF_OB_REFCNT, ob_refcnt), LF(CT_PYF_OB_TYPE, ob_type), LF(CT_PYF_OB_SIZE, ob_size),
     LF(CT_PYF_OBJECT_SIZE, object_size), LF(CT_PYF_GC_HEAD_SIZE, gc_head_size),
     LF(CT_PYF_MANAGED_DICT_PREHEADER, managed_dict_preheader),
@@ -47,7 +48,7 @@ static const struct field fields[] = {
     LF(CT_PYF_UNICODE_KIND_SHIFT, unicode_kind_shift), LF(CT_PYF_UNICODE_COMPACT_BIT, unicode_compact_bit),
     LF(CT_PYF_UNICODE_ASCII_BIT, unicode_ascii_bit),
     LF(CT_PYF_IS_GC_FULL_COLLECTIONS, is_gc_full_collections), LF(CT_PYF_RT_FINALIZING, rt_finalizing),
-    LF(CT_PYF_IS_GC_PERMANENT_HEAD, is_gc_permanent_head),
+    LF(CT_PYF_IS_GC_PERMANENT_HEAD, is_gc_permanent_head), LF(CT_PYF_IS_GC, is_gc),
     LF(CT_PYF_TS_PTHREAD_ID, ts_pthread_id),
 };
 

@@ -61,6 +61,7 @@ int ct_pyver_has_stacks(const struct ct_pyver *v)
     case CT_PYCHAIN_TSTATE_313:
     case CT_PYCHAIN_FRAMEOBJECT_39:
     case CT_PYCHAIN_FRAMEOBJECT_310:
+    case CT_PYCHAIN_TSTATE_314:
         return 1;
     }
     return 0;   /* a value from a hostile PYLAYOUT record */
@@ -83,7 +84,8 @@ static uint64_t current_frame(const struct ct_pydecoder *d, uintptr_t ts)
     }
     case CT_PYCHAIN_TSTATE_313:
     case CT_PYCHAIN_FRAMEOBJECT_39:
-    case CT_PYCHAIN_FRAMEOBJECT_310: {
+    case CT_PYCHAIN_FRAMEOBJECT_310:
+    case CT_PYCHAIN_TSTATE_314: {
         uint64_t frame = 0;
         if (!ts || ct_mem_u64(d->mem, ts + L->ts_current_frame, &frame))
             return 0;
@@ -108,6 +110,7 @@ static int32_t frame_lasti(const struct ct_pyver *v, const uint8_t *f, uint64_t 
     case CT_PYCHAIN_CFRAME_311:
     case CT_PYCHAIN_CFRAME_312:
     case CT_PYCHAIN_TSTATE_313:
+    case CT_PYCHAIN_TSTATE_314:
         /* prev_instr points into the code object's own bytecode */
         lasti = ((int64_t)get_u64(f + L->fr_prev_instr) - (int64_t)(code + L->co_code_adaptive)) / L->code_unit;
         break;
@@ -141,8 +144,20 @@ static enum frame_kind frame_kind(const struct ct_pyver *v, const uint8_t *f)
     case CT_PYCHAIN_FRAMEOBJECT_310:
         /* _PyEval_EvalFrameDefault runs one frame object per C call */
         return FRAME_PYTHON_ENTRY;
+    case CT_PYCHAIN_TSTATE_314:
+        /* 3.14: FRAME_OWNED_BY_INTERPRETER 3 (the evaluation loop's entry
+         * frame), FRAME_OWNED_BY_CSTACK 4; 3.15: INTERPRETER 3 and the
+         * thread state's base sentinel 4 (FRAME_OWNED_BY_THREAD_STATE) */
+        return f[L->fr_owner] >= 3 ? FRAME_SHIM : FRAME_PYTHON;
     }
     return FRAME_PYTHON;
+}
+
+/* The code object of a Python frame: 3.14's f_executable is a _PyStackRef
+ * whose low 2 bits are tags (Py_TAG_BITS). */
+static uint64_t frame_code(const struct ct_pyver *v, uint64_t executable)
+{
+    return v->frame_chain == CT_PYCHAIN_TSTATE_314 ? executable & ~(uint64_t)3 : executable;
 }
 
 int ct_py_frames(const struct ct_pydecoder *d, uintptr_t ts, struct ct_pyframe *out, int max, int *truncated)
@@ -160,7 +175,7 @@ int ct_py_frames(const struct ct_pydecoder *d, uintptr_t ts, struct ct_pyframe *
     while (frame && n < max) {
         if (ct_mem_read(d->mem, frame, f, flen))
             break;
-        uint64_t code = get_u64(f + L->fr_code), prev = get_u64(f + L->fr_previous);
+        uint64_t code = frame_code(d->v, get_u64(f + L->fr_code)), prev = get_u64(f + L->fr_previous);
         switch (frame_kind(d->v, f)) {
         case FRAME_SHIM:
             /* 3.12: the C call's own frame, after the first frame it ran */

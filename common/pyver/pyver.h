@@ -73,6 +73,9 @@ struct ct_pylayout {
      * _gc_next points back at itself when nothing is frozen (gc.freeze()
      * moves every tracked object there) */
     uint16_t is_gc_permanent_head;
+    /* PyInterpreterState.gc, where the two above lie (0: not given). With
+     * _Py_DebugOffsets (3.13+) the published one wins and they move with it. */
+    uint16_t is_gc;
     uint16_t code_unit;            /* bytes per instruction unit (2) */
     uint16_t cframe_current_frame;
     /* 3.9, 3.10: the PyFrameObject's f_code, f_back and f_lasti (an int) */
@@ -97,6 +100,10 @@ enum ct_pychain {
                                     * byte offset; each frame has its own C call of the
                                     * evaluation loop (every frame is an entry) */
     CT_PYCHAIN_FRAMEOBJECT_310 = 5,/* as 3.9, but f_lasti counts code units */
+    CT_PYCHAIN_TSTATE_314 = 6,     /* as 3.13, but f_executable is a tagged stack reference
+                                    * (mask the low 2 bits) and every owner >= 3 is not a
+                                    * Python frame: 3.14 INTERPRETER 3 and CSTACK 4, 3.15
+                                    * INTERPRETER 3 and the THREAD_STATE base sentinel 4 */
 };
 
 /* How co_linetable encodes lines (linetable.c). */
@@ -130,11 +137,32 @@ enum ct_immortal_rule {
     CT_IMMORTAL_LOW32_ALL_ONES = 1,/* 3.12, 3.13: the low 32 bits of ob_refcnt are 0xFFFFFFFF */
 };
 
+/* What an object header holds, and where objects live (decode.c). */
+enum ct_object_header {
+    CT_OBJHEAD_GIL = 0,            /* ob_refcnt, ob_type; PyGC_Head before GC objects; pymalloc */
+    CT_OBJHEAD_FREE_THREADED = 1,  /* Py_GIL_DISABLED: ob_tid, ob_mutex, ob_gc_bits, ob_ref_local,
+                                    * ob_ref_shared, ob_type; no PyGC_Head; mimalloc heaps */
+};
+
 /* Where the shim got its struct ct_pyver (recorded in PYLAYOUT). */
 enum ct_pyver_source {
     CT_PYVER_TABLE = 0,            /* a static table of this folder */
-    CT_PYVER_DISCOVERED = 1,       /* read from the process (reserved: 3.13's _Py_DebugOffsets) */
+    CT_PYVER_DISCOVERED = 1,       /* the offsets _Py_DebugOffsets publishes read from the process
+                                    * (3.13+, debug_offsets.c); the rest from a table, or unknown */
 };
+
+/* Facts a layout does not know (struct ct_pyver.unknown_facts): a minor
+ * with no table whose _Py_DebugOffsets gave its stacks. Without them no
+ * written address can be put in an object, so every cause is unknown. */
+#define CT_PYFACT_ALLOCATOR   (1u << 0)   /* pymalloc's pools and arenas */
+#define CT_PYFACT_GC_HEAD     (1u << 1)   /* PyGC_Head, its bits */
+#define CT_PYFACT_PREHEADER   (1u << 2)   /* managed dict / weakref words, inline values */
+#define CT_PYFACT_IMMORTAL    (1u << 3)   /* which reference counts are never written */
+#define CT_PYFACT_TYPE_FLAGS  (1u << 4)   /* tp_flags bit values, tp_basicsize/tp_itemsize */
+#define CT_PYFACT_DICT_KEYS   (1u << 5)   /* PyDictKeysObject */
+#define CT_PYFACT_GC_STATE    (1u << 6)   /* full-collection count, permanent generation */
+#define CT_PYFACTS_OBJECTS    (CT_PYFACT_ALLOCATOR | CT_PYFACT_GC_HEAD | CT_PYFACT_PREHEADER | \
+                               CT_PYFACT_IMMORTAL | CT_PYFACT_TYPE_FLAGS)
 
 #define CT_PYVER_MAX_EVAL_FUNCS 4
 
@@ -147,19 +175,31 @@ struct ct_pyver {
     enum ct_dictkeys_shape dict_keys;
     enum ct_immortal_rule immortal;
     enum ct_values_shape values;
+    enum ct_object_header header;  /* a free-threaded build has its own table */
     /* The C functions that evaluate Python frames (GCC may split off a
      * ".cold" part: the same C frame). NULL-terminated. */
     const char *eval_funcs[CT_PYVER_MAX_EVAL_FUNCS + 1];
     enum ct_pyver_source source;
+    uint32_t unknown_facts;        /* CT_PYFACT_*: 0 for a table */
 };
+
+/* Can a written address be put in an object with this layout (nothing of
+ * CT_PYFACTS_OBJECTS unknown)? If not, causes are unknown. */
+static inline int ct_pyver_knows_objects(const struct ct_pyver *v)
+{
+    return v && !(v->unknown_facts & CT_PYFACTS_OBJECTS);
+}
 
 /* Can this version's Python frames be walked (frames.c)? Without a walker
  * (CT_PYCHAIN_NONE) a trace has causes and types but no Python stacks or
  * lines, and the report says so. */
 int ct_pyver_has_stacks(const struct ct_pyver *v);
 
-/* The table for a hexversion (PY_VERSION_HEX), or NULL. */
+/* The table for a hexversion (PY_VERSION_HEX) of a GIL build, or NULL. */
 const struct ct_pyver *ct_pyver_for(uint64_t hexversion);
+/* The same for a free-threaded (Py_GIL_DISABLED) build when free_threaded
+ * is non-zero: never a GIL build's table, whose object header differs. */
+const struct ct_pyver *ct_pyver_for_build(uint64_t hexversion, int free_threaded);
 
 /* The hexversion of a version string as Py_GetVersion() begins
  * ("3.10.13 (main, ...", "3.13.0rc2 ..."), or 0. For interpreters

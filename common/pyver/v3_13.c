@@ -19,8 +19,14 @@
  * The same as 3.12: object header, GC head, pre-header (MANAGED_DICT or
  * MANAGED_WEAKREF), type offsets, dict keys, location table, unicode
  * state bits, immortality (_Py_IMMORTAL_REFCNT = UINT_MAX on 64-bit).
- * The thread state is thread-local, as in 3.12. 3.13 also publishes
- * _Py_DebugOffsets in _PyRuntime; this table does not read it (yet).
+ * The thread state is thread-local, as in 3.12.
+ *
+ * 3.13 also publishes _Py_DebugOffsets at the start of _PyRuntime: the
+ * shim and `cowtrace snapshot` take from it every offset it publishes
+ * (debug_offsets.c) and this table's for the rest; the thread, frame, code
+ * and string offsets below are what a 3.13.0 process publishes (the
+ * test dbgoff-live compares them), and used when a process's published
+ * offsets fail the plausibility checks.
  */
 #include "pyver.h"
 
@@ -68,6 +74,7 @@ const struct ct_pyver ct_pyver_3_13 = {
         .is_gc_full_collections = 7576,     /* gc.generation_stats[2].collections */
         .rt_finalizing = 608,           /* _PyRuntime._finalizing */
         .is_gc_permanent_head = 7504,   /* gc.permanent_generation.head */
+        .is_gc = 7400,
         .rt_tstate_current = 0,             /* thread-local */
         .is_next = 7264,
         .is_threads_head = 7344,

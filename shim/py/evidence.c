@@ -9,8 +9,8 @@ void ct_py_examine(struct ct_state *st, uintptr_t addr, struct ct_py_evidence *e
 {
     (void)st;   /* types are recorded through ct_py->st */
     ct_memset(ev, 0, sizeof *ev);
-    if (!ct_py)
-        return;
+    if (!ct_py || !ct_pyver_knows_objects(ct_py->v))
+        return;   /* no layout, or one without the facts that find objects */
     /* The faulting thread is writing this page: it is mapped, and read in
      * place; anything else by guarded loads. */
     uintptr_t psize = (uintptr_t)ct_cfg.page_size;

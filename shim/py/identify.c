@@ -2,13 +2,34 @@
  * identify.c - in the parent, before fork: which interpreter is this, and
  * where is it? (Py_Version, or before 3.11 Py_GetVersion(); _PyRuntime;
  * the ELF object defining them.)
- * What the version means is common/pyver's business (setup.c asks it).
+ * Which layout to decode it with is common/pyver's business: asked here,
+ * in the parent, where _PyRuntime's first kilobyte (3.13+: its published
+ * _Py_DebugOffsets) is read with plain loads; the child inherits the
+ * answer (ct_py_layout) and setup.c records it.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
 
 #include "py.h"
+
+static struct ct_pyver discovered;          /* a layout built from _Py_DebugOffsets */
+static const struct ct_pyver *layout;        /* the one to decode with, or NULL */
+static struct ct_discovery discovery;
+
+/* Our own memory, in the parent: _PyRuntime is a mapped symbol. */
+static int direct_read(void *ctx, uintptr_t addr, void *dst, size_t len)
+{
+    (void)ctx;
+    ct_memcpy(dst, (const void *)addr, len);
+    return 0;
+}
+
+const struct ct_pyver *ct_py_layout(const struct ct_discovery **d)
+{
+    *d = &discovery;
+    return layout;
+}
 
 struct find_object {
     uintptr_t addr;
@@ -106,6 +127,8 @@ void ct_py_identify(void)
     ct_cfg.py_runtime = (uintptr_t)runtime;
     ct_cfg.py_dict_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyDict_Type");
     ct_cfg.py_shared = !f.main_program;
+    struct ct_memread self = {direct_read, NULL};
+    layout = ct_pyver_discover(&self, (uintptr_t)runtime, hexversion, &discovered, &discovery);
     ct_cfg.py_hexversion = hexversion;
     ct_cfg.py_alloc_flags = allocator_flags();
 }

@@ -27,6 +27,7 @@
 #include <sys/uio.h>
 
 #include "ct_shim.h"
+#include "debug_offsets.h"
 #include "decode.h"
 #include "memread.h"
 #include "pyver.h"
@@ -53,6 +54,10 @@ struct ct_pyinfo {
     int64_t gc_recorded;         /* the count the last PYGC record gave (or gc_at_fork) */
 };
 extern struct ct_pyinfo *ct_py;
+
+/* identify.c: the layout chosen for the interpreter at its identification
+ * (NULL: none), and how _Py_DebugOffsets was used (3.13+). */
+const struct ct_pyver *ct_py_layout(const struct ct_discovery **d);
 
 /* collections.c: the count of full collections when reads begin. */
 void ct_py_collections_start(void);

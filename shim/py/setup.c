@@ -1,8 +1,9 @@
 /*
  * setup.c - in the child, at set-up: the interpreter's version data
  * (common/pyver/), the PYTHON record, the PYLAYOUT record (the layout the
- * evidence will be decoded with, so the analyzer uses the same), and the
- * per-child state of shim/py/.
+ * evidence will be decoded with, so the analyzer uses the same; 3.13+: with
+ * the offsets the process publishes, identify.c), a NOTE when those were
+ * refused, and the per-child state of shim/py/.
  */
 #include "fields.h"
 #include "py.h"
@@ -32,8 +33,12 @@ int ct_py_setup(struct ct_state *st)
     ct_py = NULL;
     if (!ct_cfg.py_hexversion)
         return 0;   /* not a Python process */
-    const struct ct_pyver *v = ct_pyver_for(ct_cfg.py_hexversion);
+    const struct ct_discovery *found;
+    const struct ct_pyver *v = ct_py_layout(&found);
     if (write_python(st, v))
+        return -1;
+    /* Published offsets that failed a check: which, and what was used. */
+    if (found->status == CT_DISCOVERY_REFUSED && ct_rec_note(&st->w, CT_NOTE_INFO, found->why))
         return -1;
     if (!v)
         return 0;

@@ -49,7 +49,7 @@ void ct_py_summarize_batch(struct ct_state *st, const uintptr_t *pages, size_t n
     (void)st;   /* types are recorded through ct_py->st */
     for (size_t i = 0; i < n; i++)
         ct_memset(&out[i], 0, sizeof out[i]);
-    if (!ct_py || !n || !sum_scratch)
+    if (!ct_py || !n || !sum_scratch || !ct_pyver_knows_objects(ct_py->v))
         return;
     if (ct_py->dec.no_pymalloc)
         return;   /* no pools to sample: what the pages hold is not examined (CT_WHERE_UNKNOWN) */
