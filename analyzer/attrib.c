@@ -67,7 +67,7 @@ static const struct ct_pyver *usable_layout(const struct ct_trace *t)
         return NULL;
     if (t->pylayout)
         return t->pylayout;
-    return ct_pyver_for(t->python.hexversion);
+    return ct_pyver_for_build(t->python.hexversion, t->python.flags & CT_PY_FREE_THREADED);
 }
 
 const char *ct_cause_note(const struct ct_proc *p, char *buf, size_t len)

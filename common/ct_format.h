@@ -183,9 +183,11 @@ struct ct_rec_pages {
 /* Where a written address lies, as the shim found it (ct_rec_write.where). */
 enum ct_where {
     CT_WHERE_UNKNOWN = 0,     /* not examined (no interpreter layout) */
-    CT_WHERE_POOL_HEADER = 1, /* a pymalloc pool header */
-    CT_WHERE_POOL_BLOCK = 2,  /* a pymalloc block (block, block_size set) */
-    CT_WHERE_OUTSIDE = 3,     /* examined: not in a pymalloc pool */
+    CT_WHERE_POOL_HEADER = 1, /* a pymalloc pool header (free-threaded builds: a mimalloc
+                               * segment header, which holds its page metadata) */
+    CT_WHERE_POOL_BLOCK = 2,  /* a pymalloc block (block, block_size set; free-threaded: a
+                               * mimalloc block) */
+    CT_WHERE_OUTSIDE = 3,     /* examined: not in a pymalloc pool (or mimalloc segment) */
 };
 
 /* How the object was found (ct_rec_write.obj_how). */
@@ -342,6 +344,8 @@ struct ct_rec_python {
 #define CT_PY_GC_COLLECTED 0x8u /* the process ran a full collection since the fork (its count of
                                  * them exceeds its parent's): written by cowtrace snapshot, which
                                  * reads both; the inferred causes use it */
+#define CT_PY_FREE_THREADED 0x10u /* a free-threaded build (Py_GIL_DISABLED): its layout is never a
+                                   * GIL build's (common/pyver/ ct_pyver_for_build) */
 
 /* The interpreter's count of full garbage collections grew since the fork
  * (uffd-async: written after the first scan that sees it grown, and again

@@ -98,6 +98,7 @@ struct ct_config {
     uintptr_t py_runtime;
     uintptr_t py_dict_type;    /* &PyDict_Type: names dict keys tables */
     int py_shared;
+    int py_free_threaded;      /* Py_GIL_DISABLED build (identify.c) */
     char py_path[PATH_MAX];
 };
 extern struct ct_config ct_cfg;

@@ -76,6 +76,26 @@ struct ct_pylayout {
     uint16_t bytes_sval;           /* PyBytesObject.ob_sval */
     /* PyASCIIObject.state bits */
     uint8_t unicode_kind_shift, unicode_compact_bit, unicode_ascii_bit;
+
+    /* The free-threaded header (CT_OBJHEAD_FREE_THREADED; 0 in GIL builds):
+     * ob_tid (the owning thread, which the collector reuses as a link and
+     * for its counts), ob_mutex (the object's lock, one byte), ob_gc_bits
+     * (the collector's marks). ob_refcnt is then ob_ref_local, and the
+     * count runs to ob_type: ob_ref_local, ob_ref_shared. */
+    uint16_t ob_tid, ob_mutex, ob_gc_bits;
+    /* mimalloc (free-threaded builds; 0 in GIL builds): segments of
+     * 1 << mi_segment_shift bytes aligned to their size, cut into slices of
+     * 1 << mi_slice_shift; the segment's header (mi_segment_t) describes
+     * each slice with an mi_page_t of mi_page_size bytes in slices[] at
+     * mi_segment_slices. */
+    uint8_t mi_segment_shift, mi_slice_shift;
+    uint16_t mi_segment_slices, mi_segment_info_slices, mi_segment_slice_entries, mi_segment_kind;
+    uint16_t mi_page_size, mi_page_slice_count, mi_page_slice_offset, mi_page_xblock_size;
+    /* The heap tag (pycore_mimalloc.h _Py_mimalloc_heap_id: 0 PyMem, 1 non-GC
+     * objects, 2 GC objects, 3 GC objects with the pre-header) is a 4-bit
+     * field at this bit of this byte of mi_page_t. */
+    uint16_t mi_page_tag_byte;
+    uint8_t mi_page_tag_shift;
 };
 
 /* How a thread's frames chain (frames.c). */
@@ -106,6 +126,13 @@ enum ct_immortal_rule {
     CT_IMMORTAL_LOW32_ALL_ONES = 1,/* 3.12, 3.13: the low 32 bits of ob_refcnt are 0xFFFFFFFF */
 };
 
+/* What an object header holds, and where objects live (decode.c). */
+enum ct_object_header {
+    CT_OBJHEAD_GIL = 0,            /* ob_refcnt, ob_type; PyGC_Head before GC objects; pymalloc */
+    CT_OBJHEAD_FREE_THREADED = 1,  /* Py_GIL_DISABLED: ob_tid, ob_mutex, ob_gc_bits, ob_ref_local,
+                                    * ob_ref_shared, ob_type; no PyGC_Head; mimalloc heaps */
+};
+
 /* Where the shim got its struct ct_pyver (recorded in PYLAYOUT). */
 enum ct_pyver_source {
     CT_PYVER_TABLE = 0,            /* a static table of this folder */
@@ -122,6 +149,7 @@ struct ct_pyver {
     enum ct_linetable_format linetable;
     enum ct_dictkeys_shape dict_keys;
     enum ct_immortal_rule immortal;
+    enum ct_object_header header;  /* a free-threaded build has its own table */
     /* The C functions that evaluate Python frames (GCC may split off a
      * ".cold" part: the same C frame). NULL-terminated. */
     const char *eval_funcs[CT_PYVER_MAX_EVAL_FUNCS + 1];
@@ -133,8 +161,11 @@ struct ct_pyver {
  * lines, and the report says so. */
 int ct_pyver_has_stacks(const struct ct_pyver *v);
 
-/* The table for a hexversion (PY_VERSION_HEX), or NULL. */
+/* The table for a hexversion (PY_VERSION_HEX) of a GIL build, or NULL. */
 const struct ct_pyver *ct_pyver_for(uint64_t hexversion);
+/* The same for a free-threaded (Py_GIL_DISABLED) build when free_threaded
+ * is non-zero: never a GIL build's table, whose object header differs. */
+const struct ct_pyver *ct_pyver_for_build(uint64_t hexversion, int free_threaded);
 
 /* The hexversion of a version string as Py_GetVersion() begins
  * ("3.10.13 (main, ...", "3.13.0rc2 ..."), or 0. For interpreters

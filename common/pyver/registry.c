@@ -11,6 +11,7 @@ extern const struct ct_pyver ct_pyver_3_10;
 extern const struct ct_pyver ct_pyver_3_11;
 extern const struct ct_pyver ct_pyver_3_12;
 extern const struct ct_pyver ct_pyver_3_13;
+extern const struct ct_pyver ct_pyver_3_13t;
 
 static const struct ct_pyver *const known[] = {
     &ct_pyver_3_9,
@@ -18,6 +19,7 @@ static const struct ct_pyver *const known[] = {
     &ct_pyver_3_11,
     &ct_pyver_3_12,
     &ct_pyver_3_13,
+    &ct_pyver_3_13t,
 };
 
 struct ct_pyversion ct_pyversion_of(uint64_t hexversion)
@@ -56,13 +58,19 @@ uint64_t ct_pyversion_parse(const char *s)
     return (uint64_t)major << 24 | (uint64_t)minor << 16 | (uint64_t)micro << 8 | level << 4 | serial;
 }
 
-const struct ct_pyver *ct_pyver_for(uint64_t hexversion)
+const struct ct_pyver *ct_pyver_for_build(uint64_t hexversion, int free_threaded)
 {
     struct ct_pyversion v = ct_pyversion_of(hexversion);
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (known[i]->major == v.major && known[i]->minor == v.minor)
+        if (known[i]->major == v.major && known[i]->minor == v.minor &&
+            (known[i]->header == CT_OBJHEAD_FREE_THREADED) == (free_threaded != 0))
             return known[i];
     return NULL;
+}
+
+const struct ct_pyver *ct_pyver_for(uint64_t hexversion)
+{
+    return ct_pyver_for_build(hexversion, 0);
 }
 
 static unsigned put_decimal(char *buf, unsigned at, unsigned cap, uint32_t n)

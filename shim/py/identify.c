@@ -1,7 +1,7 @@
 /*
  * identify.c - in the parent, before fork: which interpreter is this, and
  * where is it? (Py_Version, or before 3.11 Py_GetVersion(); _PyRuntime;
- * the ELF object defining them.)
+ * the ELF object defining them; a free-threaded build or not.)
  * What the version means is common/pyver's business (setup.c asks it).
  */
 #include <dlfcn.h>
@@ -40,6 +40,39 @@ static int find_defining_object(struct dl_phdr_info *info, size_t size, void *da
     return 0;
 }
 
+static int contains(const char *s, const char *word)
+{
+    size_t n = ct_strlen(word);
+    for (; s && *s; s++)
+        if (!ct_strncmp(s, word, n))
+            return 1;
+    return 0;
+}
+
+/* Is this a free-threaded (Py_GIL_DISABLED) build? Its objects have
+ * another header, so a GIL build's table must never decode it. 3.13+
+ * publishes _Py_DebugOffsets at the start of _PyRuntime: the cookie
+ * "xdebugpy", the version, then free_threaded (pycore_runtime.h). Without
+ * the cookie (an interpreter older than 3.13, which has no free-threaded
+ * build, or an odd one), Py_GetVersion() says "experimental free-threading
+ * build" in a free-threaded one (Python/getversion.c, 3.13). */
+static int is_free_threaded(const void *runtime, uint64_t hexversion)
+{
+    static const char cookie[8] = {'x', 'd', 'e', 'b', 'u', 'g', 'p', 'y'};
+    const unsigned char *r = runtime;
+    uint64_t version, free_threaded;
+    if (!ct_strncmp((const char *)r, cookie, sizeof cookie)) {
+        ct_memcpy(&version, r + 8, sizeof version);
+        ct_memcpy(&free_threaded, r + 16, sizeof free_threaded);
+        if (version == hexversion)
+            return free_threaded != 0;
+    }
+    if (ct_pyversion_of(hexversion).major == 3 && ct_pyversion_of(hexversion).minor < 13)
+        return 0;
+    const char *(*get_version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
+    return get_version && contains(get_version(), "free-threading");
+}
+
 /* Libraries can still be loaded later (an embedding host dlopens its
  * Python plugin), so a miss is retried at the next fork. */
 void ct_py_identify(void)
@@ -70,5 +103,6 @@ void ct_py_identify(void)
     ct_cfg.py_runtime = (uintptr_t)runtime;
     ct_cfg.py_dict_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyDict_Type");
     ct_cfg.py_shared = !f.main_program;
+    ct_cfg.py_free_threaded = is_free_threaded(runtime, hexversion);
     ct_cfg.py_hexversion = hexversion;
 }
