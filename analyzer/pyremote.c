@@ -172,6 +172,15 @@ void ct_pyremote_find(pid_t pid, const struct ct_vma *maps, size_t nmaps, const 
             out->hexversion = hex;
         else
             out->hexversion = named;
+        /* 3.13+: _PyRuntime starts with _Py_DebugOffsets: the cookie, the
+         * version, whether the build is free-threaded (pycore_runtime.h) */
+        uint8_t dbg[24];
+        uint64_t dver, dft;
+        if (ct_mem_read(mem, out->runtime, dbg, sizeof dbg) == 0 && !memcmp(dbg, "xdebugpy", 8)) {
+            memcpy(&dver, dbg + 8, 8);
+            memcpy(&dft, dbg + 16, 8);
+            out->free_threaded = dver == out->hexversion && dft != 0;
+        }
         return;
     }
 }

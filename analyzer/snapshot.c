@@ -735,7 +735,7 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
     struct ct_memread mem = {cache_read, &cache};
     struct ct_pyremote py;
     ct_pyremote_find(p->pid, maps, nmaps, &mem, &py);
-    const struct ct_pyver *pv = py.found ? ct_pyver_for(py.hexversion) : NULL;
+    const struct ct_pyver *pv = py.found ? ct_pyver_for_build(py.hexversion, py.free_threaded) : NULL;
     res->python = py.found;
 
     struct region *regs;
@@ -786,7 +786,11 @@ int ct_snapshot_write(const struct ct_live_proc *p, const struct ct_live_proc *p
     }
     if (!wr && py.found) {
         char version[64] = "";
-        ct_pyversion_format(py.hexversion, version, sizeof version);
+        ct_pyversion_format(py.hexversion, version, sizeof version - 16);
+        if (py.free_threaded) {
+            strcat(version, " free-threaded");
+            pyflags |= CT_PY_FREE_THREADED;
+        }
         wr = ct_rec_python(&w, py.hexversion, py.runtime, pv != NULL, pyflags, version,
                            strlen(version), py.path);
         if (!wr && pv)
