@@ -128,8 +128,12 @@ static void json_python(FILE *f, const struct ct_proc *p)
      * stay as they were */
     if (p->layout && !ct_pyver_has_stacks(p->layout))
         fputs(", \"python_stacks\": false", f);
-    fprintf(f, ", \"gc_frozen\": %s, \"gc_freeze_nogil\": %s}", py->flags & CT_PY_GC_FROZEN ? "true" : "false",
+    fprintf(f, ", \"gc_frozen\": %s, \"gc_freeze_nogil\": %s", py->flags & CT_PY_GC_FROZEN ? "true" : "false",
             py->flags & CT_PY_GC_NOGIL ? "true" : "false");
+    /* only where set, so that other reports stay as they were */
+    if (py->flags & CT_PY_GC_FREEZE_FT)
+        fputs(", \"gc_freeze_free_threaded\": true", f);
+    fputc('}', f);
 }
 
 static void str_or_null(FILE *f, const char *s, size_t len)

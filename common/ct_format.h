@@ -344,6 +344,9 @@ struct ct_rec_python {
 #define CT_PY_GC_COLLECTED 0x8u /* the process ran a full collection since the fork (its count of
                                  * them exceeds its parent's): written by cowtrace snapshot, which
                                  * reads both; the inferred causes use it */
+#define CT_PY_GC_FREEZE_FT 0x20u /* --gc-freeze asked, but the interpreter is free-threaded: gc.freeze()
+                                  * cannot run inside its os.fork(), which holds every other thread
+                                  * stopped; not frozen */
 #define CT_PY_FREE_THREADED 0x10u /* a free-threaded build (Py_GIL_DISABLED): its layout is never a
                                    * GIL build's (common/pyver/ ct_pyver_for_build) */
 

@@ -93,7 +93,7 @@ struct ct_config {
     /* Written in the parent by the fork prepare handler, read by the child. */
     uint64_t fork_counter;
     int fork_parent;
-    uint32_t gc_freeze_flags;  /* CT_PY_GC_FROZEN or CT_PY_GC_NOGIL for this fork */
+    uint32_t gc_freeze_flags;  /* CT_PY_GC_FROZEN, CT_PY_GC_NOGIL or CT_PY_GC_FREEZE_FT for this fork */
     uint64_t py_hexversion;    /* the interpreter, once identified */
     uintptr_t py_runtime;
     uintptr_t py_dict_type;    /* &PyDict_Type: names dict keys tables */
