@@ -20,6 +20,7 @@
 #include "internal/pycore_code.h"
 #include "internal/pycore_dict.h"
 #include "internal/pycore_frame.h"
+#include "internal/pycore_gc.h"
 #include "internal/pycore_interp.h"
 #include "internal/pycore_mimalloc.h"
 #include "internal/pycore_runtime.h"
@@ -117,6 +118,8 @@ static void check_3_13t(const struct ct_pyver *v)
     CHECK_U64(L->is_gc_full_collections,
               offsetof(PyInterpreterState, gc.generation_stats[NUM_GENERATIONS - 1].collections));
     CHECK_U64(L->is_gc_permanent_head, 0);     /* not used by the free-threaded collector */
+    CHECK_U64(L->is_sysdict, offsetof(PyInterpreterState, sysdict));
+    CHECK_U64(L->gc_bits_frozen, _PyGC_BITS_FROZEN);
     CHECK_U64(L->rt_tstate_current, 0);
     CHECK_U64(L->is_next, offsetof(PyInterpreterState, next));
     CHECK_U64(L->is_threads_head, offsetof(PyInterpreterState, threads.head));

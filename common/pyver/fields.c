@@ -57,6 +57,7 @@ static const struct field fields[] = {
     LF(CT_PYF_MI_PAGE_TAG_BYTE, mi_page_tag_byte), LF(CT_PYF_MI_PAGE_TAG_SHIFT, mi_page_tag_shift),
     VF(CT_PYF_OBJECT_HEADER, header),
     LF(CT_PYF_OB_TID, ob_tid), LF(CT_PYF_OB_MUTEX, ob_mutex), LF(CT_PYF_OB_GC_BITS, ob_gc_bits),
+    LF(CT_PYF_IS_SYSDICT, is_sysdict), LF(CT_PYF_GC_BITS_FROZEN, gc_bits_frozen),
 };
 
 /* The first of the optional fields above: it and every one after it. */

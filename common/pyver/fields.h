@@ -44,7 +44,8 @@ enum ct_pyfield_id {
     CT_PYF_MI_SEGMENT_SLICE_ENTRIES, CT_PYF_MI_SEGMENT_KIND, CT_PYF_MI_PAGE_SIZE, CT_PYF_MI_PAGE_SLICE_COUNT,
     CT_PYF_MI_PAGE_SLICE_OFFSET, CT_PYF_MI_PAGE_XBLOCK_SIZE, CT_PYF_MI_PAGE_TAG_BYTE, CT_PYF_MI_PAGE_TAG_SHIFT,
     /* free-threaded builds: the object header (optional, as the mimalloc ones) */
-    CT_PYF_OBJECT_HEADER = 160, CT_PYF_OB_TID, CT_PYF_OB_MUTEX, CT_PYF_OB_GC_BITS,
+    CT_PYF_OBJECT_HEADER = 160, CT_PYF_OB_TID, CT_PYF_OB_MUTEX, CT_PYF_OB_GC_BITS, CT_PYF_IS_SYSDICT,
+    CT_PYF_GC_BITS_FROZEN,
 };
 
 /* How many fields ct_pyver_field enumerates. */

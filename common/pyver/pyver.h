@@ -96,6 +96,12 @@ struct ct_pylayout {
      * field at this bit of this byte of mi_page_t. */
     uint16_t mi_page_tag_byte;
     uint8_t mi_page_tag_shift;
+    /* Free-threaded builds have no permanent generation: gc.freeze() sets
+     * gc_bits_frozen in every object's ob_gc_bits. The interpreter's sys
+     * dict (PyInterpreterState.sysdict), made at start-up, has it from a
+     * gc.freeze() until a gc.unfreeze() (gcstate.c). 0 in GIL builds. */
+    uint16_t is_sysdict;
+    uint8_t gc_bits_frozen;
 };
 
 /* How a thread's frames chain (frames.c). */

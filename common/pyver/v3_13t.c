@@ -28,8 +28,9 @@
  *    them; page metadata lives in the segment header at the start of each
  *    32 MiB segment;
  *  - the collector does not use the permanent generation list: gc.freeze()
- *    sets _PyGC_BITS_FROZEN in every object instead, so "frozen" is not
- *    read from the list head here (is_gc_permanent_head 0).
+ *    sets _PyGC_BITS_FROZEN in every object instead, so "frozen" is read
+ *    from the bits of the interpreter's sys dict (is_sysdict,
+ *    gc_bits_frozen; is_gc_permanent_head 0).
  * The same as the GIL 3.13: runtime, interpreter and thread states (the
  * offsets cowtrace reads), interpreter frames, the location table, the
  * dict-keys offsets (dk_mutex fills byte 11), the unicode state bits.
@@ -89,6 +90,8 @@ const struct ct_pyver ct_pyver_3_13t = {
         .is_gc_full_collections = 7576,     /* gc.generation_stats[2].collections */
         .rt_finalizing = 608,
         .is_gc_permanent_head = 0,          /* not used by the free-threaded collector */
+        .is_sysdict = 7648,                 /* frozen or not: gcstate.c */
+        .gc_bits_frozen = 8,                /* _PyGC_BITS_FROZEN (pycore_gc.h) */
         .rt_tstate_current = 0,             /* thread-local */
         .is_next = 7264,
         .is_threads_head = 7344,
