@@ -34,6 +34,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "decode.h"
 #include "pgsort.h"
 
 static const char NAME_UNDEFINED[] = "?";
@@ -101,6 +102,11 @@ const char *ct_cause_note(const struct ct_proc *p, char *buf, size_t len)
     if (p->causes_inferred) {
         snprintf(buf, len, "causes inferred from what the copied pages hold (uffd-async records no "
                            "write addresses; --mode uffd or mprotect gives exact causes)");
+        return buf;
+    }
+    const char *why = ct_py_unknown_reason(p->layout);
+    if (why && p->causes[CT_CAUSE_UNKNOWN]) {
+        snprintf(buf, len, "%s", why);
         return buf;
     }
     return NULL;

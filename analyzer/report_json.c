@@ -362,7 +362,7 @@ static void json_proc(FILE *f, const struct ct_run *r, size_t idx, const struct 
     fputs(",\n   ", f);
     json_causes(f, p->causes);
     fprintf(f, ", \"causes_inferred\": %s", p->causes_inferred ? "true" : "false");
-    char buf[200];
+    char buf[256];   /* the longest note, the free-threaded one, is 212 */
     const char *note = ct_cause_note(p, buf, sizeof buf);
     fputs(",\n   \"cause_notes\": [", f);
     if (note)

@@ -421,6 +421,20 @@ static void find_object(const struct ct_pydecoder *d, const struct ct_memread *n
         note_object(d->v, near, out, a + 8, CT_OBJ_GC_PREV);
 }
 
+const char *ct_py_unknown_reason(const struct ct_pyver *v)
+{
+    switch (v->header) {
+    case CT_OBJHEAD_GIL:
+        return NULL;
+    case CT_OBJHEAD_FREE_THREADED:
+        /* under 240 bytes: the report's line */
+        return "free-threaded build: unknown = writes to PyMem blocks (buffers, item arrays: no header "
+               "names their owner), to the thread id or GC bits of an object without GC, or outside "
+               "the mimalloc segments cowtrace recognises";
+    }
+    return NULL;
+}
+
 /* ---- parts of an object --------------------------------------------------- */
 
 /* The reference count is the word at ob_refcnt; ob_type follows it in

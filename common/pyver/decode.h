@@ -125,6 +125,10 @@ bool ct_py_mi_block(const struct ct_pydecoder *d, const struct ct_memread *m, ui
                     struct ct_pyfound *out, uintptr_t *obj, const struct ct_pytypeinfo **type,
                     struct ct_pytypeinfo *scratch, bool *object_heap);
 
+/* Why a write this layout decodes can stay `unknown` where a GIL build's
+ * would not (a sentence for the report), or NULL. */
+const char *ct_py_unknown_reason(const struct ct_pyver *v);
+
 /* Which part of an object starting at obj the byte at addr is. In a
  * free-threaded build ob_tid and ob_gc_bits are CT_PYPART_GC_HEAD (the
  * collector's), ob_mutex is CT_PYPART_FIELDS (the object's lock), and the
