@@ -473,13 +473,64 @@ static int sum_flush(struct attrib_ctx *a, struct ct_writer *w)
 
 /* What a page that differs in no word holds: the entry uffd-async's
  * summaries have (cause.h's inferred rules read it), from every block. */
+/* A free-threaded build's page (mimalloc, not pymalloc): every block the
+ * page holds, through its segment's page descriptors. False when the page
+ * is not in a mimalloc segment the layout describes (a GIL build's never
+ * is). */
+struct vote {
+    uint64_t t;
+    uint32_t n;
+};
+
+static void vote_for(struct vote *seen, uint64_t t)
+{
+    for (int j = 0; j < MAX_VERDICTS; j++)
+        if (seen[j].t == t || !seen[j].t) {
+            seen[j].t = t;
+            seen[j].n++;
+            break;
+        }
+}
+
+static bool summarize_mimalloc(struct attrib_ctx *a, uint64_t page, uint32_t *where, uint32_t *objects,
+                               struct vote *seen)
+{
+    const struct ct_pylayout *L = &a->v->L;
+    struct ct_pyfound f;
+    struct ct_pytypeinfo scratch;
+    const struct ct_pytypeinfo *type;
+    uintptr_t obj = 0;
+    bool object_heap;
+    if (!ct_py_mi_block(&a->dec, &a->mem, page, &f, &obj, &type, &scratch, &object_heap))
+        return false;
+    /* PyMem's blocks (buffers, item arrays) claim nothing: unknown */
+    *where = f.where == CT_WHERE_POOL_BLOCK && !object_heap ? CT_WHERE_UNKNOWN : f.where;
+    for (uint64_t at = page; *where == CT_WHERE_POOL_BLOCK && at < page + a->psize;) {
+        if (!ct_py_mi_block(&a->dec, &a->mem, at, &f, &obj, &type, &scratch, &object_heap) ||
+            f.where != CT_WHERE_POOL_BLOCK || !f.block)
+            break;
+        if (type) {
+            (*objects)++;
+            uint64_t refcnt = 0, t = 0;
+            if (!(!ct_mem_u64(&a->mem, obj + L->ob_refcnt, &refcnt) && ct_py_is_immortal(a->v, refcnt)) &&
+                !ct_mem_u64(&a->mem, obj + L->ob_type, &t))
+                vote_for(seen, t);
+        }
+        at = f.block + f.block_size;
+    }
+    return true;
+}
+
 static int summarize(struct attrib_ctx *a, struct ct_writer *w, uint64_t page)
 {
     const struct ct_pylayout *L = &a->v->L;
     uint64_t pool = ct_py_pool_of(a->v, page);
-    uint32_t size = ct_py_pool_block_size(a->v, &a->mem, pool), objects = 0;
-    uint32_t where = size ? CT_WHERE_POOL_BLOCK : CT_WHERE_OUTSIDE;
-    struct { uint64_t t; uint32_t n; } seen[MAX_VERDICTS] = {{0, 0}};
+    uint32_t size = 0, objects = 0, where = CT_WHERE_OUTSIDE;
+    struct vote seen[MAX_VERDICTS] = {{0, 0}};
+    if (!summarize_mimalloc(a, page, &where, &objects, seen)) {
+        size = ct_py_pool_block_size(a->v, &a->mem, pool);
+        where = size ? CT_WHERE_POOL_BLOCK : CT_WHERE_OUTSIDE;
+    }
     if (size) {
         uint64_t first = pool + L->pool_overhead;
         if (page > first)
@@ -495,12 +546,7 @@ static int summarize(struct attrib_ctx *a, struct ct_writer *w, uint64_t page)
             if (!ct_mem_u64(&a->mem, obj + L->ob_refcnt, &refcnt) && ct_py_is_immortal(a->v, refcnt))
                 continue;
             ct_mem_u64(&a->mem, obj + L->ob_type, &t);
-            for (int j = 0; j < MAX_VERDICTS; j++)
-                if (seen[j].t == t || !seen[j].t) {
-                    seen[j].t = t;
-                    seen[j].n++;
-                    break;
-                }
+            vote_for(seen, t);
         }
         if (!objects && page == pool)
             where = CT_WHERE_POOL_HEADER;
