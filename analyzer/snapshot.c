@@ -503,12 +503,17 @@ static bool summarize_mimalloc(struct attrib_ctx *a, uint64_t page, uint32_t *wh
     bool object_heap;
     if (!ct_py_mi_block(&a->dec, &a->mem, page, &f, &obj, &type, &scratch, &object_heap))
         return false;
-    /* PyMem's blocks (buffers, item arrays) claim nothing: unknown */
-    *where = f.where == CT_WHERE_POOL_BLOCK && !object_heap ? CT_WHERE_UNKNOWN : f.where;
-    for (uint64_t at = page; *where == CT_WHERE_POOL_BLOCK && at < page + a->psize;) {
+    *where = f.where;
+    bool object_blocks = false;
+    for (uint64_t at = page; f.where == CT_WHERE_POOL_BLOCK && at < page + a->psize;) {
         if (!ct_py_mi_block(&a->dec, &a->mem, at, &f, &obj, &type, &scratch, &object_heap) ||
-            f.where != CT_WHERE_POOL_BLOCK || !f.block)
+            f.where != CT_WHERE_POOL_BLOCK)
             break;
+        if (!f.block) {         /* the page's lead-in, before its first block */
+            at += 16;
+            continue;
+        }
+        object_blocks |= object_heap;
         if (type) {
             (*objects)++;
             uint64_t refcnt = 0, t = 0;
@@ -518,6 +523,9 @@ static bool summarize_mimalloc(struct attrib_ctx *a, uint64_t page, uint32_t *wh
         }
         at = f.block + f.block_size;
     }
+    /* PyMem's blocks only (buffers, item arrays): they claim nothing */
+    if (*where == CT_WHERE_POOL_BLOCK && !object_blocks)
+        *where = CT_WHERE_UNKNOWN;
     return true;
 }
 
