@@ -174,13 +174,9 @@ void ct_pyremote_find(pid_t pid, const struct ct_vma *maps, size_t nmaps, const 
             out->hexversion = named;
         /* 3.13+: _PyRuntime starts with _Py_DebugOffsets: the cookie, the
          * version, whether the build is free-threaded (pycore_runtime.h) */
-        uint8_t dbg[24];
-        uint64_t dver, dft;
-        if (ct_mem_read(mem, out->runtime, dbg, sizeof dbg) == 0 && !memcmp(dbg, "xdebugpy", 8)) {
-            memcpy(&dver, dbg + 8, 8);
-            memcpy(&dft, dbg + 16, 8);
-            out->free_threaded = dver == out->hexversion && dft != 0;
-        }
+        uint8_t head[CT_PY_RUNTIME_HEAD];
+        out->free_threaded = ct_mem_read(mem, out->runtime, head, sizeof head) == 0 &&
+                             ct_pyver_free_threaded(head, out->hexversion) == 1;
         return;
     }
 }

@@ -609,6 +609,17 @@ static void test_decoder_313t(void)
     if (!v)
         return;
     CHECK_STR(v->name, "3.13t");
+    /* _Py_DebugOffsets at the start of _PyRuntime says which build */
+    uint8_t head[CT_PY_RUNTIME_HEAD] = {'x', 'd', 'e', 'b', 'u', 'g', 'p', 'y'};
+    uint64_t hex = PY313, one = 1;
+    memcpy(head + 8, &hex, 8);
+    CHECK(ct_pyver_free_threaded(head, PY313) == 0);
+    memcpy(head + 16, &one, 8);
+    CHECK(ct_pyver_free_threaded(head, PY313) == 1);
+    CHECK(ct_pyver_free_threaded(head, PY313 + 0x100) == -1);      /* another version */
+    head[0] = 'y';
+    CHECK(ct_pyver_free_threaded(head, PY313) == -1);              /* no cookie */
+    CHECK(ct_pyver_can_be_free_threaded(PY313) && !ct_pyver_can_be_free_threaded(PY312));
     CHECK(v->header == CT_OBJHEAD_FREE_THREADED && ct_pyver_for(PY313)->header == CT_OBJHEAD_GIL);
     const struct ct_pylayout *L = &v->L;
     /* by process_vm_readv on ourselves: the decoder reads at 32 MiB

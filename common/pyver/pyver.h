@@ -173,6 +173,15 @@ const struct ct_pyver *ct_pyver_for(uint64_t hexversion);
  * is non-zero: never a GIL build's table, whose object header differs. */
 const struct ct_pyver *ct_pyver_for_build(uint64_t hexversion, int free_threaded);
 
+/* Is the interpreter whose _PyRuntime begins with these 24 bytes (3.13+:
+ * _Py_DebugOffsets' cookie "xdebugpy", version, free_threaded) a
+ * free-threaded build? 1 yes, 0 no, -1 they do not say (no cookie, as
+ * before 3.13, or another version than hexversion). Async-signal-safe. */
+#define CT_PY_RUNTIME_HEAD 24
+int ct_pyver_free_threaded(const uint8_t head[CT_PY_RUNTIME_HEAD], uint64_t hexversion);
+/* Could a build of this version be free-threaded at all (3.13 and later)? */
+int ct_pyver_can_be_free_threaded(uint64_t hexversion);
+
 /* The hexversion of a version string as Py_GetVersion() begins
  * ("3.10.13 (main, ...", "3.13.0rc2 ..."), or 0. For interpreters
  * without Py_Version (before 3.11). Async-signal-safe. */

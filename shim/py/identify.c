@@ -58,16 +58,10 @@ static int contains(const char *s, const char *word)
  * build" in a free-threaded one (Python/getversion.c, 3.13). */
 static int is_free_threaded(const void *runtime, uint64_t hexversion)
 {
-    static const char cookie[8] = {'x', 'd', 'e', 'b', 'u', 'g', 'p', 'y'};
-    const unsigned char *r = runtime;
-    uint64_t version, free_threaded;
-    if (!ct_strncmp((const char *)r, cookie, sizeof cookie)) {
-        ct_memcpy(&version, r + 8, sizeof version);
-        ct_memcpy(&free_threaded, r + 16, sizeof free_threaded);
-        if (version == hexversion)
-            return free_threaded != 0;
-    }
-    if (ct_pyversion_of(hexversion).major == 3 && ct_pyversion_of(hexversion).minor < 13)
+    int said = ct_pyver_free_threaded(runtime, hexversion);
+    if (said >= 0)
+        return said;
+    if (!ct_pyver_can_be_free_threaded(hexversion))
         return 0;
     const char *(*get_version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
     return get_version && contains(get_version(), "free-threading");
