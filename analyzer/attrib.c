@@ -34,6 +34,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "decode.h"
 #include "pgsort.h"
 
 static const char NAME_UNDEFINED[] = "?";
@@ -75,7 +76,7 @@ static const struct ct_pyver *usable_layout(const struct ct_trace *t)
         return NULL;
     if (t->pylayout)
         return t->pylayout;
-    return ct_pyver_for(t->python.hexversion);
+    return ct_pyver_for_build(t->python.hexversion, t->python.flags & CT_PY_FREE_THREADED);
 }
 
 const char *ct_cause_note(const struct ct_proc *p, char *buf, size_t len)
@@ -117,6 +118,11 @@ const char *ct_cause_note(const struct ct_proc *p, char *buf, size_t len)
     if (p->causes_inferred) {
         snprintf(buf, len, "causes inferred from what the copied pages hold (uffd-async records no "
                            "write addresses; --mode uffd or mprotect gives exact causes)");
+        return buf;
+    }
+    const char *why = ct_py_unknown_reason(p->layout);
+    if (why && p->causes[CT_CAUSE_UNKNOWN]) {
+        snprintf(buf, len, "%s", why);
         return buf;
     }
     return NULL;

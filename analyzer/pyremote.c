@@ -172,6 +172,11 @@ void ct_pyremote_find(pid_t pid, const struct ct_vma *maps, size_t nmaps, const 
             out->hexversion = hex;
         else
             out->hexversion = named;
+        /* 3.13+: _PyRuntime starts with _Py_DebugOffsets: the cookie, the
+         * version, whether the build is free-threaded (pycore_runtime.h) */
+        uint8_t head[CT_PY_RUNTIME_HEAD];
+        out->free_threaded = ct_mem_read(mem, out->runtime, head, sizeof head) == 0 &&
+                             ct_pyver_free_threaded(head, out->hexversion) == 1;
         return;
     }
 }

@@ -27,6 +27,7 @@ struct ct_pyremote {
     uint64_t runtime;         /* &_PyRuntime in the process */
     uint64_t dict_type;       /* &PyDict_Type, or 0 */
     bool shared;              /* in a shared libpython */
+    bool free_threaded;       /* a free-threaded build (3.13+: _Py_DebugOffsets.free_threaded) */
     char path[4096];          /* the ELF object, as the maps name it */
 };
 

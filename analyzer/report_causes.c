@@ -218,7 +218,7 @@ static void python_line(const struct ct_proc *p, char *out, size_t len)
     ct_text_clean(py->version.s, strcspn(py->version.s, "\n") < py->version.len
                                      ? strcspn(py->version.s, "\n") : py->version.len, ver, sizeof ver);
     ct_text_clean(py->path.s, py->path.len, path, sizeof path);
-    snprintf(out, len, "Python %s, %s (%s), layout %s%s%s%s%s%s", ver[0] ? ver : "(version unknown)",
+    snprintf(out, len, "Python %s, %s (%s), layout %s%s%s%s%s%s%s", ver[0] ? ver : "(version unknown)",
              py->flags & CT_PY_SHARED ? "shared libpython" : "static", path,
              p->layout ? p->layout->name : "unknown",
              p->layout && p->layout->source == CT_PYVER_DISCOVERED
@@ -229,6 +229,11 @@ static void python_line(const struct ct_proc *p, char *out, size_t len)
                  ? "; cowtrace cannot walk this version's frames: no Python stacks or lines" : "",
              py->flags & CT_PY_GC_FROZEN ? "; gc.freeze() ran before this fork" : "",
              py->flags & CT_PY_GC_NOGIL ? "; --gc-freeze: the forking thread did not hold the GIL; not frozen" : "",
+             py->flags & CT_PY_GC_FREEZE_FT
+                 ? "; --gc-freeze: not done: a free-threaded os.fork() holds the other threads stopped, "
+                   "and gc.freeze() would wait for them forever; not frozen (gc.freeze() in the program, "
+                   "before os.fork(), works)"
+                 : "",
              ct_python_allocator_note(py->flags));
 }
 

@@ -138,6 +138,9 @@ static void json_python(FILE *f, const struct ct_proc *p)
     /* only without pymalloc, so that other reports stay as they were */
     if (py->flags & CT_PY_NO_PYMALLOC)
         fprintf(f, ", \"allocator\": \"%s\"", ct_python_allocator_name(py->flags));
+    /* only where set, so that other reports stay as they were */
+    if (py->flags & CT_PY_GC_FREEZE_FT)
+        fputs(", \"gc_freeze_free_threaded\": true", f);
     fputc('}', f);
 }
 

@@ -482,6 +482,62 @@ static int sum_flush(struct attrib_ctx *a, struct ct_writer *w)
     return rc;
 }
 
+/* A free-threaded build's page (mimalloc, not pymalloc): every block the
+ * page holds, through its segment's page descriptors. False when the page
+ * is not in a mimalloc segment the layout describes (a GIL build's never
+ * is). */
+struct vote {
+    uint64_t t;
+    uint32_t n;
+};
+
+static void vote_for(struct vote *seen, uint64_t t)
+{
+    for (int j = 0; j < MAX_VERDICTS; j++)
+        if (seen[j].t == t || !seen[j].t) {
+            seen[j].t = t;
+            seen[j].n++;
+            break;
+        }
+}
+
+static bool summarize_mimalloc(struct attrib_ctx *a, uint64_t page, uint32_t *where, uint32_t *objects,
+                               struct vote *seen)
+{
+    const struct ct_pylayout *L = &a->v->L;
+    struct ct_pyfound f;
+    struct ct_pytypeinfo scratch;
+    const struct ct_pytypeinfo *type;
+    uintptr_t obj = 0;
+    bool object_heap;
+    if (!ct_py_mi_block(&a->dec, &a->mem, page, &f, &obj, &type, &scratch, &object_heap))
+        return false;
+    *where = f.where;
+    bool object_blocks = false;
+    for (uint64_t at = page; f.where == CT_WHERE_POOL_BLOCK && at < page + a->psize;) {
+        if (!ct_py_mi_block(&a->dec, &a->mem, at, &f, &obj, &type, &scratch, &object_heap) ||
+            f.where != CT_WHERE_POOL_BLOCK)
+            break;
+        if (!f.block) {         /* the page's lead-in, before its first block */
+            at += 16;
+            continue;
+        }
+        object_blocks |= object_heap;
+        if (type) {
+            (*objects)++;
+            uint64_t refcnt = 0, t = 0;
+            if (!(!ct_mem_u64(&a->mem, obj + L->ob_refcnt, &refcnt) && ct_py_is_immortal(a->v, refcnt)) &&
+                !ct_mem_u64(&a->mem, obj + L->ob_type, &t))
+                vote_for(seen, t);
+        }
+        at = f.block + f.block_size;
+    }
+    /* PyMem's blocks only (buffers, item arrays): they claim nothing */
+    if (*where == CT_WHERE_POOL_BLOCK && !object_blocks)
+        *where = CT_WHERE_UNKNOWN;
+    return true;
+}
+
 /* ---- summaries of pages that differ in no word ------------------------------ */
 
 #define MEMO_TYPES 16
@@ -566,9 +622,14 @@ static void summary_compute(struct attrib_ctx *a, uint64_t page, const uint8_t *
     struct page_view view = {page, data, a->psize, &a->mem, false};
     struct ct_memread pmem = {page_view_read, &view};
     uint64_t pool = ct_py_pool_of(a->v, page);
-    uint32_t size = ct_py_pool_block_size(a->v, &a->mem, pool), objects = 0;
-    uint32_t where = size ? CT_WHERE_POOL_BLOCK : CT_WHERE_OUTSIDE;
-    struct { uint64_t t; uint32_t n; } seen[MAX_VERDICTS] = {{0, 0}};
+    uint32_t size = 0, objects = 0, where = CT_WHERE_OUTSIDE;
+    struct vote seen[MAX_VERDICTS] = {{0, 0}};
+    /* mimalloc's pages (free-threaded) read beyond the page: not shared */
+    bool mimalloc = summarize_mimalloc(a, page, &where, &objects, seen);
+    if (!mimalloc) {
+        size = ct_py_pool_block_size(a->v, &a->mem, pool);
+        where = size ? CT_WHERE_POOL_BLOCK : CT_WHERE_OUTSIDE;
+    }
     if (size) {
         uint64_t first = pool + L->pool_overhead;
         if (page > first)
@@ -584,12 +645,7 @@ static void summary_compute(struct attrib_ctx *a, uint64_t page, const uint8_t *
             if (!ct_mem_u64(&pmem, obj + L->ob_refcnt, &refcnt) && ct_py_is_immortal(a->v, refcnt))
                 continue;
             ct_mem_u64(&pmem, obj + L->ob_type, &t);
-            for (int j = 0; j < MAX_VERDICTS; j++)
-                if (seen[j].t == t || !seen[j].t) {
-                    seen[j].t = t;
-                    seen[j].n++;
-                    break;
-                }
+            vote_for(seen, t);
         }
         if (!objects && page == pool)
             where = CT_WHERE_POOL_HEADER;
@@ -605,7 +661,7 @@ static void summary_compute(struct attrib_ctx *a, uint64_t page, const uint8_t *
     m->objects = objects;
     m->where = where;
     m->best_t = best_t;
-    if (!rec.overflow && !view.went_outside)
+    if (!rec.overflow && !view.went_outside && !mimalloc)
         m->state = MEMO_READY;
 }
 
@@ -912,6 +968,10 @@ static void snap_begin(struct snap_state *s)
     s->disc = (struct ct_discovery){0};
     const struct ct_pyver *pv = s->pv =
         s->py.found ? ct_pyver_discover(&s->mem, s->py.runtime, s->py.hexversion, &s->discovered, &s->disc) : NULL;
+    /* A free-threaded build is never decoded with a GIL build's table,
+     * whatever discovery fell back to. */
+    if (pv && s->py.free_threaded && pv->header != CT_OBJHEAD_FREE_THREADED)
+        pv = s->pv = ct_pyver_for_build(s->py.hexversion, 1);
     res->python = s->py.found;
 
     s->nregs = build_regions(p->pid, s->maps, s->nmaps, s->py.found ? s->py.path : NULL, &s->regs);
@@ -959,7 +1019,11 @@ static void snap_begin(struct snap_state *s)
     }
     if (!wr && s->py.found) {
         char version[64] = "";
-        ct_pyversion_format(s->py.hexversion, version, sizeof version);
+        ct_pyversion_format(s->py.hexversion, version, sizeof version - 16);
+        if (s->py.free_threaded) {
+            strcat(version, " free-threaded");
+            pyflags |= CT_PY_FREE_THREADED;
+        }
         wr = ct_rec_python(w, s->py.hexversion, s->py.runtime, pv != NULL, pyflags, version,
                            strlen(version), s->py.path);
         if (!wr && pv)

@@ -350,8 +350,10 @@ static int parse_python(const uint8_t *buf, uint64_t off, uint32_t size, struct 
 /* CT_REC_PYLAYOUT: the layout the shim decoded with. Fields of ids this
  * build does not know are skipped (a newer shim); a known field with a
  * value that does not fit, or given twice, is corruption. The layout is
- * used only when the record sets every field this build knows: a partial
- * one would mix in zeros. Like PYTHON, the first record counts. */
+ * used only when the record sets every required field this build knows: a
+ * partial one would mix in zeros (the optional ones, of free-threaded
+ * builds, are 0 in a GIL build's layout, and in records older than them).
+ * Like PYTHON, the first record counts. */
 static int parse_pylayout(const uint8_t *buf, uint64_t off, uint32_t size, struct ct_trace *t,
                           struct ct_err *err)
 {
@@ -360,7 +362,9 @@ static int parse_pylayout(const uint8_t *buf, uint64_t off, uint32_t size, struc
     if ((uint64_t)n * SZ_PYLAYOUT_FIELD > size - SZ_PYLAYOUT)
         return ct_fail(err, off + 8, "pylayout record of %u fields does not fit in a record of size %u", n, size);
     struct ct_pyver v = {0};
-    size_t nknown = ct_pyver_nfields();
+    size_t nknown = ct_pyver_nfields(), nrequired = 0;
+    for (size_t i = 0; i < nknown; i++)
+        nrequired += ct_pyver_field_required(i) != 0;
     bool *seen = xcalloc(nknown, sizeof *seen);
     size_t nseen = 0;
     int rc = 0;
@@ -376,7 +380,7 @@ static int parse_pylayout(const uint8_t *buf, uint64_t off, uint32_t size, struc
             rc = ct_fail(err, at, "pylayout field %s (id %u) given twice", ct_pyver_field_name(id), id);
         else if (set > 0) {
             seen[idx] = true;
-            nseen++;
+            nseen += ct_pyver_field_required(idx) != 0;
         }
     }
     free(seen);
@@ -384,7 +388,7 @@ static int parse_pylayout(const uint8_t *buf, uint64_t off, uint32_t size, struc
     uint32_t pos = (uint32_t)(SZ_PYLAYOUT + (uint64_t)n * SZ_PYLAYOUT_FIELD);
     if (!rc)
         rc = read_str(buf, off, size, &pos, &name, "pylayout name", err);
-    if (rc || t->pylayout || nseen != nknown) {
+    if (rc || t->pylayout || nseen != nrequired) {
         free(name.s);
         return rc;
     }

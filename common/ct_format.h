@@ -183,9 +183,11 @@ struct ct_rec_pages {
 /* Where a written address lies, as the shim found it (ct_rec_write.where). */
 enum ct_where {
     CT_WHERE_UNKNOWN = 0,     /* not examined (no interpreter layout) */
-    CT_WHERE_POOL_HEADER = 1, /* a pymalloc pool header */
-    CT_WHERE_POOL_BLOCK = 2,  /* a pymalloc block (block, block_size set) */
-    CT_WHERE_OUTSIDE = 3,     /* examined: not in a pymalloc pool */
+    CT_WHERE_POOL_HEADER = 1, /* a pymalloc pool header (free-threaded builds: a mimalloc
+                               * segment header, which holds its page metadata) */
+    CT_WHERE_POOL_BLOCK = 2,  /* a pymalloc block (block, block_size set; free-threaded: a
+                               * mimalloc block) */
+    CT_WHERE_OUTSIDE = 3,     /* examined: not in a pymalloc pool (or mimalloc segment) */
 };
 
 /* How the object was found (ct_rec_write.obj_how). */
@@ -358,6 +360,11 @@ struct ct_rec_python {
 #define CT_PY_ALLOC_DEBUG  0x20u    /* debug hooks (PYTHONMALLOC=*_debug, -X dev) */
 #define CT_PY_ALLOC_MIMALLOC 0x40u  /* mimalloc (3.13+) rather than the C library's malloc */
 #define CT_PY_ALLOC_PYMALLOC 0x80u  /* with CT_PY_ALLOC_DEBUG: pymalloc under the hooks */
+#define CT_PY_GC_FREEZE_FT 0x200u /* --gc-freeze asked, but the interpreter is free-threaded: gc.freeze()
+                                  * cannot run inside its os.fork(), which holds every other thread
+                                  * stopped; not frozen */
+#define CT_PY_FREE_THREADED 0x100u /* a free-threaded build (Py_GIL_DISABLED): its layout is never a
+                                   * GIL build's (common/pyver/ ct_pyver_for_build) */
 
 /* The interpreter's count of full garbage collections grew since the fork
  * (uffd-async: written after the first scan that sees it grown, and again

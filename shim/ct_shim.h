@@ -93,12 +93,13 @@ struct ct_config {
     /* Written in the parent by the fork prepare handler, read by the child. */
     uint64_t fork_counter;
     int fork_parent;
-    uint32_t gc_freeze_flags;  /* CT_PY_GC_FROZEN or CT_PY_GC_NOGIL for this fork */
+    uint32_t gc_freeze_flags;  /* CT_PY_GC_FROZEN, CT_PY_GC_NOGIL or CT_PY_GC_FREEZE_FT for this fork */
     uint64_t py_hexversion;    /* the interpreter, once identified */
     uintptr_t py_runtime;
     uintptr_t py_dict_type;    /* &PyDict_Type: names dict keys tables */
     int py_shared;
     uint32_t py_alloc_flags;   /* CT_PY_NO_PYMALLOC etc.: the allocator at the last fork */
+    int py_free_threaded;      /* Py_GIL_DISABLED build (identify.c) */
     char py_path[PATH_MAX];
 };
 extern struct ct_config ct_cfg;

@@ -7,7 +7,9 @@ libpython of `python3` and Debian's statically linked /usr/bin/python3.11):
   ints     iterating 1,000,000 distinct ints: >= 90% of COW pages are
            `refcount`, and int is the type with the most of them;
   gc       gc.collect() over 500,000 GC-tracked containers: >= 90% are `gc`;
-           with --gc-freeze the `gc` pages fall below 2% of that;
+           with --gc-freeze the `gc` pages fall below 2% of that (on a
+           free-threaded build --gc-freeze is not done, and the report
+           says so);
   dicts    a key set in each of 250,000 dicts: `object` and `refcount` pages
            on dict, and dict the type with most pages under both causes;
   array    summing an array.array of 1,000,000 ints: none of the buffer's
@@ -79,10 +81,17 @@ def run():
     if g["causes"]["gc"] < 0.9 * g["cow_pages"]:
         bad.append(f"gc: gc {g['causes']['gc']} of {g['cow_pages']} (< 90%)")
     _, f = traced(t, py, "gc", ("--gc-freeze",))
-    if not f.get("python", {}).get("gc_frozen"):
-        bad.append("gc --gc-freeze: the report does not say gc.freeze() ran")
-    if f["causes"]["gc"] >= 0.02 * g["causes"]["gc"]:
-        bad.append(f"gc --gc-freeze: {f['causes']['gc']} gc pages, not below 2% of {g['causes']['gc']}")
+    if f.get("python", {}).get("version", "").endswith("free-threaded"):
+        # a free-threaded os.fork() holds the other threads stopped, and
+        # gc.freeze() inside it would wait forever: not done, and said
+        # (tests/test_versions.py has the details)
+        if f["python"].get("gc_frozen") or not f["python"].get("gc_freeze_free_threaded"):
+            bad.append(f"gc --gc-freeze, free-threaded: the report does not say it was not done: {f['python']}")
+    else:
+        if not f.get("python", {}).get("gc_frozen"):
+            bad.append("gc --gc-freeze: the report does not say gc.freeze() ran")
+        if f["causes"]["gc"] >= 0.02 * g["causes"]["gc"]:
+            bad.append(f"gc --gc-freeze: {f['causes']['gc']} gc pages, not below 2% of {g['causes']['gc']}")
 
     _, d = traced(t, py, "dicts")
     for cause in ("object", "refcount"):

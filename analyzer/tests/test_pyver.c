@@ -246,6 +246,28 @@ static void test_record_preferred(void)
     CHECK_U64(p.causes[CT_CAUSE_UNKNOWN], 1);
     ct_proc_free(&p);
     mkt_free(&m);
+
+    /* The free-threaded fields are optional (a record older than them is a
+     * GIL build's): without one, the record is still used. */
+    py_trace(&m, PY399);
+    mkt_pylayout(&m, "3.99", 24, CT_PYF_OBJECT_HEADER, NULL, 0);
+    rest_of_trace(&m);
+    CHECK(analyze(&m, &p, &err) == 0);
+    CHECK(p.layout != NULL && p.layout->header == CT_OBJHEAD_GIL);
+    CHECK_U64(p.causes[CT_CAUSE_GC], 1);
+    ct_proc_free(&p);
+    mkt_free(&m);
+
+    /* A free-threaded interpreter's trace without the record: its own
+     * table, never the GIL build's. */
+    mkt_init(&m, 50, 49, CT_MODE_UFFD, PG);
+    mkt_process(&m, CT_MODE_UFFD, "test", "/usr/bin/python3", "python3");
+    mkt_python(&m, PY313, 1, CT_PY_FREE_THREADED, "3.13.5 free-threaded", "/usr/lib/libpython3.13t.so");
+    rest_of_trace(&m);
+    CHECK(analyze(&m, &p, &err) == 0);
+    CHECK(p.layout != NULL && p.layout == ct_pyver_for_build(PY313, 1) && p.layout != ct_pyver_for(PY313));
+    ct_proc_free(&p);
+    mkt_free(&m);
 }
 
 static void test_record_hostile(void)
@@ -696,6 +718,127 @@ static void test_remote(void)
     close(done[1]);
 }
 
+
+/* A free-threaded 3.13 (3.13t): objects in a mimalloc segment built here,
+ * found through its segment header and page descriptors; the parts of the
+ * free-threaded header. */
+static void test_decoder_313t(void)
+{
+    const struct ct_pyver *v = ct_pyver_for_build(PY313, 1);
+    CHECK(v != NULL && v != ct_pyver_for(PY313) && ct_pyver_for_build(PY313, 0) == ct_pyver_for(PY313));
+    CHECK(ct_pyver_for_build(PY312, 1) == NULL);
+    if (!v)
+        return;
+    CHECK_STR(v->name, "3.13t");
+    /* _Py_DebugOffsets at the start of _PyRuntime says which build */
+    uint8_t head[CT_PY_RUNTIME_HEAD] = {'x', 'd', 'e', 'b', 'u', 'g', 'p', 'y'};
+    uint64_t hex = PY313, one = 1;
+    memcpy(head + 8, &hex, 8);
+    CHECK(ct_pyver_free_threaded(head, PY313) == 0);
+    memcpy(head + 16, &one, 8);
+    CHECK(ct_pyver_free_threaded(head, PY313) == 1);
+    CHECK(ct_pyver_free_threaded(head, PY313 + 0x100) == -1);      /* another version */
+    head[0] = 'y';
+    CHECK(ct_pyver_free_threaded(head, PY313) == -1);              /* no cookie */
+    CHECK(ct_pyver_can_be_free_threaded(PY313) && !ct_pyver_can_be_free_threaded(PY312));
+    CHECK(v->header == CT_OBJHEAD_FREE_THREADED && ct_pyver_for(PY313)->header == CT_OBJHEAD_GIL);
+    const struct ct_pylayout *L = &v->L;
+    /* by process_vm_readv on ourselves: the decoder reads at 32 MiB
+     * boundaries that may be unmapped */
+    struct ct_memread_remote self = { .pid = getpid() };
+    struct ct_memread mem = ct_memread_remote(&self);
+    struct ct_pydecoder d = { .v = v, .mem = &mem };
+    static struct fake_type meta, list, node;
+    put64(&meta, L->ob_type, (uintptr_t)&meta);
+    put64(&meta, L->tp_flags, L->tpflags_type_subclass | L->tpflags_ready);
+    put64(&meta, L->tp_name, (uintptr_t)"type");
+    put64(&meta, L->tp_basicsize, 928);
+    put64(&list, L->ob_type, (uintptr_t)&meta);
+    put64(&list, L->tp_flags, L->tpflags_have_gc | L->tpflags_ready);
+    put64(&list, L->tp_name, (uintptr_t)"list");
+    put64(&list, L->tp_basicsize, 56);
+    put64(&node, L->ob_type, (uintptr_t)&meta);
+    put64(&node, L->tp_flags, L->tpflags_have_gc | L->tpflags_ready | L->tpflags_managed_dict);
+    put64(&node, L->tp_name, (uintptr_t)"Node");
+    put64(&node, L->tp_basicsize, 32);
+
+    size_t segsize = (size_t)1 << L->mi_segment_shift, slice = (size_t)1 << L->mi_slice_shift;
+    uint8_t *seg = aligned_alloc(segsize, segsize);     /* untouched pages cost nothing */
+    CHECK(seg != NULL);
+    if (!seg)
+        return;
+    memset(seg, 0, 8 * slice);
+    put32(seg, L->mi_segment_kind, 0);
+    put64(seg, L->mi_segment_slice_entries, segsize / slice);
+    put64(seg, L->mi_segment_info_slices, 1);
+    uint8_t *slices = seg + L->mi_segment_slices;
+    /* slices 2-3: a page of 48-byte GC blocks (heap 2); 4: GC with the
+     * pre-header (heap 3), 64 bytes; 5: PyMem (heap 0), 64 bytes */
+    put32(slices + 2 * L->mi_page_size, L->mi_page_slice_count, 2);
+    put32(slices + 2 * L->mi_page_size, L->mi_page_xblock_size, 48);
+    slices[2 * L->mi_page_size + L->mi_page_tag_byte] = (uint8_t)(2 << L->mi_page_tag_shift) | 1;
+    put32(slices + 3 * L->mi_page_size, L->mi_page_slice_offset, L->mi_page_size);
+    put32(slices + 4 * L->mi_page_size, L->mi_page_slice_count, 1);
+    put32(slices + 4 * L->mi_page_size, L->mi_page_xblock_size, 64);
+    slices[4 * L->mi_page_size + L->mi_page_tag_byte] = (uint8_t)(3 << L->mi_page_tag_shift);
+    put32(slices + 5 * L->mi_page_size, L->mi_page_slice_count, 1);
+    put32(slices + 5 * L->mi_page_size, L->mi_page_xblock_size, 64);
+
+    /* small blocks start 3 blocks into their page (mimalloc's segment.c) */
+    uintptr_t block = (uintptr_t)seg + 2 * slice + 3 * 48 + 5 * 48, obj = block;
+    put64((void *)obj, L->ob_refcnt, 7);
+    put64((void *)obj, L->ob_type, (uintptr_t)&list);
+    struct ct_pyfound f;
+    ct_py_find(&d, &mem, obj + L->ob_refcnt + 1, 0, &f);        /* ob_ref_local */
+    CHECK(f.where == CT_WHERE_POOL_BLOCK && f.block == block && f.block_size == 48);
+    CHECK(f.obj == obj && f.type == (uintptr_t)&list && f.obj_how == CT_OBJ_BLOCK);
+    CHECK(ct_py_part_of(v, obj + L->ob_refcnt, obj) == CT_PYPART_REFCNT);
+    CHECK(ct_py_part_of(v, obj + 16, obj) == CT_PYPART_REFCNT);           /* ob_ref_shared */
+    CHECK(ct_py_part_of(v, obj + L->ob_tid, obj) == CT_PYPART_GC_HEAD);
+    CHECK(ct_py_part_of(v, obj + L->ob_gc_bits, obj) == CT_PYPART_GC_HEAD);
+    CHECK(ct_py_part_of(v, obj + L->ob_mutex, obj) == CT_PYPART_FIELDS);
+    CHECK(ct_py_part_of(v, obj + L->ob_type, obj) == CT_PYPART_FIELDS);
+    CHECK(ct_py_part_of(v, obj - 8, obj) == CT_PYPART_PREHEADER);
+    ct_py_find(&d, &mem, obj + L->ob_tid, 0, &f);
+    CHECK(f.obj == obj);
+    /* the page's second slice finds its descriptor through slice_offset */
+    uintptr_t far = (uintptr_t)seg + 3 * slice + 1000;
+    uintptr_t far_block = (uintptr_t)seg + 2 * slice + 3 * 48 + ((far - (uintptr_t)seg - 2 * slice - 3 * 48) / 48) * 48;
+    put64((void *)far_block, L->ob_refcnt, 1);
+    put64((void *)far_block, L->ob_type, (uintptr_t)&list);
+    ct_py_find(&d, &mem, far, 0, &f);
+    CHECK(f.where == CT_WHERE_POOL_BLOCK && f.block == far_block && f.obj == far_block);
+    /* the segment header is mimalloc's page metadata */
+    ct_py_find(&d, &mem, (uintptr_t)seg + L->mi_segment_slices + 2 * L->mi_page_size + 16, 0, &f);
+    CHECK(f.where == CT_WHERE_POOL_HEADER && f.obj == 0);
+    /* before the page's first block: no block, nothing claimed */
+    ct_py_find(&d, &mem, (uintptr_t)seg + 2 * slice + 8, 0, &f);
+    CHECK(f.where == CT_WHERE_UNKNOWN && f.block == 0 && f.obj == 0);
+    /* an immortal (ob_ref_local UINT32_MAX): no refcount write names it */
+    put32((void *)obj, L->ob_refcnt, 0xFFFFFFFFu);
+    ct_py_find(&d, &mem, obj + L->ob_refcnt, 0, &f);
+    CHECK(f.obj == 0 && f.block == block);
+    ct_py_find(&d, &mem, obj + L->ob_gc_bits, 0, &f);
+    CHECK(f.obj == obj);
+    /* the heap with the pre-header: the object 16 bytes into its block */
+    uintptr_t pblock = (uintptr_t)seg + 4 * slice + 64 + 2 * 64, pobj = pblock + L->managed_dict_preheader;
+    put64((void *)pobj, L->ob_refcnt, 3);
+    put64((void *)pobj, L->ob_type, (uintptr_t)&node);
+    ct_py_find(&d, &mem, pblock + 8, 0, &f);                        /* its managed dict pointer */
+    CHECK(f.obj == pobj && f.type == (uintptr_t)&node && ct_py_part_of(v, pblock + 8, pobj) == CT_PYPART_PREHEADER);
+    /* a PyMem block holding what looks like an object: not an object, and
+     * nothing is claimed about it */
+    uintptr_t mblock = (uintptr_t)seg + 5 * slice + 64 + 64;
+    put64((void *)mblock, L->ob_type, (uintptr_t)&list);
+    ct_py_find(&d, &mem, mblock, 0, &f);
+    CHECK(f.obj == 0 && f.where == CT_WHERE_UNKNOWN);
+    /* not a segment: nothing */
+    static uint64_t elsewhere[8];
+    ct_py_find(&d, &mem, (uintptr_t)elsewhere, 0, &f);
+    CHECK(f.where == CT_WHERE_OUTSIDE && f.obj == 0);
+    free(seg);
+}
+
 int main(void)
 {
     test_registry();
@@ -703,6 +846,7 @@ int main(void)
     test_record_preferred();
     test_record_hostile();
     test_decoder();
+    test_decoder_313t();
     test_frames();
     test_frames_312();
     test_frames_pre311(PY309, 2);

@@ -57,6 +57,128 @@ uint32_t ct_py_pool_block_size(const struct ct_pyver *v, const struct ct_memread
     return size;
 }
 
+/* ---- mimalloc (free-threaded builds) ---------------------------------------- */
+
+/* A plausible mimalloc segment at seg: its kind, the number of slices its
+ * header describes and the slices the header itself takes. Random memory
+ * at a 32 MiB boundary rarely passes: the segment's first bytes are
+ * mimalloc's own, and a pointer that does not lie in mimalloc memory reads
+ * nothing (the reader fails). */
+struct mi_segment_view {
+    uint64_t entries, info_slices;
+};
+
+static bool mi_shape_ok(const struct ct_pylayout *L)
+{
+    return L->mi_segment_shift >= 20 && L->mi_segment_shift <= 40 && L->mi_slice_shift >= 12 &&
+           L->mi_slice_shift < L->mi_segment_shift && L->mi_page_size >= 32 && L->mi_segment_slices;
+}
+
+static bool mi_segment_at(const struct ct_pylayout *L, const struct ct_memread *m, uintptr_t seg,
+                          struct mi_segment_view *s)
+{
+    uint32_t kind;
+    uint64_t max_entries = 1ull << (L->mi_segment_shift - L->mi_slice_shift);
+    if (ct_mem_read(m, seg + L->mi_segment_kind, &kind, sizeof kind) ||
+        ct_mem_u64(m, seg + L->mi_segment_slice_entries, &s->entries) ||
+        ct_mem_u64(m, seg + L->mi_segment_info_slices, &s->info_slices))
+        return false;
+    /* only normal segments (kind 0): huge ones hold one block of their own size */
+    return kind == 0 && s->entries >= 1 && s->entries <= max_entries && s->info_slices >= 1 &&
+           s->info_slices < s->entries;
+}
+
+/* The block of the mimalloc page holding addr: its start and size, and the
+ * heap tag of the page; or the segment header (allocator metadata: the
+ * page descriptors). Returns CT_WHERE_POOL_HEADER, CT_WHERE_POOL_BLOCK or
+ * CT_WHERE_OUTSIDE (not recognised as mimalloc memory). */
+static uint8_t mi_find(const struct ct_pylayout *L, const struct ct_memread *m, uintptr_t addr, uintptr_t *block,
+                       uint32_t *size, uint8_t *tag)
+{
+    if (!mi_shape_ok(L))
+        return CT_WHERE_OUTSIDE;
+    uintptr_t seg = addr & ~(((uintptr_t)1 << L->mi_segment_shift) - 1);
+    struct mi_segment_view s;
+    if (!mi_segment_at(L, m, seg, &s))
+        return CT_WHERE_OUTSIDE;
+    uint64_t idx = (addr - seg) >> L->mi_slice_shift;
+    if (idx < s.info_slices)
+        return CT_WHERE_POOL_HEADER;
+    if (idx >= s.entries)
+        return CT_WHERE_OUTSIDE;
+    uintptr_t slices = seg + L->mi_segment_slices;
+    uint32_t slice_offset, slice_count, xblock;
+    uint8_t tagbyte;
+    if (ct_mem_read(m, slices + idx * L->mi_page_size + L->mi_page_slice_offset, &slice_offset, 4) ||
+        slice_offset % L->mi_page_size || slice_offset / L->mi_page_size > idx)
+        return CT_WHERE_OUTSIDE;
+    uint64_t pidx = idx - slice_offset / L->mi_page_size;
+    uintptr_t page = slices + pidx * L->mi_page_size;
+    if (ct_mem_read(m, page + L->mi_page_slice_count, &slice_count, 4) ||
+        ct_mem_read(m, page + L->mi_page_xblock_size, &xblock, 4) ||
+        ct_mem_read(m, page + L->mi_page_tag_byte, &tagbyte, 1) || !slice_count ||
+        pidx + slice_count <= idx || pidx + slice_count > s.entries || xblock < 8 ||
+        xblock > ((uint64_t)slice_count << L->mi_slice_shift))
+        return CT_WHERE_OUTSIDE;
+    /* _mi_segment_page_start_from_slice: small blocks start a few blocks in */
+    uint64_t start_offset = xblock <= 64 ? 3ull * xblock : xblock <= 512 ? xblock : 0;
+    uintptr_t start = seg + (pidx << L->mi_slice_shift) + start_offset;
+    if (addr < start) {
+        /* the page's lead-in, before its first block: no block, no object */
+        *block = 0;
+        *size = 0;
+        *tag = 0xff;
+        return CT_WHERE_POOL_BLOCK;
+    }
+    *block = start + ((addr - start) / xblock) * xblock;
+    *size = xblock;
+    *tag = (uint8_t)((tagbyte >> L->mi_page_tag_shift) & 15);
+    return CT_WHERE_POOL_BLOCK;
+}
+
+/* The heaps of pycore_mimalloc.h (_Py_mimalloc_heap_id). */
+enum { MI_HEAP_MEM = 0, MI_HEAP_OBJECT = 1, MI_HEAP_GC = 2, MI_HEAP_GC_PRE = 3 };
+
+/* The object in a mimalloc block: at its start, or after the pre-header in
+ * the heap of GC objects with one. PyMem blocks (tag 0: list item arrays,
+ * dict keys) hold no object. */
+static const struct ct_pytypeinfo *mi_block_object(const struct ct_pydecoder *d, const struct ct_memread *m,
+                                                   uintptr_t block, uint32_t size, uint8_t tag, uintptr_t *obj,
+                                                   struct ct_pytypeinfo *scratch)
+{
+    const struct ct_pylayout *L = &d->v->L;
+    uint32_t before;
+    if (tag == MI_HEAP_OBJECT || tag == MI_HEAP_GC)
+        before = 0;
+    else if (tag == MI_HEAP_GC_PRE)
+        before = L->managed_dict_preheader;
+    else
+        return NULL;
+    if (before + L->object_size > size)
+        return NULL;
+    const struct ct_pytypeinfo *e = ct_py_object_at(d, m, block + before, before, scratch);
+    if (e)
+        *obj = block + before;
+    return e;
+}
+
+bool ct_py_mi_block(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t addr,
+                    struct ct_pyfound *out, uintptr_t *obj, const struct ct_pytypeinfo **type,
+                    struct ct_pytypeinfo *scratch, bool *object_heap)
+{
+    uint8_t tag = 0xff;
+    *out = (struct ct_pyfound){0};
+    *type = NULL;
+    out->where = mi_find(&d->v->L, m, addr, &out->block, &out->block_size, &tag);
+    *object_heap = tag == MI_HEAP_OBJECT || tag == MI_HEAP_GC || tag == MI_HEAP_GC_PRE;
+    if (out->where != CT_WHERE_POOL_BLOCK)
+        return out->where == CT_WHERE_POOL_HEADER;
+    if (!out->block)
+        return true;
+    *type = mi_block_object(d, m, out->block, out->block_size, tag, obj, scratch);
+    return true;
+}
+
 /* ---- types ---------------------------------------------------------------- */
 
 static bool is_metatype(const struct ct_pydecoder *d, uintptr_t m)
@@ -295,6 +417,36 @@ static void find_object(const struct ct_pydecoder *d, const struct ct_memread *n
     struct ct_pytypeinfo scratch;
     *out = (struct ct_pyfound){0};
     uintptr_t a = addr & ~(uintptr_t)7;
+    switch (d->v->header) {
+    case CT_OBJHEAD_GIL:
+        break;
+    case CT_OBJHEAD_FREE_THREADED: {
+        /* mimalloc: the segment header says which block and which heap;
+         * outside mimalloc's segments (static objects in libpython, huge
+         * blocks) no object is looked for: with no GC head in front of an
+         * object, its start cannot be told from the address alone. */
+        uintptr_t obj;
+        const struct ct_pytypeinfo *type;
+        bool object_heap;
+        if (!ct_py_mi_block(d, near, a, out, &obj, &type, &scratch, &object_heap) ||
+            out->where != CT_WHERE_POOL_BLOCK)
+            return;
+        if (type)
+            note_object(d->v, near, out, obj, CT_OBJ_BLOCK);
+        else if (dict_type && out->block && ct_py_looks_like_dict_keys(d->v, near, out->block, out->block_size) &&
+                 ct_py_type(d, dict_type, &scratch)) {
+            out->obj = out->block;
+            out->type = dict_type;
+            out->obj_how = CT_OBJ_DICT_KEYS;
+        } else if (!object_heap) {
+            /* PyMem's heap (buffers, item arrays): a block's first word is
+             * the free list's link only once freed, which its contents do
+             * not show; claim nothing about it */
+            out->where = CT_WHERE_UNKNOWN;
+        }
+        return;
+    }
+    }
     uintptr_t pool = ct_py_pool_of(d->v, a);
     uint32_t size = d->no_pymalloc ? 0 : ct_py_pool_block_size(d->v, near, pool);
     if (size) {
@@ -334,6 +486,20 @@ static void find_object(const struct ct_pydecoder *d, const struct ct_memread *n
         note_object(d->v, near, out, a + 8, CT_OBJ_GC_PREV);
 }
 
+const char *ct_py_unknown_reason(const struct ct_pyver *v)
+{
+    switch (v->header) {
+    case CT_OBJHEAD_GIL:
+        return NULL;
+    case CT_OBJHEAD_FREE_THREADED:
+        /* under 240 bytes: the report's line */
+        return "free-threaded build: unknown = writes to PyMem blocks (buffers, item arrays: no header "
+               "names their owner), to the thread id or GC bits of an object without GC, or outside "
+               "the mimalloc segments cowtrace recognises";
+    }
+    return NULL;
+}
+
 /* ---- parts of an object --------------------------------------------------- */
 
 /* The reference count is the word at ob_refcnt; ob_type follows it in
@@ -343,6 +509,17 @@ static uint64_t refcnt_size(const struct ct_pylayout *L)
     return L->ob_type > L->ob_refcnt ? (uint64_t)(L->ob_type - L->ob_refcnt) : 8;
 }
 
+/* The free-threaded header before the count: ob_tid, ob_flags/_padding,
+ * ob_mutex, ob_gc_bits. The lock is the object's own (only critical
+ * sections write it, to change the object); the rest is the collector's
+ * (it sets ob_gc_bits and reuses ob_tid as a link and for its counts). */
+static enum ct_pypart free_threaded_head(const struct ct_pylayout *L, uint64_t off)
+{
+    if (off == L->ob_mutex)
+        return CT_PYPART_FIELDS;
+    return CT_PYPART_GC_HEAD;
+}
+
 enum ct_pypart ct_py_part_of(const struct ct_pyver *v, uint64_t addr, uint64_t obj)
 {
     const struct ct_pylayout *L = &v->L;
@@ -350,6 +527,14 @@ enum ct_pypart ct_py_part_of(const struct ct_pyver *v, uint64_t addr, uint64_t o
         uint64_t off = addr - obj;
         if (off >= L->ob_refcnt && off < L->ob_refcnt + refcnt_size(L))
             return CT_PYPART_REFCNT;
+        switch (v->header) {
+        case CT_OBJHEAD_GIL:
+            break;
+        case CT_OBJHEAD_FREE_THREADED:
+            if (off < L->ob_refcnt)
+                return free_threaded_head(L, off);
+            break;
+        }
         return CT_PYPART_FIELDS;
     }
     uint64_t before = obj - addr;

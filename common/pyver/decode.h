@@ -130,11 +130,30 @@ struct ct_pyfound {
 void ct_py_find(const struct ct_pydecoder *d, const struct ct_memread *near, uintptr_t addr, uintptr_t dict_type,
                 struct ct_pyfound *out);
 
-/* Which part of an object starting at obj the byte at addr is. */
+/* Free-threaded builds (CT_OBJHEAD_FREE_THREADED): the mimalloc block
+ * holding addr (out->where CT_WHERE_POOL_BLOCK, out->block, block_size) and
+ * the object in it (*type, *obj; *type NULL when none), or the segment's
+ * header (CT_WHERE_POOL_HEADER: mimalloc's page metadata). *object_heap:
+ * the block is in one of the heaps of objects (not PyMem's: buffers, item
+ * arrays, dict keys). False when addr is not in a mimalloc segment this
+ * layout recognises. */
+bool ct_py_mi_block(const struct ct_pydecoder *d, const struct ct_memread *m, uintptr_t addr,
+                    struct ct_pyfound *out, uintptr_t *obj, const struct ct_pytypeinfo **type,
+                    struct ct_pytypeinfo *scratch, bool *object_heap);
+
+/* Why a write this layout decodes can stay `unknown` where a GIL build's
+ * would not (a sentence for the report), or NULL. */
+const char *ct_py_unknown_reason(const struct ct_pyver *v);
+
+/* Which part of an object starting at obj the byte at addr is. In a
+ * free-threaded build ob_tid and ob_gc_bits are CT_PYPART_GC_HEAD (the
+ * collector's), ob_mutex is CT_PYPART_FIELDS (the object's lock), and the
+ * count is ob_ref_local and ob_ref_shared. */
 enum ct_pypart {
     CT_PYPART_REFCNT,              /* ob_refcnt */
     CT_PYPART_FIELDS,              /* ob_type and everything after it */
-    CT_PYPART_GC_HEAD,             /* PyGC_Head, just before the object */
+    CT_PYPART_GC_HEAD,             /* PyGC_Head, just before the object (free-threaded:
+                                    * ob_tid, ob_gc_bits, in the header) */
     CT_PYPART_PREHEADER,           /* the managed-dict pre-header, before the GC head */
     CT_PYPART_BEFORE,              /* further before: not this object's */
 };

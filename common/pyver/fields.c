@@ -17,8 +17,7 @@ struct field {
 static const struct field fields[] = {
     VF(CT_PYF_MAJOR, major), VF(CT_PYF_MINOR, minor),
     VF(CT_PYF_FRAME_CHAIN, frame_chain), VF(CT_PYF_LINETABLE, linetable), VF(CT_PYF_DICT_KEYS, dict_keys),
-    VF(CT_PYF_SOURCE, source), VF(CT_PYF_IMMORTAL, immortal), VF(CT_PYF_VALUES, values),
-    VF(CT_PYF_UNKNOWN_FACTS, unknown_facts),
+    VF(CT_PYF_SOURCE, source), VF(CT_PYF_IMMORTAL, immortal),
     LF(CT_PYF_OB_REFCNT, ob_refcnt), LF(CT_PYF_OB_TYPE, ob_type), LF(CT_PYF_OB_SIZE, ob_size),
     LF(CT_PYF_OBJECT_SIZE, object_size), LF(CT_PYF_GC_HEAD_SIZE, gc_head_size),
     LF(CT_PYF_MANAGED_DICT_PREHEADER, managed_dict_preheader),
@@ -48,13 +47,31 @@ static const struct field fields[] = {
     LF(CT_PYF_UNICODE_KIND_SHIFT, unicode_kind_shift), LF(CT_PYF_UNICODE_COMPACT_BIT, unicode_compact_bit),
     LF(CT_PYF_UNICODE_ASCII_BIT, unicode_ascii_bit),
     LF(CT_PYF_IS_GC_FULL_COLLECTIONS, is_gc_full_collections), LF(CT_PYF_RT_FINALIZING, rt_finalizing),
-    LF(CT_PYF_IS_GC_PERMANENT_HEAD, is_gc_permanent_head), LF(CT_PYF_IS_GC, is_gc),
+    LF(CT_PYF_IS_GC_PERMANENT_HEAD, is_gc_permanent_head),
+    /* free-threaded builds (optional: see ct_pyver_field_required) */
+    LF(CT_PYF_MI_SEGMENT_SHIFT, mi_segment_shift), LF(CT_PYF_MI_SLICE_SHIFT, mi_slice_shift),
+    LF(CT_PYF_MI_SEGMENT_SLICES, mi_segment_slices), LF(CT_PYF_MI_SEGMENT_INFO_SLICES, mi_segment_info_slices),
+    LF(CT_PYF_MI_SEGMENT_SLICE_ENTRIES, mi_segment_slice_entries), LF(CT_PYF_MI_SEGMENT_KIND, mi_segment_kind),
+    LF(CT_PYF_MI_PAGE_SIZE, mi_page_size), LF(CT_PYF_MI_PAGE_SLICE_COUNT, mi_page_slice_count),
+    LF(CT_PYF_MI_PAGE_SLICE_OFFSET, mi_page_slice_offset), LF(CT_PYF_MI_PAGE_XBLOCK_SIZE, mi_page_xblock_size),
+    LF(CT_PYF_MI_PAGE_TAG_BYTE, mi_page_tag_byte), LF(CT_PYF_MI_PAGE_TAG_SHIFT, mi_page_tag_shift),
+    VF(CT_PYF_OBJECT_HEADER, header),
+    LF(CT_PYF_OB_TID, ob_tid), LF(CT_PYF_OB_MUTEX, ob_mutex), LF(CT_PYF_OB_GC_BITS, ob_gc_bits),
+    LF(CT_PYF_IS_SYSDICT, is_sysdict), LF(CT_PYF_GC_BITS_FROZEN, gc_bits_frozen),
+    /* added after the free-threaded fields, so optional as they are: a
+     * record without them reads as 0 (no values shape, every fact known,
+     * no gc offset, no pthread id) */
+    VF(CT_PYF_VALUES, values), VF(CT_PYF_UNKNOWN_FACTS, unknown_facts), LF(CT_PYF_IS_GC, is_gc),
     LF(CT_PYF_TS_PTHREAD_ID, ts_pthread_id),
 };
 
+/* The first of the optional fields above: it and every one after it. */
+#define FIRST_OPTIONAL_ID CT_PYF_MI_SEGMENT_SHIFT
+
 _Static_assert(sizeof(enum ct_pychain) == 4 && sizeof(enum ct_linetable_format) == 4 &&
                sizeof(enum ct_dictkeys_shape) == 4 && sizeof(enum ct_pyver_source) == 4 &&
-               sizeof(enum ct_immortal_rule) == 4 && sizeof(enum ct_values_shape) == 4,
+               sizeof(enum ct_immortal_rule) == 4 && sizeof(enum ct_values_shape) == 4 &&
+               sizeof(enum ct_object_header) == 4,
                "enums are stored as 32-bit fields");
 
 size_t ct_pyver_nfields(void)
@@ -95,6 +112,14 @@ int ct_pyver_set_field(struct ct_pyver *v, uint32_t id, uint64_t value, size_t *
         return 1;
     }
     return 0;
+}
+
+int ct_pyver_field_required(size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (fields[j].id == FIRST_OPTIONAL_ID)
+            return 0;
+    return fields[i].id != FIRST_OPTIONAL_ID;
 }
 
 const char *ct_pyver_field_name(uint32_t id)

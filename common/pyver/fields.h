@@ -41,7 +41,14 @@ enum ct_pyfield_id {
     CT_PYF_ASCII_LENGTH = 112, CT_PYF_ASCII_STATE, CT_PYF_ASCII_SIZE, CT_PYF_COMPACT_SIZE, CT_PYF_BYTES_SVAL,
     CT_PYF_UNICODE_KIND_SHIFT, CT_PYF_UNICODE_COMPACT_BIT, CT_PYF_UNICODE_ASCII_BIT,
     CT_PYF_IS_GC_FULL_COLLECTIONS = 128, CT_PYF_RT_FINALIZING, CT_PYF_IS_GC_PERMANENT_HEAD, CT_PYF_IS_GC,
-    CT_PYF_TS_PTHREAD_ID = 144,
+    CT_PYF_TS_PTHREAD_ID = 132,
+    /* free-threaded builds: mimalloc (optional: see ct_pyver_field_required) */
+    CT_PYF_MI_SEGMENT_SHIFT = 144, CT_PYF_MI_SLICE_SHIFT, CT_PYF_MI_SEGMENT_SLICES, CT_PYF_MI_SEGMENT_INFO_SLICES,
+    CT_PYF_MI_SEGMENT_SLICE_ENTRIES, CT_PYF_MI_SEGMENT_KIND, CT_PYF_MI_PAGE_SIZE, CT_PYF_MI_PAGE_SLICE_COUNT,
+    CT_PYF_MI_PAGE_SLICE_OFFSET, CT_PYF_MI_PAGE_XBLOCK_SIZE, CT_PYF_MI_PAGE_TAG_BYTE, CT_PYF_MI_PAGE_TAG_SHIFT,
+    /* free-threaded builds: the object header (optional, as the mimalloc ones) */
+    CT_PYF_OBJECT_HEADER = 160, CT_PYF_OB_TID, CT_PYF_OB_MUTEX, CT_PYF_OB_GC_BITS, CT_PYF_IS_SYSDICT,
+    CT_PYF_GC_BITS_FROZEN,
 };
 
 /* How many fields ct_pyver_field enumerates. */
@@ -55,6 +62,12 @@ void ct_pyver_field(const struct ct_pyver *v, size_t i, uint32_t *id, uint64_t *
  * *index (if not NULL) gets the field's position, for the caller to see
  * which fields a record set. */
 int ct_pyver_set_field(struct ct_pyver *v, uint32_t id, uint64_t value, size_t *index);
+
+/* Must a record set the i-th field for its layout to be used? The fields
+ * of free-threaded builds (object header, ob_tid, ob_mutex, ob_gc_bits,
+ * mimalloc) are not: a record written before they existed describes a GIL
+ * build, for which they are all 0. */
+int ct_pyver_field_required(size_t i);
 
 /* The field's name ("ob_type"), for messages; "?" for an unknown id. */
 const char *ct_pyver_field_name(uint32_t id);

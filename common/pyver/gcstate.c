@@ -21,8 +21,27 @@ int64_t ct_py_full_collections(const struct ct_pyver *v, const struct ct_memread
     return (int64_t)n;
 }
 
+/* Free-threaded: the frozen bit of an object every interpreter has from
+ * its start (see pyver.h, is_sysdict). */
+static bool sysdict_frozen(const struct ct_pyver *v, const struct ct_memread *m, uint64_t runtime)
+{
+    uint64_t interp, sysdict = 0;
+    uint8_t bits = 0;
+    if (!v->L.is_sysdict || !v->L.gc_bits_frozen || !(interp = main_interp(v, m, runtime)) ||
+        ct_mem_u64(m, interp + v->L.is_sysdict, &sysdict) || !sysdict ||
+        ct_mem_read(m, sysdict + v->L.ob_gc_bits, &bits, 1))
+        return false;
+    return (bits & v->L.gc_bits_frozen) != 0;
+}
+
 bool ct_py_gc_frozen(const struct ct_pyver *v, const struct ct_memread *m, uint64_t runtime)
 {
+    switch (v->header) {
+    case CT_OBJHEAD_GIL:
+        break;
+    case CT_OBJHEAD_FREE_THREADED:
+        return sysdict_frozen(v, m, runtime);
+    }
     uint64_t interp, next = 0;
     if (!v->L.is_gc_permanent_head || !(interp = main_interp(v, m, runtime)))
         return false;

@@ -27,7 +27,9 @@ int64_t ct_py_full_collections(const struct ct_pyver *v, const struct ct_memread
  * CT_PY_FROZEN_MIN of them. Not "any": 3.12.1 itself leaves 375 objects of
  * its start-up there (gc.get_freeze_count() in a bare interpreter), while a
  * gc.freeze() after a program's imports moves tens of thousands. Walks
- * _gc_next at most CT_PY_FROZEN_MIN steps. Unknown: false. */
+ * _gc_next at most CT_PY_FROZEN_MIN steps. A free-threaded build has no
+ * permanent generation: there the frozen bit of the interpreter's sys dict
+ * says it (gc.freeze() sets it in every object). Unknown: false. */
 #define CT_PY_FROZEN_MIN 2000
 bool ct_py_gc_frozen(const struct ct_pyver *v, const struct ct_memread *m, uint64_t runtime);
 

@@ -86,6 +86,32 @@ struct ct_pylayout {
     uint16_t bytes_sval;           /* PyBytesObject.ob_sval */
     /* PyASCIIObject.state bits */
     uint8_t unicode_kind_shift, unicode_compact_bit, unicode_ascii_bit;
+
+    /* The free-threaded header (CT_OBJHEAD_FREE_THREADED; 0 in GIL builds):
+     * ob_tid (the owning thread, which the collector reuses as a link and
+     * for its counts), ob_mutex (the object's lock, one byte), ob_gc_bits
+     * (the collector's marks). ob_refcnt is then ob_ref_local, and the
+     * count runs to ob_type: ob_ref_local, ob_ref_shared. */
+    uint16_t ob_tid, ob_mutex, ob_gc_bits;
+    /* mimalloc (free-threaded builds; 0 in GIL builds): segments of
+     * 1 << mi_segment_shift bytes aligned to their size, cut into slices of
+     * 1 << mi_slice_shift; the segment's header (mi_segment_t) describes
+     * each slice with an mi_page_t of mi_page_size bytes in slices[] at
+     * mi_segment_slices. */
+    uint8_t mi_segment_shift, mi_slice_shift;
+    uint16_t mi_segment_slices, mi_segment_info_slices, mi_segment_slice_entries, mi_segment_kind;
+    uint16_t mi_page_size, mi_page_slice_count, mi_page_slice_offset, mi_page_xblock_size;
+    /* The heap tag (pycore_mimalloc.h _Py_mimalloc_heap_id: 0 PyMem, 1 non-GC
+     * objects, 2 GC objects, 3 GC objects with the pre-header) is a 4-bit
+     * field at this bit of this byte of mi_page_t. */
+    uint16_t mi_page_tag_byte;
+    uint8_t mi_page_tag_shift;
+    /* Free-threaded builds have no permanent generation: gc.freeze() sets
+     * gc_bits_frozen in every object's ob_gc_bits. The interpreter's sys
+     * dict (PyInterpreterState.sysdict), made at start-up, has it from a
+     * gc.freeze() until a gc.unfreeze() (gcstate.c). 0 in GIL builds. */
+    uint16_t is_sysdict;
+    uint8_t gc_bits_frozen;
 };
 
 /* How a thread's frames chain (frames.c). */
@@ -200,6 +226,15 @@ const struct ct_pyver *ct_pyver_for(uint64_t hexversion);
 /* The same for a free-threaded (Py_GIL_DISABLED) build when free_threaded
  * is non-zero: never a GIL build's table, whose object header differs. */
 const struct ct_pyver *ct_pyver_for_build(uint64_t hexversion, int free_threaded);
+
+/* Is the interpreter whose _PyRuntime begins with these 24 bytes (3.13+:
+ * _Py_DebugOffsets' cookie "xdebugpy", version, free_threaded) a
+ * free-threaded build? 1 yes, 0 no, -1 they do not say (no cookie, as
+ * before 3.13, or another version than hexversion). Async-signal-safe. */
+#define CT_PY_RUNTIME_HEAD 24
+int ct_pyver_free_threaded(const uint8_t head[CT_PY_RUNTIME_HEAD], uint64_t hexversion);
+/* Could a build of this version be free-threaded at all (3.13 and later)? */
+int ct_pyver_can_be_free_threaded(uint64_t hexversion);
 
 /* The hexversion of a version string as Py_GetVersion() begins
  * ("3.10.13 (main, ...", "3.13.0rc2 ..."), or 0. For interpreters

@@ -11,6 +11,7 @@ extern const struct ct_pyver ct_pyver_3_10;
 extern const struct ct_pyver ct_pyver_3_11;
 extern const struct ct_pyver ct_pyver_3_12;
 extern const struct ct_pyver ct_pyver_3_13;
+extern const struct ct_pyver ct_pyver_3_13t;
 
 static const struct ct_pyver *const known[] = {
     &ct_pyver_3_9,
@@ -18,6 +19,7 @@ static const struct ct_pyver *const known[] = {
     &ct_pyver_3_11,
     &ct_pyver_3_12,
     &ct_pyver_3_13,
+    &ct_pyver_3_13t,
 };
 
 struct ct_pyversion ct_pyversion_of(uint64_t hexversion)
@@ -69,6 +71,26 @@ const struct ct_pyver *ct_pyver_for_build(uint64_t hexversion, int free_threaded
 const struct ct_pyver *ct_pyver_for(uint64_t hexversion)
 {
     return ct_pyver_for_build(hexversion, 0);
+}
+
+int ct_pyver_free_threaded(const uint8_t head[CT_PY_RUNTIME_HEAD], uint64_t hexversion)
+{
+    static const uint8_t cookie[8] = {'x', 'd', 'e', 'b', 'u', 'g', 'p', 'y'};
+    uint64_t version, free_threaded;
+    for (int i = 0; i < 8; i++)
+        if (head[i] != cookie[i])
+            return -1;
+    __builtin_memcpy(&version, head + 8, sizeof version);
+    __builtin_memcpy(&free_threaded, head + 16, sizeof free_threaded);
+    if (version != hexversion)
+        return -1;
+    return free_threaded != 0;
+}
+
+int ct_pyver_can_be_free_threaded(uint64_t hexversion)
+{
+    struct ct_pyversion v = ct_pyversion_of(hexversion);
+    return v.major > 3 || (v.major == 3 && v.minor >= 13);
 }
 
 static unsigned put_decimal(char *buf, unsigned at, unsigned cap, uint32_t n)

@@ -16,7 +16,8 @@ typedef void void_fn(void);
 /* In the parent, inside fork(): gc.freeze() moves every tracked object to
  * the permanent generation, so the child's collections never touch their
  * GC heads. Only legal with the GIL held; a fork from a thread without it
- * (rare: os.fork holds it) is left alone and recorded as such. */
+ * (rare: os.fork holds it) is left alone and recorded as such, as is a
+ * free-threaded interpreter's fork (below). */
 void ct_py_gc_freeze(void)
 {
     ct_cfg.gc_freeze_flags = 0;
@@ -29,6 +30,13 @@ void ct_py_gc_freeze(void)
     void_fn *clear = (void_fn *)dlsym(RTLD_DEFAULT, "PyErr_Clear");
     if (!initialized || !gil_held || !import || !getattr || !call || !decref || !clear || !initialized())
         return;
+    if (ct_cfg.py_free_threaded) {
+        /* A free-threaded os.fork() stops every other thread before fork()
+         * (PyOS_BeforeFork), and gc.freeze() stops them again: called here
+         * it waits for that first stop to end, forever (3.13.5t, seen). */
+        ct_cfg.gc_freeze_flags = CT_PY_GC_FREEZE_FT;
+        return;
+    }
     if (!gil_held()) {
         ct_cfg.gc_freeze_flags = CT_PY_GC_NOGIL;
         return;

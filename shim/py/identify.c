@@ -1,7 +1,7 @@
 /*
  * identify.c - in the parent, before fork: which interpreter is this, and
  * where is it? (Py_Version, or before 3.11 Py_GetVersion(); _PyRuntime;
- * the ELF object defining them.)
+ * the ELF object defining them; a free-threaded build or not.)
  * Which layout to decode it with is common/pyver's business: asked here,
  * in the parent, where _PyRuntime's first kilobyte (3.13+: its published
  * _Py_DebugOffsets) is read with plain loads; the child inherits the
@@ -94,6 +94,33 @@ static uint32_t allocator_flags(void)
     return 0;
 }
 
+static int contains(const char *s, const char *word)
+{
+    size_t n = ct_strlen(word);
+    for (; s && *s; s++)
+        if (!ct_strncmp(s, word, n))
+            return 1;
+    return 0;
+}
+
+/* Is this a free-threaded (Py_GIL_DISABLED) build? Its objects have
+ * another header, so a GIL build's table must never decode it. 3.13+
+ * publishes _Py_DebugOffsets at the start of _PyRuntime: the cookie
+ * "xdebugpy", the version, then free_threaded (pycore_runtime.h). Without
+ * the cookie (an interpreter older than 3.13, which has no free-threaded
+ * build, or an odd one), Py_GetVersion() says "experimental free-threading
+ * build" in a free-threaded one (Python/getversion.c, 3.13). */
+static int is_free_threaded(const void *runtime, uint64_t hexversion)
+{
+    int said = ct_pyver_free_threaded(runtime, hexversion);
+    if (said >= 0)
+        return said;
+    if (!ct_pyver_can_be_free_threaded(hexversion))
+        return 0;
+    const char *(*get_version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
+    return get_version && contains(get_version(), "free-threading");
+}
+
 /* Libraries can still be loaded later (an embedding host dlopens its
  * Python plugin), so a miss is retried at the next fork. The allocator is
  * asked at every fork: a program may install hooks after start. */
@@ -129,6 +156,7 @@ void ct_py_identify(void)
     ct_cfg.py_shared = !f.main_program;
     struct ct_memread self = {direct_read, NULL};
     layout = ct_pyver_discover(&self, (uintptr_t)runtime, hexversion, &discovered, &discovery);
+    ct_cfg.py_free_threaded = is_free_threaded(runtime, hexversion);
     ct_cfg.py_hexversion = hexversion;
     ct_cfg.py_alloc_flags = allocator_flags();
 }

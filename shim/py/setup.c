@@ -10,11 +10,17 @@
 
 static int write_python(struct ct_state *st, const struct ct_pyver *v)
 {
-    char version[32];
-    size_t vlen = ct_pyversion_format(ct_cfg.py_hexversion, version, sizeof version);
+    static const char ft[] = " free-threaded";
+    char version[48];
+    size_t vlen = ct_pyversion_format(ct_cfg.py_hexversion, version, sizeof version - (sizeof ft - 1));
+    if (ct_cfg.py_free_threaded) {
+        ct_memcpy(version + vlen, ft, sizeof ft);    /* "3.13.5 free-threaded", in the report */
+        vlen += sizeof ft - 1;
+    }
     return ct_rec_python(&st->w, ct_cfg.py_hexversion, ct_cfg.py_runtime, v != NULL,
-                         (ct_cfg.py_shared ? CT_PY_SHARED : 0) | ct_cfg.gc_freeze_flags | ct_cfg.py_alloc_flags, version, vlen,
-                         ct_cfg.py_path);
+                         (ct_cfg.py_shared ? CT_PY_SHARED : 0) | (ct_cfg.py_free_threaded ? CT_PY_FREE_THREADED : 0) |
+                             ct_cfg.gc_freeze_flags | ct_cfg.py_alloc_flags,
+                         version, vlen, ct_cfg.py_path);
 }
 
 /* The layout as (id, value) pairs (common/pyver/fields.h). */
@@ -35,6 +41,10 @@ int ct_py_setup(struct ct_state *st)
         return 0;   /* not a Python process */
     const struct ct_discovery *found;
     const struct ct_pyver *v = ct_py_layout(&found);
+    /* A free-threaded build is never decoded with a GIL build's table,
+     * whatever discovery fell back to. */
+    if (v && ct_cfg.py_free_threaded && v->header != CT_OBJHEAD_FREE_THREADED)
+        v = ct_pyver_for_build(ct_cfg.py_hexversion, 1);
     if (write_python(st, v))
         return -1;
     /* Published offsets that failed a check: which, and what was used. */

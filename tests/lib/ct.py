@@ -56,7 +56,10 @@ def python():
 
 def python_version_of(path):
     try:
-        r = subprocess.run([path, "-I", "-S", "-c", "import platform; print(platform.python_version())"],
+        # "3.13.5t" for a free-threaded build (Py_GIL_DISABLED), as its
+        # executable is named: the tests expect other answers of it
+        r = subprocess.run([path, "-I", "-S", "-c", "import platform, sysconfig; print(platform.python_version() + "
+                            "('t' if sysconfig.get_config_var('Py_GIL_DISABLED') else ''))"],
                            capture_output=True, text=True, timeout=30)
     except OSError:
         return None
@@ -65,7 +68,8 @@ def python_version_of(path):
 
 def python_of_version(version):
     """pyenv's X.Y.Z, else an interpreter of that version listed in
-    COWTRACE_TEST_PYTHONS (colon-separated paths), else skip."""
+    COWTRACE_TEST_PYTHONS (colon-separated paths), else skip. X.Y.Zt is a
+    free-threaded build of X.Y.Z (never pyenv's here)."""
     root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
     path = os.path.join(root, "versions", version, "bin", "python3")
     if os.access(path, os.X_OK):
