@@ -6,9 +6,8 @@
  * at that point; threads made later inherit it) in the lowest CPU class
  * the kernel offers, SCHED_IDLE, or nice 19 where SCHED_IDLE is refused,
  * and in the idle I/O class (ioprio_set), so a busy server's workers
- * always win a core over cowtrace: a snapshot's ~3 s of CPU then costs
- * their latency nothing, only its own wall time when the machine is
- * saturated. Nothing it cannot change is an error: it says nothing and
+ * always win a core over cowtrace, not its ~3 s of CPU for a snapshot
+ * (on a saturated machine the snapshot then takes longer instead). Nothing it cannot change is an error: it says nothing and
  * carries on at the priority it had (reading is still correct).
  * `--priority normal` (CT_PRIORITY_NORMAL) leaves the priority alone.
  */
