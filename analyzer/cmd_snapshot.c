@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lowprio.h"
 #include "procmem.h"
 #include "snapshot.h"
 #include "testhook.h"
@@ -33,7 +34,8 @@
 
 void usage_snapshot(FILE *f)
 {
-    fputs("usage: cowtrace snapshot [-o DIR] [--no-children] PID...\n"
+    fputs("usage: cowtrace snapshot [-o DIR] [--no-children] [--priority idle|normal]\n"
+          "                         PID...\n"
           "\n"
           "Examine running processes without stopping them: each PID (typically a\n"
           "prefork master: gunicorn, uWSGI, Celery, a multiprocessing pool) and its\n"
@@ -49,6 +51,11 @@ void usage_snapshot(FILE *f)
           "                    missing), for `cowtrace report` and `cowtrace diff`;\n"
           "                    without it, print the text report\n"
           "      --no-children only the PIDs given, not their descendants\n"
+          "      --priority idle|normal  idle (default): run at the lowest CPU priority\n"
+          "                    (SCHED_IDLE, else nice 19) and the idle I/O class, so\n"
+          "                    the server's workers always win a core over it; on a\n"
+          "                    saturated machine the snapshot then takes longer.\n"
+          "                    normal: the priority it was started with\n"
           "  -h, --help        show this help\n"
           "\n"
           "It only reads: /proc/PID/maps, /proc/PID/pagemap and the memory through\n"
@@ -196,11 +203,13 @@ int cmd_snapshot(int argc, char **argv)
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },
         { "no-children", no_argument, NULL, 'C' },
+        { "priority", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = NULL;
     bool children = true;
+    int prio = CT_PRIORITY_IDLE;
     int c;
     opterr = 0;
     optind = 1;
@@ -212,11 +221,15 @@ int cmd_snapshot(int argc, char **argv)
         case 'C':
             children = false;
             break;
+        case 'P':
+            if (ct_opt_enum(CMD, "priority", optarg, ct_priority_names, &prio))
+                return EXIT_USAGE;
+            break;
         case 'h':
             usage_snapshot(stdout);
             return 0;
         default:
-            return ct_opt_error(CMD, argv, "o", usage_snapshot);
+            return ct_opt_error(CMD, argv, "oP", usage_snapshot);
         }
     }
     if (optind == argc) {
@@ -224,6 +237,7 @@ int cmd_snapshot(int argc, char **argv)
         usage_snapshot(stderr);
         return EXIT_USAGE;
     }
+    ct_lower_priority((enum ct_priority)prio);
     size_t nroots = (size_t)(argc - optind);
     struct ct_live_proc *roots = xcalloc(nroots, sizeof *roots);
     char why[512];

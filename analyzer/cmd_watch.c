@@ -35,6 +35,7 @@
 #include "cli.h"
 #include "jsonw.h"
 #include "livecount.h"
+#include "lowprio.h"
 #include "procmem.h"
 #include "promserve.h"
 #include "run.h"
@@ -54,7 +55,8 @@
 void usage_watch(FILE *f)
 {
     fputs("usage: cowtrace watch [--interval SECONDS] [--prometheus HOST:PORT]\n"
-          "                      [--textfile FILE] [-o DIR] [--causes-every N] PID\n"
+          "                      [--textfile FILE] [-o DIR] [--causes-every N]\n"
+          "                      [--priority idle|normal] PID\n"
           "\n"
           "Follow a running process tree (a prefork master and its workers: gunicorn,\n"
           "uWSGI, Celery, a multiprocessing pool) without stopping it. Every interval,\n"
@@ -75,6 +77,11 @@ void usage_watch(FILE *f)
           "                           collector (name it *.prom in its directory)\n"
           "  -c, --causes-every N     causes every Nth sample (default 60; 0: only on\n"
           "                           SIGUSR1)\n"
+          "      --priority idle|normal  idle (default): lowest CPU priority (SCHED_IDLE,\n"
+          "                           else nice 19) and idle I/O class, so the workers\n"
+          "                           always win a core; on a saturated machine samples\n"
+          "                           (and answers to scrapes) come late. normal: as\n"
+          "                           started\n"
           "  -h, --help               show this help\n"
           "\n"
           "Metrics (gauges, labels pid, ppid, comm): cowtrace_shared_bytes,\n"
@@ -574,11 +581,13 @@ int cmd_watch(int argc, char **argv)
         { "textfile", required_argument, NULL, 't' },
         { "output", required_argument, NULL, 'o' },
         { "causes-every", required_argument, NULL, 'c' },
+        { "priority", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct watch s = {.interval = DEFAULT_INTERVAL, .causes_every = DEFAULT_CAUSES_EVERY, .jsonl_fd = -1};
     const char *prom = NULL;
+    int prio = CT_PRIORITY_IDLE;
     char *end;
     int c;
     opterr = 0;
@@ -603,6 +612,10 @@ int cmd_watch(int argc, char **argv)
             s.causes_every = (unsigned)v;
             break;
         }
+        case 'P':
+            if (ct_opt_enum(CMD, "priority", optarg, ct_priority_names, &prio))
+                return EXIT_USAGE;
+            break;
         case 'p':
             prom = optarg;
             break;
@@ -616,9 +629,10 @@ int cmd_watch(int argc, char **argv)
             usage_watch(stdout);
             return 0;
         default:
-            return ct_opt_error(CMD, argv, "iptoc", usage_watch);
+            return ct_opt_error(CMD, argv, "iptocP", usage_watch);
         }
     }
+    ct_lower_priority((enum ct_priority)prio);
     if (optind == argc) {
         fprintf(stderr, CMD ": missing PID (the process tree to watch)\n");
         usage_watch(stderr);

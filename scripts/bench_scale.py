@@ -42,6 +42,7 @@ class Ctx:
     tmp: str            # scratch directory, removed at the end
     env: dict           # environment without any cowtrace variable
     quick: bool         # small sizes, one repetition, paths checked only
+    live_opts: tuple = ()   # options for cowtrace snapshot and watch (bench --priority)
     rep: int = 0        # repetition number (0-based), for file names
 
 
@@ -369,7 +370,7 @@ def _run_snapshot(ctx, master, out):
     """`cowtrace snapshot -o out master`; returns (wall ms, CPU ms) and
     checks that every worker's trace shows it copied most of the list."""
     t0 = time.monotonic()
-    p = subprocess.Popen([ctx.cowtrace, "snapshot", "-o", out, str(master)], stdout=subprocess.DEVNULL,
+    p = subprocess.Popen([ctx.cowtrace, "snapshot", *ctx.live_opts, "-o", out, str(master)], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, env=ctx.env)
     _, status, ru = os.wait4(p.pid, 0)
     ms = (time.monotonic() - t0) * 1000
@@ -415,7 +416,8 @@ def watch_cpu(ctx):
     master, _ = _live_server(ctx)
     out = os.path.join(ctx.tmp, f"watch-{ctx.rep}")
     interval, seconds = ("0.2", 1.5) if ctx.quick else ("5", 30.0)
-    w = subprocess.Popen([ctx.cowtrace, "watch", "--interval", interval, "--causes-every", "0", "-o", out,
+    w = subprocess.Popen([ctx.cowtrace, "watch", *ctx.live_opts, "--interval", interval, "--causes-every", "0",
+                          "-o", out,
                           str(master)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ctx.env)
     try:
         time.sleep(0.5)
@@ -469,8 +471,8 @@ def _latencies(ctx):
     if ctx.rep not in _latency_samples:
         master, socks = _live_server(ctx)
         out = os.path.join(ctx.tmp, f"latsnap-{ctx.rep}")
-        p = subprocess.Popen([ctx.cowtrace, "snapshot", "-o", out, str(master)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, env=ctx.env)
+        p = subprocess.Popen([ctx.cowtrace, "snapshot", *ctx.live_opts, "-o", out, str(master)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ctx.env)
         during = _ping_until(socks, lambda: p.poll() is not None)
         if p.returncode != 0:
             raise BenchError(f"cowtrace snapshot {master} (under requests) failed (status {p.returncode})")

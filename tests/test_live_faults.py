@@ -385,4 +385,5 @@ def run():
      "watch-vanish": case_watch_vanish}[args.case](t)
 
 
-ct.main(run)
+if __name__ == "__main__":    # tests/test_live_priority.py borrows its helpers
+    ct.main(run)
