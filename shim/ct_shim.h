@@ -271,6 +271,7 @@ void ct_release_hooks_init(void);     /* constructor: find the next free/realloc
 
 void ct_py_identify(void);                  /* parent, before fork */
 void ct_probe_recover(void *uc);            /* fault handler: abandon a guarded read */
+void ct_probes_forget(void);                /* child after fork: no thread is in a read */
 void ct_py_guarded_reads(int on);           /* on once a fault handler of ours stands by: reads may begin */
 void *ct_py_probe_handler(void);            /* a SIGSEGV/SIGBUS handler for just that */
 void ct_py_gc_freeze(void);                 /* parent, before fork, if asked */

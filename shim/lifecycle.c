@@ -169,6 +169,7 @@ fail:
 void ct_child_after_fork(void)
 {
     atomic_store(&ct_active_backend, NULL);
+    ct_probes_forget();
     ct_kerndat_forget();
     discard_inherited();
     if (!ct_cfg.enabled)

@@ -133,6 +133,24 @@ void ct_probe_recover(void *uc)
     }
 }
 
+/* In a child, from the fork handler: the slots the parent's other threads
+ * held when the program forked (its uffd-async flusher in the middle of a
+ * read) name frames of threads that do not exist here. Their stacks do:
+ * glibc hands a dead thread's stack to the next thread created, so the
+ * child's own flusher, reading at the same depth, can fault within 4096
+ * bytes of a stale frame, and ct_probe_recover, which takes the first slot
+ * that fits, would jump through a sigjmp_buf that stack has overwritten
+ * (CPython 3.13's TestForkAwareThreadLock, five generations of
+ * multiprocessing children under uffd-async: SIGSEGV in __longjmp). Only
+ * the forking thread is left, and it is in no read. */
+void ct_probes_forget(void)
+{
+    for (int i = 0; i < CT_PROBE_SLOTS; i++) {
+        probes[i].jb = NULL;
+        atomic_store(&probes[i].frame, 0);
+    }
+}
+
 /* uffd-async, at start: our probe handler is in, reads may begin. */
 void ct_py_guarded_reads(int on)
 {
