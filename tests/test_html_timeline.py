@@ -52,13 +52,7 @@ def watch_some(t, seconds=WATCH_SECONDS, tag=""):
     out = t.sub("out" + tag)
     w = None
     try:
-        deadline = time.time() + 60
-        while not os.path.exists(ready):
-            ct.check(proc.poll() is None, f"the workload exited with {proc.returncode}")
-            ct.check(time.time() < deadline, "the workload did not get ready in 60 s")
-            time.sleep(0.1)
-        with open(ready) as f:
-            master, grower = (int(x) for x in f.read().split())
+        master, grower = ct.wait_ready_file(proc, ready, step=0.1)
         w = subprocess.Popen([ct.cowtrace_bin(), "watch", "-i", "0.5", "-o", out, str(master)],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(seconds)

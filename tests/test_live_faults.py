@@ -94,13 +94,7 @@ def start(t, tag, workers, reap=False, pre=(), py=None):
     args = list(pre) + [py or ct.python(), t.sub("live_faults.py"), "--ready", ready, "--workers", str(workers)]
     proc = subprocess.Popen(args + (["--reap"] if reap else []), cwd=t.path, stdin=subprocess.DEVNULL,
                             start_new_session=True, env=ct.clean_env())
-    deadline = time.time() + 60
-    while not os.path.exists(ready):
-        ct.check(proc.poll() is None, f"the workload exited with {proc.returncode}")
-        ct.check(time.time() < deadline, "the workload did not get ready in 60 s")
-        time.sleep(0.05)
-    with open(ready) as f:
-        pids = [int(x) for x in f.read().split()]
+    pids = ct.wait_ready_file(proc, ready)
     return proc, pids[0], pids[1:]
 
 
@@ -254,11 +248,7 @@ def case_bad_input(t):
     py = "/usr/bin/python3.11"
     if not os.access(py, os.X_OK):
         raise ct.Skip(f"{py} missing")
-    os.chown(t.path, ct.NOBODY, ct.NOBODY)
-    pre = ["setpriv", f"--reuid={ct.NOBODY}", f"--regid={ct.NOBODY}", "--clear-groups"]
-    cowtrace = t.sub("cowtrace")
-    shutil.copy(ct.cowtrace_bin(), cowtrace)
-    os.chmod(cowtrace, 0o755)
+    pre, cowtrace = ct.nobody_cowtrace(t)
 
     def refused(pid, want, pre=()):
         for cmd in ("snapshot", "watch"):

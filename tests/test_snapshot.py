@@ -223,11 +223,7 @@ def case_nobody(t):
     py = "/usr/bin/python3.11"
     if not os.access(py, os.X_OK):
         raise ct.Skip(f"{py} missing")
-    os.chown(t.path, ct.NOBODY, ct.NOBODY)
-    pre = ["setpriv", f"--reuid={ct.NOBODY}", f"--regid={ct.NOBODY}", "--clear-groups"]
-    cowtrace = t.sub("cowtrace")
-    shutil.copy(ct.cowtrace_bin(), cowtrace)
-    os.chmod(cowtrace, 0o755)
+    pre, cowtrace = ct.nobody_cowtrace(t)
     proc, master, ints, gcw = start(py, t, "nobody", pre=pre)
     try:
         mine, root = t.sub("nobody-out"), t.sub("root-out")

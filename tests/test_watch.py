@@ -142,13 +142,7 @@ def start(t, pre=(), py=None):
                         "--events", events, "--grower-name", GROWER_NAME]
     proc = subprocess.Popen(args, cwd=t.path, stdin=subprocess.DEVNULL, start_new_session=True,
                             env=dict(ct.clean_env(), HOME="/"))
-    deadline = time.time() + 60
-    while not os.path.exists(ready):
-        ct.check(proc.poll() is None, f"the workload exited with {proc.returncode}")
-        ct.check(time.time() < deadline, "the workload did not get ready in 60 s")
-        time.sleep(0.1)
-    with open(ready) as f:
-        master, grower = (int(x) for x in f.read().split())
+    master, grower = ct.wait_ready_file(proc, ready, step=0.1)
     return proc, master, grower
 
 

@@ -169,6 +169,32 @@ def shim_env(outdir, mode, base=None, **extra):
     return env
 
 
+def nobody_cowtrace(t):
+    """Make ready to run cowtrace as nobody in the scratch directory of t:
+    the directory becomes nobody's, and cowtrace is copied into it (nobody
+    may not read the checkout). Returns (the setpriv prefix that runs a
+    command as nobody, the path of the copy)."""
+    os.chown(t.path, NOBODY, NOBODY)
+    pre = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    cowtrace = t.sub("cowtrace")
+    shutil.copy(cowtrace_bin(), cowtrace)
+    os.chmod(cowtrace, 0o755)
+    return pre, cowtrace
+
+
+def wait_ready_file(proc, ready, step=0.05, timeout=60):
+    """Wait until the workload proc has written its ready file (it must not
+    exit first, and must be ready within timeout seconds); the numbers the
+    file holds (its pids)."""
+    deadline = time.time() + timeout
+    while not os.path.exists(ready):
+        check(proc.poll() is None, f"the workload exited with {proc.returncode}")
+        check(time.time() < deadline, f"the workload did not get ready in {timeout} s")
+        time.sleep(step)
+    with open(ready) as f:
+        return [int(x) for x in f.read().split()]
+
+
 def clean_env(base=None):
     env = dict(os.environ if base is None else base)
     for k in ("LD_PRELOAD", "COWTRACE_DIR", "COWTRACE_MODE", "COWTRACE_FLUSH_MS"):
