@@ -208,14 +208,6 @@ static int count_own(struct sibling *s, uint64_t a, uint64_t b, unsigned shift, 
     return 0;
 }
 
-/* Is the parent's mapping q the worker's mapping w inherited across the
- * fork (as snapshot.c's inherited())? */
-static bool same_mapping(const struct ct_vma *q, const struct ct_vma *w)
-{
-    return ct_vma_cow(q) && q->inode == w->inode && !strcmp(q->name, w->name) &&
-           q->offset - q->start == w->offset - w->start;
-}
-
 static int by_start(const void *a, const void *b)
 {
     const struct seg *x = a, *y = b;
@@ -266,7 +258,7 @@ static int count_siblings(struct ct_live_memo *memo, pid_t parent, const pid_t *
                 while (j < par.nmaps && par.maps[j].end <= at)
                     j++;
                 const struct ct_vma *q = j < par.nmaps ? &par.maps[j] : NULL;
-                if (q && q->start <= at && same_mapping(q, m)) {
+                if (q && q->start <= at && ct_vma_inherited(q, m)) {
                     uint64_t end = q->end < m->end ? q->end : m->end;
                     if (nsegs == capsegs) {
                         capsegs = capsegs ? 2 * capsegs : 64;

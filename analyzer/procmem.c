@@ -244,6 +244,13 @@ bool ct_vma_cow(const struct ct_vma *v)
     return v->private_ && (v->prot & PROT_WRITE) && strcmp(v->name, "[vsyscall]") != 0;
 }
 
+bool ct_vma_inherited(const struct ct_vma *q, const struct ct_vma *w)
+{
+    if (!ct_vma_cow(q) || !ct_vma_cow(w) || q->inode != w->inode || strcmp(q->name, w->name) != 0)
+        return false;
+    return q->inode == 0 || q->offset - q->start == w->offset - w->start;
+}
+
 int ct_pagemap_open(pid_t pid, struct ct_pagemap *pm)
 {
     char path[64];

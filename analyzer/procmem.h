@@ -73,6 +73,17 @@ void ct_live_maps_free(struct ct_vma *v, size_t n);
 /* Memory a fork copies on write: private, writable. */
 bool ct_vma_cow(const struct ct_vma *v);
 
+/* Are the parent's mapping q and a child's mapping w, which overlap, one
+ * mapping inherited across the fork? Both copy on write; a file mapping
+ * must be the same file at the same offset for the same address. An
+ * anonymous mapping needs only the same name ("", "[heap]", "[anon:x]"):
+ * maps shows no offset for it, and its bounds move after the fork without
+ * it ceasing to be inherited (a child's munmap of part of it splits it;
+ * the parent's new neighbouring mapping merges into the parent's). What
+ * this cannot tell: anonymous memory unmapped and mapped anew at the same
+ * address after the fork still counts as inherited. */
+bool ct_vma_inherited(const struct ct_vma *q, const struct ct_vma *w);
+
 /* /proc/PID/pagemap, open. */
 struct ct_pagemap {
     int fd;

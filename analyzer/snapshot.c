@@ -418,18 +418,16 @@ static size_t build_regions(pid_t pid, const struct ct_vma *maps, size_t n, cons
     return k;
 }
 
-/* The parent's mapping at addr, if it is the same mapping inherited across
- * the fork: private and writable in both, the same file (or none) at the
- * same offset. *cur only moves forward: callers ask in address order. */
+/* Does the parent have, at addr, the mapping p inherited across the fork
+ * (ct_vma_inherited)? *cur only moves forward: callers ask in address
+ * order. */
 static bool inherited(const struct ct_vma *q, size_t nq, size_t *cur, const struct ct_vma *p, uint64_t addr)
 {
     while (*cur < nq && q[*cur].end <= addr)
         (*cur)++;
     if (*cur >= nq || q[*cur].start > addr)
         return false;
-    const struct ct_vma *m = &q[*cur];
-    return ct_vma_cow(m) && m->inode == p->inode && !strcmp(m->name, p->name) &&
-           m->offset + (addr - m->start) == p->offset + (addr - p->start);
+    return ct_vma_inherited(&q[*cur], p);
 }
 
 /* ---- causes of copied pages ----------------------------------------------- */

@@ -24,6 +24,11 @@ worker that ran gc.collect(), both asleep).
                its workers leaving by os._exit: the same known causes,
                inferred from what the copied pages hold and (gc) from the
                child's count of full collections (the PYGC record).
+--case split   anonymous mappings whose bounds moved after the fork
+               (tests/workloads/snapshot_split.py: the worker unmapped part
+               of one, the master grew the other by a neighbour): snapshot
+               and watch count every page of them the worker copied, as
+               frame numbers say (>= 99% both ways), none of it fresh.
 --case nobody  as nobody with /usr/bin/python3.11, snapshotting its own
                processes: copied page counts within 1% of root's, the report
                says what it could not see; a root process is refused cleanly.
@@ -219,6 +224,56 @@ def case_freeze(py, t):
     ct.check(text.returncode == 0 and "gc" in text.stdout, "the text diff does not show gc")
 
 
+def case_split(py, t):
+    ready = t.sub("ready-split")
+    shutil.copy(ct.workload("snapshot_split.py"), t.sub("snapshot_split.py"))
+    proc = subprocess.Popen([py, t.sub("snapshot_split.py"), "--ready", ready], cwd=t.path,
+                            stdin=subprocess.DEVNULL, start_new_session=True, env=dict(ct.clean_env(), HOME="/"))
+    watch = None
+    try:
+        master, worker = ct.wait_ready_file(proc, ready)
+        kern = kernel_copied(worker, master)
+        # 3 MiB of A and 4 MiB of B, and whatever else the worker copied
+        ct.check(len(kern) >= 7 * 256, f"the kernel says the worker copied only {len(kern)} pages")
+        out = t.sub("out")
+        r = snapshot(["-o", out, str(master)])
+        ct.check(r.returncode == 0, f"snapshot exited {r.returncode}: {r.stderr}")
+        tl = t.sub("watch")
+        watch = subprocess.Popen([ct.cowtrace_bin(), "watch", "-i", "0.5", "--causes-every", "0", "-o", tl,
+                                  str(master)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        samples = []
+        while time.time() < deadline and len(samples) < 2:
+            time.sleep(0.5)
+            try:
+                with open(os.path.join(tl, "timeline.jsonl")) as f:
+                    samples = [json.loads(x) for x in f if '"sample"' in x]
+                samples = [x for x in samples if x["pid"] == worker]
+            except FileNotFoundError:
+                pass
+        watch.send_signal(signal.SIGTERM)
+        _, err = watch.communicate(timeout=60)
+        ct.check(watch.returncode == 0, f"watch exited {watch.returncode}: {err}")
+        kern_after = kernel_copied(worker, master)
+    finally:
+        if watch and watch.poll() is None:
+            watch.kill()
+        stop(proc, (worker, master))
+    kern &= kern_after
+    procs = ct.processes(ct.report(out, pages=True))
+    p = procs[worker]
+    cow, _ = ct.page_sets(p, 0, 1 << 64)
+    both = len(cow & kern)
+    ct.log(f"worker {worker}: snapshot {len(cow)} copied, {p['fresh_pages']} fresh; kernel {len(kern)}; both {both}")
+    ct.check(both >= 0.99 * len(kern) and both >= 0.99 * len(cow),
+             f"snapshot: {len(cow)} copied pages, kernel frame numbers say {len(kern)}, {both} agree")
+    ct.check(len(samples) >= 2, f"watch wrote {len(samples)} samples of the worker")
+    got = samples[-1]["copied_bytes"] // 4096
+    ct.log(f"watch: the worker's last sample {samples[-1]}")
+    ct.check(abs(got - len(kern)) <= 0.01 * len(kern),
+             f"watch: {got} copied pages, kernel frame numbers say {len(kern)}")
+
+
 def case_nobody(t):
     py = "/usr/bin/python3.11"
     if not os.access(py, os.X_OK):
@@ -348,7 +403,7 @@ def case_gunicorn(t):
 
 def run():
     def extra(ap):
-        ap.add_argument("--case", choices=("root", "freeze", "nobody", "gunicorn", "uffd-async"), required=True)
+        ap.add_argument("--case", choices=("root", "freeze", "nobody", "gunicorn", "uffd-async", "split"), required=True)
         ap.add_argument("--python", default=None)
     args = ct.parse_args(extra=extra, modes=("auto",))
     ct.require_build(need_shim=args.case == "uffd-async")
@@ -367,6 +422,8 @@ def run():
         case_freeze(py, t)
     elif args.case == "uffd-async":
         case_uffd_async(py, t)
+    elif args.case == "split":
+        case_split(py, t)
     else:
         case_nobody(t)
 
