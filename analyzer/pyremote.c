@@ -7,6 +7,7 @@
  */
 #include "pyremote.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "allocator.h"
 #include "pyver.h"
 
 struct wanted {
@@ -133,6 +135,106 @@ static uint64_t version_in_name(const char *base)
     return ct_pyversion_parse(text);
 }
 
+/* The next NUL-ended string of a /proc text at *at, or NULL at its end. */
+static const char *next_string(const char *text, size_t len, size_t *at)
+{
+    if (*at >= len)
+        return NULL;
+    const char *s = text + *at;
+    const char *nul = memchr(s, 0, len - *at);
+    if (!nul)             /* cut short: the text is the caller's, NUL-ended past len */
+        nul = text + len;
+    *at = (size_t)(nul - text) + 1;
+    return s;
+}
+
+uint32_t ct_pyremote_allocator_of(const char *cmdline, size_t clen, const char *environ, size_t elen,
+                                  bool free_threaded, char *why, size_t whylen)
+{
+    bool ignore_env = false, dev = false;
+    size_t at = 0;
+    const char *argv0 = next_string(cmdline, clen, &at);
+    const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+    base = base ? base + 1 : argv0;
+    /* Options come before the script, -c or -m (Python's getopt). */
+    for (const char *a; base && !strncmp(base, "python", 6) && (a = next_string(cmdline, clen, &at)) != NULL;) {
+        if (a[0] != '-' || !a[1] || !strcmp(a, "--"))
+            break;
+        if (a[1] == '-') {                /* --check-hash-based-pycs MODE, --help, ... */
+            if (!strcmp(a, "--check-hash-based-pycs"))
+                next_string(cmdline, clen, &at);
+            continue;
+        }
+        bool stop = false;
+        for (const char *c = a + 1; *c && !stop; c++) {
+            if (*c == 'c' || *c == 'm')
+                stop = true;
+            else if (*c == 'E' || *c == 'I')
+                ignore_env = true;
+            else if (*c == 'X' || *c == 'W') {
+                const char *val = c[1] ? c + 1 : next_string(cmdline, clen, &at);
+                if (*c == 'X' && val && !strcmp(val, "dev"))
+                    dev = true;
+                break;
+            }
+        }
+        if (stop)
+            break;
+    }
+    const char *malloc_env = NULL;
+    bool devmode_env = false;
+    at = 0;
+    for (const char *e; !ignore_env && (e = next_string(environ, elen, &at)) != NULL;) {
+        if (!strncmp(e, "PYTHONMALLOC=", 13) && e[13])
+            malloc_env = e + 13;
+        else if (!strncmp(e, "PYTHONDEVMODE=", 14) && e[14])
+            devmode_env = true;
+    }
+    bool known = false;
+    uint32_t flags = 0;
+    why[0] = 0;
+    if (malloc_env) {
+        flags = ct_py_allocator_flags(malloc_env, free_threaded, &known);
+        /* Python refuses to start with a name it does not know */
+        if (known)
+            snprintf(why, whylen, "PYTHONMALLOC=%.40s in its environment", malloc_env);
+        else
+            flags = 0;
+    }
+    if (!known && (dev || devmode_env)) {
+        flags = ct_py_allocator_flags("debug", free_threaded, &known);
+        snprintf(why, whylen, "%s", dev ? "-X dev on its command line" : "PYTHONDEVMODE in its environment");
+    }
+    if (!known)   /* the build's default: pymalloc, or mimalloc when free-threaded */
+        flags = ct_py_allocator_flags("default", free_threaded, &known);
+    return flags;
+}
+
+/* /proc/PID/NAME whole (bounded), NUL-ended past *len; NULL if unreadable. */
+static char *read_proc_text(pid_t pid, const char *name, size_t *len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 1 << 20, n = 0;   /* the kernel's ARG_MAX-bounded texts */
+    char *buf = malloc(cap + 1);
+    while (buf && n < cap) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (buf)
+        buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
 void ct_pyremote_find(pid_t pid, const struct ct_vma *maps, size_t nmaps, const struct ct_memread *mem,
                       struct ct_pyremote *out)
 {
@@ -177,6 +279,13 @@ void ct_pyremote_find(pid_t pid, const struct ct_vma *maps, size_t nmaps, const 
         uint8_t head[CT_PY_RUNTIME_HEAD];
         out->free_threaded = ct_mem_read(mem, out->runtime, head, sizeof head) == 0 &&
                              ct_pyver_free_threaded(head, out->hexversion) == 1;
+        size_t clen = 0, elen = 0;
+        char *cmdline = read_proc_text(pid, "cmdline", &clen), *environ_ = read_proc_text(pid, "environ", &elen);
+        out->alloc_flags = ct_pyremote_allocator_of(cmdline ? cmdline : "", cmdline ? clen : 0,
+                                                    environ_ ? environ_ : "", environ_ ? elen : 0,
+                                                    out->free_threaded, out->alloc_why, sizeof out->alloc_why);
+        free(cmdline);
+        free(environ_);
         return;
     }
 }

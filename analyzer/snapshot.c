@@ -624,7 +624,9 @@ static void summary_compute(struct attrib_ctx *a, uint64_t page, const uint8_t *
     struct vote seen[MAX_VERDICTS] = {{0, 0}};
     /* mimalloc's pages (free-threaded) read beyond the page: not shared */
     bool mimalloc = summarize_mimalloc(a, page, &where, &objects, seen);
-    if (!mimalloc) {
+    if (!mimalloc && a->dec.no_pymalloc) {
+        where = CT_WHERE_UNKNOWN;   /* no pools to read (as the shim's summaries: py/summary.c) */
+    } else if (!mimalloc) {
         size = ct_py_pool_block_size(a->v, &a->mem, pool);
         where = size ? CT_WHERE_POOL_BLOCK : CT_WHERE_OUTSIDE;
     }
@@ -1022,12 +1024,19 @@ static void snap_begin(struct snap_state *s)
             strcat(version, " free-threaded");
             pyflags |= CT_PY_FREE_THREADED;
         }
+        pyflags |= s->py.alloc_flags;
         wr = ct_rec_python(w, s->py.hexversion, s->py.runtime, pv != NULL, pyflags, version,
                            strlen(version), s->py.path);
         if (!wr && pv)
             wr = ct_rec_pylayout(w, (uint32_t)ct_pyver_nfields(), layout_field, pv, pv->name);
         if (!wr && s->disc.status == CT_DISCOVERY_REFUSED)
             wr = ct_rec_note(w, CT_NOTE_INFO, s->disc.why);
+        if (!wr && s->py.alloc_why[0]) {
+            char note[160];
+            snprintf(note, sizeof note, "allocator %s: %s", ct_python_allocator_name(s->py.alloc_flags),
+                     s->py.alloc_why);
+            wr = ct_rec_note(w, CT_NOTE_INFO, note);
+        }
     }
     for (size_t i = 0; i < s->nregs && !wr; i++) {
         const struct ct_vma *m = s->regs[i].vma;
@@ -1112,7 +1121,8 @@ static void snap_begin(struct snap_state *s)
             .pid = p->pid, .psize = psize, .cache = &s->cache,
         };
         a->types = (struct types){.v = pv, .mem = &a->mem};
-        a->dec = (struct ct_pydecoder){.v = pv, .mem = &a->mem, .type_of = type_of, .type_ctx = &a->types};
+        a->dec = (struct ct_pydecoder){.v = pv, .mem = &a->mem, .type_of = type_of, .type_ctx = &a->types,
+                                       .no_pymalloc = !!(s->py.alloc_flags & CT_PY_NO_PYMALLOC)};
         a->mine = xmalloc(psize);
         a->theirs = xmalloc(psize);
         s->causes = true;

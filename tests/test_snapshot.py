@@ -29,6 +29,10 @@ worker that ran gc.collect(), both asleep).
                of one, the master grew the other by a neighbour): snapshot
                and watch count every page of them the worker copied, as
                frame numbers say (>= 99% both ways), none of it fresh.
+--case malloc  the allocator a master was started with, from its environment
+               and command line: PYTHONMALLOC=malloc (no cause inferred from
+               pools, said in the report), -X dev (pymalloc_debug), and -E
+               (PYTHONMALLOC ignored: pymalloc, as the interpreter chose).
 --case nobody  as nobody with /usr/bin/python3.11, snapshotting its own
                processes: copied page counts within 1% of root's, the report
                says what it could not see; a root process is refused cleanly.
@@ -86,9 +90,10 @@ def kernel_copied(worker, parent):
     return out
 
 
-def start(py, t, tag, freeze=False, pre=()):
+def start(py, t, tag, freeze=False, pre=(), pyopts=(), extra=()):
     ready = t.sub(f"ready-{tag}")
-    args = list(pre) + [py, t.sub("snapshot_server.py"), "--ready", ready] + (["--freeze"] if freeze else [])
+    args = (list(pre) + [py, *pyopts, t.sub("snapshot_server.py"), "--ready", ready] +
+            (["--freeze"] if freeze else []) + list(extra))
     proc = subprocess.Popen(args, cwd=t.path, stdin=subprocess.DEVNULL, start_new_session=True,
                             env=dict(ct.clean_env(), HOME="/"))
     deadline = time.time() + 120
@@ -274,6 +279,36 @@ def case_split(py, t):
              f"watch: {got} copied pages, kernel frame numbers say {len(kern)}")
 
 
+def case_malloc(py, t):
+    """Small servers: the allocator is what is checked, not the causes."""
+    small = ("--ints", "100000", "--items", "30000")
+    cases = [("malloc", ("env", "PYTHONMALLOC=malloc"), (), "malloc", "PYTHONMALLOC=malloc"),
+             ("devmode", (), ("-X", "dev"), "pymalloc_debug", "-X dev"),
+             ("ignored", ("env", "PYTHONMALLOC=malloc"), ("-E",), "pymalloc", None)]
+    for tag, pre, pyopts, want, said in cases:
+        proc, master, ints, gcw = start(py, t, tag, pre=pre, pyopts=pyopts, extra=small)
+        try:
+            out = t.sub(f"out-{tag}")
+            r = snapshot(["-o", out, str(master)])
+            ct.check(r.returncode == 0, f"{tag}: snapshot exited {r.returncode}: {r.stderr}")
+        finally:
+            stop(proc, (ints, gcw, master))
+        procs = ct.processes(ct.report(out))
+        for w in (ints, gcw):
+            p = procs[w]
+            got = p["python"].get("allocator", "pymalloc")   # named only when not pymalloc
+            ct.check(got == want, f"{tag}: worker {w}'s allocator is {got!r}, want {want!r}")
+            notes = " ".join(str(n) for n in p.get("notes", []))
+            if said:
+                ct.check(said in notes, f"{tag}: no note says {said!r}: {notes}")
+            else:
+                ct.check("allocator" not in notes, f"{tag}: a note names an allocator: {notes}")
+            if want != "pymalloc":
+                ct.check(p["causes"].get("allocator", 0) == 0,
+                         f"{tag}: pages charged to pymalloc's pool headers: {p['causes']}")
+        ct.log(f"{tag}: allocator {want}; causes {procs[ints]['causes']}")
+
+
 def case_nobody(t):
     py = "/usr/bin/python3.11"
     if not os.access(py, os.X_OK):
@@ -403,7 +438,7 @@ def case_gunicorn(t):
 
 def run():
     def extra(ap):
-        ap.add_argument("--case", choices=("root", "freeze", "nobody", "gunicorn", "uffd-async", "split"), required=True)
+        ap.add_argument("--case", choices=("root", "freeze", "nobody", "gunicorn", "uffd-async", "split", "malloc"), required=True)
         ap.add_argument("--python", default=None)
     args = ct.parse_args(extra=extra, modes=("auto",))
     ct.require_build(need_shim=args.case == "uffd-async")
@@ -424,6 +459,8 @@ def run():
         case_uffd_async(py, t)
     elif args.case == "split":
         case_split(py, t)
+    elif args.case == "malloc":
+        case_malloc(py, t)
     else:
         case_nobody(t)
 

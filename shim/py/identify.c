@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <link.h>
 
+#include "allocator.h"
 #include "py.h"
 
 static struct ct_pyver discovered;          /* a layout built from _Py_DebugOffsets */
@@ -80,18 +81,8 @@ static uint32_t allocator_flags(void)
     const char *name = current ? current() : NULL;
     if (!name)
         return 0;
-    static const struct { const char *name; uint32_t flags; } names[] = {
-        {"pymalloc", 0},
-        {"pymalloc_debug", CT_PY_NO_PYMALLOC | CT_PY_ALLOC_DEBUG | CT_PY_ALLOC_PYMALLOC},
-        {"malloc", CT_PY_NO_PYMALLOC},
-        {"malloc_debug", CT_PY_NO_PYMALLOC | CT_PY_ALLOC_DEBUG},
-        {"mimalloc", CT_PY_NO_PYMALLOC | CT_PY_ALLOC_MIMALLOC},
-        {"mimalloc_debug", CT_PY_NO_PYMALLOC | CT_PY_ALLOC_MIMALLOC | CT_PY_ALLOC_DEBUG},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!ct_strcmp(name, names[i].name))
-            return names[i].flags;
-    return 0;
+    bool known;
+    return ct_py_allocator_flags(name, false, &known);   /* unknown: 0, pymalloc */
 }
 
 static int contains(const char *s, const char *word)
