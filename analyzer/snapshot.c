@@ -11,7 +11,10 @@
  * of one master) are examined together, page-major (snap_causes): the
  * parent's copy of a page is read once for all of them, and a page that
  * differs in no word is summarized once (sum_memo); each file is what it
- * would be if its process were examined alone. The
+ * would be if its process were examined alone. With two CPUs or more,
+ * threads share the work out (the siblings' page maps; the reading of the
+ * pages ahead of their comparison: ct_snapshot_write_siblings,
+ * snap_causes) without changing any file. The
  * decoder reads through a small cache of the process's pages (page_cache),
  * so the pool header and type objects a page's blocks share cost one
  * system call, not one per word.
@@ -25,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +87,12 @@ struct page_cache {
     size_t psize;
     unsigned shift;
     uint8_t *slots;            /* CACHE_SLOTS x (slot header + page) */
+    /* pages read ahead (cache_hint): hint_pages from hint_lo, those with
+     * hint_have set, in hint_data */
+    uint64_t hint_lo;
+    size_t hint_pages;
+    const uint8_t *hint_data;
+    const bool *hint_have;
 };
 
 static size_t slot_bytes(const struct page_cache *c)
@@ -119,43 +129,15 @@ static int open_mem(pid_t pid)
     return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-/* Reads n (<= RUN_PAGES) pages at addr with one system call straight into
- * their cache slots (a run of copied pages is examined page by page next;
- * no bounce buffer: each copy of a page is a measurable share of a
- * snapshot). The slots are emptied first, so a short read leaves no slot
- * claiming a page it does not hold. */
-static void cache_prefetch(struct page_cache *c, uint64_t addr, size_t n)
+/* The pages of the window being attributed (snap_causes), read ahead by
+ * the reader: a miss on one of them is filled from there, not by a
+ * system call. */
+static const uint8_t *cache_hint(const struct page_cache *c, uint64_t pg)
 {
-    struct iovec iov[RUN_PAGES];
-    if (c->fd < 0 || n > RUN_PAGES || addr > (uint64_t)INT64_MAX - n * c->psize)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t pg = (addr >> c->shift) + i;
-        struct cache_slot *s = (struct cache_slot *)(c->slots + (pg % CACHE_SLOTS) * slot_bytes(c));
-        s->state = 0;
-        iov[i] = (struct iovec){s->data, c->psize};
-    }
-    ssize_t r;
-    do
-        r = preadv(c->fd, iov, (int)n, (off_t)addr);
-    while (r < 0 && errno == EINTR);
-    if (r != (ssize_t)(n * c->psize))
-        return;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t pg = (addr >> c->shift) + i;
-        struct cache_slot *s = (struct cache_slot *)(c->slots + (pg % CACHE_SLOTS) * slot_bytes(c));
-        s->pg = pg;
-        s->state = 1;
-    }
-}
-
-/* The page at addr if its cache slot holds it (in place: valid until the
- * next read through the cache), else NULL. */
-static const uint8_t *cache_page(struct page_cache *c, uint64_t addr)
-{
-    uint64_t pg = addr >> c->shift;
-    struct cache_slot *s = (struct cache_slot *)(c->slots + (pg % CACHE_SLOTS) * slot_bytes(c));
-    return !(addr & (c->psize - 1)) && s->state == 1 && s->pg == pg ? s->data : NULL;
+    uint64_t first = c->hint_lo >> c->shift;
+    if (!c->hint_data || pg < first || pg - first >= c->hint_pages || !c->hint_have[pg - first])
+        return NULL;
+    return c->hint_data + (pg - first) * c->psize;
 }
 
 /* Is addr in anonymous memory of the process (or in no mapping we know)? */
@@ -184,7 +166,12 @@ static int cache_read(void *ctx, uintptr_t addr, void *dst, size_t len)
         uint64_t pg = addr >> c->shift;
         size_t off = addr & (c->psize - 1), n = c->psize - off < len ? c->psize - off : len;
         struct cache_slot *s = (struct cache_slot *)(c->slots + (pg % CACHE_SLOTS) * slot_bytes(c));
-        if (s->state == 0 || s->pg != pg) {
+        const uint8_t *ahead;
+        if ((s->state == 0 || s->pg != pg) && (ahead = cache_hint(c, pg))) {
+            memcpy(s->data, ahead, c->psize);
+            s->pg = pg;
+            s->state = 1;
+        } else if (s->state == 0 || s->pg != pg) {
             /* A read of anonymous memory the process does not have would
              * fault a page in (the zero page, or a swap-in): look first,
              * and leave it. (A file's page is only mapped from the page
@@ -454,7 +441,6 @@ struct attrib_ctx {
     int fd, parent_fd;         /* /proc/PID/mem of the process and its parent */
     pid_t pid;
     size_t psize;
-    struct page_cache *cache;  /* the process's pages, where a run of copied pages is prefetched */
     uint8_t *mine, *theirs;
     /* summaries being built */
     uint8_t *sb;
@@ -746,15 +732,14 @@ static void judge(struct attrib_ctx *a, const struct region *r, uint64_t addr, c
 }
 
 /* 1: the page was judged (WRITE or summary); 0: it could not be read in
- * the process (gone, or unmapped since); -1: the trace is full. theirs:
- * the parent's page, read once for all the siblings examined together
- * (NULL: read it here), with the summary memo its siblings share. */
+ * the process (gone, or unmapped since); -1: the trace is full. mine: the
+ * process's page as read ahead (NULL: read it here); theirs: the parent's
+ * page, read once for all the siblings examined together (NULL: read it
+ * here), with the summary memo its siblings share. */
 static int attribute_page(struct attrib_ctx *a, struct ct_writer *w, const struct region *r, uint64_t page,
-                          const uint8_t *theirs, struct sum_memo *memo, uint64_t *differing)
+                          const uint8_t *mine, const uint8_t *theirs, struct sum_memo *memo, uint64_t *differing)
 {
-    /* The process's page in place in its cache slot (prefetched with its
-     * run) as long as nothing else is read: the comparison. */
-    const uint8_t *mine = cache_page(a->cache, page);
+    /* The process's page as read ahead (NULL: read it here). */
     if (!mine) {
         if (ct_mem_read(&a->mem, page, a->mine, a->psize) != 0)
             return 0;
@@ -1118,7 +1103,7 @@ static void snap_begin(struct snap_state *s)
         struct attrib_ctx *a = &s->a;
         *a = (struct attrib_ctx){
             .v = pv, .mem = s->mem, .dict_type = s->py.dict_type, .fd = s->cache.fd, .parent_fd = s->parent_fd,
-            .pid = p->pid, .psize = psize, .cache = &s->cache,
+            .pid = p->pid, .psize = psize,
         };
         a->types = (struct types){.v = pv, .mem = &a->mem};
         a->dec = (struct ct_pydecoder){.v = pv, .mem = &a->mem, .type_of = type_of, .type_ctx = &a->types,
@@ -1137,90 +1122,241 @@ static bool attributing(const struct snap_state *s)
 /* The causes of the copied pages of n siblings (processes of one parent),
  * in address order, a window of RUN_PAGES pages at a time: the parent's
  * pages that any of them copied there are read once, with one system call
- * per run, then each sibling's copied pages there (one call per run) are
- * compared with them, and a page that differs in no word is summarized
- * once for all of them (sum_memo). Each sibling's records still go to its
- * own file in address order. (Measured on 4 workers that each copied the
- * same 823 MiB: 2.6-3.4 s of CPU for the snapshot against 6.1-8.6 s when
- * each worker was examined alone; README, issue 10.) */
-static void snap_causes(struct snap_state **g, size_t n)
+ * per run, and each sibling's copied pages there (one call per run); then
+ * each sibling's pages are compared with the parent's, and a page that
+ * differs in no word is summarized once for all of them (sum_memo). Each
+ * sibling's records still go to its own file in address order.
+ *
+ * With two CPUs or more the reading (system time, most of a snapshot) is
+ * done by a reader thread up to RING_WINDOWS windows ahead of the
+ * comparing and summarizing (user time) in this one: a pipeline, where
+ * neither waits for the other unless the ring is full or empty (measured:
+ * threads that met at a barrier every window were slower than one thread
+ * on a loaded machine, each meeting a wake-up that waited for a core).
+ * The reader inherits the command's priority. Only the reader reads
+ * ahead; everything a sibling's file holds is decided here, in the same
+ * order as without it. (Measured on 4 workers that each copied the same
+ * 823 MiB: README, issue 10.) */
+#define RING_WINDOWS 4u
+
+struct ring_window {
+    uint64_t lo;
+    size_t *begin, *end;       /* each sibling's copied pages here: cop[begin, end) */
+    bool ok[RUN_PAGES];        /* the parent's copy of the page was read */
+    uint8_t *theirs;           /* the parent's copies, RUN_PAGES pages */
+    uint8_t *mine;             /* sibling i's copies at i * RUN_PAGES pages */
+    bool *have;                /* sibling i's page j read: have[i * RUN_PAGES + j] */
+};
+
+struct causes_ring {
+    struct snap_state **g;
+    size_t n, psize;
+    int parent_fd;
+    size_t *rnext;             /* the reader's next copied page, per sibling */
+    bool *active;              /* attributing when the causes began */
+    struct ring_window win[RING_WINDOWS];
+    pthread_mutex_t mu;
+    pthread_cond_t filled, emptied;
+    size_t produced, consumed;
+    bool finished, reader_waits, consumer_waits;
+};
+
+/* Reads the next window into w; false when no copied page is left. Reads
+ * nothing but the siblings' page lists and fds (the attributing side
+ * changes neither). */
+static bool fill_window(struct causes_ring *r, struct ring_window *w)
 {
-    /* The parent's memory (-1 if it could not be opened: then every read of
-     * it fails, and each page is summarized from the process's copy, as
-     * when its parent's page cannot be read). */
-    int parent_fd = -1;
-    bool any = false;
-    for (size_t i = 0; i < n && !any; i++)
-        if ((any = attributing(g[i])))
-            parent_fd = g[i]->parent_fd;
-    if (!any)
-        return;
-    size_t psize = g[0]->psize;
-    uint8_t *window = xmalloc(RUN_PAGES * psize);
-    struct sum_memo *memo = xcalloc(RUN_PAGES, sizeof *memo);
-    for (;;) {
-        uint64_t lo = UINT64_MAX;
-        for (size_t i = 0; i < n; i++)
-            if (attributing(g[i]) && g[i]->cop[g[i]->next].addr < lo)
-                lo = g[i]->cop[g[i]->next].addr;
-        if (lo == UINT64_MAX)
-            break;
-        uint64_t hi = lo + RUN_PAGES * psize;
-        if (hi < lo)
-            hi = UINT64_MAX;
-        bool need[RUN_PAGES] = {false}, ok[RUN_PAGES] = {false};
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = g[i]->next; attributing(g[i]) && k < g[i]->ncop && g[i]->cop[k].addr < hi; k++)
-                need[(g[i]->cop[k].addr - lo) / psize] = true;
-        /* Only pages someone copied: the parent has them (reading one it
-         * does not have would fault it in). */
-        for (size_t j = 0; j < RUN_PAGES;) {
-            if (!need[j]) {
-                j++;
-                continue;
+    size_t n = r->n, psize = r->psize;
+    uint64_t lo = UINT64_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (r->active[i] && r->rnext[i] < r->g[i]->ncop && r->g[i]->cop[r->rnext[i]].addr < lo)
+            lo = r->g[i]->cop[r->rnext[i]].addr;
+    if (lo == UINT64_MAX)
+        return false;
+    uint64_t hi = lo + RUN_PAGES * psize;
+    if (hi < lo)
+        hi = UINT64_MAX;
+    w->lo = lo;
+    bool need[RUN_PAGES] = {false};
+    memset(w->have, 0, n * RUN_PAGES * sizeof *w->have);
+    for (size_t i = 0; i < n; i++) {
+        const struct snap_state *s = r->g[i];
+        size_t k = w->begin[i] = r->rnext[i];
+        while (r->active[i] && k < s->ncop && s->cop[k].addr < hi)
+            k++;
+        w->end[i] = r->rnext[i] = k;
+        for (size_t x = w->begin[i]; x < w->end[i];) {
+            size_t y = x + 1;
+            while (y < w->end[i] && s->cop[y].addr == s->cop[x].addr + (y - x) * psize)
+                y++;
+            size_t j = (size_t)((s->cop[x].addr - lo) / psize);
+            bool got = read_remote(s->cache.fd, s->cop[x].addr, w->mine + (i * RUN_PAGES + j) * psize,
+                                   (y - x) * psize) == 0;
+            for (size_t z = j; z < j + (y - x); z++) {
+                w->have[i * RUN_PAGES + z] = got;
+                need[z] = true;
             }
-            size_t e = j;
-            while (e < RUN_PAGES && need[e])
-                e++;
-            bool got = read_remote(parent_fd, lo + j * psize, window + j * psize, (e - j) * psize) == 0;
-            for (; j < e; j++) {
-                ok[j] = got;
-                memo[j].state = MEMO_NONE;
-            }
-        }
-        for (size_t i = 0; i < n; i++) {
-            struct snap_state *s = g[i];
-            if (!attributing(s))
-                continue;
-            size_t end = s->next;
-            while (end < s->ncop && s->cop[end].addr < hi)
-                end++;
-            for (size_t x = s->next; x < end;) {
-                size_t y = x + 1;
-                while (y < end && s->cop[y].addr == s->cop[x].addr + (y - x) * psize)
-                    y++;
-                cache_prefetch(&s->cache, s->cop[x].addr, y - x);
-                x = y;
-            }
-            for (size_t k = s->next; k < end; k++) {
-                size_t j = (size_t)((s->cop[k].addr - lo) / psize);
-                int got = attribute_page(&s->a, &s->w, &s->regs[s->cop[k].region], s->cop[k].addr,
-                                         ok[j] ? window + j * psize : NULL, ok[j] ? &memo[j] : NULL,
-                                         &s->res->differing);
-                if (got < 0)
-                    s->wr = -1;
-                else if (got == 0 && gone(s->p))
-                    s->res->incomplete = true;
-                else
-                    s->res->inferred += got == 1;
-                if (s->wr || s->res->incomplete)
-                    break;
-            }
-            s->next = end;
+            x = y;
         }
     }
-    free(window);
+    /* Only pages someone copied: the parent has them (reading one it does
+     * not have would fault it in). */
+    memset(w->ok, 0, sizeof w->ok);
+    for (size_t j = 0; j < RUN_PAGES;) {
+        if (!need[j]) {
+            j++;
+            continue;
+        }
+        size_t e = j;
+        while (e < RUN_PAGES && need[e])
+            e++;
+        bool got = read_remote(r->parent_fd, lo + j * psize, w->theirs + j * psize, (e - j) * psize) == 0;
+        for (; j < e; j++)
+            w->ok[j] = got;
+    }
+    return true;
+}
+
+static void attribute_window(struct causes_ring *r, const struct ring_window *w, struct sum_memo *memo)
+{
+    size_t psize = r->psize;
+    for (size_t j = 0; j < RUN_PAGES; j++)
+        memo[j].state = MEMO_NONE;
+    for (size_t i = 0; i < r->n; i++) {
+        struct snap_state *s = r->g[i];
+        if (!attributing(s))
+            continue;
+        /* a read of one of these pages while a page is decoded is served
+         * from the window */
+        s->cache.hint_lo = w->lo;
+        s->cache.hint_pages = RUN_PAGES;
+        s->cache.hint_data = w->mine + i * RUN_PAGES * psize;
+        s->cache.hint_have = w->have + i * RUN_PAGES;
+        for (size_t k = w->begin[i]; k < w->end[i]; k++) {
+            size_t j = (size_t)((s->cop[k].addr - w->lo) / psize);
+            int got = attribute_page(&s->a, &s->w, &s->regs[s->cop[k].region], s->cop[k].addr,
+                                     w->have[i * RUN_PAGES + j] ? w->mine + (i * RUN_PAGES + j) * psize : NULL,
+                                     w->ok[j] ? w->theirs + j * psize : NULL, w->ok[j] ? &memo[j] : NULL,
+                                     &s->res->differing);
+            if (got < 0)
+                s->wr = -1;
+            else if (got == 0 && gone(s->p))
+                s->res->incomplete = true;
+            else
+                s->res->inferred += got == 1;
+            if (s->wr || s->res->incomplete)
+                break;
+        }
+        s->next = w->end[i];
+        s->cache.hint_data = NULL;
+    }
+}
+
+static void *causes_reader(void *arg)
+{
+    struct causes_ring *r = arg;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        /* full: wait for half of it to be free (a wake-up per half ring,
+         * not per window) */
+        if (r->produced - r->consumed == RING_WINDOWS) {
+            r->reader_waits = true;
+            while (r->produced - r->consumed > RING_WINDOWS / 2)
+                pthread_cond_wait(&r->emptied, &r->mu);
+            r->reader_waits = false;
+        }
+        struct ring_window *w = &r->win[r->produced % RING_WINDOWS];
+        pthread_mutex_unlock(&r->mu);
+        bool more = fill_window(r, w);
+        pthread_mutex_lock(&r->mu);
+        if (more)
+            r->produced++;
+        else
+            r->finished = true;
+        if (r->consumer_waits && (!more || r->produced - r->consumed >= RING_WINDOWS / 2))
+            pthread_cond_signal(&r->filled);
+        pthread_mutex_unlock(&r->mu);
+        if (!more)
+            return NULL;
+    }
+}
+
+static void snap_causes(struct snap_state **g, size_t n)
+{
+    struct causes_ring r = {.g = g, .n = n, .parent_fd = -1};
+    bool any = false;
+    r.active = xcalloc(n ? n : 1, sizeof *r.active);
+    r.rnext = xcalloc(n ? n : 1, sizeof *r.rnext);
+    for (size_t i = 0; i < n; i++)
+        if ((r.active[i] = attributing(g[i]))) {
+            r.rnext[i] = g[i]->next;
+            /* The parent's memory (-1 if it could not be opened: then every
+             * read of it fails, and each page is summarized from the
+             * process's copy, as when its parent's page cannot be read). */
+            if (!any)
+                r.parent_fd = g[i]->parent_fd;
+            any = true;
+        }
+    if (!any) {
+        free(r.active);
+        free(r.rnext);
+        return;
+    }
+    size_t psize = r.psize = g[0]->psize;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nwin = cpus > 1 ? RING_WINDOWS : 1;
+    for (size_t k = 0; k < nwin; k++) {
+        struct ring_window *w = &r.win[k];
+        w->begin = xcalloc(n, sizeof *w->begin);
+        w->end = xcalloc(n, sizeof *w->end);
+        w->theirs = xmalloc(RUN_PAGES * psize);
+        w->mine = xmalloc(n * RUN_PAGES * psize);
+        w->have = xcalloc(n * RUN_PAGES, sizeof *w->have);
+    }
+    struct sum_memo *memo = xcalloc(RUN_PAGES, sizeof *memo);
+    pthread_t reader;
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.filled, NULL);
+    pthread_cond_init(&r.emptied, NULL);
+    if (nwin > 1 && pthread_create(&reader, NULL, causes_reader, &r) == 0) {
+        for (;;) {
+            pthread_mutex_lock(&r.mu);
+            /* empty: wait for half a ring (or the end) */
+            if (r.consumed == r.produced && !r.finished) {
+                r.consumer_waits = true;
+                while (r.produced - r.consumed < RING_WINDOWS / 2 && !r.finished)
+                    pthread_cond_wait(&r.filled, &r.mu);
+                r.consumer_waits = false;
+            }
+            bool have = r.consumed < r.produced;
+            const struct ring_window *w = &r.win[r.consumed % RING_WINDOWS];
+            pthread_mutex_unlock(&r.mu);
+            if (!have)
+                break;
+            attribute_window(&r, w, memo);
+            pthread_mutex_lock(&r.mu);
+            r.consumed++;
+            if (r.reader_waits && r.produced - r.consumed <= RING_WINDOWS / 2)
+                pthread_cond_signal(&r.emptied);
+            pthread_mutex_unlock(&r.mu);
+        }
+        pthread_join(reader, NULL);
+    } else
+        while (fill_window(&r, &r.win[0]))
+            attribute_window(&r, &r.win[0], memo);
+    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.filled);
+    pthread_cond_destroy(&r.emptied);
+    for (size_t k = 0; k < nwin; k++) {
+        free(r.win[k].begin);
+        free(r.win[k].end);
+        free(r.win[k].theirs);
+        free(r.win[k].mine);
+        free(r.win[k].have);
+    }
     free(memo);
+    free(r.active);
+    free(r.rnext);
 }
 
 /* The causes' last records, the notes, END; then everything is let go. */
@@ -1304,6 +1440,34 @@ out:
     return s->rc;
 }
 
+/* Up to SIBLING_THREADS threads (one per online CPU) read the siblings'
+ * maps and page maps (snap_begin: mostly the kernel's pagemap walks),
+ * each its share of them, nothing shared between them; they inherit the
+ * command's priority. */
+#define SIBLING_THREADS 8
+
+struct sibling_group {
+    struct snap_state **g;
+    size_t n;
+};
+
+static void *begin_group(void *arg)
+{
+    struct sibling_group *gr = arg;
+    for (size_t i = 0; i < gr->n; i++)
+        snap_begin(gr->g[i]);
+    return NULL;
+}
+
+static size_t sibling_threads(size_t n)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t want = cpus > 1 ? (size_t)cpus : 1;
+    if (want > SIBLING_THREADS)
+        want = SIBLING_THREADS;
+    return want < n ? want : (n ? n : 1);
+}
+
 int ct_snapshot_write_siblings(const struct ct_live_proc *procs, size_t n, const struct ct_live_proc *parent,
                                const char *dir, bool exact, struct ct_snap_result *res, int *rc, char *why,
                                size_t whylen)
@@ -1316,8 +1480,24 @@ int ct_snapshot_write_siblings(const struct ct_live_proc *procs, size_t n, const
             .whylen = whylen,
         };
         g[i] = &st[i];
-        snap_begin(&st[i]);
     }
+    ct_live_start_realtime_ns(0);      /* its boot time, read once, before the threads */
+    size_t ngroups = sibling_threads(n);
+    struct sibling_group groups[SIBLING_THREADS];
+    pthread_t tids[SIBLING_THREADS];
+    bool started[SIBLING_THREADS] = {false};
+    for (size_t k = 0; k < ngroups; k++) {
+        size_t from = k * n / ngroups, to = (k + 1) * n / ngroups;
+        groups[k] = (struct sibling_group){g + from, to - from};
+        if (k)
+            started[k] = pthread_create(&tids[k], NULL, begin_group, &groups[k]) == 0;
+    }
+    begin_group(&groups[0]);
+    for (size_t k = 1; k < ngroups; k++)
+        if (started[k])
+            pthread_join(tids[k], NULL);
+        else
+            begin_group(&groups[k]);    /* no thread for it: here */
     snap_causes(g, n);
     int failed = 0;
     for (size_t i = 0; i < n; i++)
