@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -153,7 +154,9 @@ static void read_protect_record(void)
 
 /* Runs read_protect_record on a stack of our own, mapped after the regions
  * were listed (so it is none of them) and unmapped before the child goes
- * on (so no grandchild inherits it). 0, or -1 if there is no such stack. */
+ * on (so no grandchild inherits it), with every asynchronous signal held
+ * back: a program handler run in there would write inherited pages that
+ * neither the reading nor protection sees. 0, or -1 if there is no stack. */
 static int on_setup_stack(void)
 {
     static ucontext_t setup_ctx, caller_ctx;   /* the shim's memory, not the program's */
@@ -162,20 +165,23 @@ static int on_setup_stack(void)
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (!stack)
         return -1;
-    if (ct_is_err(ct_mprotect(stack, guard, PROT_NONE)) || getcontext(&setup_ctx)) {
-        ct_munmap(stack, guard + CT_SETUP_STACK);
-        return -1;
+    sigset_t held, old;
+    sigfillset(&held);
+    static const int synchronous[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS};
+    for (unsigned i = 0; i < sizeof synchronous / sizeof *synchronous; i++)
+        sigdelset(&held, synchronous[i]);
+    ct_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &held, &old, _NSIG / 8);
+    int r = -1;
+    if (!ct_is_err(ct_mprotect(stack, guard, PROT_NONE)) && !getcontext(&setup_ctx)) {
+        setup_ctx.uc_stack.ss_sp = stack + guard;
+        setup_ctx.uc_stack.ss_size = CT_SETUP_STACK;
+        setup_ctx.uc_link = &caller_ctx;
+        makecontext(&setup_ctx, read_protect_record, 0);
+        r = swapcontext(&caller_ctx, &setup_ctx);
     }
-    setup_ctx.uc_stack.ss_sp = stack + guard;
-    setup_ctx.uc_stack.ss_size = CT_SETUP_STACK;
-    setup_ctx.uc_link = &caller_ctx;
-    makecontext(&setup_ctx, read_protect_record, 0);
-    if (swapcontext(&caller_ctx, &setup_ctx)) {
-        ct_munmap(stack, guard + CT_SETUP_STACK);
-        return -1;
-    }
+    ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
     ct_munmap(stack, guard + CT_SETUP_STACK);
-    return 0;
+    return r ? -1 : 0;
 }
 
 static void setup(void)
@@ -247,7 +253,7 @@ static void setup(void)
      * as records reach. Too big for the arena (a huge address space), the
      * page sets go straight to the file and the parent waits to the end. */
     static struct ct_writer pages_w;
-    size_t bound = sizeof(struct ct_header) + ct_pagemap_setup_bytes(st);
+    size_t bound = sizeof(struct ct_header) + ct_pagemap_setup_bytes(st) + CT_WRITER_FINAL_RESERVE;
     void *buf = bound <= CT_PAGES_BUF_MAX ? ct_arena_alloc(bound) : NULL;
     late_pages = NULL;
     if (buf) {
