@@ -213,14 +213,18 @@ struct ct_state {
     _Atomic uint64_t faults;
     _Atomic uint64_t scans;
     _Atomic int stopped;       /* tracing gave up; protections are gone */
-    struct ct_runs setup_runs; /* set-up only */
+    struct ct_runs setup_runs; /* set-up only: PRESENT */
+    struct ct_runs early_runs; /* set-up only: EARLY */
     uint64_t *pm_buf;          /* pagemap entries, set-up only */
     size_t pm_buf_len;
 };
 
 extern struct ct_state *ct_st;      /* NULL unless this process is traced */
 
-void ct_child_after_fork(void);     /* fork child handler: start tracking */
+/* Fork child handler: start tracking. Writes a byte to release_fd and
+ * closes it (the parent's fork() then returns) as soon as the parent's
+ * writes can no longer be mistaken for the child's; -1 for none. */
+void ct_child_after_fork(int release_fd);
 void ct_finish(uint32_t how, int status); /* exit/_exit: final records */
 void ct_before_exec(const char *path);
 void ct_after_failed_exec(void);
@@ -255,8 +259,10 @@ int ct_modules_record(struct ct_state *st);          /* child set-up, before pro
 
 /* ---- pagemap (pagemap.c) ------------------------------------------------ */
 
-int ct_pagemap_record_present(struct ct_state *st);   /* before protection */
-int ct_pagemap_record_early(struct ct_state *st);     /* after protection */
+/* PRESENT and EARLY run lists into w, before protection; the bound of the
+ * bytes it may need. */
+int ct_pagemap_record_setup(struct ct_state *st, struct ct_writer *w);
+size_t ct_pagemap_setup_bytes(const struct ct_state *st);
 
 /* ---- memory leaving the process (hooks_release.c, glibc_heap.c) ---------- */
 
@@ -264,6 +270,7 @@ int ct_pagemap_record_early(struct ct_state *st);     /* after protection */
  * could go. 0 if not, or if `real_free` is not glibc's. */
 int ct_glibc_release_range(void *real_free, void *p, uintptr_t *lo, uintptr_t *hi);
 void ct_release_hooks_init(void);     /* constructor: find the next free/realloc */
+void ct_signal_hooks_init(void);      /* constructor: find the next sigaction */
 
 /* ---- CPython (shim/py/; the version knowledge is in common/pyver/) ------ */
 

@@ -7,7 +7,9 @@
  * original process, which is never tracked, so everything here may use
  * libc. The only state written after start-up is the fork counter, in the
  * parent, before fork: a child never writes this module's memory. In the
- * child, fork() returns only after its tracking is set up (lifecycle.c).
+ * child, fork() returns only after its tracking is set up (lifecycle.c);
+ * in the parent, once the child has read the page sets that the parent's
+ * own writes could blur.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,10 +19,11 @@
 
 #include "ct_shim.h"
 
-/* The parent waits (briefly) until the child has protected its memory:
- * a page the parent writes meanwhile would turn exclusive in the child and
- * read as written there before tracking began. Per thread, because threads
- * may fork at once. Created in the parent, so a thread-local is fine. */
+/* The parent waits (briefly) until the child has read which pages it
+ * already wrote (lifecycle.c): a page the parent writes meanwhile would
+ * turn exclusive in the child and read as written there before tracking
+ * began. Per thread, because threads may fork at once. Created in the
+ * parent, so a thread-local is fine. */
 static __thread int setup_pipe[2] = {-1, -1};
 #define CT_SETUP_WAIT_MS 500
 
@@ -50,16 +53,13 @@ static void fork_parent(void)
         atomic_store(&ct_st->forking, 0);
 }
 
+/* The child hands its end of the pipe to the lifecycle, which writes and
+ * closes it when the parent may go on. */
 static void fork_child(void)
 {
-    int fds[2] = {setup_pipe[0], setup_pipe[1]};
-    if (fds[0] >= 0)
-        ct_close(fds[0]);
-    ct_child_after_fork();
-    if (fds[1] >= 0) {
-        ct_write(fds[1], "", 1);
-        ct_close(fds[1]);
-    }
+    if (setup_pipe[0] >= 0)
+        ct_close(setup_pipe[0]);
+    ct_child_after_fork(setup_pipe[1]);
 }
 
 /* exit() hands on_exit handlers the status; atexit would not. Registered
@@ -75,6 +75,7 @@ __attribute__((constructor)) static void ct_init(void)
 {
     int saved_errno = errno;
     ct_release_hooks_init();
+    ct_signal_hooks_init();
     if (ct_config_read() == 0) {
         if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
             ct_warn("cannot register fork handlers", NULL, 0);

@@ -42,6 +42,14 @@ void *ct_real(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
+/* Constructor: found in the original process, so that no child's set-up
+ * calls dlsym (which writes the loader's lock) while it may write no
+ * inherited page (lifecycle.c). */
+void ct_signal_hooks_init(void)
+{
+    real_sigaction_p = (sigaction_fn *)ct_real("sigaction");
+}
+
 static int ct_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     if (!real_sigaction_p)

@@ -4,24 +4,55 @@
  * ct_child_after_fork runs in the child from the fork handler, before fork()
  * returns there. It discards what a grandchild inherited from its traced
  * parent, chooses a backend (backends.c: the one COWTRACE_MODE names, or
- * the first of the auto order that can run), opens the trace file, protects
- * the regions and records what was present. If anything
- * fails the child runs on untraced after one line on stderr. ct_finish
- * writes the end record from exit and _exit.
+ * the first of the auto order that can run), opens the trace file, records
+ * what was present and what the child had already written, and protects
+ * the regions. If anything fails the child runs on untraced after one line
+ * on stderr. ct_finish writes the end record from exit and _exit.
+ *
+ * The parent's fork() waits (entry.c) only until the child has read its
+ * page sets (pagemap.c): a page the parent writes after that turns
+ * exclusive in the child, but is no longer looked at; protection, the
+ * REGION records and the page sets' copy into the file follow while the
+ * parent runs on. So that the child itself writes no inherited page between
+ * that reading and protection, that part runs on a stack the shim maps
+ * for it, the page sets go to a memory writer (the REGION records they
+ * refer to come after protection, and a trace cut short must never hold a
+ * page record of a region it lacks), and everything that writes libc's or
+ * the loader's memory (the flusher's pthread_create, dl_iterate_phdr) runs
+ * before the reading. Without that stack or room for the memory writer the
+ * parent waits until the end, as it did before.
  *
  * Promise: this file drives every backend through struct ct_backend_ops
- * (backend.h) in the documented order and names none of them.
+ * (backend.h) in the documented order and names none of them; the parent is
+ * released exactly once, on every path.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
+#include <ucontext.h>
 
 #include "ct_shim.h"
 
 struct ct_state *ct_st;
 const struct ct_backend_ops *_Atomic ct_active_backend;
+
+#define CT_SETUP_STACK (256u << 10)
+#define CT_PAGES_BUF_MAX (256u << 20)   /* of the 1 GiB arena */
+
+/* The parent's end of the wait (entry.c), -1 once released. */
+static int release_fd = -1;
+
+static void release_parent(void)
+{
+    if (release_fd < 0)
+        return;
+    ct_write(release_fd, "", 1);
+    ct_close(release_fd);
+    release_fd = -1;
+}
 
 static void discard_inherited(void)
 {
@@ -64,6 +95,93 @@ static int write_regions(struct ct_state *st)
             return -ENOSPC;
     }
     return 0;
+}
+
+static void fail_file(struct ct_state *st)
+{
+    ct_sys1(SYS_unlink, st->w.path);
+    ct_writer_abandon(&st->w);
+    if (st->backend_fd >= 0)
+        ct_close(st->backend_fd);
+    ct_close(st->pagemap_fd);
+    ct_arena_discard();
+}
+
+/* After b->prepare: a flusher thread may run, and reads the arena until
+ * it sees b->stop's word; the arena stays. */
+static void fail_prepared(struct ct_state *st)
+{
+    if (st->backend->stop)
+        st->backend->stop(st);
+    ct_sys1(SYS_unlink, st->w.path);
+    ct_writer_abandon(&st->w);
+    if (st->backend_fd >= 0)
+        ct_close(st->backend_fd);
+    ct_close(st->pagemap_fd);
+}
+
+/* What runs once the page sets can be read: on the set-up stack. */
+static struct ct_state *late_st;
+static struct ct_writer *late_pages;   /* a memory writer, or NULL: the file, and a late release */
+
+static void read_protect_record(void)
+{
+    struct ct_state *st = late_st;
+    const struct ct_backend_ops *b = st->backend;
+    struct ct_writer *pw = late_pages ? late_pages : &st->w;
+    if (ct_pagemap_record_setup(st, pw)) {
+        ct_warn("trace file", st->w.path, ENOSPC);
+        fail_prepared(st);
+        return;
+    }
+    if (late_pages)
+        release_parent();
+    /* Published before protection: the fault handler looks regions up here,
+     * and the interposers must call the backend from the first protected
+     * page on. */
+    ct_st = st;
+    atomic_store(&ct_active_backend, b);
+    if (b->start(st)) {
+        ct_stop_tracking("cannot protect memory");
+        return;
+    }
+    if (write_regions(st) || (late_pages && ct_rec_copy(&st->w, late_pages))) {
+        ct_stop_tracking("the trace file cannot grow");
+        return;
+    }
+    atomic_store(&st->active, 1);
+}
+
+/* Runs read_protect_record on a stack of our own, mapped after the regions
+ * were listed (so it is none of them) and unmapped before the child goes
+ * on (so no grandchild inherits it), with every asynchronous signal held
+ * back: a program handler run in there would write inherited pages that
+ * neither the reading nor protection sees. 0, or -1 if there is no stack. */
+static int on_setup_stack(void)
+{
+    static ucontext_t setup_ctx, caller_ctx;   /* the shim's memory, not the program's */
+    size_t guard = (size_t)ct_cfg.page_size;
+    char *stack = ct_mmap(NULL, guard + CT_SETUP_STACK, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (!stack)
+        return -1;
+    sigset_t held, old;
+    sigfillset(&held);
+    static const int synchronous[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS};
+    for (unsigned i = 0; i < sizeof synchronous / sizeof *synchronous; i++)
+        sigdelset(&held, synchronous[i]);
+    ct_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &held, &old, _NSIG / 8);
+    int r = -1;
+    if (!ct_is_err(ct_mprotect(stack, guard, PROT_NONE)) && !getcontext(&setup_ctx)) {
+        setup_ctx.uc_stack.ss_sp = stack + guard;
+        setup_ctx.uc_stack.ss_size = CT_SETUP_STACK;
+        setup_ctx.uc_link = &caller_ctx;
+        makecontext(&setup_ctx, read_protect_record, 0);
+        r = swapcontext(&caller_ctx, &setup_ctx);
+    }
+    ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
+    ct_munmap(stack, guard + CT_SETUP_STACK);
+    return r ? -1 : 0;
 }
 
 static void setup(void)
@@ -128,37 +246,33 @@ static void setup(void)
     }
     if (write_process(st) || ct_py_setup(st) || ct_modules_record(st) || ct_stacks_setup(st)) {
         ct_warn("trace file", st->w.path, ENOSPC);
-        goto fail_file;
+        fail_file(st);
+        return;
+    }
+    /* The page sets' memory writer: fresh arena pages, touched only as far
+     * as records reach. Too big for the arena (a huge address space), the
+     * page sets go straight to the file and the parent waits to the end. */
+    static struct ct_writer pages_w;
+    size_t bound = sizeof(struct ct_header) + ct_pagemap_setup_bytes(st) + CT_WRITER_FINAL_RESERVE;
+    void *buf = bound <= CT_PAGES_BUF_MAX ? ct_arena_alloc(bound) : NULL;
+    late_pages = NULL;
+    if (buf) {
+        ct_writer_init_zeroed(&pages_w, buf, bound, &h);
+        late_pages = &pages_w;
     }
     const char *failed = b->prepare ? b->prepare(st) : NULL;
     if (failed) {
         ct_warn(failed, NULL, 0);
-        goto fail_file;
-    }
-    if (ct_pagemap_record_present(st)) {
-        ct_warn("trace file", st->w.path, ENOSPC);
-        goto fail_file;
-    }
-    /* Published before protection: the fault handler looks regions up here,
-     * and the interposers must call the backend from the first protected
-     * page on. */
-    ct_st = st;
-    atomic_store(&ct_active_backend, b);
-    r = b->start(st);
-    if (r) {
-        ct_stop_tracking("cannot protect memory");
+        fail_file(st);
         return;
     }
-    if (write_regions(st) || ct_pagemap_record_early(st)) {
-        ct_stop_tracking("the trace file cannot grow");
-        return;
+    late_st = st;
+    if (on_setup_stack()) {
+        ct_warn("cannot map memory for tracking", NULL, ENOMEM);
+        fail_prepared(st);
     }
-    atomic_store(&st->active, 1);
     return;
 
-fail_file:
-    ct_sys1(SYS_unlink, st->w.path);
-    ct_writer_abandon(&st->w);
 fail:
     if (st->backend_fd >= 0)
         ct_close(st->backend_fd);
@@ -166,15 +280,16 @@ fail:
     ct_arena_discard();
 }
 
-void ct_child_after_fork(void)
+void ct_child_after_fork(int parent_waits_on)
 {
+    release_fd = parent_waits_on;
     atomic_store(&ct_active_backend, NULL);
     ct_probes_forget();
     ct_kerndat_forget();
     discard_inherited();
-    if (!ct_cfg.enabled)
-        return;
-    setup();
+    if (ct_cfg.enabled)
+        setup();
+    release_parent();
 }
 
 void ct_stop_tracking(const char *why)

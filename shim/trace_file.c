@@ -112,6 +112,12 @@ int ct_writer_create(struct ct_writer *w, const char *dir, const struct ct_heade
 
 void ct_writer_init_memory(struct ct_writer *w, void *buf, size_t cap, const struct ct_header *h)
 {
+    ct_memset(buf, 0, cap);
+    ct_writer_init_zeroed(w, buf, cap, h);
+}
+
+void ct_writer_init_zeroed(struct ct_writer *w, void *buf, size_t cap, const struct ct_header *h)
+{
     w->fd = -1;
     w->in_memory = 1;
     w->dev = w->ino = 0;
@@ -120,7 +126,6 @@ void ct_writer_init_memory(struct ct_writer *w, void *buf, size_t cap, const str
     w->map_cap = cap;
     atomic_store(&w->grow_lock, 0);
     atomic_store(&w->full, 0);
-    ct_memset(buf, 0, cap);
     size_t used = cap;   /* too small for a header: nothing fits */
     if (cap >= sizeof *h) {
         ct_memcpy(buf, h, sizeof *h);

@@ -14,8 +14,10 @@
  *   file    (ct_writer_create) the shim's: a preallocated file mapped
  *           MAP_SHARED, grown with fallocate, trimmed by ct_writer_finish;
  *   memory  (ct_writer_init_memory) a caller's zeroed buffer of fixed size,
- *           for tests that encode records with the shim's own encoders. It
- *           never allocates: the caller owns the buffer.
+ *           for tests that encode records with the shim's own encoders, and
+ *           for the child's set-up, whose page sets are read before the
+ *           file may hold them (ct_rec_copy). It never allocates: the
+ *           caller owns the buffer.
  *
  * Nothing here reads the shim's configuration or state, so the analyzer's
  * tests link this file (with trace_records.c and sys.c) as they are.
@@ -48,6 +50,9 @@ struct ct_writer {
 int ct_writer_create(struct ct_writer *w, const char *dir, const struct ct_header *h);
 /* A writer over buf[0, cap): zeroes it and writes the header there. */
 void ct_writer_init_memory(struct ct_writer *w, void *buf, size_t cap, const struct ct_header *h);
+/* The same over a buffer already zero (fresh anonymous memory): only the
+ * pages records reach are touched. */
+void ct_writer_init_zeroed(struct ct_writer *w, void *buf, size_t cap, const struct ct_header *h);
 
 /* Space for a record of `size` bytes (zero-filled), or NULL when the trace
  * is full. `final` records may use the last CT_WRITER_FINAL_RESERVE bytes,

@@ -85,6 +85,27 @@ int ct_rec_pages(struct ct_writer *w, uint32_t type, uint32_t region, uint64_t f
     return 0;
 }
 
+/* The records of a memory writer, in order, into w: written ahead where
+ * they could not yet be (the child's set-up reads its page sets before the
+ * REGION records they refer to can exist). Each is published whole, as any
+ * other. */
+int ct_rec_copy(struct ct_writer *w, struct ct_writer *from)
+{
+    size_t end = ct_writer_used(from);
+    for (size_t off = sizeof(struct ct_header); off + sizeof(struct ct_rec) <= end;) {
+        const struct ct_rec *src = (const struct ct_rec *)(from->map + off);
+        if (!src->type || src->size < sizeof *src || src->size > end - off)
+            break;
+        struct ct_rec *rec = ct_writer_reserve(w, src->size, 0);
+        if (!rec)
+            return -ENOSPC;
+        ct_memcpy(rec + 1, src + 1, src->size - sizeof *src);
+        ct_writer_publish(rec, src->type, src->size);
+        off += src->size;
+    }
+    return 0;
+}
+
 int ct_rec_untrack(struct ct_writer *w, uint64_t start, uint64_t end, uint32_t reason)
 {
     struct ct_rec_untrack *rec = ct_writer_reserve(w, sizeof *rec, 0);

@@ -52,6 +52,8 @@ int ct_rec_region(struct ct_writer *w, const struct ct_region_desc *r);
 /* PRESENT, EARLY or WRITTEN: `runs` is nbytes of LEB128 (gap, run) pairs. */
 int ct_rec_pages(struct ct_writer *w, uint32_t type, uint32_t region, uint64_t first_page,
                  const uint8_t *runs, size_t nbytes);
+/* Every record of `from` (a memory writer) appended to w, in order. */
+int ct_rec_copy(struct ct_writer *w, struct ct_writer *from);
 int ct_rec_untrack(struct ct_writer *w, uint64_t start, uint64_t end, uint32_t reason);
 
 /* A first write (sync backends). ev may be NULL: no evidence. */
