@@ -265,6 +265,14 @@ int ct_pagemap_record_early(struct ct_state *st);     /* after protection */
 int ct_glibc_release_range(void *real_free, void *p, uintptr_t *lo, uintptr_t *hi);
 void ct_release_hooks_init(void);     /* constructor: find the next free/realloc */
 
+/* ---- jumps out of a fault handler (jump.c) ------------------------------- */
+
+/* Like setjmp/longjmp on buf, which touch nothing but registers and buf (no
+ * thread block, no signal mask): 0 when saving, val when jumped back to. */
+#define CT_JUMP_WORDS 21
+int ct_jump_save(void **buf) __attribute__((returns_twice));
+__attribute__((noreturn)) void ct_jump_back(void **buf, int val);
+
 /* ---- CPython (shim/py/; the version knowledge is in common/pyver/) ------ */
 
 /* struct ct_py_evidence: in trace_records.h, beside the WRITE record it fills. */
