@@ -36,8 +36,9 @@
  *   arena.c       the child's own memory
  *   glibc_heap.c  when glibc's free() may give memory back to the kernel
  *   hooks_*.c     interposed libc functions (exit/exec/wait, signals, I/O,
- *                 memory leaving the process)
+ *                 memory leaving the process, changes of credentials)
  *   sys.h, sys.c  raw system calls and string helpers that never touch errno
+ *   jump.c        setjmp/longjmp of our own (registers only, no TLS)
  *
  * Invariants every module keeps:
  *   - After tracking starts, shim code never writes memory the child

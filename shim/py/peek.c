@@ -138,10 +138,10 @@ void ct_probe_recover(void *uc)
 
 /* In a child, from the fork handler: the slots the parent's other threads
  * held when the program forked (its uffd-async flusher in the middle of a
- * read) name frames of threads that do not exist here. Their stacks do:
- * glibc hands a dead thread's stack to the next thread created, so the
- * child's own flusher, reading at the same depth, can fault within 4096
- * bytes of a stale frame, and ct_probe_recover, which takes the first slot
+ * read) name frames of threads that do not exist here. Their stacks may
+ * be reused (glibc hands a dead thread's stack to the next thread created;
+ * the child's own flusher maps its stack where the parent's may have been),
+ * so a read at the same depth can fault within 4096 bytes of a stale frame, and ct_probe_recover, which takes the first slot
  * that fits, would jump through a jump buffer that stack has overwritten
  * (CPython 3.13's TestForkAwareThreadLock, five generations of
  * multiprocessing children under uffd-async: SIGSEGV in __longjmp). Only
