@@ -29,15 +29,20 @@
  * new one, with the new credentials, after (pause, resume). It has no
  * thread block: it runs on that of the program thread that created it
  * (the fs base is inherited), so everything it runs keeps off TLS - raw
- * system calls, the shim's own jumps (jump.c), no errno, no glibc but
- * clock_gettime's vDSO path and the stack protector's read of the canary.
- * It appears in `ps` as a child named cowtrace.
+ * system calls, the shim's own jumps (jump.c), no errno, no libc at all
+ * (tests/test_flusher_tls.py checks the disassembly); the stack
+ * protector's read of the canary is harmless. What shows: a child process
+ * named cowtrace in `ps` (and to a __WALL wait); if the thread that created
+ * it leaves with pthread_exit while others go on, PDEATHSIG kills it and
+ * the child is scanned only at releases and at its end; a child killed by
+ * SIGKILL leaves it, killed too, to the nearest subreaper or init to reap.
  *
  * Promise: the ops table of mode uffd-async. A page the child writes is in
  * the trace (a WRITTEN run and, in a Python process, a page summary) after
  * the next scan: every flush_ms, before memory leaves through an interposed
  * call (hooks_release.c), and at exit, _exit and exec. It never learns who
- * wrote, where in the page, or the stack (not precise, no stacks).
+ * wrote, where in the page, or the stack (not precise, no stacks). It adds
+ * no thread to the child, and nothing its wait() or SIGCHLD would see.
  *
  * Locks: scan_lock (a compare-and-swap spin) lets one scan run at a time -
  * the flusher's, a release's or the final one - and guards the scan buffers
