@@ -18,7 +18,7 @@
  *
  * probe, plan, start, stop and forget_inherited are required; every other
  * function may be NULL (nothing to do). Functions marked HANDLER may run in
- * a signal handler of ours or in the flusher thread: they keep sys.h's
+ * a signal handler of ours or in the flusher process: they keep sys.h's
  * rules (raw system calls, no errno, no allocation, no locks a handler
  * could re-enter).
  */
@@ -70,6 +70,12 @@ struct ct_backend_ops {
      * protection, the program runs on untraced. forget_inherited: a
      * grandchild undoes what it inherited (handlers, protections, memory). */
     void (*flush)(struct ct_state *st, int keep_lock);
+    /* A helper process of the backend (uffd-async's flusher) must not live
+     * through what follows: flush ends it before an exec; pause_helpers
+     * before a change of credentials; resume_helpers starts it again after
+     * a failed exec or the change. From a program thread, not a handler. */
+    void (*pause_helpers)(struct ct_state *st);
+    void (*resume_helpers)(struct ct_state *st);
     void (*stop)(struct ct_state *st);
     void (*forget_inherited)(struct ct_state *old);
 };

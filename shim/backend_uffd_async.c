@@ -12,27 +12,54 @@
  * keeps those already in the trace out of it. A written page stays
  * writable: each page costs the program at most one write-protect fault.
  *
- * A flusher thread scans every flush_ms so a child killed by SIGKILL loses at
- * most that much; exit, _exit and exec scan one last time.
+ * A flusher scans every flush_ms so a child killed by SIGKILL loses at most
+ * that much; exit, _exit and exec scan one last time. The flusher is not a
+ * thread of the program: a thread would show in /proc/PID/stat and
+ * /proc/PID/task, and CPython 3.12+ warns when a process with more than one
+ * thread forks (do no harm). It is a process of its own that shares the
+ * program's memory, descriptors and signal handlers (clone with CLONE_VM |
+ * CLONE_FILES | CLONE_SIGHAND, not CLONE_FS or CLONE_SYSVSEM, so setns and
+ * SEM_UNDO stay the program's alone), on a stack of ours, with every
+ * signal blocked but the faults of its guarded reads. Its exit signal is 0:
+ * the program's wait(), waitpid(-1) and SIGCHLD never see it (only a
+ * __WALL or __WCLONE wait would); PR_SET_PDEATHSIG kills it with the
+ * program. It never leaves on its own: exit, _exit and exec end it and
+ * reap it (flusher_end), so no zombie is left and no process outlives the
+ * program's memory; setuid and its kin end it before the call and start a
+ * new one, with the new credentials, after (pause, resume). It has no
+ * thread block: it runs on that of the program thread that created it
+ * (the fs base is inherited), so everything it runs keeps off TLS - raw
+ * system calls, the shim's own jumps (jump.c), no errno, no libc at all
+ * (tests/test_flusher_tls.py checks the disassembly); the stack
+ * protector's read of the canary is harmless. What shows: a child process
+ * named cowtrace in `ps` (and to a __WALL wait); if the thread that created
+ * it leaves with pthread_exit while others go on, PDEATHSIG kills it and
+ * the child is scanned only at releases and at its end; a child killed by
+ * SIGKILL leaves it, killed too, to the nearest subreaper or init to reap.
  *
  * Promise: the ops table of mode uffd-async. A page the child writes is in
  * the trace (a WRITTEN run and, in a Python process, a page summary) after
  * the next scan: every flush_ms, before memory leaves through an interposed
  * call (hooks_release.c), and at exit, _exit and exec. It never learns who
- * wrote, where in the page, or the stack (not precise, no stacks).
+ * wrote, where in the page, or the stack (not precise, no stacks). It adds
+ * no thread to the child, and nothing its wait() or SIGCHLD would see.
  *
  * Locks: scan_lock (a compare-and-swap spin) lets one scan run at a time -
  * the flusher's, a release's or the final one - and guards the scan buffers
  * and the page summaries; the final scan keeps it, so nothing is recorded
- * after the end record.
+ * after the end record. Its value says who holds it: a flusher killed while
+ * scanning (the thread that created it left with pthread_exit, and
+ * PDEATHSIG fired) does not hold it forever.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "ct_shim.h"
@@ -45,9 +72,16 @@
 #define UFFD_ASYNC_FEATURES (UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED)
 
 /* This backend's private state (st->backend_state). */
+enum { SCAN_FREE, SCAN_BY_PROGRAM, SCAN_BY_FLUSHER };   /* scan_lock's values */
+
 struct async_state {
-    _Atomic int scan_lock;     /* one PAGEMAP_SCAN pass at a time */
-    _Atomic int flusher_stop;
+    _Atomic int scan_lock;     /* one PAGEMAP_SCAN pass at a time: SCAN_* */
+    _Atomic int flusher_stop;  /* tracking stopped: scan no more */
+    _Atomic int flusher_exit;  /* leave (flusher_end waits for it) */
+    _Atomic int flusher_wake;  /* futex: a flusher asleep wakes when it turns 1 */
+    _Atomic int flusher_tid;   /* its id while it lives; the kernel zeroes it at its
+                                * exit (CLONE_CHILD_CLEARTID) and wakes waiters */
+    int flusher_pid;           /* to reap; 0 when there is none */
     void *flusher_stack;
     size_t flusher_stack_size;
     struct ct_runs scan_runs;  /* under scan_lock */
@@ -293,15 +327,22 @@ static void scan_all(struct ct_state *st)
     atomic_fetch_add(&st->scans, 1);
 }
 
-static int scan_trylock(struct ct_state *st)
+static int scan_trylock(struct ct_state *st, int who)
 {
-    int expected = 0;
-    return atomic_compare_exchange_strong(&async_state(st)->scan_lock, &expected, 1);
+    struct async_state *as = async_state(st);
+    int expected = SCAN_FREE;
+    if (atomic_compare_exchange_strong(&as->scan_lock, &expected, who))
+        return 1;
+    /* A flusher that died holding it (killed: nothing else ends it while
+     * it scans) left its scan half done; the lock is free to take. */
+    expected = SCAN_BY_FLUSHER;
+    return who == SCAN_BY_PROGRAM && as->flusher_pid && !atomic_load(&as->flusher_tid) &&
+           atomic_compare_exchange_strong(&as->scan_lock, &expected, who);
 }
 
 static void scan_unlock(struct ct_state *st)
 {
-    atomic_store(&async_state(st)->scan_lock, 0);
+    atomic_store(&async_state(st)->scan_lock, SCAN_FREE);
 }
 
 /* PAGEMAP_SCAN sees a written page only while it is mapped: memory about to
@@ -331,7 +372,7 @@ static void before_release(uintptr_t lo, uintptr_t hi)
     sigdelset(&all, SIGSEGV);
     sigdelset(&all, SIGBUS);
     ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
-    while (!scan_trylock(st)) {
+    while (!scan_trylock(st, SCAN_BY_PROGRAM)) {
         if (!atomic_load(&st->active))   /* the final scan keeps the lock */
             goto out;
         ct_sys0(SYS_sched_yield);
@@ -354,85 +395,99 @@ out:
     ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(uint64_t));
 }
 
-/* Threads counted by /proc/self/status, and the state of the thread group
- * leader in /proc/self/stat ('Z' once it has left with pthread_exit; it
- * stays counted until the whole group exits). */
-static int read_proc(const char *path, char *text, size_t cap)
+static long futex(_Atomic int *word, int op, int val, const struct timespec *timeout)
 {
-    long fd = ct_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-    if (ct_is_err(fd))
-        return -1;
-    long n = ct_read((int)fd, text, cap - 1);
-    ct_close((int)fd);
-    if (n <= 0)
-        return -1;
-    text[n] = 0;
-    return 0;
+    return ct_sys4(SYS_futex, word, op, val, timeout);
 }
 
-static int only_thread_left(void)
-{
-    char text[2048];
-    if (read_proc("/proc/self/status", text, sizeof text))
-        return 0;
-    long threads = -1;
-    for (char *p = text; *p; p++) {
-        if (!ct_strncmp(p, "\nThreads:", 9)) {
-            p += 9;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            threads = 0;
-            while (*p >= '0' && *p <= '9')
-                threads = threads * 10 + (*p++ - '0');
-            break;
-        }
-    }
-    if (threads == 1)
-        return 1;
-    if (threads != 2 || read_proc("/proc/self/stat", text, sizeof text))
-        return 0;
-    char *close_paren = NULL;
-    for (char *p = text; *p; p++)
-        if (*p == ')')
-            close_paren = p;
-    return close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z';
-}
-
-static void *flusher_main(void *arg)
+/* The flusher's body, in a process of its own (see the header): raw system
+ * calls only, nothing that touches TLS. It leaves only when flusher_end
+ * asks, so that no zombie waits for a reaper; tracking stopped, it sleeps. */
+static int flusher_main(void *arg)
 {
     struct ct_state *st = arg;
     struct async_state *as = async_state(st);
     ct_sys2(SYS_prctl, PR_SET_NAME, "cowtrace");
+    /* Dies with the thread that created it. Had that thread died already,
+     * the parent is someone else now: nothing to flush for. */
+    ct_sys2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+    if (ct_sys0(SYS_getppid) != st->pid)
+        return 0;
     /* Created with every signal blocked; a synchronous SIGSEGV or SIGBUS
      * from a guarded read must reach our handler, or the kernel kills. */
-    sigset_t faults;
-    sigemptyset(&faults);
-    sigaddset(&faults, SIGSEGV);
-    sigaddset(&faults, SIGBUS);
-    pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
-    while (!atomic_load(&as->flusher_stop)) {
-        /* The program's last thread may have left with pthread_exit: the
-         * process must end as it would have, not live on in us. */
-        if (only_thread_left()) {
-            ct_finish(CT_END_EXIT, 0);
-            ct_sys1(SYS_exit_group, 0);
-        }
+    uint64_t faults = (1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1));
+    ct_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &faults, NULL, sizeof faults);
+    while (!atomic_load(&as->flusher_exit)) {
         struct timespec ts = {.tv_sec = ct_cfg.flush_ms / 1000,
                               .tv_nsec = (long)(ct_cfg.flush_ms % 1000) * 1000000L};
-        ct_sys4(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, NULL);
+        futex(&as->flusher_wake, FUTEX_WAIT_PRIVATE, 0, atomic_load(&as->flusher_stop) ? NULL : &ts);
+        if (atomic_load(&as->flusher_exit))
+            break;
         if (atomic_load(&as->flusher_stop) || !atomic_load(&st->active))
             continue;
-        if (scan_trylock(st)) {
+        if (scan_trylock(st, SCAN_BY_FLUSHER)) {
             scan_all(st);
             scan_unlock(st);
         }
     }
+    return 0;
+}
+
+/* Start a flusher (at set-up, and again after a failed exec or a change of
+ * credentials). From a program thread; errno as it was. */
+static const char *flusher_begin(struct ct_state *st)
+{
+    struct async_state *as = async_state(st);
+    if (!ct_cfg.flush_ms || !as->flusher_stack || as->flusher_pid)
+        return NULL;
+    atomic_store(&as->flusher_exit, 0);
+    atomic_store(&as->flusher_wake, 0);
+    uint64_t all = ~0ull, old;
+    ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
+    int saved_errno = errno;
+    /* Exit signal 0, in the low byte of the flags: no SIGCHLD, and only a
+     * __WALL or __WCLONE wait sees it. */
+    int pid = clone(flusher_main, (char *)as->flusher_stack + as->flusher_stack_size,
+                    CLONE_VM | CLONE_FILES | CLONE_SIGHAND | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID,
+                    st, (int *)&as->flusher_tid, NULL, (int *)&as->flusher_tid);
+    errno = saved_errno;
+    ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
+    if (pid <= 0) {
+        atomic_store(&as->flusher_tid, 0);
+        return "cannot start the flusher";
+    }
+    as->flusher_pid = pid;
     return NULL;
 }
 
-/* The flusher starts before the regions are protected: pthread_create's own
- * writes (its thread list, the new thread's TLS vector) must not count as
- * the program's. */
+/* Ask the flusher to leave, wait for it (a second at most, then kill it)
+ * and reap it. From a program thread, never the flusher. */
+static void flusher_end(struct ct_state *st)
+{
+    struct async_state *as = async_state(st);
+    int pid = as->flusher_pid;
+    if (!pid || ct_getpid() != st->pid)
+        return;
+    atomic_store(&as->flusher_exit, 1);
+    atomic_store(&as->flusher_wake, 1);
+    futex(&as->flusher_wake, FUTEX_WAKE_PRIVATE, 1, NULL);
+    for (int i = 0; i < 10; i++) {
+        int tid = atomic_load(&as->flusher_tid);
+        if (!tid)
+            break;
+        /* not _PRIVATE: the kernel's wake at exit uses the shared key */
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 100000000L};
+        futex(&as->flusher_tid, FUTEX_WAIT, tid, &ts);
+    }
+    if (atomic_load(&as->flusher_tid))
+        ct_sys2(SYS_kill, pid, SIGKILL);   /* stopped (SIGSTOP) or stuck */
+    while (ct_sys4(SYS_wait4, pid, NULL, __WALL, NULL) == -EINTR)
+        ;
+    as->flusher_pid = 0;
+}
+
+/* The flusher's stack is mapped before the regions are protected, so that
+ * the mapping is not among them. */
 static const char *prepare(struct ct_state *st)
 {
     struct async_state *as = async_state(st);
@@ -442,47 +497,48 @@ static const char *prepare(struct ct_state *st)
     as->flusher_stack = ct_mmap(NULL, CT_FLUSHER_STACK, PROT_READ | PROT_WRITE,
                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (!as->flusher_stack)
-        return "cannot start the flusher thread";
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstack(&attr, as->flusher_stack, CT_FLUSHER_STACK);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The flusher must never run the program's signal handlers. glibc keeps
-     * its own internal signals (setuid broadcast) deliverable regardless. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t t;
-    int r = pthread_create(&t, &attr, flusher_main, st);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
-    if (r) {
-        ct_munmap(as->flusher_stack, CT_FLUSHER_STACK);
-        as->flusher_stack = NULL;
-        return "cannot start the flusher thread";
-    }
-    return NULL;
+        return "cannot start the flusher";
+    return flusher_begin(st);
 }
 
-/* Final scan: wait out a scan in progress, then keep the lock so the flusher
- * never writes after the end record. */
+/* Final scan: wait out a scan in progress, then keep the lock so that
+ * nothing is recorded after the end record (exit) or the EXEC record. The
+ * flusher leaves before the program does: an exec would not end it, and it
+ * would keep the old memory alive. */
 static void flush(struct ct_state *st, int keep_lock)
 {
-    while (!scan_trylock(st))
+    while (!scan_trylock(st, SCAN_BY_PROGRAM))
         ct_sys0(SYS_sched_yield);
     if (atomic_load(&st->active))
         scan_all(st);
+    flusher_end(st);
     if (!keep_lock)
         scan_unlock(st);
 }
 
-/* The lifecycle then closes the userfaultfd, which unregisters every range. */
+/* Around exec and changes of credentials (a helper must not keep the old
+ * ones, nor outlive the program's memory): end the flusher, then start a
+ * new one if the call failed or is done. */
+static void pause_helpers(struct ct_state *st)
+{
+    flusher_end(st);
+}
+
+static void resume_helpers(struct ct_state *st)
+{
+    if (!atomic_load(&async_state(st)->flusher_stop))
+        flusher_begin(st);
+}
+
+/* The lifecycle then closes the userfaultfd, which unregisters every range.
+ * Any thread, the flusher too: it only tells the flusher to sleep. */
 static void stop(struct ct_state *st)
 {
     atomic_store(&async_state(st)->flusher_stop, 1);
 }
 
-/* In a grandchild: the flusher did not survive fork, its stack did. */
+/* In a grandchild: the flusher is its parent's child, not its own; the
+ * flusher's stack came along. */
 static void forget_inherited(struct ct_state *old)
 {
     struct async_state *as = async_state(old);
@@ -503,6 +559,8 @@ const struct ct_backend_ops ct_backend_uffd_async = {
     .start = start,
     .before_release = before_release,
     .flush = flush,
+    .pause_helpers = pause_helpers,
+    .resume_helpers = resume_helpers,
     .stop = stop,
     .forget_inherited = forget_inherited,
 };

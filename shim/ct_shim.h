@@ -22,7 +22,7 @@
  *   backend.h     the backend interface: struct ct_backend_ops, call wrappers
  *   backends.c    the table of backends and the choice of one (auto order)
  *   kerndat.c     kernel features, probed once per child; opening a userfaultfd
- *   backend_uffd_async.c  uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher thread
+ *   backend_uffd_async.c  uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher process
  *   backend_sync.c        the core of uffd and mprotect: first-write faults,
  *                         kernel writes (backend_sync.h is its interface to
  *                         backend_uffd.c and backend_mprotect.c, their ops
@@ -36,15 +36,17 @@
  *   arena.c       the child's own memory
  *   glibc_heap.c  when glibc's free() may give memory back to the kernel
  *   hooks_*.c     interposed libc functions (exit/exec/wait, signals, I/O,
- *                 memory leaving the process)
+ *                 memory leaving the process, changes of credentials)
  *   sys.h, sys.c  raw system calls and string helpers that never touch errno
+ *   jump.c        setjmp/longjmp of our own (registers only, no TLS)
  *
  * Invariants every module keeps:
  *   - After tracking starts, shim code never writes memory the child
  *     inherited: state lives in mappings the child made itself (the arena),
  *     system calls go through sys.h (no errno), nothing calls malloc.
- *   - Code reachable from a signal handler or the flusher thread is
- *     async-signal-safe. The locks it takes are compare-and-swap spins:
+ *   - Code reachable from a signal handler or the flusher is
+ *     async-signal-safe, and the flusher's touches no TLS (it has no thread
+ *     block of its own: backend_uffd_async.c). The locks it takes are compare-and-swap spins:
  *     uffd-async's scan_lock (held with the program's signals blocked, so
  *     no handler of ours waits for its own thread); the writer's grow_lock
  *     (held by a thread id: a handler that interrupted its own thread's
@@ -228,6 +230,8 @@ void ct_child_after_fork(int release_fd);
 void ct_finish(uint32_t how, int status); /* exit/_exit: final records */
 void ct_before_exec(const char *path);
 void ct_after_failed_exec(void);
+void ct_pause_helpers(void);    /* before a change of credentials: no helper keeps the old */
+void ct_resume_helpers(void);   /* after it, done or failed */
 void ct_stop_tracking(const char *why);   /* give up, leave the program alone */
 struct ct_region *ct_region_of(uintptr_t addr);
 
@@ -271,6 +275,14 @@ size_t ct_pagemap_setup_bytes(const struct ct_state *st);
 int ct_glibc_release_range(void *real_free, void *p, uintptr_t *lo, uintptr_t *hi);
 void ct_release_hooks_init(void);     /* constructor: find the next free/realloc */
 void ct_signal_hooks_init(void);      /* constructor: find the next sigaction */
+
+/* ---- jumps out of a fault handler (jump.c) ------------------------------- */
+
+/* Like setjmp/longjmp on buf, which touch nothing but registers and buf (no
+ * thread block, no signal mask): 0 when saving, val when jumped back to. */
+#define CT_JUMP_WORDS 21
+int ct_jump_save(void **buf) __attribute__((returns_twice));
+__attribute__((noreturn)) void ct_jump_back(void **buf, int val);
 
 /* ---- CPython (shim/py/; the version knowledge is in common/pyver/) ------ */
 

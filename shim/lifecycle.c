@@ -337,5 +337,21 @@ void ct_after_failed_exec(void)
     struct ct_state *st = ct_st;
     if (!st || st->pid != ct_getpid() || atomic_load(&st->finishing))
         return;
+    if (st->backend->resume_helpers)
+        st->backend->resume_helpers(st);
     ct_rec_note(&st->w, CT_NOTE_INFO, "exec failed; tracing goes on");
+}
+
+void ct_pause_helpers(void)
+{
+    struct ct_state *st = ct_st;
+    if (st && st->pid == ct_getpid() && !atomic_load(&st->finishing) && st->backend->pause_helpers)
+        st->backend->pause_helpers(st);
+}
+
+void ct_resume_helpers(void)
+{
+    struct ct_state *st = ct_st;
+    if (st && st->pid == ct_getpid() && !atomic_load(&st->finishing) && st->backend->resume_helpers)
+        st->backend->resume_helpers(st);
 }

@@ -8,7 +8,7 @@
  * the record's use sets (noted per function), never longer than a length
  * word holds. Every encoder is async-signal-safe: no allocation, no errno,
  * no lock but the writer's wait while the file grows (trace_file.h); they
- * may run in a fault handler or the flusher thread.
+ * may run in a fault handler or the flusher process.
  *
  * Callers hand over values, not layouts: run lists (runs.c) and page
  * summaries are built elsewhere as byte strings (ct_wire.h's LEB128) and

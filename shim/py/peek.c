@@ -17,8 +17,11 @@
  * and switches reads on (ct_py_guarded_reads) before it starts tracking.
  * Until then a read is refused: nothing reads before then, and an
  * unguarded load must not happen by mistake.
+ *
+ * The jump back is the shim's own (jump.c), not glibc's siglongjmp, which
+ * touches the calling thread's thread block: uffd-async's flusher reads
+ * too, and has none of its own (backend_uffd_async.c).
  */
-#include <setjmp.h>
 #include <ucontext.h>
 #include <sys/uio.h>
 
@@ -30,7 +33,7 @@
  * faulting context's stack pointer lies just below the probe's frame. */
 static struct {
     _Atomic uintptr_t frame;     /* 0 = free */
-    sigjmp_buf *volatile jb;
+    void **volatile jb;          /* a ct_jump_save buffer */
 } probes[CT_PROBE_SLOTS];
 
 static void copy_words(void *out, uintptr_t addr, size_t n)
@@ -70,13 +73,13 @@ static __attribute__((noinline)) size_t guarded_copy_many(struct iovec *local, c
     if (slot < 0)
         return 0;
     volatile size_t i = 0, good = 0;
-    sigjmp_buf jb;
-    if (sigsetjmp(jb, 0) != 0) {
+    void *jb[CT_JUMP_WORDS];
+    if (ct_jump_save(jb) != 0) {
         /* piece i faulted: zero it and go on with the next */
         ct_memset(local[i].iov_base, 0, local[i].iov_len);
         i = i + 1;
     }
-    probes[slot].jb = &jb;
+    probes[slot].jb = jb;
     while (i < n) {
         copy_words(local[i].iov_base, (uintptr_t)remote[i].iov_base, local[i].iov_len);
         i = i + 1;
@@ -128,18 +131,18 @@ void ct_probe_recover(void *uc)
              * saved it would cost a system call per read): give the read's
              * thread back the mask it had when the load faulted. */
             ct_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &u->uc_sigmask, NULL, _NSIG / 8);
-            siglongjmp(*probes[i].jb, 1);
+            ct_jump_back(probes[i].jb, 1);
         }
     }
 }
 
 /* In a child, from the fork handler: the slots the parent's other threads
  * held when the program forked (its uffd-async flusher in the middle of a
- * read) name frames of threads that do not exist here. Their stacks do:
- * glibc hands a dead thread's stack to the next thread created, so the
- * child's own flusher, reading at the same depth, can fault within 4096
- * bytes of a stale frame, and ct_probe_recover, which takes the first slot
- * that fits, would jump through a sigjmp_buf that stack has overwritten
+ * read) name frames of threads that do not exist here. Their stacks may
+ * be reused (glibc hands a dead thread's stack to the next thread created;
+ * the child's own flusher maps its stack where the parent's may have been),
+ * so a read at the same depth can fault within 4096 bytes of a stale frame, and ct_probe_recover, which takes the first slot
+ * that fits, would jump through a jump buffer that stack has overwritten
  * (CPython 3.13's TestForkAwareThreadLock, five generations of
  * multiprocessing children under uffd-async: SIGSEGV in __longjmp). Only
  * the forking thread is left, and it is in no read. */

@@ -1,7 +1,7 @@
 /*
  * summary.c - uffd-async: what written pages hold.
  *
- * Runs in the flusher thread and at exit, while other threads may unmap
+ * Runs in the flusher process and at exit, while other threads may unmap
  * memory: reads are guarded plain loads (peek.c; a fault abandons the
  * read). Per written page: its pool header, shared by the pages of one
  * pool, and the first bytes of up to CT_SAMPLES blocks spread over the
