@@ -1303,7 +1303,7 @@ static void snap_causes(struct snap_state **g, size_t n)
         return;
     }
     size_t psize = r.psize = g[0]->psize;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long cpus = ct_test_one_thread() ? 1 : sysconf(_SC_NPROCESSORS_ONLN);
     size_t nwin = cpus > 1 ? RING_WINDOWS : 1;
     for (size_t k = 0; k < nwin; k++) {
         struct ring_window *w = &r.win[k];
@@ -1461,7 +1461,7 @@ static void *begin_group(void *arg)
 
 static size_t sibling_threads(size_t n)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long cpus = ct_test_one_thread() ? 1 : sysconf(_SC_NPROCESSORS_ONLN);
     size_t want = cpus > 1 ? (size_t)cpus : 1;
     if (want > SIBLING_THREADS)
         want = SIBLING_THREADS;

@@ -48,3 +48,9 @@ void ct_test_pause(const char *point, pid_t pid)
     while (r > 0 || (r < 0 && errno == EINTR));
     close(fd);
 }
+
+bool ct_test_one_thread(void)
+{
+    const char *v = getenv("COWTRACE_TEST_ONE_THREAD");
+    return v && !strcmp(v, "1");
+}

@@ -12,10 +12,15 @@
  * (the test reads it: paused), then opens FIFO for reading and reads to
  * its end (the test opens it, writes, closes: go on). Not a user option:
  * not in --help, and a value that does not parse is ignored.
+ *
+ * COWTRACE_TEST_ONE_THREAD=1 makes `cowtrace snapshot` do all its work in
+ * one thread, as on a machine with one CPU, so a test can compare its
+ * files with the threaded ones (tests/test_snapshot.py --case root).
  */
 #ifndef COWTRACE_TESTHOOK_H
 #define COWTRACE_TESTHOOK_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* The points. */
@@ -24,5 +29,8 @@
 #define CT_PAUSE_COUNTING "counting"  /* watch: PID's maps read and pagemap open, no page counted yet */
 
 void ct_test_pause(const char *point, pid_t pid);
+
+/* COWTRACE_TEST_ONE_THREAD is "1": no threads. */
+bool ct_test_one_thread(void);
 
 #endif

@@ -115,9 +115,9 @@ def stop(proc, pids):
     proc.wait(timeout=30)
 
 
-def snapshot(args, pre=(), cowtrace=None):
+def snapshot(args, pre=(), cowtrace=None, env=None):
     cmd = list(pre) + [cowtrace or ct.cowtrace_bin(), "snapshot"] + args
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
     ct.log(f"$ {' '.join(cmd)} -> {r.returncode}\n{r.stdout.rstrip()}\n{r.stderr.rstrip()}")
     return r
 
@@ -138,8 +138,9 @@ def case_root(py, t):
         after = {w: kernel_copied(w, master) for w in (ints, gcw)}
         text = snapshot([str(master)])
         ct.check(text.returncode == 0, f"snapshot without -o exited {text.returncode}")
+        # the third in one thread (as with one CPU): the same files
         again = t.sub("again")
-        r = snapshot(["-o", again, str(master)])
+        r = snapshot(["-o", again, str(master)], env=dict(os.environ, COWTRACE_TEST_ONE_THREAD="1"))
         ct.check(r.returncode == 0, f"the third snapshot exited {r.returncode}")
     finally:
         stop(proc, (ints, gcw, master))
@@ -160,11 +161,16 @@ def case_root(py, t):
         ct.check(p["exit"] == "running" and p["mode"] == "snapshot", f"worker {w}: exit {p['exit']}, mode {p['mode']}")
     # Reading a page the worker does not have would map one in (the zero
     # page): after two more snapshots, the same fresh and copied counts.
+    # The third ran in one thread: the same causes too (within the pages
+    # the workload may still touch).
     later = ct.processes(ct.report(again))
     for w in (ints, gcw):
         for k in ("cow_pages", "fresh_pages"):
             ct.check(abs(later[w][k] - procs[w][k]) <= 2,
                      f"worker {w}: {k} {procs[w][k]} in the first snapshot, {later[w][k]} in the third")
+        for c in set(procs[w]["causes"]) | set(later[w]["causes"]):
+            a, b = procs[w]["causes"].get(c, 0), later[w]["causes"].get(c, 0)
+            ct.check(abs(a - b) <= 2, f"worker {w}: {a} pages {c} in the threaded snapshot, {b} in one thread")
     share = cause_share(procs[ints], "refcount", "int")
     ct.check(share >= 0.85, f"the ints worker is {share:.0%} refcount on int (want >= 85%)")
     share = cause_share(procs[gcw], "gc", "Item")
