@@ -19,8 +19,10 @@
  * refer to come after protection, and a trace cut short must never hold a
  * page record of a region it lacks), and everything that writes libc's or
  * the loader's memory (the flusher's pthread_create, dl_iterate_phdr) runs
- * before the reading. Without that stack or room for the memory writer the
- * parent waits until the end, as it did before.
+ * before the reading. Without room in the arena for the memory writer (a
+ * huge address space) the page sets go straight to the file and the parent
+ * waits to the end, as it did before; without that stack the child runs
+ * untraced.
  *
  * Promise: this file drives every backend through struct ct_backend_ops
  * (backend.h) in the documented order and names none of them; the parent is
