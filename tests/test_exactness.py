@@ -53,10 +53,7 @@ def run():
         except kernel.NoPFN as e:
             raise ct.Skip(str(e))
     finally:
-        if p.poll() is None:
-            rc, so, se = ct.finish(p)
-        else:
-            rc, so, se = p.wait(), "", p.stderr.read()
+        rc, so, se = ct.finish_or_collect(p)
     ct.check(rc == 0, f"workload exited {rc}; stderr: {se[-2000:]!r}")
     ps = kernel.PAGE_SIZE
     # The harness itself must see what the workload did, or the comparison is void.

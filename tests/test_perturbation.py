@@ -25,10 +25,7 @@ def measure(mode, out, n, py):
         copied, both = kernel.copied_pages_total(parent, child)
         dirty_kb = kernel.read_smaps_rollup(child).get("Private_Dirty", -1)
     finally:
-        if p.poll() is None:
-            rc, so, se = ct.finish(p)
-        else:
-            rc, se = p.wait(), p.stderr.read()
+        rc, so, se = ct.finish_or_collect(p)
     ct.check(rc == 0, f"workload ({mode or 'untraced'}) exited {rc}: {se[-2000:]!r}")
     ct.log(f"  {mode or 'untraced':>10}: child {child} copied {copied} pages "
            f"(of {both} present in both); smaps Private_Dirty {dirty_kb} kB")

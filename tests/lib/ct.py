@@ -262,6 +262,14 @@ def finish(proc, timeout=300):
     return proc.returncode, out, err
 
 
+def finish_or_collect(proc, timeout=300):
+    """finish() a workload still waiting; of one that already exited (it
+    failed before it was READY), its status and stderr."""
+    if proc.poll() is None:
+        return finish(proc, timeout)
+    return proc.wait(), "", proc.stderr.read()
+
+
 def ppid_of(pid):
     with open(f"/proc/{pid}/stat") as f:
         s = f.read()
