@@ -523,20 +523,49 @@ def _ping_until(socks, stop):
 _latency_samples = {}
 
 
+# The floor: a process that does nothing but spin in user space, at the
+# priority the snapshot takes (SCHED_IDLE unless bench --priority normal),
+# on one CPU: no system call, no memory traffic, no lock. What the workers'
+# latency shows with it running is what any process keeping one CPU busy
+# costs them on this machine, whatever its work; a snapshot has at least
+# one CPU's worth of work to do.
+SPINNER = r"""
+import os, sys
+if sys.argv[1] == "idle":
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+print("spinning", flush=True)
+while True:
+    pass
+"""
+
+
 def _latencies(ctx):
-    """(during a snapshot, without one): each a list of latencies."""
+    """(during a snapshot, without one, beside a spinner): each a list of latencies."""
     if ctx.rep not in _latency_samples:
         master, socks = _live_server(ctx)
         out = os.path.join(ctx.tmp, f"latsnap-{ctx.rep}")
+        t0 = time.monotonic()
         p = subprocess.Popen([ctx.cowtrace, "snapshot", *ctx.live_opts, "-o", out, str(master)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ctx.env)
         during = _ping_until(socks, lambda: p.poll() is not None)
+        seconds = time.monotonic() - t0
         if p.returncode != 0:
             raise BenchError(f"cowtrace snapshot {master} (under requests) failed (status {p.returncode})")
         shutil.rmtree(out, ignore_errors=True)
         t_end = time.monotonic() + (0.3 if ctx.quick else 3.0)
         without = _ping_until(socks, lambda: time.monotonic() > t_end)
-        _latency_samples[ctx.rep] = (during, without)
+        prio = "normal" if "normal" in ctx.live_opts else "idle"
+        spin = subprocess.Popen([ctx.python, "-c", SPINNER, prio], stdout=subprocess.PIPE, env=ctx.env)
+        try:
+            if spin.stdout.readline() != b"spinning\n":
+                raise BenchError(f"the spinner did not start (status {spin.poll()})")
+            t_end = time.monotonic() + seconds
+            beside = _ping_until(socks, lambda: time.monotonic() > t_end)
+        finally:
+            spin.kill()
+            spin.wait()
+            spin.stdout.close()
+        _latency_samples[ctx.rep] = (during, without, beside)
     return _latency_samples[ctx.rep]
 
 
@@ -563,6 +592,12 @@ MEASUREMENTS += [
             ratio, baseline_key="latency-median", sample_unit="us"),
     Measure("latency-p99", "the same, 99th percentile", 1.10, "x", _latency(0, 0.99), _latency(1, 0.99),
             ratio, baseline_key="latency-p99", sample_unit="us"),
+    Measure("latency-floor-median", "the same median while a do-nothing process spins on one CPU at the "
+            "snapshot's priority for as long as the snapshot took (what keeping one CPU busy costs here)",
+            1.10, "x", _latency(2, 0.5), _latency(1, 0.5), ratio, baseline_key="latency-median",
+            sample_unit="us", informational=True),
+    Measure("latency-floor-p99", "the same, 99th percentile", 1.10, "x", _latency(2, 0.99), _latency(1, 0.99),
+            ratio, baseline_key="latency-p99", sample_unit="us", informational=True),
 ]
 
 
