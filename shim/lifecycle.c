@@ -130,8 +130,15 @@ static void read_protect_record(void)
     struct ct_state *st = late_st;
     const struct ct_backend_ops *b = st->backend;
     struct ct_writer *pw = late_pages ? late_pages : &st->w;
-    if (ct_pagemap_record_setup(st, pw)) {
-        ct_warn("trace file", st->w.path, ENOSPC);
+    const char *failed;
+    int r = ct_pagemap_record_setup(st, pw, &failed);
+    if (r) {
+        if (failed)
+            ct_warn(failed, NULL, -r);
+        else if (late_pages)   /* more than ct_pagemap_setup_bytes said: a bug of ours */
+            ct_warn("the page sets outgrew their buffer", NULL, 0);
+        else
+            ct_warn("trace file", st->w.path, -r);
         fail_file(st, true);
         return;
     }
