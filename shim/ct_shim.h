@@ -21,7 +21,7 @@
  *   busy.c        which threads are inside the shim's own work
  *   backend.h     the backend interface: struct ct_backend_ops, call wrappers
  *   backends.c    the table of backends and the choice of one (auto order)
- *   kerndat.c     kernel features, probed once per child; opening a userfaultfd
+ *   kerndat.c     kernel features, probed once per child; the uffd backends' probe
  *   backend_uffd_async.c  uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher process
  *   backend_sync.c        the core of uffd and mprotect: first-write faults,
  *                         kernel writes (backend_sync.h is its interface to
