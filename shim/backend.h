@@ -93,15 +93,18 @@ int ct_backend_choose(struct ct_state *st, const struct ct_backend_ops *requeste
 
 /* ---- kernel features, probed once per child (kerndat.c) ------------------- */
 
-/* userfaultfd's features on this kernel; 0, or -1 with *why for the user. */
-int ct_kerndat_uffd_features(uint64_t *features, const char **why);
+/* A uffd backend's probe: userfaultfd with `features` (UFFD_FEATURE_*)
+ * enabled, opened into st->backend_fd. 0, or -1 with *why for the user:
+ * `lacking` if the kernel has not all of them, and_needs's reason if that
+ * further check (NULL: none; made after the features', before the open)
+ * fails, or why userfaultfd cannot be had here. */
+int ct_uffd_probe(struct ct_state *st, uint64_t features, const char *lacking, int (*and_needs)(const char **why),
+                  const char **why);
 /* Does PAGEMAP_SCAN exist? 0, or -1 with *why. */
 int ct_kerndat_pagemap_scan(const char **why);
 /* 1 if a probe already found PAGEMAP_SCAN; never probes itself. */
 int ct_kerndat_pagemap_scan_known(void);
 void ct_kerndat_forget(void);          /* a new child: probe again */
-/* A userfaultfd with `features` enabled; -1 with *why if it cannot be had. */
-int ct_uffd_open(uint64_t features, const char **why);
 
 /* ---- the backend tracking this process ------------------------------------ */
 

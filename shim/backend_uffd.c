@@ -14,18 +14,7 @@
 
 static int probe(struct ct_state *st, const char **why)
 {
-    uint64_t have;
-    if (ct_kerndat_uffd_features(&have, why))
-        return -1;
-    if ((have & UFFD_SYNC_FEATURES) != UFFD_SYNC_FEATURES) {
-        *why = "userfaultfd: feature missing";
-        return -1;
-    }
-    int fd = ct_uffd_open(UFFD_SYNC_FEATURES, why);
-    if (fd < 0)
-        return -1;
-    st->backend_fd = fd;
-    return 0;
+    return ct_uffd_probe(st, UFFD_SYNC_FEATURES, "userfaultfd: feature missing", NULL, why);
 }
 
 static void plan(struct ct_state *st)

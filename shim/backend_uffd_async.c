@@ -98,20 +98,8 @@ static inline struct async_state *async_state(const struct ct_state *st)
 
 static int probe(struct ct_state *st, const char **why)
 {
-    uint64_t have;
-    if (ct_kerndat_uffd_features(&have, why))
-        return -1;
-    if ((have & UFFD_ASYNC_FEATURES) != UFFD_ASYNC_FEATURES) {
-        *why = "kernel lacks UFFD_FEATURE_WP_ASYNC (Linux 6.7+)";
-        return -1;
-    }
-    if (ct_kerndat_pagemap_scan(why))
-        return -1;
-    int fd = ct_uffd_open(UFFD_ASYNC_FEATURES, why);
-    if (fd < 0)
-        return -1;
-    st->backend_fd = fd;
-    return 0;
+    return ct_uffd_probe(st, UFFD_ASYNC_FEATURES, "kernel lacks UFFD_FEATURE_WP_ASYNC (Linux 6.7+)",
+                         ct_kerndat_pagemap_scan, why);
 }
 
 /* Everything the child inherited: the kernel resolves the faults itself, so

@@ -21,7 +21,7 @@
  *   busy.c        which threads are inside the shim's own work
  *   backend.h     the backend interface: struct ct_backend_ops, call wrappers
  *   backends.c    the table of backends and the choice of one (auto order)
- *   kerndat.c     kernel features, probed once per child; opening a userfaultfd
+ *   kerndat.c     kernel features, probed once per child; the uffd backends' probe
  *   backend_uffd_async.c  uffd-async: WP_ASYNC + PAGEMAP_SCAN, flusher process
  *   backend_sync.c        the core of uffd and mprotect: first-write faults,
  *                         kernel writes (backend_sync.h is its interface to
@@ -263,9 +263,12 @@ int ct_modules_record(struct ct_state *st);          /* child set-up, before pro
 
 /* ---- pagemap (pagemap.c) ------------------------------------------------ */
 
-/* PRESENT and EARLY run lists into w, before protection; the bound of the
- * bytes it may need. */
-int ct_pagemap_record_setup(struct ct_state *st, struct ct_writer *w);
+/* PRESENT and EARLY run lists into w, before protection: 0, or -errno and
+ * *failed naming the step that failed, for the warning (the read of the
+ * pagemap with its own errno, or memory for its buffer); *failed is NULL
+ * when w had no room (-ENOSPC). */
+int ct_pagemap_record_setup(struct ct_state *st, struct ct_writer *w, const char **failed);
+/* The bound of the bytes ct_pagemap_record_setup may write. */
 size_t ct_pagemap_setup_bytes(const struct ct_state *st);
 
 /* ---- memory leaving the process (hooks_release.c, glibc_heap.c) ---------- */

@@ -1,13 +1,15 @@
 /*
  * kerndat.c - what this kernel offers for write tracking, probed once per
- * child, and the userfaultfd opener both uffd backends use.
+ * child, and the userfaultfd probe both uffd backends use.
  *
  * Promise: a feature is probed at most once in a child and the answer
  * (with its reason, for the user) is cached here; backends ask this module
  * instead of probing themselves. The cache is forgotten in every new child
  * (ct_kerndat_forget): a seccomp filter or a credential change in a traced
  * process may deny its own children what it had. Each probe is a few
- * system calls; none happens unless a backend asks.
+ * system calls; none happens unless a backend asks. ct_uffd_probe is the
+ * whole probe of a uffd backend: the cached features, then its own
+ * descriptor with those it needs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +45,7 @@ static long open_uffd(const char **why)
 
 /* UFFDIO_API with no feature asked for answers with every feature the
  * kernel has; the descriptor is of no further use (the API is set once). */
-int ct_kerndat_uffd_features(uint64_t *features, const char **why)
+static int uffd_features(uint64_t *features, const char **why)
 {
     if (kd.uffd == UNKNOWN) {
         long fd = open_uffd(&kd.uffd_why);
@@ -85,7 +87,8 @@ int ct_kerndat_pagemap_scan_known(void)
     return kd.pagemap_scan == YES;
 }
 
-int ct_uffd_open(uint64_t features, const char **why)
+/* A userfaultfd with `features` enabled; -1 with *why if it cannot be had. */
+static int open_uffd_with(uint64_t features, const char **why)
 {
     long fd = open_uffd(why);
     if (ct_is_err(fd))
@@ -97,4 +100,23 @@ int ct_uffd_open(uint64_t features, const char **why)
         return -1;
     }
     return (int)fd;
+}
+
+int ct_uffd_probe(struct ct_state *st, uint64_t features, const char *lacking, int (*and_needs)(const char **why),
+                  const char **why)
+{
+    uint64_t have;
+    if (uffd_features(&have, why))
+        return -1;
+    if ((have & features) != features) {
+        *why = lacking;
+        return -1;
+    }
+    if (and_needs && and_needs(why))
+        return -1;
+    int fd = open_uffd_with(features, why);
+    if (fd < 0)
+        return -1;
+    st->backend_fd = fd;
+    return 0;
 }

@@ -99,27 +99,26 @@ static int write_regions(struct ct_state *st)
     return 0;
 }
 
-static void fail_file(struct ct_state *st)
+static void close_descriptors(struct ct_state *st)
 {
-    ct_sys1(SYS_unlink, st->w.path);
-    ct_writer_abandon(&st->w);
     if (st->backend_fd >= 0)
         ct_close(st->backend_fd);
     ct_close(st->pagemap_fd);
-    ct_arena_discard();
 }
 
-/* After b->prepare: a flusher thread may run, and reads the arena until
- * it sees b->stop's word; the arena stays. */
-static void fail_prepared(struct ct_state *st)
+/* The set-up failed after it made the trace file: the file goes, with the
+ * descriptors. After b->prepare (`prepared`) the backend stops first, and
+ * the arena stays: a flusher thread may run, and reads the arena until it
+ * sees b->stop's word. */
+static void fail_file(struct ct_state *st, bool prepared)
 {
-    if (st->backend->stop)
+    if (prepared && st->backend->stop)
         st->backend->stop(st);
     ct_sys1(SYS_unlink, st->w.path);
     ct_writer_abandon(&st->w);
-    if (st->backend_fd >= 0)
-        ct_close(st->backend_fd);
-    ct_close(st->pagemap_fd);
+    close_descriptors(st);
+    if (!prepared)
+        ct_arena_discard();
 }
 
 /* What runs once the page sets can be read: on the set-up stack. */
@@ -131,9 +130,16 @@ static void read_protect_record(void)
     struct ct_state *st = late_st;
     const struct ct_backend_ops *b = st->backend;
     struct ct_writer *pw = late_pages ? late_pages : &st->w;
-    if (ct_pagemap_record_setup(st, pw)) {
-        ct_warn("trace file", st->w.path, ENOSPC);
-        fail_prepared(st);
+    const char *failed;
+    int r = ct_pagemap_record_setup(st, pw, &failed);
+    if (r) {
+        if (failed)
+            ct_warn(failed, NULL, -r);
+        else if (late_pages)   /* more than ct_pagemap_setup_bytes said: a bug of ours */
+            ct_warn("the page sets outgrew their buffer", NULL, 0);
+        else
+            ct_warn("trace file", st->w.path, -r);
+        fail_file(st, true);
         return;
     }
     if (late_pages)
@@ -248,7 +254,7 @@ static void setup(void)
     }
     if (write_process(st) || ct_py_setup(st) || ct_modules_record(st) || ct_stacks_setup(st)) {
         ct_warn("trace file", st->w.path, ENOSPC);
-        fail_file(st);
+        fail_file(st, false);
         return;
     }
     /* The page sets' memory writer: fresh arena pages, touched only as far
@@ -265,20 +271,18 @@ static void setup(void)
     const char *failed = b->prepare ? b->prepare(st) : NULL;
     if (failed) {
         ct_warn(failed, NULL, 0);
-        fail_file(st);
+        fail_file(st, false);
         return;
     }
     late_st = st;
     if (on_setup_stack()) {
         ct_warn("cannot map memory for tracking", NULL, ENOMEM);
-        fail_prepared(st);
+        fail_file(st, true);
     }
     return;
 
 fail:
-    if (st->backend_fd >= 0)
-        ct_close(st->backend_fd);
-    ct_close(st->pagemap_fd);
+    close_descriptors(st);
     ct_arena_discard();
 }
 

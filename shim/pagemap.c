@@ -43,13 +43,16 @@ size_t ct_pagemap_setup_bytes(const struct ct_state *st)
     return total;
 }
 
-int ct_pagemap_record_setup(struct ct_state *st, struct ct_writer *w)
+int ct_pagemap_record_setup(struct ct_state *st, struct ct_writer *w, const char **failed)
 {
+    *failed = NULL;
     if (!st->pm_buf) {
         st->pm_buf_len = CT_PM_CHUNK;
         st->pm_buf = ct_arena_alloc(CT_PM_CHUNK * sizeof(uint64_t));
-        if (!st->pm_buf)
+        if (!st->pm_buf) {
+            *failed = "cannot map memory for tracking";
             return -ENOMEM;
+        }
     }
     struct ct_runs *present = &st->setup_runs, *early = &st->early_runs;
     for (uint32_t i = 0; i < st->nregions; i++) {
@@ -65,8 +68,10 @@ int ct_pagemap_record_setup(struct ct_state *st, struct ct_writer *w)
                                 (long)((first + page) * sizeof(uint64_t)));
             if (got == -EINTR)
                 continue;
-            if (ct_is_err(got) || got == 0)
-                return ct_is_err(got) ? (int)got : -EIO;
+            if (ct_is_err(got) || got == 0) {
+                *failed = "cannot read /proc/self/pagemap";
+                return ct_is_err(got) ? (int)got : -EIO;   /* an empty read: the kernel had nothing */
+            }
             n = (size_t)got / sizeof(uint64_t);
             for (size_t k = 0; k < n; k++) {
                 uint64_t e = st->pm_buf[k];
@@ -78,7 +83,7 @@ int ct_pagemap_record_setup(struct ct_state *st, struct ct_writer *w)
             page += n;
         }
         if (ct_runs_end(present) || ct_runs_end(early))
-            return -ENOSPC;
+            return -ENOSPC;   /* the writer is full: *failed stays NULL */
     }
     return 0;
 }

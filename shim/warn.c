@@ -25,6 +25,7 @@ static const char *errno_text(long err)
     case EROFS: return "Read-only file system";
     case EMFILE: return "Too many open files";
     case ENOSYS: return "Function not implemented";
+    case EIO: return "Input/output error";
     default: return NULL;
     }
 }

@@ -27,10 +27,17 @@
                       large block, mmap.close, MADV_DONTNEED, a heap glibc
                       trims): complete traces show all 12,000.
   --case seccomp      userfaultfd denied (EPERM) by a seccomp filter
-                      (tests/progs/nouffd.c): auto falls back to mprotect,
-                      says why (mode_reason mentions userfaultfd), and the
-                      copies are still counted; --mode uffd and uffd-async
-                      run untraced with one warning, output unchanged.
+                      (tests/progs/seccomp_deny.c): auto falls back to
+                      mprotect, says why (mode_reason mentions userfaultfd),
+                      and the copies are still counted; --mode uffd and
+                      uffd-async run untraced with one warning, output
+                      unchanged.
+  --case pagemap      the child's one pass over /proc/self/pagemap fails
+                      (seccomp_deny pread64-far: EACCES, then ENXIO, an
+                      errno the shim has no text for): output and status
+                      unchanged, no trace file, and exactly one warning,
+                      "cannot read /proc/self/pagemap" with that errno (it
+                      said "No space left on device" whatever the cause).
   --case chain        ROUNDS chains of 6 forked generations (workloads/
                       fork_chain.py), each churning objects while it forks
                       the next, on --python (default 3.13.0, skipped where
@@ -45,6 +52,7 @@
                       at load 11, so it fails sometimes, not always.
 A SIGKILLed child is tests/test_sigkill.py (every mode).
 """
+import errno
 import json
 import os
 import re
@@ -260,20 +268,25 @@ def case_unmap(t, args, bad):
     check_written(procs[kids[0]], 4 * k, bad, "unmap")
 
 
+def seccomp_deny(args, call, err):
+    tool = args.seccomp_deny
+    ct.check(tool and os.access(tool, os.X_OK), f"--seccomp-deny {tool!r} is not an executable")
+    return [tool, call, str(err)]
+
+
 def case_seccomp(t, args, bad):
-    nouffd = args.nouffd
-    ct.check(nouffd and os.access(nouffd, os.X_OK), f"--nouffd {nouffd!r} is not an executable")
+    nouffd = seccomp_deny(args, "userfaultfd", errno.EPERM)
     k = 1000
     cmd = [ct.python(), FAULTS, "write", str(k)]
-    chk = subprocess.run([nouffd, ct.python(), "-c",
+    chk = subprocess.run(nouffd + [ct.python(), "-c",
                           "import ctypes; l = ctypes.CDLL(None, use_errno=True); "
                           "print(l.syscall(323, 0x80000), ctypes.get_errno())"],
                          capture_output=True, text=True, timeout=60)
     ct.check(chk.stdout.split() == ["-1", "1"], f"the seccomp filter does not deny userfaultfd: {chk.stdout!r} "
              f"{chk.stderr!r}")
-    plain = ct.run_cmd([nouffd] + cmd, timeout=120)
+    plain = ct.run_cmd(nouffd + cmd, timeout=120)
     out = t.sub("out")
-    traced = ct.run_cmd([nouffd] + cmd, args.mode, out, timeout=120)
+    traced = ct.run_cmd(nouffd + cmd, args.mode, out, timeout=120)
     ct.log(f"  status {traced.returncode}; cowtrace lines {ct.cowtrace_lines(traced.stderr)}")
     asked = args.mode
     cl = same_behaviour(plain, traced, bad, "seccomp", max_cowtrace_lines=0 if asked in ("auto", "mprotect") else 1)
@@ -298,6 +311,32 @@ def case_seccomp(t, args, bad):
     if asked == "auto" and "userfaultfd" not in str(p.get("mode_reason")):
         bad.append(f"seccomp: mode_reason {p.get('mode_reason')!r} does not mention userfaultfd")
     check_written(p, k, bad, "seccomp")
+
+
+def case_pagemap(t, args, bad):
+    k = 1000
+    cmd = [ct.python(), FAULTS, "write", str(k)]
+    # the shim's own text for EACCES; none for ENXIO, so its number
+    for err, text in ((errno.EACCES, "Permission denied"), (errno.ENXIO, f"error {errno.ENXIO}")):
+        tag = f"pagemap {errno.errorcode[err]}"
+        deny = seccomp_deny(args, "pread64-far", err)
+        chk = subprocess.run(deny + [ct.python(), "-c",
+                                     "import os; fd = os.open('/proc/self/pagemap', os.O_RDONLY)\n"
+                                     "try: os.pread(fd, 8, 1 << 32); print(0)\n"
+                                     "except OSError as e: print(e.errno)"],
+                             capture_output=True, text=True, timeout=60)
+        ct.check(chk.stdout.split() == [str(err)], f"the seccomp filter does not deny far preads with {err}: "
+                 f"{chk.stdout!r} {chk.stderr!r}")
+        plain = ct.run_cmd(deny + cmd, timeout=120)
+        out = t.sub(f"out-{errno.errorcode[err]}")
+        traced = ct.run_cmd(deny + cmd, args.mode, out, timeout=120)
+        ct.log(f"  {tag}: status {traced.returncode}; cowtrace lines {ct.cowtrace_lines(traced.stderr)}")
+        cl = same_behaviour(plain, traced, bad, tag)
+        want = f"cowtrace: cannot read /proc/self/pagemap: {text}; running untraced"
+        if cl != [want]:
+            bad.append(f"{tag}: expected the one line {want!r}, got {cl}")
+        if ct.trace_files(out):
+            bad.append(f"{tag}: a child whose set-up failed left trace files {ct.trace_files(out)}")
 
 
 def case_chain(t, args, bad):
@@ -326,13 +365,13 @@ def run():
     def extra(ap):
         ap.add_argument("--case", required=True,
                         choices=["full-before", "full-midrun", "many", "closefds", "setuid", "unmap", "seccomp",
-                                 "chain"])
+                                 "pagemap", "chain"])
         ap.add_argument("--python", default="3.13.0", help="the interpreter's version, for --case chain")
         ap.add_argument("--rounds", type=int, default=10, help="chains for --case chain")
         ap.add_argument("--n", type=int, default=None,
                         help="children for --case many (default 2000, or --ci-n unless COWTRACE_LONG=1)")
         ap.add_argument("--ci-n", type=int, default=2000)
-        ap.add_argument("--nouffd", help="tests/progs/nouffd, for --case seccomp")
+        ap.add_argument("--seccomp-deny", help="tests/progs/seccomp_deny, for --case seccomp and pagemap")
     args = ct.parse_args(extra)
     if args.n is None:
         args.n = 2000 if os.environ.get("COWTRACE_LONG") == "1" else args.ci_n
@@ -350,6 +389,8 @@ def run():
         case_unmap(t, args, bad)
     elif args.case == "seccomp":
         case_seccomp(t, args, bad)
+    elif args.case == "pagemap":
+        case_pagemap(t, args, bad)
     elif args.case == "chain":
         case_chain(t, args, bad)
     ct.check(not bad, "\n  ".join(bad))
