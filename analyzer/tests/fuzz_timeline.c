@@ -232,8 +232,7 @@ NOT_FUZZED static void check_html(const char *buf, size_t len)
     const char *lt = memchr(s, '<', (size_t)(e - s));
     if (lt)
         broken(buf, len, (size_t)(lt - buf), "a '<' in the data block");
-    current_what = "the data block of the HTML page";
-    check_json(s, (size_t)(e - s));
+    check_json(s, (size_t)(e - s));   /* positions counted from the block's start */
 }
 
 /* Lines of printable UTF-8. */
