@@ -9,8 +9,9 @@
  * their --help lists them with their help lines, and an option a format
  * does not accept is rejected by one generic check from `accepts`.
  * Adding a format is one file defining a struct ct_renderer and one line
- * in ct_renderers[]; the fuzzer (tests/fuzz_trace.c) then runs it with
- * every option it accepts.
+ * in ct_renderers[]; the fuzzers (analyzer/tests/fuzz_trace.c on traces,
+ * fuzz_timeline.c on watch timelines) then run it with every option it
+ * accepts.
  */
 #ifndef COWTRACE_RENDER_H
 #define COWTRACE_RENDER_H

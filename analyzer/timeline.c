@@ -229,6 +229,13 @@ struct line {
     bool have_comm;
 };
 
+/* The string read (len bytes, maybe holding NULs from \u0000) is name:
+ * "t\u0000x" is another key than "t", and "sample\u0000" no event. */
+static bool is_name(const char *s, size_t len, const char *name)
+{
+    return len == strlen(name) && memcmp(s, name, len) == 0;
+}
+
 /* Parses one object; returns NULL or what is wrong with it. */
 static const char *parse_line(const char *s, size_t len, struct line *L)
 {
@@ -254,7 +261,7 @@ static const char *parse_line(const char *s, size_t len, struct line *L)
             skip_ws(&c);
             int f = -1;
             for (int i = 0; i < NFIELDS; i++)
-                if (strcmp(key, field_names[i]) == 0)
+                if (is_name(key, klen, field_names[i]))
                     f = i;
             if (f >= 0) {
                 bool integer;
@@ -263,16 +270,16 @@ static const char *parse_line(const char *s, size_t len, struct line *L)
                 if (f != F_T && f != F_START && !integer)
                     return "a count or pid that is not an integer";
                 L->have[f] = true;
-            } else if (strcmp(key, "comm") == 0) {
+            } else if (is_name(key, klen, "comm")) {
                 if (read_string(&c, L->comm, sizeof L->comm, &L->comm_len))
                     return "comm is not a string";
                 L->have_comm = true;
-            } else if (strcmp(key, "event") == 0) {
+            } else if (is_name(key, klen, "event")) {
                 char ev[16];
                 size_t n;
                 if (read_string(&c, ev, sizeof ev, &n))
                     return "event is not a string";
-                L->event = strcmp(ev, "sample") == 0 ? 1 : strcmp(ev, "gone") == 0 ? 2 : 0;
+                L->event = is_name(ev, n, "sample") ? 1 : is_name(ev, n, "gone") ? 2 : 0;
             } else if (skip_value(&c, 1))
                 return "not a JSON object";
             skip_ws(&c);

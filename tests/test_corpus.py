@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Replay inputs that once crashed the trace reader.
-usage: test_corpus.py FUZZ_TRACE DIR...
-FUZZ_TRACE is build*/analyzer/tests/fuzz-trace (the libFuzzer target, or its
-replayer when built without clang); every regular file in each DIR goes
-through it one at a time, and each must pass (exit 0, no sanitizer report).
-Skips when the directories hold no file."""
+"""Replay inputs that once crashed a fuzz target.
+usage: test_corpus.py FUZZ_TARGET DIR...
+FUZZ_TARGET is build*/analyzer/tests/fuzz-trace (trace files:
+tests/corpus/regressions) or fuzz-timeline (timeline.jsonl files:
+tests/corpus/timeline-regressions): the libFuzzer target, or its replayer
+when built without clang. Every regular file in each DIR goes through it one
+at a time, and each must pass (exit 0, no sanitizer report). Skips when the
+directories hold no file."""
 import os
 import subprocess
 import sys

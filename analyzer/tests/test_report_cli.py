@@ -386,6 +386,19 @@ with tempfile.TemporaryDirectory() as tmp:
     html = report("--format", "html", tdir).stdout
     check(b"\x1b" not in html and b"</script" not in html.split(b'id="ct-data">')[1].split(b"</script>")[0],
           "hostile timeline in the page")
+    # a key or event with an escaped NUL is another name, not the one
+    # before the NUL: "t\u0000x" is a field to ignore, "sample\u0000" no event
+    ndir = os.path.join(tmp, "timeline-nul")
+    os.mkdir(ndir)
+    with open(os.path.join(ndir, "timeline.jsonl"), "wb") as f:
+        f.write(sample(10, 1000.0, 4096)[:-1] + b', "t\\u0000x": 5.0, "pid\\u0000": 11}\n')
+        f.write(sample(10, 1001.0, 4096, event="sample\u0000") + b"\n")
+        f.write(sample(10, 1002.0, 8192)[:-1] + b', "copied_bytes\\u0000junk": 1}\n')
+    nt = json.loads(report("--format", "json", ndir).stdout)["timeline"]
+    nw = nt["workers"]
+    check(nt["samples"] == 2 and nt["skipped_lines"] == 1 and len(nw) == 1 and nw[0]["pid"] == 10
+          and nw[0]["first_t"] == 1000.0 and nw[0]["copied_bytes"] == 8192,
+          f"keys and events with an escaped NUL: {nt}")
     # mutated timelines (a fixed seed: the same cases every run): report
     # --format json exits 0 with valid JSON and never more samples than lines
     import random
