@@ -90,6 +90,23 @@ const struct ct_pytypeinfo *ct_py_block_object(const struct ct_pydecoder *d, con
                                                uintptr_t block, uint32_t size, uintptr_t *obj,
                                                struct ct_pytypeinfo *scratch);
 
+/* ct_py_block_object over the blocks of a page in turn, remembering in
+ * *memo (zeroed before the first block; kept no longer than the decoder's
+ * type_of keeps its answers) the type word and answer of the last block
+ * whose object began at the block's start: a block of the same size with
+ * the same type word there gets the same answer without asking type_of
+ * again (type_of answers the same for the same address, and nothing else
+ * decides that answer). Same answers as ct_py_block_object, and the same
+ * reads through m up to the type word. */
+struct ct_py_block_memo {
+    uint64_t t;
+    uint32_t size;
+    const struct ct_pytypeinfo *e;     /* NULL: nothing remembered */
+};
+const struct ct_pytypeinfo *ct_py_block_object_memo(const struct ct_pydecoder *d, const struct ct_memread *m,
+                                                    uintptr_t block, uint32_t size, uintptr_t *obj,
+                                                    struct ct_pytypeinfo *scratch, struct ct_py_block_memo *memo);
+
 /* Does the block hold a dict's keys table (PyDictKeysObject has no object
  * header, but a shape random data rarely has)? */
 bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memread *m, uintptr_t block,
