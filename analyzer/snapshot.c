@@ -414,16 +414,31 @@ static size_t build_regions(pid_t pid, const struct ct_vma *maps, size_t n, cons
     return k;
 }
 
+/* Where inherited() is in the parent's mappings, and its verdict on the
+ * last of them it judged (asked per page: the verdict, string compares
+ * included, is the same for every page of one mapping). */
+struct parent_cursor {
+    size_t cur;
+    const struct ct_vma *judged_q, *judged_p;
+    bool verdict;
+};
+
 /* Does the parent have, at addr, the mapping p inherited across the fork
- * (ct_vma_inherited)? *cur only moves forward: callers ask in address
+ * (ct_vma_inherited)? c->cur only moves forward: callers ask in address
  * order. */
-static bool inherited(const struct ct_vma *q, size_t nq, size_t *cur, const struct ct_vma *p, uint64_t addr)
+static bool inherited(const struct ct_vma *q, size_t nq, struct parent_cursor *c, const struct ct_vma *p,
+                      uint64_t addr)
 {
-    while (*cur < nq && q[*cur].end <= addr)
-        (*cur)++;
-    if (*cur >= nq || q[*cur].start > addr)
+    while (c->cur < nq && q[c->cur].end <= addr)
+        c->cur++;
+    if (c->cur >= nq || q[c->cur].start > addr)
         return false;
-    return ct_vma_inherited(&q[*cur], p);
+    if (c->judged_q != &q[c->cur] || c->judged_p != p) {
+        c->judged_q = &q[c->cur];
+        c->judged_p = p;
+        c->verdict = ct_vma_inherited(&q[c->cur], p);
+    }
+    return c->verdict;
 }
 
 /* ---- causes of copied pages ----------------------------------------------- */
@@ -651,7 +666,7 @@ static void summary_compute(struct attrib_ctx *a, uint64_t page, const uint8_t *
         struct ct_pytypeinfo scratch;
         /* a page's blocks mostly hold objects of one type: asked once
          * (measured: the type lookups were a third of a summary's work) */
-        struct ct_py_block_memo bm = {0};
+        struct ct_py_block_memo bm = {.bytes = data, .base = page, .len = a->psize};
         for (uint64_t b = first; b + size <= end; b += size) {
             uintptr_t obj;
             if (!ct_py_block_object_memo(&dec, &pmem, b, size, &obj, &scratch, &bm))
@@ -1066,7 +1081,8 @@ static void snap_begin(struct snap_state *s)
 
     /* Page sets, region by region. */
     struct copied *cop = NULL;
-    size_t ncop = 0, copcap = 0, qcur = 0;
+    size_t ncop = 0, copcap = 0;
+    struct parent_cursor qcur = {0};
     uint64_t *we = xmalloc(CHUNK_PAGES * sizeof *we), *qe = xmalloc(CHUNK_PAGES * sizeof *qe);
     struct runs present = {0}, written = {0};
     for (size_t i = 0; i < s->nregs && !wr && !res->incomplete; i++) {
@@ -1119,7 +1135,7 @@ static void snap_begin(struct snap_state *s)
             wr = runs_close(&written, w, CT_REC_WRITTEN, (uint32_t)i);
         if (!wr)
             wr = runs_emit(&written, w, CT_REC_WRITTEN, (uint32_t)i);
-        qcur = 0;
+        qcur = (struct parent_cursor){0};
     }
     free(present.b);
     free(written.b);

@@ -556,8 +556,13 @@ static void test_block_memo(void)
         else if (kinds[k])
             put64(b, L->ob_type, kinds[k]);
     }
-    struct counting_types with = { .plain = &plain }, without = { .plain = &plain };
+    struct counting_types with = { .plain = &plain }, without = { .plain = &plain }, inhand = { .plain = &plain };
     struct ct_pydecoder dm = { .v = v, .mem = &mem, .type_of = counting_type_of, .type_ctx = &with };
+    struct ct_pydecoder dh = { .v = v, .mem = &mem, .type_of = counting_type_of, .type_ctx = &inhand };
+    /* the same bytes in hand (a copy: a load from them, not from memory) */
+    uint8_t *copy = malloc(N * 32);
+    memcpy(copy, blocks, N * 32);
+    struct ct_py_block_memo memoh = { .bytes = copy, .base = (uintptr_t)blocks, .len = N * 32 };
     struct ct_pydecoder dp = { .v = v, .mem = &mem, .type_of = counting_type_of, .type_ctx = &without };
     struct ct_py_block_memo memo = {0};
     struct ct_pytypeinfo scratch;
@@ -566,19 +571,24 @@ static void test_block_memo(void)
         uintptr_t b = (uintptr_t)blocks + k * 32, om = 0, op = 0;
         const struct ct_pytypeinfo *em = ct_py_block_object_memo(&dm, &mem, b, 32, &om, &scratch, &memo);
         const struct ct_pytypeinfo *ep = ct_py_block_object(&dp, &mem, b, 32, &op, &scratch);
-        CHECK((em == NULL) == (ep == NULL));
-        if (em && ep) {
+        uintptr_t oh = 0;
+        const struct ct_pytypeinfo *eh = ct_py_block_object_memo(&dh, &mem, b, 32, &oh, &scratch, &memoh);
+        CHECK((em == NULL) == (ep == NULL) && (eh == NULL) == (ep == NULL));
+        if (em && ep && eh) {
             CHECK(om == op && em->flags == ep->flags && em->basicsize == ep->basicsize);
+            CHECK(oh == op && eh->flags == ep->flags && eh->basicsize == ep->basicsize);
             found++;
         }
     }
     CHECK(found == 8);                                       /* 7 ints, the list after its head */
     CHECK(without.asked > with.asked + 4);                   /* the ints in a row: asked once */
+    CHECK(inhand.asked == with.asked);
     /* a block of another size class is not answered from the memo */
     uintptr_t o = 0;
     memo = (struct ct_py_block_memo){0};
     CHECK(ct_py_block_object_memo(&dm, &mem, (uintptr_t)blocks, 32, &o, &scratch, &memo) && memo.e);
     CHECK(!ct_py_block_object_memo(&dm, &mem, (uintptr_t)blocks, 8, &o, &scratch, &memo));
+    free(copy);
     free(blocks);
 }
 
