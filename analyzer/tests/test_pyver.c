@@ -497,6 +497,103 @@ static void test_decoder(void)
     free(pool);
 }
 
+/* ct_py_block_object_memo: the same answers as ct_py_block_object, block
+ * after block, with type_of asked once for a run of objects of one type. */
+struct counting_types {
+    const struct ct_pydecoder *plain;
+    unsigned asked;
+    uintptr_t addr[4];
+    struct ct_pytypeinfo info[4];
+    size_t n;
+};
+
+static const struct ct_pytypeinfo *counting_type_of(void *ctx, uintptr_t t, struct ct_pytypeinfo *scratch)
+{
+    (void)scratch;
+    struct counting_types *c = ctx;
+    c->asked++;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->addr[i] == t)
+            return &c->info[i];
+    if (c->n == 4 || !ct_py_read_type(c->plain, t, &c->info[c->n]))
+        return NULL;
+    c->addr[c->n] = t;
+    return &c->info[c->n++];
+}
+
+static void test_block_memo(void)
+{
+    const struct ct_pyver *v = ct_pyver_for(PY311);
+    const struct ct_pylayout *L = &v->L;
+    struct ct_memread mem = { read_self, NULL };
+    struct ct_pydecoder plain = { .v = v, .mem = &mem };
+    static struct fake_type meta, intt, listt;
+    put64(&meta, L->ob_type, (uintptr_t)&meta);
+    put64(&meta, L->tp_flags, L->tpflags_type_subclass | L->tpflags_ready);
+    put64(&meta, L->tp_name, (uintptr_t)"type");
+    put64(&meta, L->tp_basicsize, 880);
+    put64(&intt, L->ob_type, (uintptr_t)&meta);
+    put64(&intt, L->tp_flags, L->tpflags_ready);             /* no GC head */
+    put64(&intt, L->tp_name, (uintptr_t)"int");
+    put64(&intt, L->tp_basicsize, 24);
+    put64(&listt, L->ob_type, (uintptr_t)&meta);
+    put64(&listt, L->tp_flags, L->tpflags_have_gc | L->tpflags_ready);
+    put64(&listt, L->tp_name, (uintptr_t)"list");
+    put64(&listt, L->tp_basicsize, 40);
+    /* 32-byte blocks: ints, a GC object after its head, a list's type word
+     * at a block's start (no object there: the head is missing), free */
+    enum { N = 12 };
+    /* (and room after the last: the decoder looks past a small block's
+     * end for a pre-header's object, as in a pool) */
+    uint8_t *blocks = aligned_alloc(64, N * 32 + 256);
+    memset(blocks, 0, N * 32 + 256);
+    const uintptr_t kinds[N] = {
+        (uintptr_t)&intt, (uintptr_t)&intt, (uintptr_t)&intt, 1, 0, (uintptr_t)&intt,
+        (uintptr_t)&listt, (uintptr_t)&intt, 0, (uintptr_t)&intt, (uintptr_t)&intt, 0,
+    };
+    for (size_t k = 0; k < N; k++) {
+        uint8_t *b = blocks + k * 32;
+        if (kinds[k] == 1)                                   /* a list after its GC head */
+            put64(b + L->gc_head_size, L->ob_type, (uintptr_t)&listt);
+        else if (kinds[k])
+            put64(b, L->ob_type, kinds[k]);
+    }
+    struct counting_types with = { .plain = &plain }, without = { .plain = &plain }, inhand = { .plain = &plain };
+    struct ct_pydecoder dm = { .v = v, .mem = &mem, .type_of = counting_type_of, .type_ctx = &with };
+    struct ct_pydecoder dh = { .v = v, .mem = &mem, .type_of = counting_type_of, .type_ctx = &inhand };
+    /* the same bytes in hand (a copy: a load from them, not from memory) */
+    uint8_t *copy = malloc(N * 32);
+    memcpy(copy, blocks, N * 32);
+    struct ct_py_block_memo memoh = { .bytes = copy, .base = (uintptr_t)blocks, .len = N * 32 };
+    struct ct_pydecoder dp = { .v = v, .mem = &mem, .type_of = counting_type_of, .type_ctx = &without };
+    struct ct_py_block_memo memo = {0};
+    struct ct_pytypeinfo scratch;
+    unsigned found = 0;
+    for (size_t k = 0; k < N; k++) {
+        uintptr_t b = (uintptr_t)blocks + k * 32, om = 0, op = 0;
+        const struct ct_pytypeinfo *em = ct_py_block_object_memo(&dm, &mem, b, 32, &om, &scratch, &memo);
+        const struct ct_pytypeinfo *ep = ct_py_block_object(&dp, &mem, b, 32, &op, &scratch);
+        uintptr_t oh = 0;
+        const struct ct_pytypeinfo *eh = ct_py_block_object_memo(&dh, &mem, b, 32, &oh, &scratch, &memoh);
+        CHECK((em == NULL) == (ep == NULL) && (eh == NULL) == (ep == NULL));
+        if (em && ep && eh) {
+            CHECK(om == op && em->flags == ep->flags && em->basicsize == ep->basicsize);
+            CHECK(oh == op && eh->flags == ep->flags && eh->basicsize == ep->basicsize);
+            found++;
+        }
+    }
+    CHECK(found == 8);                                       /* 7 ints, the list after its head */
+    CHECK(without.asked > with.asked + 4);                   /* the ints in a row: asked once */
+    CHECK(inhand.asked == with.asked);
+    /* a block of another size class is not answered from the memo */
+    uintptr_t o = 0;
+    memo = (struct ct_py_block_memo){0};
+    CHECK(ct_py_block_object_memo(&dm, &mem, (uintptr_t)blocks, 32, &o, &scratch, &memo) && memo.e);
+    CHECK(!ct_py_block_object_memo(&dm, &mem, (uintptr_t)blocks, 8, &o, &scratch, &memo));
+    free(copy);
+    free(blocks);
+}
+
 /* ---- the frame walk, on interpreter structures built here ------------------ */
 
 /* 3.12: no current thread state in the runtime, and no is_entry: each C
@@ -846,6 +943,7 @@ int main(void)
     test_record_preferred();
     test_record_hostile();
     test_decoder();
+    test_block_memo();
     test_decoder_313t();
     test_frames();
     test_frames_312();

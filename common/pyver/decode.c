@@ -273,6 +273,24 @@ const struct ct_pytypeinfo *ct_py_block_object(const struct ct_pydecoder *d, con
     return NULL;
 }
 
+const struct ct_pytypeinfo *ct_py_block_object_memo_read(const struct ct_pydecoder *d, const struct ct_memread *m,
+                                                         uintptr_t block, uint32_t size, uintptr_t *obj,
+                                                         struct ct_pytypeinfo *scratch, struct ct_py_block_memo *memo)
+{
+    /* ct_py_block_object's first try (the object at the block's start)
+     * reads this word first and is decided by type_of's answer for it. */
+    uint64_t t;
+    if (memo->e && memo->size == size && ct_mem_u64(m, block + d->v->L.ob_type, &t) == 0 && t == memo->t) {
+        *obj = block;
+        return memo->e;
+    }
+    const struct ct_pytypeinfo *e = ct_py_block_object(d, m, block, size, obj, scratch);
+    /* An answer in scratch is overwritten by the next question: not kept. */
+    if (e && e != scratch && *obj == block && ct_mem_u64(m, block + d->v->L.ob_type, &t) == 0)
+        *memo = (struct ct_py_block_memo){t, size, e, memo->bytes, memo->base, memo->len};
+    return e;
+}
+
 bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memread *m, uintptr_t block,
                                 uint32_t size)
 {

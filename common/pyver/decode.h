@@ -90,6 +90,49 @@ const struct ct_pytypeinfo *ct_py_block_object(const struct ct_pydecoder *d, con
                                                uintptr_t block, uint32_t size, uintptr_t *obj,
                                                struct ct_pytypeinfo *scratch);
 
+/* ct_py_block_object over the blocks of a page in turn, remembering in
+ * *memo (zeroed before the first block, then bytes/base/len set if
+ * wanted; kept no longer than the decoder's type_of keeps its answers) the
+ * type word and answer of the last block whose object began at the
+ * block's start: a block of the same size with the same type word there
+ * gets the same answer without asking type_of again (type_of answers the
+ * same for the same address, and nothing else decides that answer). Same
+ * answers as ct_py_block_object, and the same reads through m up to the
+ * type word; `bytes`, when set, are what m reads at [base, base + len)
+ * (the page in hand): a type word there is loaded from them in place. */
+struct ct_py_block_memo {
+    uint64_t t;
+    uint32_t size;
+    const struct ct_pytypeinfo *e;     /* NULL: nothing remembered */
+    const uint8_t *bytes;
+    uintptr_t base;
+    size_t len;
+};
+const struct ct_pytypeinfo *ct_py_block_object_memo_read(const struct ct_pydecoder *d, const struct ct_memread *m,
+                                                         uintptr_t block, uint32_t size, uintptr_t *obj,
+                                                         struct ct_pytypeinfo *scratch, struct ct_py_block_memo *memo);
+
+/* The common case inline: a remembered type word, loaded from the bytes
+ * in hand (a summary asks this for every block of every page). */
+static inline const struct ct_pytypeinfo *ct_py_block_object_memo(const struct ct_pydecoder *d,
+                                                                  const struct ct_memread *m, uintptr_t block,
+                                                                  uint32_t size, uintptr_t *obj,
+                                                                  struct ct_pytypeinfo *scratch,
+                                                                  struct ct_py_block_memo *memo)
+{
+    uintptr_t at = block + d->v->L.ob_type;
+    if (memo->e && memo->size == size && memo->bytes && at >= memo->base && memo->len >= sizeof(uint64_t) &&
+        at - memo->base <= memo->len - sizeof(uint64_t)) {
+        uint64_t t;
+        __builtin_memcpy(&t, memo->bytes + (at - memo->base), sizeof t);
+        if (t == memo->t) {
+            *obj = block;
+            return memo->e;
+        }
+    }
+    return ct_py_block_object_memo_read(d, m, block, size, obj, scratch, memo);
+}
+
 /* Does the block hold a dict's keys table (PyDictKeysObject has no object
  * header, but a shape random data rarely has)? */
 bool ct_py_looks_like_dict_keys(const struct ct_pyver *v, const struct ct_memread *m, uintptr_t block,
