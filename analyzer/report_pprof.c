@@ -23,24 +23,24 @@
  * Each frame is one Location with one Line (function, line); a Function
  * has a name and a file (Python: qualname and file name; native: symbol or
  * module+0xoffset and, with debug information, source file). Every
- * Location names a Mapping (ids from 1, in order of first use): a native
- * frame's is its module's, one per (path, range, build id), with the
- * module's [start, end) from the trace, file offset 0, its path and its
- * GNU build id in hex when the trace has one (never made up), and the
- * frame's instruction pointer as the Location's address (so a native
- * Location is one address); a native frame in no module is in "[no
- * module]", Python frames in "[python]", markers and leaves in
- * "[cowtrace]" (these three with range 0; Python frames, markers and leaves
- * have no address). A
- * mapping's has_functions, has_filenames and has_line_numbers are set when
- * some location of it has a function name (not an address or
- * module+0xoffset), a file name, a line: pprof's own reading, under which
- * a reader symbolizes from the file only a module with none of them;
- * has_inline_frames is never set (one Line per Location). Every string
- * is printable UTF-8 (other bytes become '?'); the string table starts
- * with "". Output is the profile gzipped by zlib with a zero timestamp, so
- * equal input gives equal bytes. It is binary and written even to a
- * terminal: redirect it or use -o.
+ * Location names a Mapping (ids from 1: the first executable module used,
+ * as pprof readers take the first for the main binary, then the others in
+ * order of first use): a native frame's is its module's, one per (path,
+ * range, build id), with the module's [start, end) from the trace, file
+ * offset 0, its path and its GNU build id in hex when the trace has one
+ * (never made up), and the frame's instruction pointer as the Location's
+ * address (so a native Location is one address); a native frame in no
+ * module is in "[no module]", Python frames in "[python]", markers and
+ * leaves in "[cowtrace]" (these three with range 0; Python frames, markers
+ * and leaves have no address). A mapping's has_functions, has_filenames
+ * and has_line_numbers are set when some location of it has a function
+ * name (not an address or module+0xoffset), a file name, a line: pprof's
+ * own reading, under which a reader symbolizes from the file only a module
+ * with none of them; has_inline_frames is never set (one Line per
+ * Location). Every string is printable UTF-8 (other bytes become '?'); the
+ * string table starts with "". Output is the profile gzipped by zlib with
+ * a zero timestamp, so equal input gives equal bytes. It is binary and
+ * written even to a terminal: redirect it or use -o.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +84,12 @@ struct entry {
 struct mapping {
     uint64_t start, limit, filename, build_id;     /* filename, build_id: string ids */
     bool has_functions, has_filenames, has_line_numbers;
+    bool executable;          /* a module whose file name is not a shared library's */
+};
+
+/* A Location, encoded last: its mapping id is the one written then. */
+struct location {
+    uint64_t mapping, address, function, line;
 };
 
 /* The synthetic mappings' keys (a native module's key starts with 'm'). */
@@ -96,6 +102,8 @@ struct pprof {
     uint64_t nstrings, nfuncs, nlocs, nmaps;
     struct mapping *mapv;     /* by mapping id - 1 */
     size_t mapv_cap;
+    struct location *locv;    /* by location id - 1 */
+    size_t locv_cap;
     const struct ct_proc *proc;   /* the process whose frames come */
     uint64_t map_id, address; /* the next frame's mapping id and address (0: none) */
     struct strbuf strtab, functab, loctab, samples;
@@ -164,6 +172,19 @@ static uint64_t mapping_id(struct pprof *pp, const char *key, size_t len, uint64
     return id;
 }
 
+/* Whether the file name at path looks like a shared library's ("x.so",
+ * "x.so.6", "x.so_2"): pprof's own test for its main binary. */
+static bool is_shared_library(const char *path, size_t len)
+{
+    const char *base = ct_basename(path, &len);
+    for (size_t i = 0; i + 3 <= len; i++)
+        if (!memcmp(base + i, ".so", 3)
+            && (i + 3 == len || ((base[i + 3] == '.' || base[i + 3] == '_') && i + 4 < len
+                                 && base[i + 4] >= '0' && base[i + 4] <= '9')))
+            return true;
+    return false;
+}
+
 static uint64_t synthetic_mapping(struct pprof *pp, const char *key, const char *file)
 {
     return mapping_id(pp, key, strlen(key), 0, 0, file, strlen(file), "", 0);
@@ -192,7 +213,9 @@ static uint64_t native_mapping(struct pprof *pp, const struct ct_nframe *f)
     sb_add(&pp->key, (const char *)range, sizeof range);
     sb_add(&pp->key, hex, strlen(hex) + 1);
     sb_add(&pp->key, pp->tmp.s, pp->tmp.len);
-    return mapping_id(pp, pp->key.s, pp->key.len, m->start, m->end, pp->tmp.s, pp->tmp.len, hex, strlen(hex));
+    uint64_t id = mapping_id(pp, pp->key.s, pp->key.len, m->start, m->end, pp->tmp.s, pp->tmp.len, hex, strlen(hex));
+    pp->mapv[id - 1].executable = !is_shared_library(pp->tmp.s, pp->tmp.len);
+    return id;
 }
 
 /* Appends the location of a frame pp->name (in pp->file, line; line < 1:
@@ -227,19 +250,11 @@ static void frame(struct pprof *pp, int line, bool has_function)
     uint64_t lkey[4] = { pp->map_id, pp->address, fid, line > 0 ? (uint64_t)line : 0 };
     uint64_t lid = intern(&pp->locs, &pp->nlocs, (const char *)lkey, sizeof lkey, &added) + 1;
     if (added) {
-        struct strbuf ln;
-        sb_init(&ln);
-        pb_uint(&ln, LINE_FUNCTION_ID, fid);
-        if (lkey[3])
-            pb_uint(&ln, LINE_LINE, lkey[3]);
-        sb_reset(&pp->tmp);
-        pb_uint(&pp->tmp, LOCATION_ID, lid);
-        pb_uint(&pp->tmp, LOCATION_MAPPING_ID, pp->map_id);
-        if (pp->address)
-            pb_uint(&pp->tmp, LOCATION_ADDRESS, pp->address);
-        pb_bytes(&pp->tmp, LOCATION_LINE, ln.s, ln.len);
-        pb_bytes(&pp->loctab, PROFILE_LOCATION, pp->tmp.s, pp->tmp.len);
-        sb_free(&ln);
+        if (pp->nlocs > pp->locv_cap) {
+            pp->locv_cap = pp->locv_cap ? 2 * pp->locv_cap : 64;
+            pp->locv = xreallocarray(pp->locv, pp->locv_cap, sizeof *pp->locv);
+        }
+        pp->locv[lid - 1] = (struct location){ lkey[0], lkey[1], lkey[2], lkey[3] };
     }
     if (pp->nstack == pp->stack_cap) {
         pp->stack_cap = pp->stack_cap ? 2 * pp->stack_cap : 64;
@@ -482,12 +497,27 @@ static void pprof_run(FILE *f, const struct ct_run *r, const struct ct_render_op
         }
         fresh_samples(&pp, p);
     }
+    /* pprof readers take the first mapping for the main binary: the first
+     * executable module used, then the others in order of first use. */
+    uint64_t *order = xmalloc((pp.nmaps ? pp.nmaps : 1) * sizeof *order);
+    uint64_t *new_id = xmalloc((pp.nmaps ? pp.nmaps : 1) * sizeof *new_id);
+    size_t norder = 0;
+    for (uint64_t id = 1; id <= pp.nmaps; id++)
+        if (pp.mapv[id - 1].executable) {
+            order[norder++] = id;
+            break;
+        }
+    for (uint64_t id = 1; id <= pp.nmaps; id++)
+        if (!norder || order[0] != id)
+            order[norder++] = id;
+    for (size_t k = 0; k < norder; k++)
+        new_id[order[k] - 1] = k + 1;
     struct strbuf maptab;
     sb_init(&maptab);
-    for (uint64_t id = 1; id <= pp.nmaps; id++) {
-        const struct mapping *m = &pp.mapv[id - 1];
+    for (size_t k = 0; k < norder; k++) {
+        const struct mapping *m = &pp.mapv[order[k] - 1];
         sb_reset(&pp.tmp);
-        pb_uint(&pp.tmp, MAPPING_ID, id);
+        pb_uint(&pp.tmp, MAPPING_ID, k + 1);
         if (m->start)
             pb_uint(&pp.tmp, MAPPING_MEMORY_START, m->start);
         if (m->limit)
@@ -506,6 +536,24 @@ static void pprof_run(FILE *f, const struct ct_run *r, const struct ct_render_op
             pb_uint(&pp.tmp, MAPPING_HAS_LINE_NUMBERS, 1);
         pb_bytes(&maptab, PROFILE_MAPPING, pp.tmp.s, pp.tmp.len);
     }
+    for (uint64_t id = 1; id <= pp.nlocs; id++) {
+        const struct location *l = &pp.locv[id - 1];
+        struct strbuf ln;
+        sb_init(&ln);
+        pb_uint(&ln, LINE_FUNCTION_ID, l->function);
+        if (l->line)
+            pb_uint(&ln, LINE_LINE, l->line);
+        sb_reset(&pp.tmp);
+        pb_uint(&pp.tmp, LOCATION_ID, id);
+        pb_uint(&pp.tmp, LOCATION_MAPPING_ID, new_id[l->mapping - 1]);
+        if (l->address)
+            pb_uint(&pp.tmp, LOCATION_ADDRESS, l->address);
+        pb_bytes(&pp.tmp, LOCATION_LINE, ln.s, ln.len);
+        pb_bytes(&pp.loctab, PROFILE_LOCATION, pp.tmp.s, pp.tmp.len);
+        sb_free(&ln);
+    }
+    free(order);
+    free(new_id);
     struct strbuf all;
     sb_init(&all);
     sb_add(&all, head.s, head.len);
@@ -523,6 +571,7 @@ static void pprof_run(FILE *f, const struct ct_run *r, const struct ct_render_op
         sb_free(bufs[i]);
     free(pp.stack);
     free(pp.mapv);
+    free(pp.locv);
     free_entries(&pp.maps);
     free_entries(&pp.strings);
     free_entries(&pp.funcs);

@@ -15,14 +15,15 @@ every --frames and --leaf the stacks, by function name, carry the pages
 every Location names an existing Mapping; a native frame's is its module's
 (the file name, the range and the GNU build id the trace gave, the frame's
 address inside the range), Python frames' "[python]", markers' and leaves'
-"[cowtrace]"; a mapping's has_functions/has_filenames/has_line_numbers say
-whether some location of it has a function name (not an address), a file, a
-line; a module the symbolizer refuses (another build id) has no functions.
+"[cowtrace]"; the executable's mapping is the first; a mapping's
+has_functions/has_filenames/has_line_numbers say whether some location of
+it has a function name (not an address), a file, a line; a module the
+symbolizer refuses (another build id) has no functions.
 MODE go: `go tool pprof -top -cum` (Debian golang-go) reads the output and
 shows the known functions and the total, for every --frames and some
 --leaf; -sample_index=fresh_pages totals the fresh pages, -tagfocus
 cause=refcount the refcount pages, -raw lists the mappings (the module
-with its range and build id, [python], [cowtrace]) and every location's
+with its range and build id first, [python], [cowtrace]) and every location's
 mapping among them; skips (77) without go."""
 import re
 import gzip
@@ -164,6 +165,8 @@ with tempfile.TemporaryDirectory() as tmp:
                     # Addresses in no module of the trace (0x1234).
                     check(m["file"].startswith("[") and all(ADDRESS_NAME.match(fn[0]) for _, fn, _ in m["locs"]),
                           f"a native frame in no module: {m}")
+            first = strs[one(fields(prof[3][0]), 5)] if prof.get(3) else None
+            check(first == module, f"the first mapping (pprof's main binary) is the executable's: {first}")
             files = {m["file"] for m in maps.values()}
             check("[cowtrace]" in files, f"the [cowtrace] mapping: {files}")
             return files
@@ -313,7 +316,7 @@ with tempfile.TemporaryDirectory() as tmp:
             maps = text.split("\nMappings\n", 1)[1].splitlines() if "\nMappings\n" in text else []
             ids = {ln.split(":", 1)[0].strip() for ln in maps if ":" in ln}
             want = f"{symlib.BASE:#x}/{symlib.BASE + 0x10000:#x}/0x0 {S.symtarget} {S.bid} [FN][FL][LN]"
-            check(any(ln.split(": ", 1)[-1].strip() == want for ln in maps), f"{opts}: -raw: {want}: {maps}")
+            check(maps and maps[0].strip() == f"1: {want}", f"{opts}: -raw: first {want}: {maps}")
             for name in ("[python]", "[cowtrace]"):
                 check(any(f" {name} " in ln for ln in maps), f"{opts}: -raw: a {name} mapping: {maps}")
             loc_maps = re.findall(r"^\s+\d+: 0x[0-9a-f]+ M=(\d+) ", text, re.M)
