@@ -22,11 +22,25 @@
  * copied-page samples): `-sample_index=fresh_pages` shows them.
  * Each frame is one Location with one Line (function, line); a Function
  * has a name and a file (Python: qualname and file name; native: symbol or
- * module+0xoffset and, with debug information, source file). Every string
- * is printable UTF-8 (other bytes become '?'); the string table starts
- * with "". Output is the profile gzipped by zlib with a zero timestamp, so
- * equal input gives equal bytes. It is binary and written even to a
- * terminal: redirect it or use -o.
+ * module+0xoffset and, with debug information, source file). Every
+ * Location names a Mapping (ids from 1: the first executable module used,
+ * as pprof readers take the first for the main binary, then the others in
+ * order of first use): a native frame's is its module's, one per (path,
+ * range, build id), with the module's [start, end) from the trace, file
+ * offset 0, its path and its GNU build id in hex when the trace has one
+ * (never made up), and the frame's instruction pointer as the Location's
+ * address (so a native Location is one address); a native frame in no
+ * module is in "[no module]", Python frames in "[python]", markers and
+ * leaves in "[cowtrace]" (these three with range 0; Python frames, markers
+ * and leaves have no address). A mapping's has_functions, has_filenames
+ * and has_line_numbers are set when some location of it has a function
+ * name (not an address or module+0xoffset), a file name, a line: pprof's
+ * own reading, under which a reader symbolizes from the file only a module
+ * with none of them; has_inline_frames is never set (one Line per
+ * Location). Every string is printable UTF-8 (other bytes become '?'); the
+ * string table starts with "". Output is the profile gzipped by zlib with
+ * a zero timestamp, so equal input gives equal bytes. It is binary and
+ * written even to a terminal: redirect it or use -o.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +58,15 @@
 
 /* profile.proto field numbers. */
 enum {
-    PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_LOCATION = 4,
+    PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
     PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_DEFAULT_SAMPLE_TYPE = 14,
     VALUETYPE_TYPE = 1, VALUETYPE_UNIT = 2,
     SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
     LABEL_KEY = 1, LABEL_STR = 2, LABEL_NUM = 3,
-    LOCATION_ID = 1, LOCATION_LINE = 4,
+    MAPPING_ID = 1, MAPPING_MEMORY_START = 2, MAPPING_MEMORY_LIMIT = 3, MAPPING_FILE_OFFSET = 4,
+    MAPPING_FILENAME = 5, MAPPING_BUILD_ID = 6, MAPPING_HAS_FUNCTIONS = 7, MAPPING_HAS_FILENAMES = 8,
+    MAPPING_HAS_LINE_NUMBERS = 9,
+    LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3, LOCATION_LINE = 4,
     LINE_FUNCTION_ID = 1, LINE_LINE = 2,
     FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_FILENAME = 4,
 };
@@ -62,9 +79,33 @@ struct entry {
     UT_hash_handle hh;
 };
 
+/* A Mapping: a module of a process (its range, file and build id) or one
+ * of the synthetic ones; written last, when the has_* are known. */
+struct mapping {
+    uint64_t start, limit, filename, build_id;     /* filename, build_id: string ids */
+    bool has_functions, has_filenames, has_line_numbers;
+    bool executable;          /* a module whose file name is not a shared library's */
+};
+
+/* A Location, encoded last: its mapping id is the one written then. */
+struct location {
+    uint64_t mapping, address, function, line;
+};
+
+/* The synthetic mappings' keys (a native module's key starts with 'm'). */
+#define MAP_PYTHON "p"
+#define MAP_COWTRACE "c"
+#define MAP_NO_MODULE "n"
+
 struct pprof {
-    struct entry *strings, *funcs, *locs;
-    uint64_t nstrings, nfuncs, nlocs;
+    struct entry *strings, *funcs, *locs, *maps;
+    uint64_t nstrings, nfuncs, nlocs, nmaps;
+    struct mapping *mapv;     /* by mapping id - 1 */
+    size_t mapv_cap;
+    struct location *locv;    /* by location id - 1 */
+    size_t locv_cap;
+    const struct ct_proc *proc;   /* the process whose frames come */
+    uint64_t map_id, address; /* the next frame's mapping id and address (0: none) */
     struct strbuf strtab, functab, loctab, samples;
     struct strbuf tmp, key, name, file;
     uint64_t *stack;          /* the sample's location ids, outermost first */
@@ -112,12 +153,85 @@ static void clean(struct strbuf *b, const char *s, size_t len)
     }
 }
 
+/* The id of the mapping with key (len bytes; new: from start to limit,
+ * file `file`, build id `build_id`). */
+static uint64_t mapping_id(struct pprof *pp, const char *key, size_t len, uint64_t start, uint64_t limit,
+                           const char *file, size_t file_len, const char *build_id, size_t build_id_len)
+{
+    bool added;
+    uint64_t id = intern(&pp->maps, &pp->nmaps, key, len, &added) + 1;
+    if (added) {
+        if (pp->nmaps > pp->mapv_cap) {
+            pp->mapv_cap = pp->mapv_cap ? 2 * pp->mapv_cap : 16;
+            pp->mapv = xreallocarray(pp->mapv, pp->mapv_cap, sizeof *pp->mapv);
+        }
+        pp->mapv[id - 1] = (struct mapping){ .start = start, .limit = limit,
+                                             .filename = str_id(pp, file, file_len),
+                                             .build_id = str_id(pp, build_id, build_id_len) };
+    }
+    return id;
+}
+
+/* Whether the file name at path looks like a shared library's ("x.so",
+ * "x.so.6", "x.so_2"): pprof's own test for its main binary. */
+static bool is_shared_library(const char *path, size_t len)
+{
+    const char *base = ct_basename(path, &len);
+    for (size_t i = 0; i + 3 <= len; i++)
+        if (!memcmp(base + i, ".so", 3)
+            && (i + 3 == len || ((base[i + 3] == '.' || base[i + 3] == '_') && i + 4 < len
+                                 && base[i + 4] >= '0' && base[i + 4] <= '9')))
+            return true;
+    return false;
+}
+
+static uint64_t synthetic_mapping(struct pprof *pp, const char *key, const char *file)
+{
+    return mapping_id(pp, key, strlen(key), 0, 0, file, strlen(file), "", 0);
+}
+
+/* The mapping of native frame f: its module's range, path and GNU build id
+ * (hex, as pprof prints them; "" when the trace has none), one per module
+ * and range, so a library mapped alike in two processes is one mapping. */
+static uint64_t native_mapping(struct pprof *pp, const struct ct_nframe *f)
+{
+    if (f->module < 0 || (size_t)f->module >= pp->proc->t.nmodules)
+        return synthetic_mapping(pp, MAP_NO_MODULE, "[no module]");
+    const struct ct_module *m = &pp->proc->t.modules[f->module];
+    uint32_t idlen = m->build_id_len <= sizeof m->build_id ? m->build_id_len : sizeof m->build_id;
+    char hex[2 * sizeof m->build_id + 1] = "";
+    for (uint32_t i = 0; i < idlen; i++)
+        snprintf(hex + 2 * i, 3, "%02x", m->build_id[i]);
+    sb_reset(&pp->tmp);
+    clean(&pp->tmp, f->module_path, f->module_path_len);
+    if (!pp->tmp.len)
+        sb_adds(&pp->tmp, "?");
+    /* The key: 'm', the range, the build id, the cleaned path. */
+    sb_reset(&pp->key);
+    sb_adds(&pp->key, "m");
+    const uint64_t range[2] = { m->start, m->end };
+    sb_add(&pp->key, (const char *)range, sizeof range);
+    sb_add(&pp->key, hex, strlen(hex) + 1);
+    sb_add(&pp->key, pp->tmp.s, pp->tmp.len);
+    uint64_t id = mapping_id(pp, pp->key.s, pp->key.len, m->start, m->end, pp->tmp.s, pp->tmp.len, hex, strlen(hex));
+    pp->mapv[id - 1].executable = !is_shared_library(pp->tmp.s, pp->tmp.len);
+    return id;
+}
+
 /* Appends the location of a frame pp->name (in pp->file, line; line < 1:
- * unknown) to the sample's stack. */
-static void frame(struct pprof *pp, int line)
+ * unknown; in mapping pp->map_id at pp->address) to the sample's stack.
+ * has_function: the name is a function's (not an address). */
+static void frame(struct pprof *pp, int line, bool has_function)
 {
     if (!pp->name.len)
         sb_adds(&pp->name, "?");
+    /* A mapping has functions, file names or line numbers when some
+     * location of it has them: pprof's own reading (it symbolizes from
+     * the file only a mapping that has none of the three). */
+    struct mapping *m = &pp->mapv[pp->map_id - 1];
+    m->has_functions |= has_function;
+    m->has_filenames |= pp->file.len > 0;
+    m->has_line_numbers |= line > 0;
     /* Function: by (name, file). */
     sb_reset(&pp->key);
     sb_add(&pp->key, pp->name.s, pp->name.len);
@@ -132,20 +246,15 @@ static void frame(struct pprof *pp, int line)
         pb_uint(&pp->tmp, FUNCTION_FILENAME, str_id(pp, pp->file.s ? pp->file.s : "", pp->file.len));
         pb_bytes(&pp->functab, PROFILE_FUNCTION, pp->tmp.s, pp->tmp.len);
     }
-    /* Location: by (function, line). */
-    uint64_t lkey[2] = { fid, line > 0 ? (uint64_t)line : 0 };
+    /* Location: by (mapping, address, function, line). */
+    uint64_t lkey[4] = { pp->map_id, pp->address, fid, line > 0 ? (uint64_t)line : 0 };
     uint64_t lid = intern(&pp->locs, &pp->nlocs, (const char *)lkey, sizeof lkey, &added) + 1;
     if (added) {
-        struct strbuf ln;
-        sb_init(&ln);
-        pb_uint(&ln, LINE_FUNCTION_ID, fid);
-        if (lkey[1])
-            pb_uint(&ln, LINE_LINE, lkey[1]);
-        sb_reset(&pp->tmp);
-        pb_uint(&pp->tmp, LOCATION_ID, lid);
-        pb_bytes(&pp->tmp, LOCATION_LINE, ln.s, ln.len);
-        pb_bytes(&pp->loctab, PROFILE_LOCATION, pp->tmp.s, pp->tmp.len);
-        sb_free(&ln);
+        if (pp->nlocs > pp->locv_cap) {
+            pp->locv_cap = pp->locv_cap ? 2 * pp->locv_cap : 64;
+            pp->locv = xreallocarray(pp->locv, pp->locv_cap, sizeof *pp->locv);
+        }
+        pp->locv[lid - 1] = (struct location){ lkey[0], lkey[1], lkey[2], lkey[3] };
     }
     if (pp->nstack == pp->stack_cap) {
         pp->stack_cap = pp->stack_cap ? 2 * pp->stack_cap : 64;
@@ -154,19 +263,23 @@ static void frame(struct pprof *pp, int line)
     pp->stack[pp->nstack++] = lid;
     sb_reset(&pp->name);
     sb_reset(&pp->file);
+    pp->map_id = pp->address = 0;
 }
 
 /* The frames of report_stack.h's walk, as locations (ctx: the pprof). */
 static void marker(void *ctx, const char *m)
 {
     struct pprof *pp = ctx;
+    pp->map_id = synthetic_mapping(pp, MAP_COWTRACE, "[cowtrace]");
     sb_adds(&pp->name, m);
-    frame(pp, 0);
+    frame(pp, 0, true);
 }
 
 static void native(void *ctx, const struct ct_nframe *f)
 {
     struct pprof *pp = ctx;
+    pp->map_id = native_mapping(pp, f);
+    pp->address = f->ip;
     if (f->func)
         clean(&pp->name, f->func, strlen(f->func));
     else if (f->module >= 0) {
@@ -176,31 +289,33 @@ static void native(void *ctx, const struct ct_nframe *f)
         sb_addf(&pp->name, "0x%llx", (unsigned long long)f->ip);
     if (f->file)
         clean(&pp->file, f->file, strlen(f->file));
-    frame(pp, f->file ? f->line : 0);
+    frame(pp, f->file ? f->line : 0, f->func != NULL);
 }
 
 static void python(void *ctx, const struct ct_pframe *f)
 {
     struct pprof *pp = ctx;
+    pp->map_id = synthetic_mapping(pp, MAP_PYTHON, "[python]");
     if (f->pycode < 0) {
         sb_addf(&pp->name, "?(code 0x%llx)", (unsigned long long)f->code);
-        frame(pp, 0);
+        frame(pp, 0, false);
         return;
     }
     clean(&pp->name, f->qualname, f->qualname_len);
     clean(&pp->file, f->filename, f->filename_len);
-    frame(pp, f->line);
+    frame(pp, f->line, true);
 }
 
 static void leaf(void *ctx, const char *prefix, const char *name, size_t len)
 {
     struct pprof *pp = ctx;
+    pp->map_id = synthetic_mapping(pp, MAP_COWTRACE, "[cowtrace]");
     sb_adds(&pp->name, prefix);
     if (name)
         clean(&pp->name, name, len);
     else
         sb_adds(&pp->name, "(none)");
-    frame(pp, 0);
+    frame(pp, 0, true);
 }
 
 static void label(struct pprof *pp, struct strbuf *sample, const char *key, const char *str, size_t len, int64_t num)
@@ -368,6 +483,7 @@ static void pprof_run(FILE *f, const struct ct_run *r, const struct ct_render_op
     const struct ct_frame_sink sink = { native, python, marker, leaf, &pp };
     for (size_t i = 0; i < r->nprocs; i++) {
         const struct ct_proc *p = &r->procs[i];
+        pp.proc = p;
         for (size_t k = 0; k < p->nstack_counts; k++) {
             const struct ct_stack_count *sc = &p->stack_counts[k];
             if (!sc->pages)
@@ -381,20 +497,82 @@ static void pprof_run(FILE *f, const struct ct_run *r, const struct ct_render_op
         }
         fresh_samples(&pp, p);
     }
+    /* pprof readers take the first mapping for the main binary: the first
+     * executable module used, then the others in order of first use. */
+    uint64_t *order = xmalloc((pp.nmaps ? pp.nmaps : 1) * sizeof *order);
+    uint64_t *new_id = xmalloc((pp.nmaps ? pp.nmaps : 1) * sizeof *new_id);
+    size_t norder = 0;
+    for (uint64_t id = 1; id <= pp.nmaps; id++)
+        if (pp.mapv[id - 1].executable) {
+            order[norder++] = id;
+            break;
+        }
+    for (uint64_t id = 1; id <= pp.nmaps; id++)
+        if (!norder || order[0] != id)
+            order[norder++] = id;
+    for (size_t k = 0; k < norder; k++)
+        new_id[order[k] - 1] = k + 1;
+    struct strbuf maptab;
+    sb_init(&maptab);
+    for (size_t k = 0; k < norder; k++) {
+        const struct mapping *m = &pp.mapv[order[k] - 1];
+        sb_reset(&pp.tmp);
+        pb_uint(&pp.tmp, MAPPING_ID, k + 1);
+        if (m->start)
+            pb_uint(&pp.tmp, MAPPING_MEMORY_START, m->start);
+        if (m->limit)
+            pb_uint(&pp.tmp, MAPPING_MEMORY_LIMIT, m->limit);
+        /* file_offset stays 0: memory_start is the module's lowest PT_LOAD
+         * segment, which begins the file (it holds the ELF header) in
+         * what linkers make; the trace records no segment offsets. */
+        pb_uint(&pp.tmp, MAPPING_FILENAME, m->filename);
+        if (m->build_id)
+            pb_uint(&pp.tmp, MAPPING_BUILD_ID, m->build_id);
+        if (m->has_functions)
+            pb_uint(&pp.tmp, MAPPING_HAS_FUNCTIONS, 1);
+        if (m->has_filenames)
+            pb_uint(&pp.tmp, MAPPING_HAS_FILENAMES, 1);
+        if (m->has_line_numbers)
+            pb_uint(&pp.tmp, MAPPING_HAS_LINE_NUMBERS, 1);
+        pb_bytes(&maptab, PROFILE_MAPPING, pp.tmp.s, pp.tmp.len);
+    }
+    for (uint64_t id = 1; id <= pp.nlocs; id++) {
+        const struct location *l = &pp.locv[id - 1];
+        struct strbuf ln;
+        sb_init(&ln);
+        pb_uint(&ln, LINE_FUNCTION_ID, l->function);
+        if (l->line)
+            pb_uint(&ln, LINE_LINE, l->line);
+        sb_reset(&pp.tmp);
+        pb_uint(&pp.tmp, LOCATION_ID, id);
+        pb_uint(&pp.tmp, LOCATION_MAPPING_ID, new_id[l->mapping - 1]);
+        if (l->address)
+            pb_uint(&pp.tmp, LOCATION_ADDRESS, l->address);
+        pb_bytes(&pp.tmp, LOCATION_LINE, ln.s, ln.len);
+        pb_bytes(&pp.loctab, PROFILE_LOCATION, pp.tmp.s, pp.tmp.len);
+        sb_free(&ln);
+    }
+    free(order);
+    free(new_id);
     struct strbuf all;
     sb_init(&all);
     sb_add(&all, head.s, head.len);
     sb_add(&all, pp.samples.s, pp.samples.len);
+    sb_add(&all, maptab.s, maptab.len);
     sb_add(&all, pp.loctab.s, pp.loctab.len);
     sb_add(&all, pp.functab.s, pp.functab.len);
     sb_add(&all, pp.strtab.s, pp.strtab.len);
     gzip_write(f, &all);
     sb_free(&all);
+    sb_free(&maptab);
     sb_free(&head);
     struct strbuf *bufs[] = { &pp.strtab, &pp.functab, &pp.loctab, &pp.samples, &pp.tmp, &pp.key, &pp.name, &pp.file };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         sb_free(bufs[i]);
     free(pp.stack);
+    free(pp.mapv);
+    free(pp.locv);
+    free_entries(&pp.maps);
     free_entries(&pp.strings);
     free_entries(&pp.funcs);
     free_entries(&pp.locs);

@@ -11,11 +11,20 @@ fresh pages, bytes to pages * page size; the Python frame `load` has its
 file and line, labels pid, cause and type are there, fresh pages sit under
 "(fresh)" and their region's name; the string table starts with "". For
 every --frames and --leaf the stacks, by function name, carry the pages
-`--format folded` gives the same stacks with the same options.
+`--format folded` gives the same stacks with the same options. Mappings:
+every Location names an existing Mapping; a native frame's is its module's
+(the file name, the range and the GNU build id the trace gave, the frame's
+address inside the range), Python frames' "[python]", markers' and leaves'
+"[cowtrace]"; the executable's mapping is the first; a mapping's
+has_functions/has_filenames/has_line_numbers say whether some location of
+it has a function name (not an address), a file, a line; a module the
+symbolizer refuses (another build id) has no functions.
 MODE go: `go tool pprof -top -cum` (Debian golang-go) reads the output and
 shows the known functions and the total, for every --frames and some
 --leaf; -sample_index=fresh_pages totals the fresh pages, -tagfocus
-cause=refcount the refcount pages; skips (77) without go."""
+cause=refcount the refcount pages, -raw lists the mappings (the module
+with its range and build id first, [python], [cowtrace]) and every location's
+mapping among them; skips (77) without go."""
 import re
 import gzip
 import json
@@ -116,6 +125,54 @@ with tempfile.TemporaryDirectory() as tmp:
         return p.stdout
 
     if MODE == "decode":
+        ADDRESS_NAME = re.compile(r"^(0x[0-9a-f]+|.*\+0x[0-9a-f]+|\?\(code 0x[0-9a-f]+\))$")
+
+        def check_mappings(prof, strs, funcs, module, bid, symbolized=True):
+            """The Mappings of prof: every location's exists; the module's
+            (path `module`) has the range and build id the trace gave."""
+            maps = {}
+            for m in map(fields, prof.get(3, [])):
+                maps[one(m, 1)] = {"start": one(m, 2), "limit": one(m, 3), "file": strs[one(m, 5)],
+                                   "build_id": strs[one(m, 6)], "fn": one(m, 7), "fl": one(m, 8),
+                                   "ln": one(m, 9), "locs": []}
+            check(maps and 0 not in maps and len(maps) == len(prof.get(3, [])),
+                  f"mapping ids nonzero and unique: {sorted(maps)}")
+            for loc in map(fields, prof.get(4, [])):
+                mid = one(loc, 2)
+                check(mid in maps, f"location {one(loc, 1)}: mapping {mid} exists")
+                lines = [fields(x) for x in loc.get(4, [])]
+                fn = funcs.get(one(lines[0], 1)) if lines else None
+                if mid in maps and fn:
+                    maps[mid]["locs"].append((one(loc, 3), fn, one(lines[0], 2)))
+            for mid, m in maps.items():
+                check(m["locs"], f"mapping {m['file']}: used by a location")
+                check(bool(m["fn"]) == any(not ADDRESS_NAME.match(fn[0]) for _, fn, _ in m["locs"])
+                      and bool(m["fl"]) == any(fn[1] for _, fn, _ in m["locs"])
+                      and bool(m["ln"]) == any(ln > 0 for _, _, ln in m["locs"]),
+                      f"mapping {m['file']}: has_functions/filenames/line_numbers {m['fn']}/{m['fl']}/{m['ln']} "
+                      f"as its locations: {m['locs']}")
+                if m["file"] == module:
+                    check((m["start"], m["limit"], m["build_id"]) == (symlib.BASE, symlib.BASE + 0x10000, bid),
+                          f"module mapping: the trace's range and build id: {m}")
+                    check(all(m["start"] <= a < m["limit"] for a, _, _ in m["locs"]),
+                          f"module mapping: its locations' addresses in its range: {m}")
+                    check(bool(m["fn"]) == symbolized, f"module mapping: has_functions {symbolized}: {m}")
+                elif m["locs"] and all(a == 0 for a, _, _ in m["locs"]):
+                    kinds = {"[python]" if fn[1].endswith(".py") or fn[0].startswith("?(code") else "[cowtrace]"
+                             for _, fn, _ in m["locs"]}
+                    check(kinds == {m["file"]}, f"synthetic mapping {m['file']}: {kinds}")
+                else:
+                    # Addresses in no module of the trace (0x1234).
+                    check(m["file"].startswith("[") and all(ADDRESS_NAME.match(fn[0]) for _, fn, _ in m["locs"]),
+                          f"a native frame in no module: {m}")
+            first = strs[one(fields(prof[3][0]), 5)] if prof.get(3) else None
+            check(first == module, f"the first mapping (pprof's main binary) is the executable's: {first}")
+            files = {m["file"] for m in maps.values()}
+            check("[cowtrace]" in files, f"the [cowtrace] mapping: {files}")
+            return files
+
+        mapping_files = set()
+
         def decode(blob):
             """(sample types, default type, [(stack innermost first, values, labels)])."""
             prof = fields(gzip.decompress(blob))
@@ -124,6 +181,7 @@ with tempfile.TemporaryDirectory() as tmp:
             types = [(strs[one(fields(v), 1)], strs[one(fields(v), 2)]) for v in prof.get(1, [])]
             funcs = {one(f, 1): (strs[one(f, 2)], strs[one(f, 4)])
                      for f in map(fields, prof.get(5, []))}
+            mapping_files.update(check_mappings(prof, strs, funcs, S.symtarget, S.bid))
             locs = {}
             for loc in map(fields, prof.get(4, [])):
                 lines = [fields(x) for x in loc.get(4, [])]
@@ -206,6 +264,23 @@ with tempfile.TemporaryDirectory() as tmp:
             by_opts[tuple(opts)] = got
         check(len({repr(sorted(k for k in by_opts[tuple(o)])) for o in OPTS[1:]}) == len(OPTS) - 1,
               "each --frames and --leaf gives different stacks")
+        check({"[python]", "[cowtrace]", S.symtarget} <= mapping_files, f"all the mappings seen: {mapping_files}")
+        # A module the symbolizer refuses (the trace names another build id):
+        # its frames are module+offset, its mapping has no functions (so a
+        # pprof reader may symbolize it from the file).
+        d2 = os.path.join(tmp, "otherid")
+        os.mkdir(d2)
+        other = "ab" * 20
+        subprocess.run([MKTRACE, os.path.join(d2, "81.cowtrace"), "--pid", "81"] + S.args(bid=other), check=True)
+        for fr in ("native", "both"):
+            p2 = subprocess.run([COWTRACE, "report", "--format", "pprof", "--frames", fr, d2], capture_output=True,
+                                timeout=60)
+            check(p2.returncode == 0, f"pprof of the other build id: {p2.stderr}")
+            prof = fields(gzip.decompress(p2.stdout))
+            strs = [s.decode() for s in prof.get(6, [])]
+            funcs = {one(f, 1): (strs[one(f, 2)], strs[one(f, 4)]) for f in map(fields, prof.get(5, []))}
+            check(S.symtarget in check_mappings(prof, strs, funcs, S.symtarget, other, symbolized=False),
+                  f"--frames {fr}: the module's mapping with the other build id")
     else:
         def gopprof(path, *args):
             g = subprocess.run(["go", "tool", "pprof", *args, path], capture_output=True, text=True,
@@ -232,6 +307,20 @@ with tempfile.TemporaryDirectory() as tmp:
         text = gopprof(out, "-tagfocus", "cause=refcount", "-top")
         refcount = rep["total"]["causes"]["refcount"]
         check(refcount > 0 and f"accounting for {refcount}, " in text, f"-tagfocus cause=refcount: {refcount}: {text[:400]}")
+        # -raw lists the mappings: the module with the trace's range and
+        # build id, the synthetic ones; every location names one of them.
+        for opts in ([], ["--frames", "both"]):
+            path = os.path.join(tmp, "raw.pb.gz")
+            open(path, "wb").write(pprof(*opts))
+            text = gopprof(path, "-raw")
+            maps = text.split("\nMappings\n", 1)[1].splitlines() if "\nMappings\n" in text else []
+            ids = {ln.split(":", 1)[0].strip() for ln in maps if ":" in ln}
+            want = f"{symlib.BASE:#x}/{symlib.BASE + 0x10000:#x}/0x0 {S.symtarget} {S.bid} [FN][FL][LN]"
+            check(maps and maps[0].strip() == f"1: {want}", f"{opts}: -raw: first {want}: {maps}")
+            for name in ("[python]", "[cowtrace]"):
+                check(any(f" {name} " in ln for ln in maps), f"{opts}: -raw: a {name} mapping: {maps}")
+            loc_maps = re.findall(r"^\s+\d+: 0x[0-9a-f]+ M=(\d+) ", text, re.M)
+            check(loc_maps and set(loc_maps) <= ids, f"{opts}: -raw: locations' mappings {set(loc_maps)} in {ids}")
         # Every --frames (with both leaves) and the other leaves load too.
         for opts in (["--frames", "python", "--leaf", "both"], ["--frames", "native", "--leaf", "both"],
                      ["--frames", "both", "--leaf", "both"], ["--leaf", "type"], ["--leaf", "none"]):
