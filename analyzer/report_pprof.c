@@ -104,7 +104,6 @@ struct pprof {
     size_t mapv_cap;
     struct location *locv;    /* by location id - 1 */
     size_t locv_cap;
-    const struct ct_proc *proc;   /* the process whose frames come */
     uint64_t map_id, address; /* the next frame's mapping id and address (0: none) */
     struct strbuf strtab, functab, loctab, samples;
     struct strbuf tmp, key, name, file;
@@ -195,13 +194,12 @@ static uint64_t synthetic_mapping(struct pprof *pp, const char *key, const char 
  * and range, so a library mapped alike in two processes is one mapping. */
 static uint64_t native_mapping(struct pprof *pp, const struct ct_nframe *f)
 {
-    if (f->module < 0 || (size_t)f->module >= pp->proc->t.nmodules)
+    if (f->module < 0)
         return synthetic_mapping(pp, MAP_NO_MODULE, "[no module]");
-    const struct ct_module *m = &pp->proc->t.modules[f->module];
-    uint32_t idlen = m->build_id_len <= sizeof m->build_id ? m->build_id_len : sizeof m->build_id;
-    char hex[2 * sizeof m->build_id + 1] = "";
+    char hex[2 * 20 + 1] = "";
+    uint32_t idlen = f->build_id_len <= 20 ? f->build_id_len : 20;
     for (uint32_t i = 0; i < idlen; i++)
-        snprintf(hex + 2 * i, 3, "%02x", m->build_id[i]);
+        snprintf(hex + 2 * i, 3, "%02x", f->build_id[i]);
     sb_reset(&pp->tmp);
     clean(&pp->tmp, f->module_path, f->module_path_len);
     if (!pp->tmp.len)
@@ -209,11 +207,11 @@ static uint64_t native_mapping(struct pprof *pp, const struct ct_nframe *f)
     /* The key: 'm', the range, the build id, the cleaned path. */
     sb_reset(&pp->key);
     sb_adds(&pp->key, "m");
-    const uint64_t range[2] = { m->start, m->end };
+    const uint64_t range[2] = { f->module_start, f->module_end };
     sb_add(&pp->key, (const char *)range, sizeof range);
     sb_add(&pp->key, hex, strlen(hex) + 1);
     sb_add(&pp->key, pp->tmp.s, pp->tmp.len);
-    uint64_t id = mapping_id(pp, pp->key.s, pp->key.len, m->start, m->end, pp->tmp.s, pp->tmp.len, hex, strlen(hex));
+    uint64_t id = mapping_id(pp, pp->key.s, pp->key.len, f->module_start, f->module_end, pp->tmp.s, pp->tmp.len, hex, strlen(hex));
     pp->mapv[id - 1].executable = !is_shared_library(pp->tmp.s, pp->tmp.len);
     return id;
 }
@@ -483,7 +481,6 @@ static void pprof_run(FILE *f, const struct ct_run *r, const struct ct_render_op
     const struct ct_frame_sink sink = { native, python, marker, leaf, &pp };
     for (size_t i = 0; i < r->nprocs; i++) {
         const struct ct_proc *p = &r->procs[i];
-        pp.proc = p;
         for (size_t k = 0; k < p->nstack_counts; k++) {
             const struct ct_stack_count *sc = &p->stack_counts[k];
             if (!sc->pages)

@@ -99,6 +99,10 @@ void ct_where_resolve(struct ct_proc *p, struct ct_symbolizer *S)
             f->module_path = m->path.s ? m->path.s : "";
             f->module_path_len = m->path.len;
             f->module_base = ct_module_basename(m, &f->module_base_len);
+            f->module_start = m->start;
+            f->module_end = m->end;
+            f->build_id = m->build_id;
+            f->build_id_len = m->build_id_len <= sizeof m->build_id ? m->build_id_len : sizeof m->build_id;
             f->off = ip - m->base;
             /* A return address is looked up at the call before it. */
             uint64_t look = k > 0 && f->off > 0 ? f->off - 1 : f->off;

@@ -32,6 +32,9 @@ struct ct_nframe {
     size_t module_path_len;
     const char *module_base;  /* its base name, for module+offset */
     size_t module_base_len;
+    uint64_t module_start, module_end; /* the module's address range [start, end) */
+    const uint8_t *build_id;  /* its GNU build id (build_id_len bytes, 0: none) */
+    uint32_t build_id_len;
     uint8_t state;            /* enum ct_modstate of the module (CT_MOD_OK if none) */
     bool eval;                /* the function is CPython's evaluation loop */
     const char *func;         /* NULL: unknown (owned by the symbolizer) */
